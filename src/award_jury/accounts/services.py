@@ -1,0 +1,86 @@
+"""Account services: creating people and granting roles."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from award_jury.accounts.models import AwardRole, Person
+from award_jury.accounts.passwords import hash_password, password_problem
+from award_jury.accounts.validators import is_valid_email, normalise_email
+from award_jury.audit.services import record_event
+from award_jury.enums import Role
+from award_jury.errors import ConflictError, ValidationError
+
+
+async def find_person(session: AsyncSession, email: str) -> Person | None:
+    return (await session.execute(sa.select(Person).where(Person.email == normalise_email(email)))).scalar_one_or_none()
+
+
+async def get_or_create_person(session: AsyncSession, email: str, name: str, locale: str = "de") -> Person:
+    person = await find_person(session, email)
+    if person is None:
+        person = Person(email=normalise_email(email), name=name.strip(), locale=locale)
+        session.add(person)
+        await session.flush()
+    return person
+
+
+async def grant_role(session: AsyncSession, person: Person, role: Role, award_id: int | None) -> AwardRole:
+    existing = (
+        await session.execute(
+            sa.select(AwardRole).where(
+                AwardRole.person_id == person.id,
+                AwardRole.role == role,
+                AwardRole.award_id.is_(None) if award_id is None else AwardRole.award_id == award_id,
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    grant = AwardRole(person_id=person.id, award_id=award_id, role=role)
+    session.add(grant)
+    await session.flush()
+    return grant
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    password: str | None = None,
+    locale: str = "de",
+    actor_label: str = "cli",
+) -> Person:
+    """Create an account with a platform-wide role (the first organiser, say)."""
+    problems = []
+    if not is_valid_email(normalise_email(email)):
+        problems.append(f"email: {email!r} is not a valid e-mail address")
+    if not name.strip():
+        problems.append("name: must not be empty")
+    if password is not None and (why := password_problem(password)):
+        problems.append(f"password: {why}")
+    if problems:
+        raise ValidationError(problems, "; ".join(problems))
+    if await find_person(session, email) is not None:
+        raise ConflictError(f"an account with the e-mail address {normalise_email(email)} exists already")
+    person = Person(
+        email=normalise_email(email),
+        name=name.strip(),
+        locale=locale,
+        password_hash=hash_password(password) if password else None,
+    )
+    session.add(person)
+    await session.flush()
+    await grant_role(session, person, role, None)
+    record_event(
+        session,
+        "account.created",
+        actor_label=actor_label,
+        object_type="person",
+        object_id=person.id,
+        after={"email": person.email, "role": role.value},
+    )
+    return person

@@ -1,0 +1,217 @@
+"""The ``award-jury`` command (SPEC §1).
+
+Exit codes: 0 success; 1 a user error, told in one line on stderr (bundle problems follow it,
+one per line); 2 a usage error (click's own).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from award_jury.enums import Role
+from award_jury.errors import DomainError, ValidationError
+from award_jury.settings import Settings, SettingsError
+
+T = TypeVar("T")
+
+
+def fail(message: str, details: list[str] | None = None) -> NoReturn:
+    click.echo(f"award-jury: error: {message}", err=True)
+    for line in details or []:
+        click.echo(f"  - {line}", err=True)
+    sys.exit(1)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        fail(str(exc))
+
+
+def run_with_db(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run ``work(db)`` on a fresh Database for ``settings`` and dispose of it afterwards."""
+    from sqlalchemy.exc import OperationalError
+
+    from award_jury.db import Database
+
+    async def _main() -> T:
+        db = Database.from_url(settings.database_url)
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(_main())
+    except ValidationError as exc:
+        fail(str(exc), exc.problems)
+    except DomainError as exc:
+        fail(str(exc))
+    except (OperationalError, OSError) as exc:
+        fail(f"cannot use the database {settings.database_url.split('@')[-1]}: {str(exc).splitlines()[0]}")
+
+
+async def _migrate(db: Any) -> None:
+    from award_jury.migrate import upgrade
+
+    await upgrade(db)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """award_jury: run startup awards end to end."""
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the Alembic migrations in migrations/."""
+    settings = load_settings()
+    run_with_db(settings, _migrate)
+    click.echo("database is up to date")
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    import uvicorn
+
+    if workers > 1:
+        # Each worker builds its own app from the same environment (same secret key file).
+        uvicorn.run(
+            "award_jury.web.app:create_app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+        )
+    else:
+        from award_jury.web.app import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the web app (migrates the database first)."""
+    settings = load_settings()
+    if workers > 1 and settings.is_sqlite:
+        click.echo("award-jury: note: several workers on SQLite work, but PostgreSQL scales better", err=True)
+    run_with_db(settings, _migrate)
+    _serve(settings, host, port, workers)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def demo(host: str, port: int) -> None:
+    """Build a fresh demo database with a seeded award, print the logins and serve it.
+
+    The demo lives in its own SQLite file, <data dir>/demo/award_jury.db, so it never touches
+    the database named by AWARD_JURY_DATABASE_URL.
+    """
+    from award_jury.demo.seed import build_demo
+
+    settings = load_settings()
+    demo_dir = settings.data_dir / "demo"
+    settings = replace(settings, database_url=f"sqlite+aiosqlite:///{demo_dir / 'award_jury.db'}", data_dir=demo_dir)
+    for suffix in ("", "-wal", "-shm"):
+        (demo_dir / f"award_jury.db{suffix}").unlink(missing_ok=True)
+    logins = run_with_db(settings, lambda database: build_demo(database, settings))
+    url = f"http://{host}:{port}"
+    click.echo(f"\naward_jury demo: {url}\n")
+    click.echo("Demo logins (e-mail / password):")
+    for role, email, password in logins:
+        click.echo(f"  {role:<10} {email:<34} {password}")
+    click.echo("\nStop with Ctrl+C.\n")
+    _serve(settings, host, port)
+
+
+@cli.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+def create_user(email: str, name: str, role: str, password_stdin: bool) -> None:
+    """Create an account (e.g. the first organiser)."""
+    from award_jury.accounts.services import create_user as create
+
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            fail("no password on standard input")
+    settings = load_settings()
+
+    async def work(database: Any) -> str:
+        await _migrate(database)
+        async with database.session() as session:
+            person = await create(session, email=email, name=name, role=Role(role), password=password)
+            return str(person.email)
+
+    created = run_with_db(settings, work)
+    click.echo(f"created {role} {created}")
+
+
+@cli.command("import")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--replace", is_flag=True, help="Replace an existing award with the same slug.")
+def import_(path: Path, replace: bool) -> None:
+    """Import an award bundle (.json, or .zip with bundle.json + files/); prints the award's slug."""
+    from award_jury.bundle.files import read_bundle
+    from award_jury.bundle.services import import_bundle
+    from award_jury.entries.storage import LocalStorage
+
+    settings = load_settings()
+
+    async def work(database: Any) -> str:
+        doc, files = read_bundle(path)
+        await _migrate(database)
+        async with database.session() as session:
+            storage = LocalStorage(settings.uploads_dir)
+            award = await import_bundle(session, doc, storage=storage, files=files, replace=replace)
+            return award.slug
+
+    click.echo(run_with_db(settings, work))
+
+
+@cli.command("export")
+@click.argument("slug")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help=".json, or .zip with the files")
+def export(slug: str, out: Path | None) -> None:
+    """Write the award bundle (JSON to stdout without --out)."""
+    from award_jury.bundle.files import dumps, write_bundle
+    from award_jury.bundle.services import export_bundle
+    from award_jury.entries.storage import LocalStorage
+
+    settings = load_settings()
+
+    async def work(database: Any) -> dict[str, Any]:
+        await _migrate(database)
+        async with database.session() as session:
+            return await export_bundle(session, slug)
+
+    doc = run_with_db(settings, work)
+    if out is None:
+        sys.stdout.write(dumps(doc))
+    else:
+        files = write_bundle(doc, out, LocalStorage(settings.uploads_dir))
+        click.echo(f"wrote {out} ({len(doc['entries'])} entries, {len(doc['sheets'])} sheets, {files} files)")
+
+
+def main() -> None:
+    cli(prog_name="award-jury")

@@ -1,0 +1,44 @@
+"""Seeding the demo database: the shipped bundle plus login accounts for each kind of user."""
+
+from __future__ import annotations
+
+from award_jury.accounts.passwords import hash_password
+from award_jury.accounts.services import find_person, get_or_create_person, grant_role
+from award_jury.bundle.services import import_bundle
+from award_jury.db import Database
+from award_jury.demo import (
+    JUROR_EMAIL,
+    JUROR_PASSWORD,
+    ORGANISER,
+    STARTUP_EMAIL,
+    STARTUP_PASSWORD,
+    load_demo_bundle,
+)
+from award_jury.entries.storage import LocalStorage
+from award_jury.enums import Role
+from award_jury.migrate import upgrade
+from award_jury.settings import Settings
+
+
+async def build_demo(db: Database, settings: Settings) -> list[tuple[str, str, str]]:
+    """Migrate, import the demo award and set passwords; returns (role, e-mail, password) rows."""
+    await upgrade(db)
+    async with db.session() as session:
+        award = await import_bundle(
+            session, load_demo_bundle(), storage=LocalStorage(settings.uploads_dir), actor_label="demo"
+        )
+        name, email, password = ORGANISER
+        organiser = await get_or_create_person(session, email, name, "de")
+        organiser.password_hash = hash_password(password)
+        await grant_role(session, organiser, Role.ORGANISER, None)
+        await grant_role(session, organiser, Role.ORGANISER, award.id)
+        for login_email, login_password in ((JUROR_EMAIL, JUROR_PASSWORD), (STARTUP_EMAIL, STARTUP_PASSWORD)):
+            person = await find_person(session, login_email)
+            if person is None:
+                raise RuntimeError(f"the demo bundle has no person {login_email}")
+            person.password_hash = hash_password(login_password)
+    return [
+        ("organiser", email, password),
+        ("juror", JUROR_EMAIL, JUROR_PASSWORD),
+        ("startup", STARTUP_EMAIL, STARTUP_PASSWORD),
+    ]

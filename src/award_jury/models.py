@@ -1,0 +1,35 @@
+"""Imports every model so that :data:`award_jury.db.metadata` knows every table (Alembic reads this)."""
+
+from award_jury.accounts.models import AwardRole, Person
+from award_jury.audit.models import AuditEvent
+from award_jury.awards.models import Award, Category, Criterion, Round, RubricLevel
+from award_jury.certificates.models import Certificate
+from award_jury.db import metadata
+from award_jury.entries.models import Attachment, Entry, EntryMember, EntryRound, Startup
+from award_jury.judging.models import Assignment, Conflict, JurorCategory, Score, ScoreSheet
+from award_jury.ranking.models import ResultSnapshot, TieDecision
+
+__all__ = [
+    "Assignment",
+    "Attachment",
+    "AuditEvent",
+    "Award",
+    "AwardRole",
+    "Category",
+    "Certificate",
+    "Conflict",
+    "Criterion",
+    "Entry",
+    "EntryMember",
+    "EntryRound",
+    "JurorCategory",
+    "Person",
+    "ResultSnapshot",
+    "Round",
+    "RubricLevel",
+    "Score",
+    "ScoreSheet",
+    "Startup",
+    "TieDecision",
+    "metadata",
+]

@@ -1,0 +1,113 @@
+"""One Settings object read from the environment (SPEC §1).
+
+Every variable has a working default for the embedded setup: SQLite in ``var/``,
+mails written to ``var/outbox/``, a secret key generated once into ``var/secret_key``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent.parent
+TEMPLATES_DIR = PROJECT_DIR / "templates"
+MIGRATIONS_DIR = PROJECT_DIR / "migrations"
+STATIC_DIR = PROJECT_DIR / "static"
+LOCALE_DIR = PACKAGE_DIR / "locale"
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/award_jury.db"
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+SUPPORTED_LOCALES = ("de", "en")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the application cannot use."""
+
+
+def _load_or_create_secret(data_dir: Path) -> str:
+    """Read the secret key from the data dir, creating it once (atomically) if missing.
+
+    Every process and worker reads the same file, so sessions and tokens stay valid
+    across workers and restarts.
+    """
+    path = data_dir / "secret_key"
+    if path.exists():
+        key = path.read_text(encoding="utf-8").strip()
+        if key:
+            return key
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    tmp = path.with_name(f".secret_key.{os.getpid()}.tmp")
+    tmp.write_text(key + "\n", encoding="utf-8")
+    tmp.chmod(0o600)
+    try:
+        # link() fails if another process won the race: then use its key.
+        os.link(tmp, path)
+    except FileExistsError:
+        key = path.read_text(encoding="utf-8").strip()
+    finally:
+        tmp.unlink(missing_ok=True)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    data_dir: Path = Path("var")
+    secret_key: str = ""
+    base_url: str = DEFAULT_BASE_URL
+    smtp_url: str | None = None
+    default_locale: str = "de"
+    debug: bool = False
+    templates_dir: Path = TEMPLATES_DIR
+    static_dir: Path = STATIC_DIR
+    migrations_dir: Path = MIGRATIONS_DIR
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("AWARD_JURY_DATA_DIR") or "var")
+        base_url = (env.get("AWARD_JURY_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(f"AWARD_JURY_BASE_URL must be an http(s) URL, got {base_url!r}")
+        secret = env.get("AWARD_JURY_SECRET_KEY") or _load_or_create_secret(data_dir)
+        if len(secret) < 16:
+            raise SettingsError("AWARD_JURY_SECRET_KEY must be at least 16 characters long")
+        return cls(
+            database_url=env.get("AWARD_JURY_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            data_dir=data_dir,
+            secret_key=secret,
+            base_url=base_url,
+            smtp_url=env.get("AWARD_JURY_SMTP_URL") or None,
+            debug=env.get("AWARD_JURY_DEBUG", "") in ("1", "true", "yes"),
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        host = urlsplit(self.base_url).hostname or "127.0.0.1"
+        hosts = {host}
+        if host in ("127.0.0.1", "localhost"):
+            hosts |= {"127.0.0.1", "localhost", "testserver.local"}
+        return sorted(hosts)

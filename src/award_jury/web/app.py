@@ -1,0 +1,83 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.logging import LoggingConfig
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from award_jury.awards.controllers import AwardPagesController
+from award_jury.db import Database
+from award_jury.errors import NotFoundError
+from award_jury.settings import Settings
+from award_jury.web import errors
+from award_jury.web.controllers import SiteController
+from award_jury.web.deps import provide_db_session
+from award_jury.web.middleware import LocaleMiddleware, SecurityHeadersMiddleware
+from award_jury.web.templating import create_environment
+
+CSRF_COOKIE = "award_jury_csrf"
+
+
+def create_app(settings: Settings, database: Database | None = None) -> Litestar:
+    """Build the app. Pass ``database`` to share one (tests bind it to a rolled-back transaction);
+    otherwise the app opens its own from ``settings`` and closes it on shutdown."""
+    owns_db = database is None
+    db = database or Database.from_url(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owns_db:
+                await db.dispose()
+
+    async def provide_db() -> Database:
+        return db
+
+    env = create_environment(settings.templates_dir)
+    return Litestar(
+        route_handlers=[
+            SiteController,
+            AwardPagesController,
+            create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
+        ],
+        dependencies={"db_session": Provide(provide_db_session), "db": Provide(provide_db)},
+        lifespan=[lifespan],
+        template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(env)),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name=CSRF_COOKIE,
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+        ),
+        middleware=[SecurityHeadersMiddleware, LocaleMiddleware],
+        exception_handlers={
+            NotFoundError: errors.not_found_handler,
+            NotFoundException: errors.not_found_handler,
+            HTTPException: errors.http_exception_handler,
+            Exception: errors.internal_error_handler,
+        },
+        openapi_config=None,
+        logging_config=LoggingConfig(log_exceptions="never", configure_root_logger=False),
+        debug=False,
+        state=State({"settings": settings, "db": db}),
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """Entry point for ``uvicorn --factory`` (several workers)."""
+    logging.basicConfig(level=logging.INFO)
+    return create_app(Settings.from_env())

@@ -1,0 +1,61 @@
+"""Site-wide routes: health check, language switch, the award's colour theme."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from award_jury.awards.branding import DEFAULT_BRAND, text_on
+from award_jury.awards.services import get_award
+from award_jury.db import Database
+from award_jury.settings import SUPPORTED_LOCALES
+from award_jury.web.middleware import LANGUAGE_COOKIE
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths: a language switch must never become an open redirect."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+class SiteController(Controller):
+    @get("/healthz", media_type="application/json", cache=False)
+    async def healthz(self, db: Database) -> Response[dict[str, str]]:
+        try:
+            ok = await db.ping()
+        except Exception:  # any failure means "not healthy", reported, never raised
+            ok = False
+        if ok:
+            return Response({"status": "ok", "database": "ok"})
+        return Response({"status": "error", "database": "unreachable"}, status_code=HTTP_503_SERVICE_UNAVAILABLE)
+
+    @post("/language", status_code=303)
+    async def set_language(
+        self, data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+    ) -> Redirect:
+        lang = data.get("lang", "")
+        response = Redirect(safe_next(data.get("next")), status_code=303)
+        if lang in SUPPORTED_LOCALES:
+            response.cookies.append(
+                Cookie(key=LANGUAGE_COOKIE, value=lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+            )
+        return response
+
+    @get("/awards/{slug:str}/theme.css", media_type="text/css", cache=300)
+    async def theme(self, slug: str, db_session: AsyncSession) -> str:
+        """The award's brand colour as CSS custom properties (a file, so the CSP needs no inline styles)."""
+        award = await get_award(db_session, slug)
+        colour = award.primary_color or DEFAULT_BRAND
+        return f":root {{ --brand: {colour}; --brand-text: {text_on(colour)}; }}\n"

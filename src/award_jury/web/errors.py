@@ -1,0 +1,45 @@
+"""Error pages: 403, 404, 500 and the rest as friendly pages in the visitor's language,
+JSON for API-ish requests, and never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.response import Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from award_jury.errors import NotFoundError
+
+log = logging.getLogger("award_jury.web")
+
+KNOWN_PAGES = {400, 403, 404, 405, 409, 413, 429, 500, 503}
+
+
+def _wants_json(request: Request) -> bool:  # type: ignore[type-arg]
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def error_response(request: Request, status: int, detail: str = "") -> Response:  # type: ignore[type-arg]
+    if _wants_json(request):
+        return Response({"status_code": status, "detail": detail}, status_code=status, media_type=MediaType.JSON)
+    template = f"errors/{status if status in KNOWN_PAGES else 'generic'}.html"
+    return Template(template, context={"status": status}, status_code=status)  # type: ignore[return-value]
+
+
+def http_exception_handler(request: Request, exc: HTTPException) -> Response:  # type: ignore[type-arg]
+    response = error_response(request, exc.status_code, "" if exc.status_code >= 500 else str(exc.detail))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def not_found_handler(request: Request, exc: NotFoundError | NotFoundException) -> Response:  # type: ignore[type-arg]
+    return error_response(request, 404, "Not Found")
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:  # type: ignore[type-arg]
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR)

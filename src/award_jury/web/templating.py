@@ -1,0 +1,30 @@
+"""The Jinja2 environment: ``templates/`` at the top of the repository, autoescape on,
+gettext from the request's language, and every filter registered once, here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from award_jury.web import i18n
+
+
+def create_environment(templates_dir: Path) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(templates_dir),
+        autoescape=select_autoescape(["html", "xml", "svg"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+    )
+    env.filters["datetime"] = i18n.format_datetime
+    env.filters["date"] = i18n.format_date
+    env.filters["number"] = i18n.format_number
+    env.globals["current_locale"] = i18n.current_locale.get
+    env.globals["language_name"] = i18n.language_name
+    return env

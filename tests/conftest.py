@@ -1,0 +1,155 @@
+"""Test harness.
+
+``--db sqlite`` (default) or ``--db postgresql`` picks the backend; the PostgreSQL server is
+started here on 127.0.0.1 and stopped at the end. Every test that uses ``db`` runs inside one
+outer transaction that is rolled back afterwards (sessions join it through SAVEPOINTs), so
+tests are isolated and the schema is migrated only once per run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from award_jury.db import Database
+from award_jury.migrate import upgrade
+from award_jury.settings import Settings
+from award_jury.web.app import create_app
+from tests.support.pg import PostgresServer, PostgresUnavailable
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=("sqlite", "postgresql"),
+        default=os.environ.get("AWARD_JURY_TEST_DB", "sqlite"),
+        help="database backend for the suite",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"award_jury database backend: {config.getoption('--db')} (CI={IN_CI})"
+
+
+def missing_component(what: str) -> None:
+    """A component the suite needs is missing: a failure in CI, a loud skip on a laptop."""
+    if IN_CI:
+        pytest.fail(f"{what} (CI=true: missing components fail the run)", pytrace=False)
+    pytest.skip(what)
+
+
+@pytest.fixture(scope="session")
+def backend(pytestconfig: pytest.Config) -> str:
+    return str(pytestconfig.getoption("--db"))
+
+
+@pytest.fixture(scope="session")
+def pg_server(backend: str) -> Iterator[PostgresServer | None]:
+    if backend != "postgresql":
+        yield None
+        return
+    try:
+        server = PostgresServer()
+        server.start()
+    except PostgresUnavailable as exc:
+        pytest.fail(f"--db postgresql was asked for, but: {exc}", pytrace=False)
+    yield server
+    server.stop()
+
+
+_db_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def make_database_url(
+    backend: str, pg_server: PostgresServer | None, tmp_path_factory: pytest.TempPathFactory
+) -> Any:
+    """A factory of fresh, empty databases of the chosen backend (for the CLI and the browser tests)."""
+
+    def make(prefix: str = "t") -> str:
+        n = next(_db_counter)
+        if pg_server is None:
+            return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / f'{prefix}{n}.db'}"
+        import subprocess
+
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-p", str(pg_server.port), "-U", "postgres", "-q", "-c",
+             f"CREATE DATABASE {prefix}{n}"],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        return pg_server.url(f"{prefix}{n}")
+
+    return make
+
+
+@pytest.fixture(scope="session")
+async def engine_db(make_database_url: Any) -> AsyncIterator[Database]:
+    """The suite's database, migrated once with Alembic (so the migrations are exercised too)."""
+    db = Database.from_url(make_database_url("suite"))
+    await upgrade(db)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def db(engine_db: Database) -> AsyncIterator[Database]:
+    """A Database whose sessions all join one outer transaction, rolled back after the test."""
+    async with engine_db.engine.connect() as conn:
+        outer = await conn.begin()
+        yield Database.bound_to(conn)
+        if outer.is_active:
+            await outer.rollback()
+
+
+@pytest.fixture
+async def session(db: Database) -> AsyncIterator[AsyncSession]:
+    async with db.sessionmaker() as s:
+        yield s
+
+
+@pytest.fixture
+def settings(tmp_path: Path, engine_db: Database) -> Settings:
+    return Settings(
+        database_url=engine_db.engine.url.render_as_string(hide_password=False),
+        data_dir=tmp_path / "var",
+        secret_key="test-secret-key-0123456789abcdef",
+        base_url="http://testserver.local",
+    )
+
+
+@pytest.fixture
+async def client(settings: Settings, db: Database) -> AsyncIterator[AsyncTestClient[Any]]:
+    app = create_app(settings, database=db)
+    async with AsyncTestClient(app, base_url="http://testserver.local") as c:
+        yield c
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN")):
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(engine_db: Database) -> Iterator[QueryCounter]:
+    counter = QueryCounter()
+    sa.event.listen(engine_db.engine.sync_engine, "before_cursor_execute", counter)
+    yield counter
+    sa.event.remove(engine_db.engine.sync_engine, "before_cursor_execute", counter)
