@@ -71,9 +71,7 @@ _db_counter = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def make_database_url(
-    backend: str, pg_server: PostgresServer | None, tmp_path_factory: pytest.TempPathFactory
-) -> Any:
+def make_database_url(backend: str, pg_server: PostgresServer | None, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A factory of fresh, empty databases of the chosen backend (for the CLI and the browser tests)."""
 
     def make(prefix: str = "t") -> str:

@@ -52,6 +52,8 @@ def run_with_db(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     try:
         return asyncio.run(_main())
     except ValidationError as exc:
+        if len(exc.problems) == 1:
+            fail(exc.problems[0])
         fail(str(exc), exc.problems)
     except DomainError as exc:
         fail(str(exc))

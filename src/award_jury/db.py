@@ -139,7 +139,7 @@ class Database:
 
     async def ping(self) -> bool:
         async with self.sessionmaker() as session:
-            return (await session.execute(sa.text("SELECT 1"))).scalar_one() == 1
+            return bool((await session.execute(sa.text("SELECT 1"))).scalar_one() == 1)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

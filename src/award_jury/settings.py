@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent.parent
@@ -66,16 +66,18 @@ class Settings:
     templates_dir: Path = TEMPLATES_DIR
     static_dir: Path = STATIC_DIR
     migrations_dir: Path = MIGRATIONS_DIR
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         data_dir = Path(env.get("AWARD_JURY_DATA_DIR") or "var")
-        base_url = (env.get("AWARD_JURY_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise SettingsError(f"AWARD_JURY_BASE_URL must be an http(s) URL, got {base_url!r}")
+        raw_base_url = env.get("AWARD_JURY_BASE_URL") or DEFAULT_BASE_URL
+        parts = urlsplit(raw_base_url.strip())
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise SettingsError(f"AWARD_JURY_BASE_URL must be an http(s) URL, got {raw_base_url!r}")
+        # Scheme and host are case-insensitive: keep them lower-case so checks like
+        # secure_cookies see "https" however it was written.
+        base_url = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "", "")).rstrip("/")
         secret = env.get("AWARD_JURY_SECRET_KEY") or _load_or_create_secret(data_dir)
         if len(secret) < 16:
             raise SettingsError("AWARD_JURY_SECRET_KEY must be at least 16 characters long")

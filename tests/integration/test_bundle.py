@@ -175,7 +175,9 @@ async def test_zip_bundle_with_wrong_size_is_refused(session: AsyncSession) -> N
     deck = b"%PDF-1.4\n%%EOF\n"
     sha = hashlib.sha256(deck).hexdigest()
     doc = small_bundle()
-    doc["entries"][0]["attachments"] = [{"name": "deck.pdf", "sha256": sha, "size": 999, "media_type": "application/pdf"}]
+    doc["entries"][0]["attachments"] = [
+        {"name": "deck.pdf", "sha256": sha, "size": 999, "media_type": "application/pdf"}
+    ]
     with pytest.raises(ValidationError) as info:
         await import_bundle(session, doc, files={sha: deck})
     assert info.value.problems == ["entries[0].attachments[0].size: 999 does not match the file's 15 bytes"]

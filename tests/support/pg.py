@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -10,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-PG_BIN_DIRS = [Path("/usr/lib/postgresql") / v / "bin" for v in ("17", "16", "15")]
+PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), reverse=True)
 
 
 class PostgresUnavailable(RuntimeError):
@@ -60,7 +61,15 @@ class PostgresServer:
                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
             )
             self._run(
-                str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start"
+                str(self.bin / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-o",
+                options,
+                "-l",
+                str(self.root / "log"),
+                "-w",
+                "start",
             )
         except subprocess.CalledProcessError as exc:
             raise PostgresUnavailable(f"PostgreSQL did not start: {exc.stderr or exc.stdout}") from exc
@@ -77,8 +86,6 @@ class PostgresServer:
         return f"postgresql+{driver}://postgres@127.0.0.1:{self.port}/{database}"
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
-            pass
         shutil.rmtree(self.root, ignore_errors=True)

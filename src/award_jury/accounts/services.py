@@ -63,7 +63,7 @@ async def create_user(
     if password is not None and (why := password_problem(password)):
         problems.append(f"password: {why}")
     if problems:
-        raise ValidationError(problems, "; ".join(problems))
+        raise ValidationError(problems, f"the account details have {len(problems)} problem(s)")
     if await find_person(session, email) is not None:
         raise ConflictError(f"an account with the e-mail address {normalise_email(email)} exists already")
     person = Person(

@@ -299,13 +299,18 @@ async def export_bundle(session: AsyncSession, slug: str) -> dict[str, Any]:
     award_doc["rounds"] = []
     for r in award.rounds:
         crits = []
-        for c in r.criteria:
-            crit: dict[str, Any] = {"key": c.key, "name": c.name}
-            _put_optional(crit, "description", c.description)
-            crit |= {"weight": _num(c.weight), "min": _num(c.min_value), "max": _num(c.max_value), "step": _num(c.step)}
-            if c.levels:
+        for cr in r.criteria:
+            crit: dict[str, Any] = {"key": cr.key, "name": cr.name}
+            _put_optional(crit, "description", cr.description)
+            crit |= {
+                "weight": _num(cr.weight),
+                "min": _num(cr.min_value),
+                "max": _num(cr.max_value),
+                "step": _num(cr.step),
+            }
+            if cr.levels:
                 crit["levels"] = [
-                    {"min": _num(lv.min_value), "max": _num(lv.max_value), "text": lv.text} for lv in c.levels
+                    {"min": _num(lv.min_value), "max": _num(lv.max_value), "text": lv.text} for lv in cr.levels
                 ]
             crits.append(crit)
         award_doc["rounds"].append(

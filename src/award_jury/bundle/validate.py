@@ -424,16 +424,16 @@ def validate_bundle(doc: Any) -> list[str]:
             continue
         if criteria is None:
             continue
-        for key in sorted(scores):
-            crit = criteria.get(key)
+        for score_key in sorted(scores):
+            crit = criteria.get(score_key)
             if crit is None:
-                c.add(f"{p}.scores.{key}", f"{show(key)} is not a criterion of round {show(round_slug)}")
+                c.add(f"{p}.scores.{score_key}", f"{show(score_key)} is not a criterion of round {show(round_slug)}")
                 continue
-            value = c.number(scores[key], f"{p}.scores.{key}")
+            value = c.number(scores[score_key], f"{p}.scores.{score_key}")
             if value is not None and (why := crit.problem(value)):
-                c.add(f"{p}.scores.{key}", why)
+                c.add(f"{p}.scores.{score_key}", why)
         if sh.get("status") == SheetStatus.SUBMITTED:
-            for key in criteria:
-                if key not in scores:
-                    c.add(f"{p}.scores.{key}", "is missing: a submitted sheet scores every criterion")
+            for criterion_key in criteria:
+                if criterion_key not in scores:
+                    c.add(f"{p}.scores.{criterion_key}", "is missing: a submitted sheet scores every criterion")
     return c.problems

@@ -23,7 +23,7 @@ from award_jury.settings import Settings
 from award_jury.web import errors
 from award_jury.web.controllers import SiteController
 from award_jury.web.deps import provide_db_session
-from award_jury.web.middleware import LocaleMiddleware, SecurityHeadersMiddleware
+from award_jury.web.middleware import LocaleMiddleware, add_security_headers
 from award_jury.web.templating import create_environment
 
 CSRF_COOKIE = "award_jury_csrf"
@@ -63,7 +63,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             cookie_httponly=True,
             cookie_samesite="lax",
         ),
-        middleware=[SecurityHeadersMiddleware, LocaleMiddleware],
+        middleware=[LocaleMiddleware],
+        before_send=[add_security_headers],
         exception_handlers={
             NotFoundError: errors.not_found_handler,
             NotFoundException: errors.not_found_handler,

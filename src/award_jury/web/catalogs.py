@@ -33,7 +33,7 @@ def _extract(root: Path, method: str | Callable[..., Iterable[Any]], pattern: st
 
 def extract_catalog() -> Catalog:
     catalog = Catalog(project="award_jury", fuzzy=False)
-    sources = [
+    sources: list[tuple[Path, str | Callable[..., Iterable[Any]], str, dict[str, str]]] = [
         (PACKAGE_DIR, "python", "**.py", {}),
         (TEMPLATES_DIR, babel_extract, "**.html", {"extensions": "jinja2.ext.i18n", "trimmed": "true"}),
     ]

@@ -11,6 +11,8 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from award_jury.errors import NotFoundError
+from award_jury.web.i18n import current_locale
+from award_jury.web.middleware import locale_for
 
 log = logging.getLogger("award_jury.web")
 
@@ -23,10 +25,12 @@ def _wants_json(request: Request) -> bool:  # type: ignore[type-arg]
 
 
 def error_response(request: Request, status: int, detail: str = "") -> Response:  # type: ignore[type-arg]
+    # The router answers unknown paths before any middleware runs: pick the language here too.
+    current_locale.set(locale_for(request))
     if _wants_json(request):
         return Response({"status_code": status, "detail": detail}, status_code=status, media_type=MediaType.JSON)
     template = f"errors/{status if status in KNOWN_PAGES else 'generic'}.html"
-    return Template(template, context={"status": status}, status_code=status)  # type: ignore[return-value]
+    return Template(template, context={"status": status}, status_code=status)
 
 
 def http_exception_handler(request: Request, exc: HTTPException) -> Response:  # type: ignore[type-arg]

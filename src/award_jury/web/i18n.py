@@ -70,8 +70,8 @@ def negotiate(cookie: str | None, accept_language: str | None) -> str:
             except ValueError:
                 weight = 0.0
             ranked.append((weight, lang.strip().lower()[:2]))
-        for _weight, lang in sorted(ranked, key=lambda item: -item[0]):
-            if lang in SUPPORTED_LOCALES:
+        for weight, lang in sorted(ranked, key=lambda item: -item[0]):
+            if weight > 0 and lang in SUPPORTED_LOCALES:  # q=0 means "not acceptable"
                 return lang
     return DEFAULT_LOCALE
 

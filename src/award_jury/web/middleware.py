@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from award_jury.web.i18n import current_locale, negotiate
@@ -34,39 +35,31 @@ SECURITY_HEADERS = [
 ]
 
 
+def locale_for(connection: ASGIConnection) -> str:  # type: ignore[type-arg]
+    return negotiate(connection.cookies.get(LANGUAGE_COOKIE), connection.headers.get("accept-language"))
+
+
 class LocaleMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        conn: ASGIConnection = ASGIConnection(scope)  # type: ignore[type-arg]
-        locale = negotiate(conn.cookies.get(LANGUAGE_COOKIE), conn.headers.get("accept-language"))
-        token = current_locale.set(locale)
+        token = current_locale.set(locale_for(ASGIConnection(scope)))
         try:
             await self.app(scope, receive, send)
         finally:
             current_locale.reset(token)
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in dict(SECURITY_HEADERS)]
-                headers.extend(SECURITY_HEADERS)
-                if not any(k.lower() == b"cache-control" for k, _v in headers):
-                    headers.append((b"cache-control", b"no-cache"))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """A ``before_send`` hook: it sees every response, including the router's own 404 and 405."""
+    if message["type"] == "http.response.start":
+        names = {k for k, _v in SECURITY_HEADERS}
+        headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+        headers.extend(SECURITY_HEADERS)
+        if not any(k.lower() == b"cache-control" for k, _v in headers):
+            headers.append((b"cache-control", b"no-cache"))
+        message["headers"] = headers

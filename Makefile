@@ -1,0 +1,38 @@
+# The two commands of the README:
+#   make demo   serves the demo award at http://127.0.0.1:8000 (SQLite)
+#   make test   lints, type-checks and runs the whole suite on SQLite and on PostgreSQL
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: demo test setup test-deps lint sqlite postgresql messages catalogs bench
+
+demo: setup
+	$(UV) run --frozen award-jury demo
+
+test: setup test-deps lint sqlite postgresql
+
+setup:
+	@scripts/bootstrap.sh
+
+test-deps:
+	@scripts/system-deps.sh test
+
+lint:
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy
+
+sqlite:
+	$(UV) run --frozen pytest --db sqlite $(PYTEST_ARGS)
+
+postgresql:
+	$(UV) run --frozen pytest --db postgresql $(PYTEST_ARGS)
+
+# Re-extract messages into the de/en catalogs after changing user-facing text.
+messages:
+	$(UV) run --frozen python -m award_jury.web.catalogs update
+
+catalogs:
+	$(UV) run --frozen python -m award_jury.web.catalogs compile

@@ -1,0 +1,222 @@
+"""The ``award-jury`` console script (SPEC §1), run as a real subprocess.
+
+Every test gets its own empty database (SQLite or PostgreSQL, after ``--db``) and data dir,
+passed through the environment exactly as an operator would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.factories import small_bundle
+
+SCRIPT = Path(sys.executable).with_name("award-jury")
+PASSWORD = "correct-horse-battery"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def err_lines(self) -> list[str]:
+        return self.err.splitlines()
+
+
+@dataclass
+class Cli:
+    env: dict[str, str]
+    cwd: Path
+
+    def __call__(self, *args: str, stdin: str | None = None, **env: str) -> Result:
+        proc = subprocess.run(
+            [str(SCRIPT), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env={**self.env, **env},
+            cwd=self.cwd,
+            timeout=60,
+        )
+        result = Result(proc.returncode, proc.stdout, proc.stderr)
+        assert "Traceback" not in result.out + result.err, result.err
+        return result
+
+
+@pytest.fixture
+def cli(make_database_url: Any, tmp_path: Path) -> Cli:
+    if not SCRIPT.exists():
+        pytest.fail(f"the console script {SCRIPT} is not installed (uv sync)", pytrace=False)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWARD_JURY_")}
+    env |= {
+        "AWARD_JURY_DATABASE_URL": make_database_url("cli"),
+        "AWARD_JURY_DATA_DIR": str(tmp_path / "var"),
+        "PYTHONIOENCODING": "utf-8",
+    }
+    work = tmp_path / "cwd"
+    work.mkdir()
+    return Cli(env, work)
+
+
+def canonical(doc: Any) -> str:
+    return json.dumps(doc, sort_keys=True, ensure_ascii=False)
+
+
+def write_json(path: Path, doc: Any) -> Path:
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- db upgrade
+
+
+def test_db_upgrade_twice_succeeds_both_times(cli: Cli) -> None:
+    first = cli("db", "upgrade")
+    second = cli("db", "upgrade")
+    assert (first.code, second.code) == (0, 0), first.err + second.err
+    assert first.out == second.out == "database is up to date\n"
+    assert first.err == second.err == ""
+
+
+# ---------------------------------------------------------------- create-user
+
+
+def test_create_user_existing_email_exits_one_with_one_line(cli: Cli) -> None:
+    args = ("create-user", "--email", "a@example.org", "--name", "Ada", "--role", "organiser", "--password-stdin")
+    first = cli(*args, stdin=PASSWORD + "\n")
+    assert first.code == 0, first.err
+    assert first.out == "created organiser a@example.org\n"
+
+    second = cli(*args, stdin=PASSWORD + "\n")
+    assert second.code == 1
+    assert second.out == ""
+    assert len(second.err_lines) == 1, second.err
+    assert second.err_lines[0].startswith("award-jury: error:")
+    assert "exists already" in second.err_lines[0]
+    assert "a@example.org" in second.err_lines[0]
+
+
+def test_create_user_short_password_exits_one_with_one_line(cli: Cli) -> None:
+    result = cli(
+        "create-user", "--email", "b@example.org", "--name", "Bea", "--role", "juror", "--password-stdin",
+        stdin="short\n",
+    )  # fmt: skip
+    assert result.code == 1
+    assert result.out == ""
+    # SPEC §1: "a one-line message on stderr".
+    assert len(result.err_lines) == 1, result.err
+    assert result.err_lines[0].startswith("award-jury: error:")
+    assert "password" in result.err_lines[0]
+
+
+def test_create_user_unknown_role_is_a_usage_error(cli: Cli) -> None:
+    result = cli("create-user", "--email", "c@example.org", "--name", "Cem", "--role", "admin", stdin="")
+    assert result.code == 2
+    assert result.out == ""
+    assert "'admin' is not one of" in result.err
+
+
+# ---------------------------------------------------------------- import / export
+
+
+def test_import_json_prints_slug_and_export_gives_same_bundle(cli: Cli, tmp_path: Path) -> None:
+    bundle = small_bundle(name="Mini-Preis für Städte")
+    imported = cli("import", str(write_json(tmp_path / "bundle.json", bundle)))
+    assert imported.code == 0, imported.err
+    assert imported.out == "mini-award\n"
+
+    exported = cli("export", "mini-award")
+    assert exported.code == 0, exported.err
+    assert canonical(json.loads(exported.out)) == canonical(bundle)
+
+
+def test_import_existing_slug_exits_one_until_replace_from_exported_zip(cli: Cli, tmp_path: Path) -> None:
+    bundle = small_bundle()
+    path = write_json(tmp_path / "bundle.json", bundle)
+    assert cli("import", str(path)).code == 0
+
+    again = cli("import", str(path))
+    assert again.code == 1
+    assert again.out == ""
+    assert len(again.err_lines) == 1, again.err
+    assert again.err_lines[0].startswith("award-jury: error:")
+    assert "'mini-award' exists already" in again.err
+    assert "--replace" in again.err
+
+    out = tmp_path / "x.zip"
+    exported = cli("export", "mini-award", "--out", str(out))
+    assert exported.code == 0, exported.err
+    assert exported.out == f"wrote {out} (2 entries, 1 sheets, 0 files)\n"
+    with zipfile.ZipFile(out) as zf:
+        assert "bundle.json" in zf.namelist()
+        assert canonical(json.loads(zf.read("bundle.json"))) == canonical(bundle)
+
+    replaced = cli("import", "--replace", str(out))
+    assert replaced.code == 0, replaced.err
+    assert replaced.out == "mini-award\n"
+
+
+def test_import_invalid_bundle_lists_problems_and_imports_nothing(cli: Cli, tmp_path: Path) -> None:
+    bundle = small_bundle(locale="fr")
+    bundle["sheets"][0]["scores"]["impact"] = 11
+    result = cli("import", str(write_json(tmp_path / "bad.json", bundle)))
+    assert result.code == 1
+    assert result.out == ""
+    assert result.err_lines == [
+        "award-jury: error: the bundle has 2 problem(s)",
+        '  - award.locale: "fr" is not one of de, en',
+        "  - sheets[0].scores.impact: 11 is above the maximum 10",
+    ]
+
+    export = cli("export", "mini-award")
+    assert export.code == 1
+    assert export.out == ""
+    assert export.err_lines == ["award-jury: error: there is no award with the slug 'mini-award'"]
+
+
+def test_import_file_that_is_not_json_exits_one_with_one_line(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "notes.json"
+    path.write_text("this is not JSON\n", encoding="utf-8")
+    result = cli("import", str(path))
+    assert result.code == 1
+    assert len(result.err_lines) == 1, result.err
+    assert result.err_lines[0].startswith(f"award-jury: error: {path} is not valid JSON")
+
+
+def test_import_missing_path_exits_one(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "nowhere.json"
+    result = cli("import", str(path))
+    assert result.code == 1
+    assert result.err_lines == [f"award-jury: error: {path}: no such file"]
+
+
+def test_export_unknown_slug_exits_one(cli: Cli) -> None:
+    result = cli("export", "no-such-award")
+    assert result.code == 1
+    assert result.out == ""
+    assert result.err_lines == ["award-jury: error: there is no award with the slug 'no-such-award'"]
+
+
+# ---------------------------------------------------------------- settings
+
+
+@pytest.mark.parametrize("args", [("db", "upgrade"), ("export", "mini-award")])
+def test_non_http_base_url_exits_one_for_any_command(cli: Cli, args: tuple[str, ...]) -> None:
+    result = cli(*args, AWARD_JURY_BASE_URL="ftp://x")
+    assert result.code == 1
+    assert result.out == ""
+    assert len(result.err_lines) == 1, result.err
+    assert result.err_lines[0].startswith("award-jury: error: AWARD_JURY_BASE_URL")
+    assert "ftp://x" in result.err_lines[0]

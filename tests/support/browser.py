@@ -1,0 +1,71 @@
+"""Browser-test harness: a live server on 127.0.0.1, Debian's Chromium through Playwright,
+and an axe-core check (axe-playwright-python ships axe.min.js, so nothing is downloaded)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from axe_playwright_python.async_playwright import Axe
+
+from award_jury.settings import Settings
+from award_jury.web.app import create_app
+from tests.support.pg import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 360, "height": 740}
+SERIOUS = ("serious", "critical")
+
+
+@dataclass
+class LiveServer:
+    url: str
+    settings: Settings
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    @classmethod
+    def start(cls, settings: Settings) -> LiveServer:
+        port = free_port()
+        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True, name="live-server")
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the live server did not start")
+            time.sleep(0.05)
+        return cls(f"http://127.0.0.1:{port}", settings, server, thread)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+_axe = Axe()
+
+
+async def serious_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page, as readable lines."""
+    results = await _axe.run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v.get("impact") in SERIOUS
+    ]

@@ -1,0 +1,129 @@
+"""Settings from the environment (SPEC §1): defaults, the generated secret key, validation."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from award_jury.settings import DEFAULT_BASE_URL, DEFAULT_DATABASE_URL, Settings, SettingsError
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {"AWARD_JURY_DATA_DIR": str(tmp_path), **extra}
+
+
+def test_from_env_without_variables_uses_spec_defaults(tmp_path: Path) -> None:
+    s = Settings.from_env(env_for(tmp_path))
+    assert s.database_url == DEFAULT_DATABASE_URL == "sqlite+aiosqlite:///var/award_jury.db"
+    assert s.base_url == DEFAULT_BASE_URL == "http://127.0.0.1:8000"
+    assert s.smtp_url is None
+    assert s.data_dir == tmp_path
+    assert s.is_sqlite
+    assert s.outbox_dir == tmp_path / "outbox"
+    assert s.secure_cookies is False
+
+
+def test_from_env_empty_dict_defaults_data_dir_to_var() -> None:
+    # Only checks the default path; the key is given, so nothing is written to ./var.
+    s = Settings.from_env({"AWARD_JURY_SECRET_KEY": "k" * 32})
+    assert s.data_dir == Path("var")
+
+
+def test_from_env_reads_every_variable(tmp_path: Path) -> None:
+    s = Settings.from_env(
+        env_for(
+            tmp_path,
+            AWARD_JURY_DATABASE_URL="postgresql+asyncpg://u:p@db/award",
+            AWARD_JURY_BASE_URL="https://awards.example.org/",
+            AWARD_JURY_SMTP_URL="smtp://user:pass@mail.example.org:587",
+            AWARD_JURY_SECRET_KEY="s" * 20,
+        )
+    )
+    assert s.database_url == "postgresql+asyncpg://u:p@db/award"
+    assert not s.is_sqlite
+    assert s.base_url == "https://awards.example.org"
+    assert s.smtp_url == "smtp://user:pass@mail.example.org:587"
+    assert s.secret_key == "s" * 20
+
+
+def test_secret_key_missing_is_generated_once_into_data_dir(tmp_path: Path) -> None:
+    first = Settings.from_env(env_for(tmp_path))
+    key_file = tmp_path / "secret_key"
+    assert key_file.is_file()
+    assert key_file.read_text(encoding="utf-8").strip() == first.secret_key
+    assert len(first.secret_key) >= 32
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    second = Settings.from_env(env_for(tmp_path))
+    assert second.secret_key == first.secret_key
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret_key"]  # no temp files left
+
+
+def test_secret_key_missing_data_dir_is_created(tmp_path: Path) -> None:
+    data_dir = tmp_path / "a" / "b"
+    s = Settings.from_env({"AWARD_JURY_DATA_DIR": str(data_dir)})
+    assert (data_dir / "secret_key").read_text(encoding="utf-8").strip() == s.secret_key
+
+
+def test_secret_key_generated_is_same_in_another_process(tmp_path: Path) -> None:
+    key = Settings.from_env(env_for(tmp_path)).secret_key
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWARD_JURY_")}
+    env["AWARD_JURY_DATA_DIR"] = str(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-c", "from award_jury.settings import Settings; print(Settings.from_env().secret_key)"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert proc.stdout.strip() == key
+
+
+def test_secret_key_explicit_wins_over_file(tmp_path: Path) -> None:
+    generated = Settings.from_env(env_for(tmp_path)).secret_key
+    explicit = "explicit-secret-key-0123456789"
+    s = Settings.from_env(env_for(tmp_path, AWARD_JURY_SECRET_KEY=explicit))
+    assert s.secret_key == explicit
+    assert (tmp_path / "secret_key").read_text(encoding="utf-8").strip() == generated
+
+
+def test_secret_key_explicit_does_not_write_file(tmp_path: Path) -> None:
+    Settings.from_env(env_for(tmp_path, AWARD_JURY_SECRET_KEY="x" * 16))
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_secret_key_too_short_raises(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="AWARD_JURY_SECRET_KEY"):
+        Settings.from_env(env_for(tmp_path, AWARD_JURY_SECRET_KEY="x" * 15))
+
+
+@pytest.mark.parametrize("url", ["ftp://x", "example.org", "http://", "javascript:alert(1)"])
+def test_base_url_not_http_raises(tmp_path: Path, url: str) -> None:
+    with pytest.raises(SettingsError, match="AWARD_JURY_BASE_URL"):
+        Settings.from_env(env_for(tmp_path, AWARD_JURY_BASE_URL=url))
+
+
+@pytest.mark.parametrize(
+    ("url", "secure"),
+    [
+        ("https://awards.example.org", True),
+        ("https://awards.example.org/sub/", True),
+        ("http://awards.example.org", False),
+        ("http://127.0.0.1:8000", False),
+    ],
+)
+def test_secure_cookies_only_for_https(tmp_path: Path, url: str, secure: bool) -> None:
+    assert Settings.from_env(env_for(tmp_path, AWARD_JURY_BASE_URL=url)).secure_cookies is secure
+
+
+def test_secure_cookies_true_for_upper_case_https_scheme(tmp_path: Path) -> None:
+    # URL schemes are case-insensitive (RFC 3986 §3.1) and from_env accepts "HTTPS://…",
+    # so the site is served over https and its cookies must be Secure.
+    s = Settings.from_env(env_for(tmp_path, AWARD_JURY_BASE_URL="HTTPS://awards.example.org"))
+    assert s.secure_cookies is True
