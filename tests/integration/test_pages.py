@@ -149,3 +149,51 @@ async def test_home_query_count_does_not_grow_with_awards(
     count_queries.statements.clear()
     await client.get("/")
     assert count_queries.count == with_one
+
+
+async def test_unexpected_error_is_friendly_500_without_details(settings: Any, db: Database) -> None:
+    from litestar import get
+
+    from award_jury.web.app import create_app
+
+    @get("/boom")
+    async def boom() -> str:
+        raise RuntimeError("secret internals")
+
+    app = create_app(settings, database=db)
+    app.register(boom)
+    async with AsyncTestClient(app, base_url="http://testserver.local") as c:
+        response = await c.get("/boom", headers={"accept-language": "de"})
+    assert response.status_code == 500
+    assert "Etwas ist schiefgelaufen" in response.text
+    assert "secret internals" not in response.text
+    assert "Traceback" not in response.text
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+async def test_csrf_failure_is_friendly_403_page(client: Client) -> None:
+    response = await client.post("/language", data={"lang": "en"}, headers={"accept-language": "de"})
+    assert response.status_code == 403
+    assert "Zugriff verweigert" in response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("", "application/x-www-form-urlencoded"),
+        ("lang=xx&next=%00", "application/x-www-form-urlencoded"),
+        ('{"lang": "en"}', "application/json"),
+        ("\xff\xfe garbage", "application/x-www-form-urlencoded"),
+    ],
+)
+async def test_language_switch_odd_input_never_500(client: Client, body: str, content_type: str) -> None:
+    token = csrf_token((await client.get("/")).text)
+    response = await client.post(
+        "/language",
+        content=body.encode("utf-8", "surrogateescape"),
+        headers={"content-type": content_type, "x-csrftoken": token},
+        follow_redirects=False,
+    )
+    assert response.status_code in (303, 400)
+    if response.status_code == 303:
+        assert response.headers["location"] == "/"
