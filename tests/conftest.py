@@ -11,12 +11,14 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
-from litestar.testing import AsyncTestClient
+from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.db import Database
@@ -125,10 +127,22 @@ def settings(tmp_path: Path, engine_db: Database) -> Settings:
     )
 
 
+@asynccontextmanager
+async def app_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client that calls the app in this event loop.
+
+    (Litestar's AsyncTestClient runs the app in a portal thread with its own loop; an asyncpg
+    connection shared with the test cannot be used from there.) The app's lifespan is not run:
+    with a ``database`` handed in it has nothing to start or stop, and anyio's task group cannot
+    span pytest's separate setup and teardown tasks."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as c:
+        yield c
+
+
 @pytest.fixture
-async def client(settings: Settings, db: Database) -> AsyncIterator[AsyncTestClient[Any]]:
-    app = create_app(settings, database=db)
-    async with AsyncTestClient(app, base_url="http://testserver.local") as c:
+async def client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    async with app_client(create_app(settings, database=db)) as c:
         yield c
 
 

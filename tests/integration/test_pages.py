@@ -5,16 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 
 from award_jury.bundle.services import import_bundle
 from award_jury.db import Database
 from award_jury.demo import load_demo_bundle
-from tests.conftest import QueryCounter
+from tests.conftest import QueryCounter, app_client
 from tests.support.factories import small_bundle
 
-Client = AsyncTestClient[Any]
+Client = httpx.AsyncClient
 DEMO = "smart-country-startup-award-2026"
 
 
@@ -162,7 +162,7 @@ async def test_unexpected_error_is_friendly_500_without_details(settings: Any, d
 
     app = create_app(settings, database=db)
     app.register(boom)
-    async with AsyncTestClient(app, base_url="http://testserver.local") as c:
+    async with app_client(app) as c:
         response = await c.get("/boom", headers={"accept-language": "de"})
     assert response.status_code == 500
     assert "Etwas ist schiefgelaufen" in response.text
