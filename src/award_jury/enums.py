@@ -49,3 +49,8 @@ class MemberRole(StrEnum):
 
     CONTACT = "contact"
     EDITOR = "editor"
+
+
+class TokenPurpose(StrEnum):
+    SIGNIN = "signin"
+    RESET = "reset"

@@ -21,3 +21,29 @@ class ValidationError(DomainError):
     def __init__(self, problems: list[str], summary: str | None = None) -> None:
         self.problems = problems
         super().__init__(summary or f"{len(problems)} problem(s): " + "; ".join(problems[:3]))
+
+
+class NotAuthorizedError(DomainError):
+    """The person may see the object but not do this to it (403)."""
+
+
+class RateLimitedError(DomainError):
+    def __init__(self, retry_after_seconds: int) -> None:
+        self.retry_after_seconds = retry_after_seconds
+        super().__init__(f"too many attempts; try again in {max(1, retry_after_seconds // 60)} minute(s)")
+
+
+class SignInFailedError(DomainError):
+    """Wrong address or password (never says which)."""
+
+
+class TokenInvalidError(DomainError):
+    """A link that is unknown, used, replaced by a newer one, or expired."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"the link is {reason}")
+
+
+class SignInRequiredError(DomainError):
+    """The page needs a signed-in person; the web layer redirects to the sign-in page."""

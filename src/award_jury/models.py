@@ -1,6 +1,6 @@
 """Imports every model so that :data:`award_jury.db.metadata` knows every table (Alembic reads this)."""
 
-from award_jury.accounts.models import AwardRole, Person
+from award_jury.accounts.models import AwardRole, Invitation, LoginToken, Person, RateLimitHit, WebSession
 from award_jury.audit.models import AuditEvent
 from award_jury.awards.models import Award, Category, Criterion, Round, RubricLevel
 from award_jury.certificates.models import Certificate
@@ -22,8 +22,11 @@ __all__ = [
     "Entry",
     "EntryMember",
     "EntryRound",
+    "Invitation",
     "JurorCategory",
+    "LoginToken",
     "Person",
+    "RateLimitHit",
     "ResultSnapshot",
     "Round",
     "RubricLevel",
@@ -31,5 +34,6 @@ __all__ = [
     "ScoreSheet",
     "Startup",
     "TieDecision",
+    "WebSession",
     "metadata",
 ]

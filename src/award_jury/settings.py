@@ -54,6 +54,19 @@ def _load_or_create_secret(data_dir: Path) -> str:
     return key
 
 
+def _positive_int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be greater than 0, got {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -63,6 +76,12 @@ class Settings:
     smtp_url: str | None = None
     default_locale: str = "de"
     debug: bool = False
+    #: A session ends after this long without a request (the page warns before and can extend it).
+    session_idle_seconds: int = 8 * 3600
+    #: ... and in any case this long after sign-in.
+    session_max_seconds: int = 7 * 24 * 3600
+    #: Host names accepted besides the base URL's (comma-separated in AWARD_JURY_ALLOWED_HOSTS).
+    extra_hosts: tuple[str, ...] = ()
     templates_dir: Path = TEMPLATES_DIR
     static_dir: Path = STATIC_DIR
     migrations_dir: Path = MIGRATIONS_DIR
@@ -88,6 +107,11 @@ class Settings:
             base_url=base_url,
             smtp_url=env.get("AWARD_JURY_SMTP_URL") or None,
             debug=env.get("AWARD_JURY_DEBUG", "") in ("1", "true", "yes"),
+            session_idle_seconds=_positive_int(env, "AWARD_JURY_SESSION_IDLE_MINUTES", 8 * 60) * 60,
+            session_max_seconds=_positive_int(env, "AWARD_JURY_SESSION_MAX_HOURS", 7 * 24) * 3600,
+            extra_hosts=tuple(
+                h.strip().lower() for h in env.get("AWARD_JURY_ALLOWED_HOSTS", "").split(",") if h.strip()
+            ),
         )
 
     @property
@@ -107,9 +131,16 @@ class Settings:
         return self.base_url.startswith("https://")
 
     @property
-    def allowed_hosts(self) -> list[str]:
+    def allowed_hosts(self) -> frozenset[str]:
+        """Host names (without port) the app answers to: the base URL's, plus loopback names
+        when the base URL is on loopback, plus AWARD_JURY_ALLOWED_HOSTS."""
         host = urlsplit(self.base_url).hostname or "127.0.0.1"
-        hosts = {host}
-        if host in ("127.0.0.1", "localhost"):
-            hosts |= {"127.0.0.1", "localhost", "testserver.local"}
-        return sorted(hosts)
+        hosts = {host, *self.extra_hosts}
+        if host in ("127.0.0.1", "localhost", "::1"):
+            hosts |= {"127.0.0.1", "localhost", "::1"}
+        return frozenset(hosts)
+
+    @property
+    def session_cookie_name(self) -> str:
+        # The __Host- prefix makes browsers refuse the cookie unless it is Secure, host-only, Path=/.
+        return "__Host-award_jury_session" if self.secure_cookies else "award_jury_session"

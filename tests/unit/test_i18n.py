@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from award_jury.web.i18n import current_locale, format_datetime, format_number, gettext, negotiate
+from award_jury.i18n import current_locale, format_datetime, format_number, gettext, negotiate
 
 DEADLINE = datetime(2023, 8, 31, 21, 59, tzinfo=UTC)
 

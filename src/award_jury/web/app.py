@@ -16,14 +16,17 @@ from litestar.logging import LoggingConfig
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
+from award_jury.accounts.controllers import AccountController, SessionController, SignInController
+from award_jury.accounts.people_controllers import InvitationController, PeopleController
 from award_jury.awards.controllers import AwardPagesController
 from award_jury.db import Database
-from award_jury.errors import NotFoundError
+from award_jury.errors import NotAuthorizedError, NotFoundError, SignInRequiredError
 from award_jury.settings import Settings
 from award_jury.web import errors
+from award_jury.web.auth import finish_response, load_viewer, provide_viewer
 from award_jury.web.controllers import SiteController
 from award_jury.web.deps import provide_db_session
-from award_jury.web.middleware import LocaleMiddleware, add_security_headers
+from award_jury.web.middleware import AllowedHostsMiddleware, LocaleMiddleware, add_security_headers
 from award_jury.web.templating import create_environment
 
 CSRF_COOKIE = "award_jury_csrf"
@@ -51,22 +54,35 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         route_handlers=[
             SiteController,
             AwardPagesController,
+            SignInController,
+            AccountController,
+            SessionController,
+            PeopleController,
+            InvitationController,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
-        dependencies={"db_session": Provide(provide_db_session), "db": Provide(provide_db)},
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "db": Provide(provide_db),
+            "viewer": Provide(provide_viewer, sync_to_thread=False),
+        },
+        before_request=load_viewer,
+        after_request=finish_response,
         lifespan=[lifespan],
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(env)),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
-            cookie_name=CSRF_COOKIE,
+            cookie_name=f"__Host-{CSRF_COOKIE}" if settings.secure_cookies else CSRF_COOKIE,
             cookie_secure=settings.secure_cookies,
             cookie_httponly=True,
             cookie_samesite="lax",
         ),
-        middleware=[LocaleMiddleware],
+        middleware=[AllowedHostsMiddleware.factory(settings.allowed_hosts), LocaleMiddleware],
         before_send=[add_security_headers],
         exception_handlers={
             NotFoundError: errors.not_found_handler,
+            NotAuthorizedError: errors.forbidden_handler,
+            SignInRequiredError: errors.sign_in_required_handler,
             NotFoundException: errors.not_found_handler,
             HTTPException: errors.http_exception_handler,
             Exception: errors.internal_error_handler,
@@ -74,7 +90,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         openapi_config=None,
         logging_config=LoggingConfig(log_exceptions="never", configure_root_logger=False),
         debug=False,
-        state=State({"settings": settings, "db": db}),
+        state=State({"settings": settings, "db": db, "jinja_env": env}),
     )
 
 

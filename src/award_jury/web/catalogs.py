@@ -35,7 +35,10 @@ def extract_catalog() -> Catalog:
     catalog = Catalog(project="award_jury", fuzzy=False)
     sources: list[tuple[Path, str | Callable[..., Iterable[Any]], str, dict[str, str]]] = [
         (PACKAGE_DIR, "python", "**.py", {}),
-        (TEMPLATES_DIR, babel_extract, "**.html", {"extensions": "jinja2.ext.i18n", "trimmed": "true"}),
+        *(
+            (TEMPLATES_DIR, babel_extract, pattern, {"extensions": "jinja2.ext.i18n", "trimmed": "true"})
+            for pattern in ("**.html", "**.txt", "**.subject")
+        ),
     ]
     for root, method, pattern, options in sources:
         for filename, lineno, message, comments, context in _extract(root, method, pattern, options):

@@ -4,19 +4,20 @@ JSON for API-ish requests, and never a stack trace."""
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from award_jury.errors import NotFoundError
-from award_jury.web.i18n import current_locale
+from award_jury.i18n import current_locale
 from award_jury.web.middleware import locale_for
 
 log = logging.getLogger("award_jury.web")
 
-KNOWN_PAGES = {400, 403, 404, 405, 409, 413, 429, 500, 503}
+KNOWN_PAGES = {400, 401, 403, 404, 405, 409, 413, 429, 500, 503}
 
 
 def _wants_json(request: Request) -> bool:  # type: ignore[type-arg]
@@ -42,6 +43,18 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:  #
 
 def not_found_handler(request: Request, exc: NotFoundError | NotFoundException) -> Response:  # type: ignore[type-arg]
     return error_response(request, 404, "Not Found")
+
+
+def forbidden_handler(request: Request, exc: Exception) -> Response:  # type: ignore[type-arg]
+    return error_response(request, 403, "Forbidden")
+
+
+def sign_in_required_handler(request: Request, exc: Exception) -> Response:  # type: ignore[type-arg]
+    """Anonymous visitors of a page that needs a person go to the sign-in page and come back."""
+    if _wants_json(request) or request.method not in ("GET", "HEAD"):
+        return error_response(request, 401, "Sign-in required")
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"/signin?{urlencode({'next': target})}", status_code=303)
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:  # type: ignore[type-arg]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
+from litestar.response.base import ASGIResponse
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from award_jury.web.i18n import current_locale, negotiate
+from award_jury.i18n import current_locale, negotiate
 
 LANGUAGE_COOKIE = "award_jury_lang"
 
@@ -63,3 +66,27 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
         if not any(k.lower() == b"cache-control" for k, _v in headers):
             headers.append((b"cache-control", b"no-cache"))
         message["headers"] = headers
+
+
+class AllowedHostsMiddleware:
+    """Answers 400 unless the Host header names one of our host names (port ignored)."""
+
+    def __init__(self, app: ASGIApp, allowed: frozenset[str]) -> None:
+        self.app = app
+        self.allowed = allowed
+
+    @classmethod
+    def factory(cls, allowed: frozenset[str]) -> Callable[[ASGIApp], ASGIApp]:
+        return lambda app: cls(app, allowed)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        host = ASGIConnection(scope).headers.get("host", "")
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        if name.strip("[]").lower() in self.allowed:
+            await self.app(scope, receive, send)
+            return
+        response = ASGIResponse(body=b"Unknown host name.\n", status_code=400, media_type="text/plain")
+        await response(scope, receive, send)

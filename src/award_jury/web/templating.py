@@ -7,7 +7,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from award_jury.web import i18n
+from award_jury import i18n
+from award_jury.web.auth import current_viewer
 
 
 def create_environment(templates_dir: Path) -> Environment:
@@ -27,4 +28,5 @@ def create_environment(templates_dir: Path) -> Environment:
     env.filters["number"] = i18n.format_number
     env.globals["current_locale"] = i18n.current_locale.get
     env.globals["language_name"] = i18n.language_name
+    env.globals["viewer"] = current_viewer.get
     return env

@@ -1,0 +1,339 @@
+"""Signing in and out, sign-in links, password reset, the account page, session extension."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from litestar import Controller, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
+from litestar.datastructures import Cookie
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from award_jury.accounts import sessions as sessions_service
+from award_jury.accounts.models import AwardRole, Person
+from award_jury.accounts.passwords import MIN_PASSWORD_LENGTH, password_problem_code, verify_password
+from award_jury.accounts.signin import check_link, issue_link, redeem_link, set_password, sign_in_with_password
+from award_jury.accounts.validators import is_valid_email, normalise_email
+from award_jury.audit.services import record_event
+from award_jury.awards.models import Award
+from award_jury.db import utcnow
+from award_jury.enums import TokenPurpose
+from award_jury.errors import RateLimitedError, SignInFailedError, TokenInvalidError
+from award_jury.i18n import gettext as _
+from award_jury.policy import Action, Viewer, require
+from award_jury.settings import SUPPORTED_LOCALES, Settings
+from award_jury.web.auth import client_ip, expired_session_cookie, session_cookie, session_policy
+from award_jury.web.controllers import safe_next
+from award_jury.web.forms import read_form
+from award_jury.web.mailer import mail_task
+from award_jury.web.middleware import LANGUAGE_COOKIE
+
+Req = Request[Any, Any, Any]
+
+
+def password_message(code: str) -> str:
+    return {
+        "too_short": _("Use at least %(n)d characters.") % {"n": MIN_PASSWORD_LENGTH},
+        "too_long": _("Use at most 200 characters."),
+        "too_common": _("This password is too common. Please choose another one."),
+        "too_simple": _("This password is too simple. Please choose another one."),
+        "personal": _("The password must not contain your e-mail address or your name."),
+    }[code]
+
+
+def rate_limited_message(exc: RateLimitedError) -> str:
+    minutes = max(1, (exc.retry_after_seconds + 59) // 60)
+    return _("Too many attempts. Please wait %(minutes)d minutes and try again.") % {"minutes": minutes}
+
+
+async def signed_in_redirect(
+    request: Req, session: AsyncSession, person: Person, target: str, *, method: str
+) -> Redirect:
+    """End whatever session the browser had (a planted id included), start a new one."""
+    settings: Settings = request.app.state.settings
+    old = request.cookies.get(settings.session_cookie_name)
+    if old:
+        await sessions_service.end_session(session, old)
+    token = await sessions_service.start_session(
+        session, person, session_policy(settings), utcnow(), ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""), method=method,
+    )  # fmt: skip
+    response = Redirect(safe_next(target) if target else "/account", status_code=303)
+    response.cookies.append(session_cookie(settings, token))
+    return response
+
+
+def link_invalid(reason: str) -> Template:
+    return Template("accounts/link_invalid.html", context={"reason": reason}, status_code=400)
+
+
+class SignInController(Controller):
+    @get("/signin", name="signin")
+    async def signin_form(self, viewer: Viewer, next: str = "") -> Template | Redirect:
+        if viewer.authenticated:
+            return Redirect(safe_next(next) if next else "/account", status_code=303)
+        return Template("accounts/signin.html", context={"next": safe_next(next), "email": "", "errors": {}})
+
+    @post("/signin")
+    async def signin(self, request: Req, db_session: AsyncSession) -> Template | Redirect:
+        form = await read_form(request)
+        email, password, target = (
+            form.get("email", max_length=320),
+            form.raw("password", max_length=300),
+            form.get("next"),
+        )
+        errors: dict[str, str] = {}
+        if not email:
+            errors["email"] = _("Enter your e-mail address.")
+        if not password:
+            errors["password"] = _("Enter your password.")
+        context = {"next": safe_next(target), "email": email, "errors": errors}
+        if errors:
+            return Template("accounts/signin.html", context=context, status_code=400)
+        try:
+            person = await sign_in_with_password(db_session, email, password, utcnow(), ip=client_ip(request))
+        except SignInFailedError:
+            errors["password"] = _("The e-mail address or the password is not right.")
+            return Template("accounts/signin.html", context=context, status_code=400)
+        except RateLimitedError as exc:
+            errors["password"] = rate_limited_message(exc)
+            return Template("accounts/signin.html", context=context, status_code=429)
+        return await signed_in_redirect(request, db_session, person, target, method="password")
+
+    @post("/signin/link")
+    async def request_link(self, request: Req, db_session: AsyncSession) -> Template:
+        form = await read_form(request)
+        email = form.get("email", max_length=320)
+        context: dict[str, Any] = {"next": "", "email": email, "errors": {}, "link_email": email}
+        if not is_valid_email(normalise_email(email)):
+            context["link_errors"] = {"email": _("Enter a valid e-mail address, like name@example.org.")}
+            return Template("accounts/signin.html", context=context, status_code=400)
+        try:
+            issued = await issue_link(db_session, email, TokenPurpose.SIGNIN, utcnow(), ip=client_ip(request))
+        except RateLimitedError as exc:
+            context["link_errors"] = {"email": rate_limited_message(exc)}
+            return Template("accounts/signin.html", context=context, status_code=429)
+        task: BackgroundTask | None = None
+        if issued is not None:
+            person, token = issued
+            task = mail_task(
+                request, "signin_link", to=person.email, locale=person.locale, name=person.name,
+                link=f"{request.app.state.settings.base_url}/signin/link/{token}",
+            )  # fmt: skip
+        return Template("accounts/link_sent.html", context={"email": email, "purpose": "signin"}, background=task)
+
+    @get("/signin/link/{token:str}")
+    async def link_page(self, token: str, db_session: AsyncSession) -> Template:
+        # Opening the link only shows a button: mail scanners that fetch links must not use it up.
+        try:
+            await check_link(db_session, token, TokenPurpose.SIGNIN, utcnow())
+        except TokenInvalidError as exc:
+            return link_invalid(exc.reason)
+        return Template("accounts/link_confirm.html", context={"token": token})
+
+    @post("/signin/link/{token:str}")
+    async def use_link(self, request: Req, token: str, db_session: AsyncSession) -> Template | Redirect:
+        try:
+            person = await redeem_link(db_session, token, TokenPurpose.SIGNIN, utcnow())
+        except TokenInvalidError as exc:
+            return link_invalid(exc.reason)
+        return await signed_in_redirect(request, db_session, person, "", method="link")
+
+    @post("/signout")
+    async def signout(self, request: Req, db_session: AsyncSession) -> Redirect:
+        settings: Settings = request.app.state.settings
+        token = request.cookies.get(settings.session_cookie_name)
+        if token:
+            await sessions_service.end_session(db_session, token, ip=client_ip(request))
+        response = Redirect("/?signed_out=1", status_code=303)
+        response.cookies.append(expired_session_cookie(settings))
+        return response
+
+    @get("/password/forgot")
+    async def forgot_form(self) -> Template:
+        return Template("accounts/password_forgot.html", context={"email": "", "errors": {}})
+
+    @post("/password/forgot")
+    async def forgot(self, request: Req, db_session: AsyncSession) -> Template:
+        form = await read_form(request)
+        email = form.get("email", max_length=320)
+        if not is_valid_email(normalise_email(email)):
+            errors = {"email": _("Enter a valid e-mail address, like name@example.org.")}
+            return Template(
+                "accounts/password_forgot.html", context={"email": email, "errors": errors}, status_code=400
+            )
+        try:
+            issued = await issue_link(db_session, email, TokenPurpose.RESET, utcnow(), ip=client_ip(request))
+        except RateLimitedError as exc:
+            errors = {"email": rate_limited_message(exc)}
+            return Template(
+                "accounts/password_forgot.html", context={"email": email, "errors": errors}, status_code=429
+            )
+        task: BackgroundTask | None = None
+        if issued is not None:
+            person, token = issued
+            task = mail_task(
+                request, "password_reset", to=person.email, locale=person.locale, name=person.name,
+                link=f"{request.app.state.settings.base_url}/password/reset/{token}",
+            )  # fmt: skip
+        return Template("accounts/link_sent.html", context={"email": email, "purpose": "reset"}, background=task)
+
+    @get("/password/reset/{token:str}")
+    async def reset_form(self, token: str, db_session: AsyncSession) -> Template:
+        try:
+            await check_link(db_session, token, TokenPurpose.RESET, utcnow())
+        except TokenInvalidError as exc:
+            return link_invalid(exc.reason)
+        return Template("accounts/password_reset.html", context={"token": token, "errors": {}})
+
+    @post("/password/reset/{token:str}")
+    async def reset(self, request: Req, token: str, db_session: AsyncSession) -> Template | Redirect:
+        form = await read_form(request)
+        try:
+            row = await check_link(db_session, token, TokenPurpose.RESET, utcnow())
+        except TokenInvalidError as exc:
+            return link_invalid(exc.reason)
+        person = await db_session.get(Person, row.person_id)
+        assert person is not None
+        errors = new_password_errors(
+            form.raw("password", max_length=300), form.raw("password_confirm", max_length=300), person
+        )
+        if errors:
+            return Template("accounts/password_reset.html", context={"token": token, "errors": errors}, status_code=400)
+        person = await redeem_link(db_session, token, TokenPurpose.RESET, utcnow())
+        await set_password(db_session, person, form.raw("password", max_length=300), ip=client_ip(request))
+        return await signed_in_redirect(request, db_session, person, "/account?password=1", method="reset")
+
+
+def new_password_errors(password: str, confirm: str, person: Person) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    code = password_problem_code(password, email=person.email, name=person.name)
+    if code:
+        errors["password"] = password_message(code)
+    elif password != confirm:
+        errors["password_confirm"] = _("The two passwords are not the same.")
+    return errors
+
+
+async def award_roles(session: AsyncSession, person_id: int) -> list[tuple[Award, list[str]]]:
+    rows = (
+        await session.execute(
+            sa.select(Award, AwardRole.role)
+            .join(AwardRole, AwardRole.award_id == Award.id)
+            .where(AwardRole.person_id == person_id)
+            .order_by(Award.name, AwardRole.role)
+        )
+    ).all()
+    grouped: dict[int, tuple[Award, list[str]]] = {}
+    for award, role in rows:
+        grouped.setdefault(award.id, (award, []))[1].append(role.value)
+    return list(grouped.values())
+
+
+class AccountController(Controller):
+    path = "/account"
+
+    @get("", name="account")
+    async def account(self, viewer: Viewer, db_session: AsyncSession) -> Template:
+        require(viewer, Action.MANAGE_OWN_ACCOUNT)
+        assert viewer.person_id is not None
+        person = await db_session.get(Person, viewer.person_id)
+        return Template(
+            "accounts/account.html",
+            context={"person": person, "awards": await award_roles(db_session, viewer.person_id), "errors": {},
+                     "viewer": viewer},
+        )  # fmt: skip
+
+    @post("")
+    async def update_account(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
+        require(viewer, Action.MANAGE_OWN_ACCOUNT)
+        assert viewer.person_id is not None
+        form = await read_form(request)
+        person = await db_session.get(Person, viewer.person_id)
+        assert person is not None
+        name, locale = form.get("name", max_length=500), form.get("locale")
+        errors: dict[str, str] = {}
+        if not name:
+            errors["name"] = _("Enter your name.")
+        elif len(name) > 200:
+            errors["name"] = _("Use at most 200 characters.")
+        if locale not in SUPPORTED_LOCALES:
+            errors["locale"] = _("Choose German or English.")
+        if errors:
+            awards = await award_roles(db_session, person.id)
+            return Template(
+                "accounts/account.html",
+                context={"person": person, "awards": awards, "errors": errors, "viewer": viewer, "form_name": name},
+                status_code=400,
+            )
+        before = {"name": person.name, "locale": person.locale}
+        person.name, person.locale = name, locale
+        record_event(db_session, "account.updated", actor_id=person.id, object_type="person", object_id=person.id,
+                     before=before, after={"name": name, "locale": locale})  # fmt: skip
+        response = Redirect("/account?saved=1", status_code=303)
+        response.cookies.append(
+            Cookie(key=LANGUAGE_COOKIE, value=locale, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+        )
+        return response
+
+    @get("/password")
+    async def password_form(self, viewer: Viewer, db_session: AsyncSession) -> Template:
+        require(viewer, Action.MANAGE_OWN_ACCOUNT)
+        person = await db_session.get(Person, viewer.person_id)
+        assert person is not None
+        return Template(
+            "accounts/password_set.html", context={"has_password": bool(person.password_hash), "errors": {}}
+        )
+
+    @post("/password")
+    async def set_own_password(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
+        require(viewer, Action.MANAGE_OWN_ACCOUNT)
+        person = await db_session.get(Person, viewer.person_id)
+        assert person is not None
+        form = await read_form(request)
+        errors: dict[str, str] = {}
+        if person.password_hash and not verify_password(
+            person.password_hash, form.raw("current_password", max_length=300)
+        ):
+            errors["current_password"] = _("This is not your current password.")
+        errors |= new_password_errors(
+            form.raw("password", max_length=300), form.raw("password_confirm", max_length=300), person
+        )
+        if errors:
+            context = {"has_password": bool(person.password_hash), "errors": errors}
+            return Template("accounts/password_set.html", context=context, status_code=400)
+        await set_password(db_session, person, form.raw("password", max_length=300), ip=client_ip(request))
+        return await signed_in_redirect(request, db_session, person, "/account?password=1", method="password-change")
+
+    @post("/signout-everywhere")
+    async def signout_everywhere(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Redirect:
+        require(viewer, Action.MANAGE_OWN_ACCOUNT)
+        assert viewer.person_id is not None
+        ended = await sessions_service.end_all_sessions(db_session, viewer.person_id)
+        record_event(db_session, "signout.everywhere", actor_id=viewer.person_id, object_type="person",
+                     object_id=viewer.person_id, after={"sessions": ended}, ip=client_ip(request))  # fmt: skip
+        response = Redirect("/signin?signed_out=1", status_code=303)
+        response.cookies.append(expired_session_cookie(request.app.state.settings))
+        return response
+
+
+class SessionController(Controller):
+    @post("/session/extend")
+    async def extend(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Response[Any]:
+        """Keep the session alive (the idle warning's button; a plain form post works too)."""
+        settings: Settings = request.app.state.settings
+        require(viewer, Action.MANAGE_OWN_ACCOUNT)
+        token = request.cookies.get(settings.session_cookie_name, "")
+        policy = session_policy(settings)
+        loaded = await sessions_service.load_session(db_session, token, policy, utcnow())
+        assert loaded is not None  # the viewer was loaded from this very cookie
+        await sessions_service.extend_session(db_session, loaded[0], utcnow())
+        deadline = sessions_service.idle_deadline(loaded[0], policy)
+        if "application/json" in request.headers.get("accept", ""):
+            return Response(
+                {"expires_at": deadline.isoformat(), "seconds_left": int((deadline - utcnow()).total_seconds())}
+            )
+        form = await read_form(request)
+        return Redirect(safe_next(form.get("next")), status_code=303)

@@ -1,0 +1,182 @@
+"""Invitations to an award: an e-mail with a link that signs the person in and grants the role."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from award_jury.accounts.models import AwardRole, Invitation, Person
+from award_jury.accounts.services import get_or_create_person, grant_role
+from award_jury.accounts.sessions import hash_token, new_token
+from award_jury.audit.services import record_event
+from award_jury.awards.models import Award, Category
+from award_jury.enums import Role
+from award_jury.errors import ConflictError, NotFoundError, TokenInvalidError
+from award_jury.judging.models import JurorCategory
+
+INVITATION_LIFETIME = timedelta(days=14)
+
+
+async def invite(
+    session: AsyncSession,
+    award: Award,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    categories: list[str],
+    invited_by: Person,
+    now: datetime,
+) -> tuple[Invitation, str]:
+    """Invite a person (created if new) to ``role`` in ``award``; a pending invitation for the
+    same person and role is renewed instead of duplicated. Returns the invitation and its token."""
+    person = await get_or_create_person(session, email, name, award.locale)
+    existing_role = (
+        await session.execute(
+            sa.select(AwardRole.id).where(
+                AwardRole.person_id == person.id, AwardRole.award_id == award.id, AwardRole.role == role
+            )
+        )
+    ).scalar_one_or_none()
+    if existing_role is not None:
+        raise ConflictError(f"{person.email} already has this role")
+    token = new_token()
+    pending = (
+        await session.execute(
+            sa.select(Invitation).where(
+                Invitation.award_id == award.id,
+                Invitation.person_id == person.id,
+                Invitation.role == role,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+            )
+        )
+    ).scalar_one_or_none()
+    if pending is None:
+        pending = Invitation(
+            award_id=award.id, person_id=person.id, role=role, categories=categories, token_hash=hash_token(token),
+            invited_by_id=invited_by.id, created_at=now, sent_at=now, send_count=1,
+            expires_at=now + INVITATION_LIFETIME,
+        )  # fmt: skip
+        session.add(pending)
+    else:
+        pending.token_hash = hash_token(token)
+        pending.categories = categories
+        pending.sent_at = now
+        pending.send_count += 1
+        pending.expires_at = now + INVITATION_LIFETIME
+    await session.flush()
+    record_event(
+        session, "invitation.created", actor_id=invited_by.id, award_id=award.id, object_type="invitation",
+        object_id=pending.id, after={"email": person.email, "role": role.value, "categories": categories},
+    )  # fmt: skip
+    return pending, token
+
+
+async def get_invitation(session: AsyncSession, award: Award, invitation_id: int) -> Invitation:
+    found = (
+        await session.execute(
+            sa.select(Invitation).where(Invitation.id == invitation_id, Invitation.award_id == award.id)
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFoundError("invitation")
+    return found
+
+
+async def resend(session: AsyncSession, invitation: Invitation, actor: Person, now: datetime) -> str:
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise ConflictError("this invitation is no longer open")
+    token = new_token()
+    invitation.token_hash = hash_token(token)
+    invitation.sent_at = now
+    invitation.send_count += 1
+    invitation.expires_at = now + INVITATION_LIFETIME
+    record_event(
+        session, "invitation.resent", actor_id=actor.id, award_id=invitation.award_id, object_type="invitation",
+        object_id=invitation.id,
+    )  # fmt: skip
+    await session.flush()
+    return token
+
+
+async def revoke(session: AsyncSession, invitation: Invitation, actor: Person, now: datetime) -> None:
+    if invitation.accepted_at is not None:
+        raise ConflictError("this invitation was accepted already; remove the role instead")
+    if invitation.revoked_at is None:
+        invitation.revoked_at = now
+        record_event(
+            session, "invitation.revoked", actor_id=actor.id, award_id=invitation.award_id, object_type="invitation",
+            object_id=invitation.id,
+        )  # fmt: skip
+
+
+async def find_open_invitation(session: AsyncSession, token: str, now: datetime) -> Invitation:
+    found = (
+        await session.execute(sa.select(Invitation).where(Invitation.token_hash == hash_token(token)))
+    ).scalar_one_or_none()
+    if found is None:
+        raise TokenInvalidError("unknown")
+    status = found.status(now)
+    if status != "pending":
+        raise TokenInvalidError({"accepted": "used"}.get(status, status))
+    return found
+
+
+async def accept(session: AsyncSession, token: str, now: datetime) -> tuple[Invitation, Person]:
+    invitation = await find_open_invitation(session, token, now)
+    person = await session.get(Person, invitation.person_id)
+    if person is None or not person.is_active:
+        raise TokenInvalidError("unknown")
+    invitation.accepted_at = now
+    await grant_role(session, person, invitation.role, invitation.award_id)
+    if invitation.role == Role.JUROR and invitation.categories:
+        categories = (
+            await session.execute(
+                sa.select(Category).where(
+                    Category.award_id == invitation.award_id, Category.slug.in_(invitation.categories)
+                )
+            )
+        ).scalars()
+        for category in categories:
+            exists = (
+                await session.execute(
+                    sa.select(JurorCategory.id).where(
+                        JurorCategory.person_id == person.id, JurorCategory.category_id == category.id
+                    )
+                )
+            ).scalar_one_or_none()
+            if exists is None:
+                session.add(JurorCategory(person_id=person.id, category_id=category.id))
+    record_event(
+        session, "invitation.accepted", actor_id=person.id, award_id=invitation.award_id, object_type="invitation",
+        object_id=invitation.id,
+    )  # fmt: skip
+    record_event(
+        session, "role.granted", actor_id=person.id, award_id=invitation.award_id, object_type="person",
+        object_id=person.id, after={"role": invitation.role.value, "via": "invitation"},
+    )  # fmt: skip
+    await session.flush()
+    return invitation, person
+
+
+async def remove_role(session: AsyncSession, award: Award, person_id: int, role: Role, actor: Person) -> None:
+    grant = (
+        await session.execute(
+            sa.select(AwardRole).where(
+                AwardRole.person_id == person_id, AwardRole.award_id == award.id, AwardRole.role == role
+            )
+        )
+    ).scalar_one_or_none()
+    if grant is None:
+        raise NotFoundError("role")
+    if role == Role.ORGANISER and person_id == actor.id:
+        raise ConflictError("you cannot remove your own organiser role")
+    await session.delete(grant)
+    record_event(
+        session, "role.revoked", actor_id=actor.id, award_id=award.id, object_type="person", object_id=person_id,
+        before={"role": role.value},
+    )  # fmt: skip
+    await session.flush()

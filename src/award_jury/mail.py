@@ -1,0 +1,92 @@
+"""E-mail: rendered from ``templates/emails/`` (a text and an HTML part, in the recipient's
+language), then written to ``<data dir>/outbox/`` as ``.eml`` or sent through
+``AWARD_JURY_SMTP_URL`` with aiosmtplib (STARTTLS when the server offers it)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+from jinja2 import Environment
+
+from award_jury.i18n import current_locale
+from award_jury.settings import Settings
+
+SENDER_NAME = "award_jury"
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    text: str
+    html: str
+
+
+def render_mail(env: Environment, template: str, *, to: str, locale: str, context: dict[str, Any]) -> Mail:
+    """Render ``emails/<template>.txt`` and ``.html`` (their first line ``Subject: …`` is the subject)."""
+    token = current_locale.set(locale)
+    try:
+        text = env.get_template(f"emails/{template}.txt").render(**context)
+        html = env.get_template(f"emails/{template}.html").render(**context)
+        subject = env.get_template(f"emails/{template}.subject").render(**context).strip()
+    finally:
+        current_locale.reset(token)
+    return Mail(to=to, subject=subject, text=text, html=html)
+
+
+def sender_address(settings: Settings) -> str:
+    host = urlsplit(settings.base_url).hostname or "localhost"
+    if host.replace(".", "").isdigit() or "." not in host:
+        host = "award-jury.invalid"
+    return f"noreply@{host}"
+
+
+def to_message(mail: Mail, settings: Settings) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = formataddr((SENDER_NAME, sender_address(settings)))
+    msg["To"] = mail.to
+    msg["Subject"] = mail.subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain=sender_address(settings).split("@", 1)[1])
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(mail.text)
+    msg.add_alternative(mail.html, subtype="html")
+    return msg
+
+
+def write_to_outbox(msg: EmailMessage, outbox: Path) -> Path:
+    outbox.mkdir(parents=True, exist_ok=True)
+    name = f"{formatdate(usegmt=True).replace(' ', '_').replace(',', '').replace(':', '')}-{uuid.uuid4().hex[:12]}.eml"
+    fd, tmp = tempfile.mkstemp(dir=outbox, prefix=".mail-")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(bytes(msg))
+    target = outbox / name
+    os.replace(tmp, target)
+    return target
+
+
+async def send_mail(mail: Mail, settings: Settings) -> None:
+    msg = to_message(mail, settings)
+    if not settings.smtp_url:
+        write_to_outbox(msg, settings.outbox_dir)
+        return
+    url = urlsplit(settings.smtp_url)
+    await aiosmtplib.send(
+        msg,
+        hostname=url.hostname or "127.0.0.1",
+        port=url.port or (465 if url.scheme == "smtps" else 25),
+        username=unquote(url.username) if url.username else None,
+        password=unquote(url.password) if url.password else None,
+        use_tls=url.scheme == "smtps",
+        start_tls=None,  # STARTTLS when the server offers it
+        timeout=30,
+    )

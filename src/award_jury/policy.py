@@ -1,0 +1,70 @@
+"""Who may do what: the one place that decides access. Controllers ask :func:`require`
+(or :func:`can` to show or hide a button); nothing else decides.
+
+Objects a person may not see answer 404, actions they may not take 403, and an anonymous
+visitor is sent to the sign-in page."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from award_jury.enums import Role
+from award_jury.errors import NotAuthorizedError, SignInRequiredError
+
+
+class Action(StrEnum):
+    #: The own account: profile, language, password, sessions.
+    MANAGE_OWN_ACCOUNT = "account.manage"
+    #: An award's people page: organisers, jurors, invitations, roles.
+    MANAGE_AWARD_PEOPLE = "award.people"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The person behind a request (or nobody), with every role they hold."""
+
+    person_id: int | None = None
+    name: str = ""
+    email: str = ""
+    locale: str | None = None
+    platform_roles: frozenset[Role] = frozenset()
+    award_roles: Mapping[int, frozenset[Role]] = field(default_factory=dict)
+    #: When the session ends unless the person does something (for the idle warning).
+    session_deadline: datetime | None = None
+
+    @property
+    def authenticated(self) -> bool:
+        return self.person_id is not None
+
+    def roles_in(self, award_id: int) -> frozenset[Role]:
+        return self.award_roles.get(award_id, frozenset())
+
+    def organises(self, award_id: int) -> bool:
+        """Organiser of this award, or a platform-wide organiser (who runs every award)."""
+        return Role.ORGANISER in self.platform_roles or Role.ORGANISER in self.roles_in(award_id)
+
+
+ANONYMOUS = Viewer()
+
+
+def can(viewer: Viewer, action: Action, *, award_id: int | None = None) -> bool:
+    if not viewer.authenticated:
+        return False
+    if action is Action.MANAGE_OWN_ACCOUNT:
+        return True
+    if action is Action.MANAGE_AWARD_PEOPLE:
+        return award_id is not None and viewer.organises(award_id)
+    return False
+
+
+def require(viewer: Viewer, action: Action, *, award_id: int | None = None) -> None:
+    """Raise unless ``viewer`` may do ``action``: SignInRequiredError for an anonymous
+    visitor, NotAuthorizedError (403) for a signed-in person without the right."""
+    if can(viewer, action, award_id=award_id):
+        return
+    if not viewer.authenticated:
+        raise SignInRequiredError(action.value)
+    raise NotAuthorizedError(action.value)

@@ -1,0 +1,119 @@
+"""Who is asking: loads the server-side session named by the cookie into a :class:`Viewer`
+for every request, renews nothing implicitly, and writes and clears the session cookie."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from litestar import Request, Response
+from litestar.datastructures import Cookie
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from award_jury.accounts.models import AwardRole, Person, WebSession
+from award_jury.accounts.sessions import SessionPolicy, idle_deadline, load_session
+from award_jury.db import Database, utcnow
+from award_jury.i18n import current_locale
+from award_jury.policy import ANONYMOUS, Viewer
+from award_jury.settings import Settings
+from award_jury.web.middleware import LANGUAGE_COOKIE
+
+current_viewer: ContextVar[Viewer] = ContextVar("current_viewer", default=ANONYMOUS)
+#: The name of a session cookie that named no live session and should be cleared.
+_dead_cookie: ContextVar[str | None] = ContextVar("dead_session_cookie", default=None)
+
+
+def session_policy(settings: Settings) -> SessionPolicy:
+    return SessionPolicy(
+        idle=timedelta(seconds=settings.session_idle_seconds),
+        absolute=timedelta(seconds=settings.session_max_seconds),
+    )
+
+
+async def build_viewer(session: AsyncSession, web_session: WebSession, person: Person, policy: SessionPolicy) -> Viewer:
+    platform: set[Any] = set()
+    per_award: dict[int, set[Any]] = {}
+    for award_id, role in await session.execute(
+        sa.select(AwardRole.award_id, AwardRole.role).where(AwardRole.person_id == person.id)
+    ):
+        if award_id is None:
+            platform.add(role)
+        else:
+            per_award.setdefault(award_id, set()).add(role)
+    return Viewer(
+        person_id=person.id,
+        name=person.name,
+        email=person.email,
+        locale=person.locale,
+        platform_roles=frozenset(platform),
+        award_roles={k: frozenset(v) for k, v in per_award.items()},
+        session_deadline=idle_deadline(web_session, policy),
+    )
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def load_viewer(request: Request[Any, Any, Any]) -> None:
+    """``before_request`` hook: put the Viewer on ``request.state`` and in a context variable."""
+    viewer = ANONYMOUS
+    _dead_cookie.set(None)
+    if not request.url.path.startswith("/static/"):
+        settings: Settings = request.app.state.settings
+        token = request.cookies.get(settings.session_cookie_name)
+        if token:
+            db: Database = request.app.state.db
+            async with db.session() as session:
+                loaded = await load_session(session, token, session_policy(settings), utcnow())
+                if loaded is None:
+                    _dead_cookie.set(settings.session_cookie_name)
+                else:
+                    viewer = await build_viewer(session, *loaded, session_policy(settings))
+    request.state.viewer = viewer
+    current_viewer.set(viewer)
+    if viewer.authenticated and viewer.locale and LANGUAGE_COOKIE not in request.cookies:
+        current_locale.set(viewer.locale)
+
+
+async def finish_response(response: Response[Any]) -> Response[Any]:
+    """``after_request`` hook: signed-in pages are never cached; a dead session cookie is cleared."""
+    viewer = current_viewer.get()
+    if viewer.authenticated:
+        response.headers["cache-control"] = "no-store"
+    dead = _dead_cookie.get()
+    if dead and not any(c.key == dead for c in response.cookies):
+        response.delete_cookie(dead, path="/")
+    return response
+
+
+def provide_viewer(request: Request[Any, Any, Any]) -> Viewer:
+    viewer: Viewer = getattr(request.state, "viewer", ANONYMOUS)
+    return viewer
+
+
+def session_cookie(settings: Settings, token: str) -> Cookie:
+    return Cookie(
+        key=settings.session_cookie_name,
+        value=token,
+        path="/",
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        max_age=settings.session_max_seconds,
+    )
+
+
+def expired_session_cookie(settings: Settings) -> Cookie:
+    return Cookie(
+        key=settings.session_cookie_name,
+        value="",
+        path="/",
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        max_age=0,
+        expires=0,
+    )

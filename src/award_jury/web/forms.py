@@ -1,0 +1,37 @@
+"""Reading HTML forms: every value as a stripped string, never an exception for odd input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.exceptions import ClientException
+
+
+class Form:
+    def __init__(self, items: list[tuple[str, Any]]) -> None:
+        self._items = items
+
+    def get(self, name: str, default: str = "", *, max_length: int = 10_000) -> str:
+        for key, value in self._items:
+            if key == name and isinstance(value, str):
+                return value.strip()[:max_length]
+        return default
+
+    def raw(self, name: str, *, max_length: int = 10_000) -> str:
+        """Unstripped (passwords)."""
+        for key, value in self._items:
+            if key == name and isinstance(value, str):
+                return value[:max_length]
+        return ""
+
+    def getall(self, name: str) -> list[str]:
+        return [v.strip() for k, v in self._items if k == name and isinstance(v, str)]
+
+
+async def read_form(request: Request[Any, Any, Any]) -> Form:
+    try:
+        form = await request.form()
+    except (ClientException, ValueError, UnicodeDecodeError):
+        return Form([])
+    return Form(list(form.multi_items()))
