@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.accounts.models import AwardRole, Person
 from award_jury.accounts.passwords import hash_password, password_problem
+from award_jury.accounts.sessions import end_all_sessions
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.audit.services import record_event
 from award_jury.enums import Role
@@ -84,3 +85,16 @@ async def create_user(
         after={"email": person.email, "role": role.value},
     )
     return person
+
+
+async def disable_person(
+    session: AsyncSession, person: Person, *, actor_id: int | None = None, actor_label: str = ""
+) -> None:
+    """Disable an account: it can no longer sign in, and every session of it ends now."""
+    person.is_active = False
+    ended = await end_all_sessions(session, person.id)
+    record_event(
+        session, "account.disabled", actor_id=actor_id, actor_label=actor_label, object_type="person",
+        object_id=person.id, after={"sessions_ended": ended},
+    )  # fmt: skip
+    await session.flush()
