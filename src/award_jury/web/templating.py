@@ -28,5 +28,5 @@ def create_environment(templates_dir: Path) -> Environment:
     env.filters["number"] = i18n.format_number
     env.globals["current_locale"] = i18n.current_locale.get
     env.globals["language_name"] = i18n.language_name
-    env.globals["viewer"] = current_viewer.get
+    env.globals["current_viewer"] = current_viewer.get
     return env

@@ -1,0 +1,241 @@
+"""Every route of the app, requested as every kind of person, answers as the table says;
+a route missing from the table fails. A canary test plants marker strings and checks that
+no page shows them to anyone who must not see them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from award_jury.accounts.models import Person
+from award_jury.accounts.services import get_or_create_person, grant_role
+from award_jury.accounts.sessions import start_session
+from award_jury.bundle.services import import_bundle
+from award_jury.db import Database, utcnow
+from award_jury.enums import Role
+from award_jury.judging.models import ScoreSheet
+from award_jury.settings import Settings
+from award_jury.web.app import create_app
+from award_jury.web.auth import session_policy
+from tests.conftest import app_client
+from tests.support.factories import small_bundle
+
+ROLES = ("anonymous", "startup", "juror", "organiser", "mixed")
+ALL = dict.fromkeys(ROLES)
+
+
+def same(status: int) -> dict[str, int]:
+    return dict.fromkeys(ROLES, status)
+
+
+def signed_in(anonymous: int, others: int) -> dict[str, int]:
+    return {"anonymous": anonymous, **dict.fromkeys(ROLES[1:], others)}
+
+
+def organisers_only(anonymous: int, allowed: int) -> dict[str, int]:
+    return {"anonymous": anonymous, "startup": 403, "juror": 403, "mixed": 403, "organiser": allowed}
+
+
+# (method, route path as Litestar names it) -> expected status per role.
+# POSTs are sent with a valid CSRF token and an empty form: this table is about who may,
+# the validation of each form is tested elsewhere.
+ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
+    ("GET", "/"): same(200),
+    ("GET", "/healthz"): same(200),
+    ("POST", "/language"): same(303),
+    ("GET", "/static/{file_path:path}"): same(200),
+    ("HEAD", "/static/{file_path:path}"): same(200),
+    ("GET", "/awards/{slug:str}"): same(200),
+    ("GET", "/awards/{slug:str}/theme.css"): same(200),
+    ("GET", "/signin"): signed_in(200, 303),
+    ("POST", "/signin"): same(400),
+    ("POST", "/signin/link"): same(400),
+    ("GET", "/signin/link/{token:str}"): same(400),
+    ("POST", "/signin/link/{token:str}"): same(400),
+    ("POST", "/signout"): same(303),
+    ("GET", "/password/forgot"): same(200),
+    ("POST", "/password/forgot"): same(400),
+    ("GET", "/password/reset/{token:str}"): same(400),
+    ("POST", "/password/reset/{token:str}"): same(400),
+    ("GET", "/account"): signed_in(303, 200),
+    ("POST", "/account"): signed_in(401, 400),
+    ("GET", "/account/password"): signed_in(303, 200),
+    ("POST", "/account/password"): signed_in(401, 400),
+    ("POST", "/account/signout-everywhere"): signed_in(401, 303),
+    ("POST", "/session/extend"): signed_in(401, 303),
+    ("GET", "/awards/{slug:str}/people"): organisers_only(303, 200),
+    ("POST", "/awards/{slug:str}/invitations"): organisers_only(401, 400),
+    ("POST", "/awards/{slug:str}/invitations/{invitation_id:int}/resend"): organisers_only(401, 303),
+    ("POST", "/awards/{slug:str}/invitations/{invitation_id:int}/revoke"): organisers_only(401, 303),
+    ("POST", "/awards/{slug:str}/people/{person_id:int}/remove-role"): organisers_only(401, 303),
+    ("GET", "/invitations/{token:str}"): same(400),
+    ("POST", "/invitations/{token:str}"): same(400),
+}
+
+PITCH = "CANARY-PITCH-7f3a"
+COMMENT = "CANARY-COMMENT-91bd"
+NOTE = "CANARY-NOTE-c02e"
+SCORE = "3.1416"  # a score value nothing else prints (shown as 3,1416 in German)
+#: What each kind of person must never see. The juror wrote the sheet; "mixed" is another
+#: juror of the same award (and organiser of a second award); the startup owns another entry.
+FORBIDDEN = {
+    "anonymous": (PITCH, COMMENT, NOTE, SCORE, "3,1416"),
+    "startup": (PITCH, COMMENT, NOTE, SCORE, "3,1416"),
+    "mixed": (COMMENT, NOTE, SCORE, "3,1416"),
+    "juror": (),
+    "organiser": (),
+}
+
+
+@dataclass
+class World:
+    people: dict[str, Person]
+    invitation_id: int
+    settings: Settings
+
+
+def canary_bundle() -> dict[str, Any]:
+    doc = small_bundle()
+    doc["award"]["rounds"][0]["criteria"].append(
+        {"key": "precision", "name": "Precision", "weight": 1, "min": 0, "max": 10, "step": 0.0001}
+    )
+    doc["entries"][1]["pitch"] = f"Permits in minutes. {PITCH}"
+    doc["jurors"].append({"email": "other.juror@example.org", "name": "Olga Other", "categories": ["smart-city"]})
+    doc["sheets"][0]["scores"]["precision"] = 3.1416
+    doc["sheets"][0]["comment"] = f"Clear plan. {COMMENT}"
+    return doc
+
+
+@pytest.fixture
+async def world(db: Database, settings: Settings) -> World:
+    from award_jury.accounts import invitations
+
+    async with db.session() as s:
+        award = await import_bundle(s, canary_bundle())
+        other = await import_bundle(s, small_bundle("other-award"))
+        await s.execute(sa.update(ScoreSheet).values(private_note=NOTE))
+        organiser = await get_or_create_person(s, "orga@example.org", "Olli Organiser")
+        await grant_role(s, organiser, Role.ORGANISER, award.id)
+        mixed = await get_or_create_person(s, "other.juror@example.org", "Olga Other")
+        await grant_role(s, mixed, Role.ORGANISER, other.id)
+        juror = await get_or_create_person(s, "j.doe@example.org", "Jane Doe")
+        startup = await get_or_create_person(s, "team@example.org", "Max Muster")
+        invitation, _token = await invitations.invite(
+            s, award, email="new.juror@example.org", name="Nina Neu", role=Role.JUROR, categories=[],
+            invited_by=organiser, now=utcnow(),
+        )  # fmt: skip
+        people = {"organiser": organiser, "mixed": mixed, "juror": juror, "startup": startup}
+    return World(people, invitation.id, settings)
+
+
+def concrete(path: str, world: World) -> str:
+    values = {
+        "slug": "mini-award",
+        "token": "not-a-real-token",
+        "file_path": "css/app.css",
+        "invitation_id": str(world.invitation_id),
+        "person_id": str(world.people["juror"].id),
+    }
+    return re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], path)
+
+
+def app_routes(app: Any) -> set[tuple[str, str]]:
+    return {
+        (method, route.path)
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", [])
+        for method in handler.http_methods
+        if method != "OPTIONS"  # Litestar's automatic OPTIONS answers are checked on their own below
+    }
+
+
+async def signed_in_client(client: httpx.AsyncClient, db: Database, world: World, role: str) -> None:
+    client.cookies.clear()
+    await client.get("/")  # the CSRF cookie
+    if role == "anonymous":
+        return
+    async with db.session() as s:
+        person = await s.get(Person, world.people[role].id)
+        assert person is not None
+        token = await start_session(s, person, session_policy(world.settings), utcnow())
+    client.cookies.set(world.settings.session_cookie_name, token)
+
+
+def csrf_from(client: httpx.AsyncClient) -> str:
+    return client.cookies.get("award_jury_csrf") or ""
+
+
+def test_route_table_lists_every_route(settings: Settings) -> None:
+    app = create_app(settings)
+    assert app_routes(app) == set(ROUTE_TABLE), "add new routes to ROUTE_TABLE with who may use them"
+
+
+async def test_every_route_answers_each_role_as_the_table_says(
+    client: httpx.AsyncClient, db: Database, world: World
+) -> None:
+    mismatches = []
+    for (method, path), expected in sorted(ROUTE_TABLE.items()):
+        for role in ROLES:
+            await signed_in_client(client, db, world, role)
+            url = concrete(path, world)
+            if method == "POST":
+                response = await client.post(url, data={"_csrf_token": csrf_from(client)}, follow_redirects=False)
+            else:
+                response = await client.request(method, url, follow_redirects=False)
+            if response.status_code != expected[role]:
+                mismatches.append(f"{method} {path} as {role}: {response.status_code}, expected {expected[role]}")
+            assert response.status_code < 500, f"{method} {path} as {role}"
+    assert mismatches == []
+
+
+async def test_mixed_person_organises_their_other_award(client: httpx.AsyncClient, db: Database, world: World) -> None:
+    await signed_in_client(client, db, world, "mixed")
+    assert (await client.get("/awards/other-award/people")).status_code == 200
+    assert (await client.get("/awards/mini-award/people")).status_code == 403
+
+
+async def test_anonymous_is_sent_to_sign_in_and_back(client: httpx.AsyncClient, db: Database, world: World) -> None:
+    await signed_in_client(client, db, world, "anonymous")
+    response = await client.get("/awards/mini-award/people", follow_redirects=False)
+    assert response.headers["location"] == "/signin?next=%2Fawards%2Fmini-award%2Fpeople"
+
+
+async def test_options_requests_change_nothing_and_reveal_nothing(client: httpx.AsyncClient) -> None:
+    response = await client.options("/account")
+    assert response.status_code == 204
+    assert response.content == b""
+
+
+async def test_canary_markers_never_reach_people_who_must_not_see_them(
+    client: httpx.AsyncClient, db: Database, world: World
+) -> None:
+    leaks = []
+    get_paths = [concrete(p, world) for (m, p) in ROUTE_TABLE if m == "GET"]
+    get_paths += ["/no/such/page", "/awards/mini-award/no-such-page", "/awards/no-such-award"]
+    for role in ROLES:
+        for path in get_paths:
+            for language in ("de", "en"):
+                await signed_in_client(client, db, world, role)
+                response = await client.get(path, headers={"accept-language": language})
+                leaks += [
+                    f"{marker} shown to {role} at {path}" for marker in FORBIDDEN[role] if marker in response.text
+                ]
+    assert leaks == []
+
+
+async def test_https_base_url_makes_session_cookie_secure_host_only(settings: Settings, db: Database) -> None:
+    app = create_app(replace(settings, base_url="https://testserver.local"), database=db)
+    async with db.session() as s:
+        person = await get_or_create_person(s, "x@example.org", "X")
+        person.password_hash = None
+    async with app_client(app) as c:
+        page = await c.get("/signin")
+        assert "__Host-award_jury_csrf" in page.headers["set-cookie"]
+        assert "Secure" in page.headers["set-cookie"]
+    assert timedelta(seconds=settings.session_idle_seconds) == timedelta(hours=8)
