@@ -90,7 +90,7 @@ async def load_session(
     if not person.is_active or now >= idle_deadline(web_session, policy):
         await session.delete(web_session)
         return None
-    if now - web_session.last_seen_at >= TOUCH_INTERVAL:
+    if now - web_session.last_seen_at >= min(TOUCH_INTERVAL, policy.idle / 10):
         web_session.last_seen_at = now
     return web_session, person
 
