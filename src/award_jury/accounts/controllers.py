@@ -20,7 +20,7 @@ from award_jury.audit.services import record_event
 from award_jury.awards.models import Award
 from award_jury.db import utcnow
 from award_jury.enums import TokenPurpose
-from award_jury.errors import RateLimitedError, SignInFailedError, TokenInvalidError
+from award_jury.errors import RateLimitedError, SignInFailedError, SignInRequiredError, TokenInvalidError
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, require
 from award_jury.settings import SUPPORTED_LOCALES, Settings
@@ -74,7 +74,8 @@ class SignInController(Controller):
     async def signin_form(self, viewer: Viewer, next: str = "") -> Template | Redirect:
         if viewer.authenticated:
             return Redirect(safe_next(next) if next else "/account", status_code=303)
-        return Template("accounts/signin.html", context={"next": safe_next(next), "email": "", "errors": {}})
+        target = safe_next(next) if next else ""
+        return Template("accounts/signin.html", context={"next": target, "email": "", "errors": {}})
 
     @post("/signin")
     async def signin(self, request: Req, db_session: AsyncSession) -> Template | Redirect:
@@ -89,7 +90,7 @@ class SignInController(Controller):
             errors["email"] = _("Enter your e-mail address.")
         if not password:
             errors["password"] = _("Enter your password.")
-        context = {"next": safe_next(target), "email": email, "errors": errors}
+        context = {"next": safe_next(target) if target else "", "email": email, "errors": errors}
         if errors:
             return Template("accounts/signin.html", context=context, status_code=400)
         try:
@@ -328,12 +329,12 @@ class SessionController(Controller):
         token = request.cookies.get(settings.session_cookie_name, "")
         policy = session_policy(settings)
         loaded = await sessions_service.load_session(db_session, token, policy, utcnow())
-        assert loaded is not None  # the viewer was loaded from this very cookie
+        if loaded is None:  # it ended between loading the viewer and now
+            raise SignInRequiredError("session ended")
         await sessions_service.extend_session(db_session, loaded[0], utcnow())
         deadline = sessions_service.idle_deadline(loaded[0], policy)
         if "application/json" in request.headers.get("accept", ""):
-            return Response(
-                {"expires_at": deadline.isoformat(), "seconds_left": int((deadline - utcnow()).total_seconds())}
-            )
+            seconds_left = int((deadline - utcnow()).total_seconds())
+            return Response({"expires_at": deadline.isoformat(), "seconds_left": seconds_left}, status_code=200)
         form = await read_form(request)
         return Redirect(safe_next(form.get("next")), status_code=303)
