@@ -239,3 +239,11 @@ async def test_https_base_url_makes_session_cookie_secure_host_only(settings: Se
         assert "__Host-award_jury_csrf" in page.headers["set-cookie"]
         assert "Secure" in page.headers["set-cookie"]
     assert timedelta(seconds=settings.session_idle_seconds) == timedelta(hours=8)
+
+
+async def test_signed_in_error_pages_are_not_cached(client: httpx.AsyncClient, db: Database, world: World) -> None:
+    await signed_in_client(client, db, world, "juror")
+    forbidden = await client.get("/awards/mini-award/people")
+    missing = await client.get("/awards/no-such-award/people")
+    assert (forbidden.status_code, forbidden.headers["cache-control"]) == (403, "no-store")
+    assert (missing.status_code, missing.headers["cache-control"]) == (404, "no-store")

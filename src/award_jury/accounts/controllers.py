@@ -7,7 +7,6 @@ from typing import Any
 import sqlalchemy as sa
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
-from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,10 +24,9 @@ from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, require
 from award_jury.settings import SUPPORTED_LOCALES, Settings
 from award_jury.web.auth import client_ip, expired_session_cookie, session_cookie, session_policy
-from award_jury.web.controllers import safe_next
+from award_jury.web.controllers import language_cookie, safe_next
 from award_jury.web.forms import read_form
 from award_jury.web.mailer import mail_task
-from award_jury.web.middleware import LANGUAGE_COOKIE
 
 Req = Request[Any, Any, Any]
 
@@ -274,9 +272,7 @@ class AccountController(Controller):
         record_event(db_session, "account.updated", actor_id=person.id, object_type="person", object_id=person.id,
                      before=before, after={"name": name, "locale": locale})  # fmt: skip
         response = Redirect("/account?saved=1", status_code=303)
-        response.cookies.append(
-            Cookie(key=LANGUAGE_COOKIE, value=locale, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
-        )
+        response.cookies.append(language_cookie(request.app.state.settings, locale))
         return response
 
     @get("/password")

@@ -23,7 +23,7 @@ from award_jury.db import Database
 from award_jury.errors import NotAuthorizedError, NotFoundError, SignInRequiredError
 from award_jury.settings import Settings
 from award_jury.web import errors
-from award_jury.web.auth import finish_response, load_viewer, provide_viewer
+from award_jury.web.auth import load_viewer, provide_viewer, session_headers
 from award_jury.web.controllers import SiteController
 from award_jury.web.deps import provide_db_session
 from award_jury.web.middleware import AllowedHostsMiddleware, LocaleMiddleware, add_security_headers
@@ -67,7 +67,6 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "viewer": Provide(provide_viewer, sync_to_thread=False),
         },
         before_request=load_viewer,
-        after_request=finish_response,
         lifespan=[lifespan],
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(env)),
         csrf_config=CSRFConfig(
@@ -78,7 +77,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             cookie_samesite="lax",
         ),
         middleware=[AllowedHostsMiddleware.factory(settings.allowed_hosts), LocaleMiddleware],
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, session_headers],
         exception_handlers={
             NotFoundError: errors.not_found_handler,
             NotAuthorizedError: errors.forbidden_handler,

@@ -8,8 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from litestar import Request, Response
+from litestar import Request
 from litestar.datastructures import Cookie
+from litestar.types import Message, Scope
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.accounts.models import AwardRole, Person, WebSession
@@ -21,8 +22,8 @@ from award_jury.settings import Settings
 from award_jury.web.middleware import LANGUAGE_COOKIE
 
 current_viewer: ContextVar[Viewer] = ContextVar("current_viewer", default=ANONYMOUS)
-#: The name of a session cookie that named no live session and should be cleared.
-_dead_cookie: ContextVar[str | None] = ContextVar("dead_session_cookie", default=None)
+#: The Set-Cookie that clears a session cookie naming no live session (sent with any response).
+_dead_cookie: ContextVar[Cookie | None] = ContextVar("dead_session_cookie", default=None)
 
 
 def session_policy(settings: Settings) -> SessionPolicy:
@@ -69,7 +70,7 @@ async def load_viewer(request: Request[Any, Any, Any]) -> None:
             async with db.session() as session:
                 loaded = await load_session(session, token, session_policy(settings), utcnow())
                 if loaded is None:
-                    _dead_cookie.set(settings.session_cookie_name)
+                    _dead_cookie.set(expired_session_cookie(settings))
                 else:
                     viewer = await build_viewer(session, *loaded, session_policy(settings))
     request.state.viewer = viewer
@@ -78,15 +79,23 @@ async def load_viewer(request: Request[Any, Any, Any]) -> None:
         current_locale.set(viewer.locale)
 
 
-async def finish_response(response: Response[Any]) -> Response[Any]:
-    """``after_request`` hook: signed-in pages are never cached; a dead session cookie is cleared."""
-    viewer = current_viewer.get()
-    if viewer.authenticated:
-        response.headers["cache-control"] = "no-store"
+async def session_headers(message: Message, scope: Scope) -> None:
+    """``before_send`` hook (it sees every response, error pages and redirects included):
+    signed-in answers are never cached, and a cookie that named no live session is cleared
+    with the attributes it was set with."""
+    if message["type"] != "http.response.start":
+        return
+    headers = list(message.get("headers", []))
+    if current_viewer.get().authenticated:
+        headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+        headers.append((b"cache-control", b"no-store"))
     dead = _dead_cookie.get()
-    if dead and not any(c.key == dead for c in response.cookies):
-        response.delete_cookie(dead, path="/")
-    return response
+    if dead is not None:
+        prefix = f"{dead.key}=".encode()
+        if not any(k.lower() == b"set-cookie" and v.startswith(prefix) for k, v in headers):
+            headers.append(dead.to_encoded_header())
+        _dead_cookie.set(None)
+    message["headers"] = headers
 
 
 def provide_viewer(request: Request[Any, Any, Any]) -> Viewer:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
@@ -16,8 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from award_jury.awards.branding import DEFAULT_BRAND, text_on
 from award_jury.awards.services import get_award
 from award_jury.db import Database
-from award_jury.settings import SUPPORTED_LOCALES
+from award_jury.settings import SUPPORTED_LOCALES, Settings
 from award_jury.web.middleware import LANGUAGE_COOKIE
+
+
+def language_cookie(settings: Settings, lang: str) -> Cookie:
+    return Cookie(
+        key=LANGUAGE_COOKIE, value=lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True,
+        secure=settings.secure_cookies,
+    )  # fmt: skip
 
 
 def safe_next(target: str | None) -> str:
@@ -43,14 +50,14 @@ class SiteController(Controller):
 
     @post("/language", status_code=303)
     async def set_language(
-        self, data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Redirect:
         lang = data.get("lang", "")
         response = Redirect(safe_next(data.get("next")), status_code=303)
         if lang in SUPPORTED_LOCALES:
-            response.cookies.append(
-                Cookie(key=LANGUAGE_COOKIE, value=lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
-            )
+            response.cookies.append(language_cookie(request.app.state.settings, lang))
         return response
 
     @get("/awards/{slug:str}/theme.css", media_type="text/css", cache=300)
