@@ -155,3 +155,21 @@ async def test_idle_warning_extends_the_session(browser: Any, mail_server: LiveS
     assert page.url.endswith("/account")
     assert await page.locator("h1").inner_text() == "Ihr Konto"
     await ctx.close()
+
+
+async def test_people_page_on_a_phone_is_accessible(browser: Any, mail_server: LiveServer) -> None:
+    ctx = await browser.new_context(locale="de-DE", viewport=PHONE)
+    page = await ctx.new_page()
+    await sign_in_with_password(page, mail_server)
+    await page.goto(mail_server.url + "/awards/smart-country-startup-award-2026/people")
+    assert await page.locator("h1").inner_text() == "Personen"
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert await serious_violations(page) == []
+    # an invitation with a mistake comes back with the message beside the field
+    await page.fill("#f-name", "Nina Neu")
+    await page.fill("#f-email", "nina@")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Einladung senden").click()
+    assert "Geben Sie eine gültige E-Mail-Adresse ein" in await page.locator("#f-email-error").inner_text()
+    assert await page.get_attribute("#f-email", "aria-invalid") == "true"
+    await ctx.close()

@@ -197,3 +197,9 @@ async def test_language_switch_odd_input_never_500(client: Client, body: str, co
     assert response.status_code in (303, 400)
     if response.status_code == 303:
         assert response.headers["location"] == "/"
+
+
+async def test_unknown_host_name_is_refused(client: Client) -> None:
+    response = await client.get("/", headers={"host": "evil.example"})
+    assert response.status_code == 400
+    assert (await client.get("/", headers={"host": "testserver.local:8080"})).status_code == 200
