@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -63,6 +64,37 @@ async def signed_in_redirect(
     return response
 
 
+LINK_MAILS = {
+    TokenPurpose.SIGNIN: ("signin_link", "/signin/link/"),
+    TokenPurpose.RESET: ("password_reset", "/password/reset/"),
+}
+
+
+async def send_link(
+    request: Req, session: AsyncSession, purpose: TokenPurpose, form_again: Callable[[str, str, int], Template]
+) -> Template:
+    """Answer a request for a sign-in or reset link: the same page whether or not the address
+    has an account; the mail (if any) goes out after the response."""
+    form = await read_form(request)
+    email = form.get("email", max_length=320)
+    if not is_valid_email(normalise_email(email)):
+        return form_again(email, _("Enter a valid e-mail address, like name@example.org."), 400)
+    try:
+        issued = await issue_link(session, email, purpose, utcnow(), ip=client_ip(request))
+    except RateLimitedError as exc:
+        return form_again(email, rate_limited_message(exc), 429)
+    task: BackgroundTask | None = None
+    if issued is not None:
+        person, token = issued
+        template, path = LINK_MAILS[purpose]
+        task = mail_task(
+            request, template, to=person.email, locale=person.locale, name=person.name,
+            link=f"{request.app.state.settings.base_url}{path}{token}",
+        )  # fmt: skip
+    purpose_name = "reset" if purpose is TokenPurpose.RESET else "signin"
+    return Template("accounts/link_sent.html", context={"email": email, "purpose": purpose_name}, background=task)
+
+
 def link_invalid(reason: str) -> Template:
     return Template("accounts/link_invalid.html", context={"reason": reason}, status_code=400)
 
@@ -103,25 +135,11 @@ class SignInController(Controller):
 
     @post("/signin/link")
     async def request_link(self, request: Req, db_session: AsyncSession) -> Template:
-        form = await read_form(request)
-        email = form.get("email", max_length=320)
-        context: dict[str, Any] = {"next": "", "email": email, "errors": {}, "link_email": email}
-        if not is_valid_email(normalise_email(email)):
-            context["link_errors"] = {"email": _("Enter a valid e-mail address, like name@example.org.")}
-            return Template("accounts/signin.html", context=context, status_code=400)
-        try:
-            issued = await issue_link(db_session, email, TokenPurpose.SIGNIN, utcnow(), ip=client_ip(request))
-        except RateLimitedError as exc:
-            context["link_errors"] = {"email": rate_limited_message(exc)}
-            return Template("accounts/signin.html", context=context, status_code=429)
-        task: BackgroundTask | None = None
-        if issued is not None:
-            person, token = issued
-            task = mail_task(
-                request, "signin_link", to=person.email, locale=person.locale, name=person.name,
-                link=f"{request.app.state.settings.base_url}/signin/link/{token}",
-            )  # fmt: skip
-        return Template("accounts/link_sent.html", context={"email": email, "purpose": "signin"}, background=task)
+        def form_again(email: str, message: str, status: int) -> Template:
+            context = {"next": "", "email": email, "errors": {}, "link_email": email, "link_errors": {"email": message}}
+            return Template("accounts/signin.html", context=context, status_code=status)
+
+        return await send_link(request, db_session, TokenPurpose.SIGNIN, form_again)
 
     @get("/signin/link/{token:str}")
     async def link_page(self, token: str, db_session: AsyncSession) -> Template:
@@ -156,28 +174,11 @@ class SignInController(Controller):
 
     @post("/password/forgot")
     async def forgot(self, request: Req, db_session: AsyncSession) -> Template:
-        form = await read_form(request)
-        email = form.get("email", max_length=320)
-        if not is_valid_email(normalise_email(email)):
-            errors = {"email": _("Enter a valid e-mail address, like name@example.org.")}
-            return Template(
-                "accounts/password_forgot.html", context={"email": email, "errors": errors}, status_code=400
-            )
-        try:
-            issued = await issue_link(db_session, email, TokenPurpose.RESET, utcnow(), ip=client_ip(request))
-        except RateLimitedError as exc:
-            errors = {"email": rate_limited_message(exc)}
-            return Template(
-                "accounts/password_forgot.html", context={"email": email, "errors": errors}, status_code=429
-            )
-        task: BackgroundTask | None = None
-        if issued is not None:
-            person, token = issued
-            task = mail_task(
-                request, "password_reset", to=person.email, locale=person.locale, name=person.name,
-                link=f"{request.app.state.settings.base_url}/password/reset/{token}",
-            )  # fmt: skip
-        return Template("accounts/link_sent.html", context={"email": email, "purpose": "reset"}, background=task)
+        def form_again(email: str, message: str, status: int) -> Template:
+            context = {"email": email, "errors": {"email": message}}
+            return Template("accounts/password_forgot.html", context=context, status_code=status)
+
+        return await send_link(request, db_session, TokenPurpose.RESET, form_again)
 
     @get("/password/reset/{token:str}")
     async def reset_form(self, token: str, db_session: AsyncSession) -> Template:

@@ -68,13 +68,21 @@ async def people_context(session: AsyncSession, award: Award) -> dict[str, Any]:
     }
 
 
+async def managed_award(session: AsyncSession, slug: str, viewer: Viewer) -> tuple[Award, Person]:
+    """The award whose people ``viewer`` manages (or the policy's refusal), and the viewer's Person."""
+    award = await get_award(session, slug)
+    require(viewer, Action.MANAGE_AWARD_PEOPLE, award_id=award.id)
+    actor = await session.get(Person, viewer.person_id)
+    assert actor is not None  # require() let only a signed-in person through
+    return award, actor
+
+
 class PeopleController(Controller):
     path = "/awards/{slug:str}"
 
     @get("/people", name="award-people")
     async def people(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
-        award = await get_award(db_session, slug)
-        require(viewer, Action.MANAGE_AWARD_PEOPLE, award_id=award.id)
+        award, _actor = await managed_award(db_session, slug, viewer)
         context = await people_context(db_session, award)
         return Template("accounts/people.html", context={**context, "errors": {}, "form": {}})
 
@@ -82,8 +90,7 @@ class PeopleController(Controller):
     async def create_invitation(
         self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award = await get_award(db_session, slug)
-        require(viewer, Action.MANAGE_AWARD_PEOPLE, award_id=award.id)
+        award, inviter = await managed_award(db_session, slug, viewer)
         form = await read_form(request)
         email, name, role = form.get("email", max_length=320), form.get("name", max_length=500), form.get("role")
         chosen = form.getall("categories")
@@ -100,8 +107,6 @@ class PeopleController(Controller):
         if any(c not in valid_slugs for c in chosen):
             errors["categories"] = _("Choose categories of this award.")
         if not errors:
-            inviter = await db_session.get(Person, viewer.person_id)
-            assert inviter is not None
             try:
                 invitation, token = await invitations.invite(
                     db_session, award, email=email, name=name, role=Role(role),
@@ -124,11 +129,8 @@ class PeopleController(Controller):
     async def resend_invitation(
         self, request: Req, slug: str, invitation_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
-        award = await get_award(db_session, slug)
-        require(viewer, Action.MANAGE_AWARD_PEOPLE, award_id=award.id)
+        award, actor = await managed_award(db_session, slug, viewer)
         invitation = await invitations.get_invitation(db_session, award, invitation_id)
-        actor = await db_session.get(Person, viewer.person_id)
-        assert actor is not None
         try:
             token = await invitations.resend(db_session, invitation, actor, utcnow())
         except ConflictError:
@@ -142,11 +144,8 @@ class PeopleController(Controller):
     async def revoke_invitation(
         self, slug: str, invitation_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
-        award = await get_award(db_session, slug)
-        require(viewer, Action.MANAGE_AWARD_PEOPLE, award_id=award.id)
+        award, actor = await managed_award(db_session, slug, viewer)
         invitation = await invitations.get_invitation(db_session, award, invitation_id)
-        actor = await db_session.get(Person, viewer.person_id)
-        assert actor is not None
         try:
             await invitations.revoke(db_session, invitation, actor, utcnow())
         except ConflictError:
@@ -157,12 +156,9 @@ class PeopleController(Controller):
     async def remove_role(
         self, request: Req, slug: str, person_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
-        award = await get_award(db_session, slug)
-        require(viewer, Action.MANAGE_AWARD_PEOPLE, award_id=award.id)
+        award, actor = await managed_award(db_session, slug, viewer)
         form = await read_form(request)
         role = form.get("role")
-        actor = await db_session.get(Person, viewer.person_id)
-        assert actor is not None
         if role not in [r.value for r in Role]:
             return Redirect(f"/awards/{award.slug}/people", status_code=303)
         try:
