@@ -47,3 +47,11 @@ class TokenInvalidError(DomainError):
 
 class SignInRequiredError(DomainError):
     """The page needs a signed-in person; the web layer redirects to the sign-in page."""
+
+
+class FormError(DomainError):
+    """A form's fields failed validation: ``errors`` maps each field to its (translated) message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))

@@ -98,7 +98,7 @@ def format_number(value: Decimal | float | int | None, places: int | None = None
     """``87,5`` in German, ``87.5`` in English."""
     if value is None:
         return ""
-    pattern = None if places is None else "#,##0." + "0" * places if places else "#,##0"
+    pattern = "#,##0.####" if places is None else "#,##0." + "0" * places if places else "#,##0"
     return numbers.format_decimal(value, format=pattern, locale=current_locale.get())
 
 
@@ -106,3 +106,17 @@ def language_name(code: str) -> str:
     """A language's own name ("Deutsch", "English")."""
     name: str = Locale.parse(code).get_display_name(code) or code
     return name[:1].upper() + name[1:]
+
+
+def input_datetime(value: datetime | None, time_zone: str = "Europe/Berlin") -> str:
+    """The value of a ``datetime-local`` field, in the award's time zone."""
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def input_number(value: Decimal | float | int | None) -> str:
+    """A number as a form field shows it: no grouping, the locale's decimal sign (``7,5``)."""
+    if value is None:
+        return ""
+    return numbers.format_decimal(value, format="0.####", locale=current_locale.get())

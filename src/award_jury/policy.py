@@ -20,6 +20,10 @@ class Action(StrEnum):
     MANAGE_OWN_ACCOUNT = "account.manage"
     #: An award's people page: organisers, jurors, invitations, roles.
     MANAGE_AWARD_PEOPLE = "award.people"
+    #: Create a new award (platform-wide organisers).
+    CREATE_AWARD = "award.create"
+    #: An award's set-up: its settings, categories, rounds and criteria.
+    SET_UP_AWARD = "award.setup"
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,10 @@ def can(viewer: Viewer, action: Action, *, award_id: int | None = None) -> bool:
         return False
     if action is Action.MANAGE_OWN_ACCOUNT:
         return True
-    if action is Action.MANAGE_AWARD_PEOPLE:
+    if action in (Action.MANAGE_AWARD_PEOPLE, Action.SET_UP_AWARD):
         return award_id is not None and viewer.organises(award_id)
+    if action is Action.CREATE_AWARD:
+        return Role.ORGANISER in viewer.platform_roles
     return False
 
 

@@ -74,6 +74,21 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/awards/{slug:str}/invitations/{invitation_id:int}/resend"): organisers_only(401, 303),
     ("POST", "/awards/{slug:str}/invitations/{invitation_id:int}/revoke"): organisers_only(401, 303),
     ("POST", "/awards/{slug:str}/people/{person_id:int}/remove-role"): organisers_only(401, 303),
+    ("GET", "/awards/new"): {"anonymous": 303, **dict.fromkeys(ROLES[1:], 403)},
+    ("POST", "/awards/new"): {"anonymous": 401, **dict.fromkeys(ROLES[1:], 403)},
+    ("GET", "/awards/{slug:str}/setup"): organisers_only(303, 200),
+    ("POST", "/awards/{slug:str}/setup"): organisers_only(401, 400),
+    ("POST", "/awards/{slug:str}/categories"): organisers_only(401, 400),
+    ("POST", "/awards/{slug:str}/categories/{category_id:int}"): organisers_only(401, 400),
+    ("POST", "/awards/{slug:str}/categories/{category_id:int}/delete"): organisers_only(401, 409),
+    ("POST", "/awards/{slug:str}/rounds"): organisers_only(401, 400),
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}"): organisers_only(303, 200),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}"): organisers_only(401, 400),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/delete"): organisers_only(401, 409),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/criteria"): organisers_only(401, 400),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/criteria/{key:str}"): organisers_only(401, 400),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/criteria/{key:str}/delete"): organisers_only(401, 409),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/copy-criteria"): organisers_only(401, 400),
     ("GET", "/invitations/{token:str}"): same(400),
     ("POST", "/invitations/{token:str}"): same(400),
 }
@@ -98,6 +113,7 @@ class World:
     people: dict[str, Person]
     invitation_id: int
     settings: Settings
+    category_id: int
 
 
 def canary_bundle() -> dict[str, Any]:
@@ -131,7 +147,7 @@ async def world(db: Database, settings: Settings) -> World:
             invited_by=organiser, now=utcnow(),
         )  # fmt: skip
         people = {"organiser": organiser, "mixed": mixed, "juror": juror, "startup": startup}
-    return World(people, invitation.id, settings)
+    return World(people, invitation.id, settings, award.categories[0].id)
 
 
 def concrete(path: str, world: World) -> str:
@@ -141,6 +157,9 @@ def concrete(path: str, world: World) -> str:
         "file_path": "css/app.css",
         "invitation_id": str(world.invitation_id),
         "person_id": str(world.people["juror"].id),
+        "category_id": str(world.category_id),
+        "round_slug": "pre-selection",
+        "key": "innovation",
     }
     return re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], path)
 

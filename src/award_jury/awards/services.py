@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from award_jury.awards.models import Award, Round
+from award_jury.awards.models import Award, Criterion, Round
 from award_jury.errors import NotFoundError
 
 
@@ -68,7 +68,7 @@ async def get_award(session: AsyncSession, slug: str) -> Award:
             .where(Award.slug == slug)
             .options(
                 selectinload(Award.categories),
-                selectinload(Award.rounds).selectinload(Round.criteria),
+                selectinload(Award.rounds).selectinload(Round.criteria).selectinload(Criterion.levels),
             )
         )
     ).scalar_one_or_none()

@@ -1,0 +1,279 @@
+"""The organiser's set-up pages: a new award, the award's settings and categories, its rounds
+and their weighted criteria."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import available_timezones
+
+import sqlalchemy as sa
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from award_jury.accounts.models import AwardRole, Person
+from award_jury.awards import setup
+from award_jury.awards.models import Award, Round
+from award_jury.awards.services import get_award
+from award_jury.enums import Method, Role
+from award_jury.errors import ConflictError, FormError
+from award_jury.i18n import gettext as _
+from award_jury.policy import Action, Viewer, can, require
+from award_jury.web.forms import Form, read_form
+
+Req = Request[Any, Any, Any]
+#: (value, label) pairs for the time zone list.
+TIME_ZONES = [
+    (z, z.replace("_", " "))
+    for z in sorted(available_timezones())
+    if "/" in z and not z.startswith(("Etc/", "SystemV/"))
+]
+
+
+def award_form(form: Form) -> setup.AwardForm:
+    return setup.AwardForm(
+        name=form.get("name", max_length=500), slug=form.get("slug", max_length=100).lower(),
+        locale=form.get("locale"), time_zone=form.get("time_zone", max_length=100),
+        description=form.get("description", max_length=25_000), primary_color=form.get("primary_color", max_length=20),
+    )  # fmt: skip
+
+
+def round_form(form: Form) -> setup.RoundForm:
+    return setup.RoundForm(
+        name=form.get("name", max_length=500), submissions_open=form.get("submissions_open", max_length=40),
+        submissions_close=form.get("submissions_close", max_length=40),
+        scoring_close=form.get("scoring_close", max_length=40), method=form.get("method"),
+        min_sheets=form.get("min_sheets", max_length=20), results_visible_to_jurors=form.get("results_visible") == "1",
+    )  # fmt: skip
+
+
+def criterion_form(form: Form) -> setup.CriterionForm:
+    return setup.CriterionForm(
+        name=form.get("name", max_length=500), key=form.get("key", max_length=100),
+        description=form.get("description", max_length=25_000), weight=form.get("weight", max_length=40),
+        min_value=form.get("min_value", max_length=40), max_value=form.get("max_value", max_length=40),
+        step=form.get("step", max_length=40), levels=form.get("levels", max_length=25_000),
+    )  # fmt: skip
+
+
+async def organised_award(session: AsyncSession, slug: str, viewer: Viewer) -> tuple[Award, Person]:
+    award = await get_award(session, slug)
+    require(viewer, Action.SET_UP_AWARD, award_id=award.id)
+    actor = await session.get(Person, viewer.person_id)
+    assert actor is not None
+    return award, actor
+
+
+def setup_page(award: Award, *, form_id: str = "", errors: dict[str, str] | None = None,
+               values: dict[str, str] | None = None, status: int = 200) -> Template:  # fmt: skip
+    return Template(
+        "awards/setup.html",
+        context={"award": award, "form_id": form_id, "errors": errors or {}, "values": values or {},
+                 "time_zones": TIME_ZONES, "methods": [m.value for m in Method]},
+        status_code=status,
+    )  # fmt: skip
+
+
+async def round_page(session: AsyncSession, award: Award, rnd: Round, viewer: Viewer, *, form_id: str = "",
+                     errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
+                     status: int = 200) -> Template:  # fmt: skip
+    # Rounds to copy criteria from: every other round of every award this person organises.
+    query = sa.select(Round, Award).join(Award, Award.id == Round.award_id).where(Round.id != rnd.id)
+    if Role.ORGANISER not in viewer.platform_roles:
+        organised = sa.select(AwardRole.award_id).where(
+            AwardRole.person_id == viewer.person_id, AwardRole.role == Role.ORGANISER
+        )
+        query = query.where(Round.award_id.in_(organised))
+    sources = (await session.execute(query.order_by(Award.name, Round.position))).all()
+    total = sum((c.weight for c in rnd.criteria), start=0)
+    return Template(
+        "awards/round.html",
+        context={"award": award, "round": rnd, "form_id": form_id, "errors": errors or {}, "values": values or {},
+                 "methods": [m.value for m in Method], "locked": await setup.round_is_locked(session, rnd.id),
+                 "sources": sources, "total_weight": total},
+        status_code=status,
+    )  # fmt: skip
+
+
+class NewAwardController(Controller):
+    @get("/awards/new")
+    async def new_award_form(self, viewer: Viewer) -> Template:
+        require(viewer, Action.CREATE_AWARD)
+        values = {"locale": "de", "time_zone": "Europe/Berlin"}
+        return Template("awards/new.html", context={"errors": {}, "values": values, "time_zones": TIME_ZONES})
+
+    @post("/awards/new")
+    async def create_award(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
+        require(viewer, Action.CREATE_AWARD)
+        form = award_form(await read_form(request))
+        creator = await db_session.get(Person, viewer.person_id)
+        assert creator is not None
+        try:
+            award = await setup.create_award(db_session, form, creator)
+        except FormError as exc:
+            context = {"errors": exc.errors, "values": form.snapshot(), "time_zones": TIME_ZONES}
+            return Template("awards/new.html", context=context, status_code=400)
+        return Redirect(f"/awards/{award.slug}/setup?created=1", status_code=303)
+
+
+class AwardSetupController(Controller):
+    path = "/awards/{slug:str}"
+
+    @get("/setup")
+    async def setup_overview(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
+        award, _actor = await organised_award(db_session, slug, viewer)
+        return setup_page(award)
+
+    @post("/setup")
+    async def update_award(
+        self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect:
+        award, actor = await organised_award(db_session, slug, viewer)
+        form = award_form(await read_form(request))
+        try:
+            await setup.update_award(db_session, award, form, actor)
+        except FormError as exc:
+            return setup_page(award, form_id="award", errors=exc.errors, values=form.snapshot(), status=400)
+        return Redirect(f"/awards/{award.slug}/setup?saved=award", status_code=303)
+
+    @post("/categories")
+    async def add_category(
+        self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect:
+        return await self._save_category(request, slug, viewer, db_session, None)
+
+    @post("/categories/{category_id:int}")
+    async def update_category(
+        self, request: Req, slug: str, category_id: int, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect:
+        return await self._save_category(request, slug, viewer, db_session, category_id)
+
+    async def _save_category(
+        self, request: Req, slug: str, viewer: Viewer, session: AsyncSession, category_id: int | None
+    ) -> Template | Redirect:
+        award, actor = await organised_award(session, slug, viewer)
+        category = setup.find_category(award, category_id) if category_id is not None else None
+        form = await read_form(request)
+        values = {k: form.get(k, max_length=5000) for k in ("name", "description", "prizes")}
+        try:
+            await setup.save_category(session, award, actor, category=category, **values)
+        except FormError as exc:
+            form_id = f"category-{category_id}" if category_id else "new-category"
+            return setup_page(award, form_id=form_id, errors=exc.errors, values=values, status=400)
+        return Redirect(f"/awards/{award.slug}/setup?saved=categories#categories", status_code=303)
+
+    @post("/categories/{category_id:int}/delete")
+    async def delete_category(
+        self, slug: str, category_id: int, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect:
+        award, actor = await organised_award(db_session, slug, viewer)
+        try:
+            await setup.delete_category(db_session, award, setup.find_category(award, category_id), actor)
+        except ConflictError as exc:
+            return setup_page(award, form_id=f"category-{category_id}", errors={"name": str(exc)}, status=409)
+        return Redirect(f"/awards/{award.slug}/setup?saved=categories#categories", status_code=303)
+
+    @post("/rounds")
+    async def add_round(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
+        award, actor = await organised_award(db_session, slug, viewer)
+        form = round_form(await read_form(request))
+        try:
+            rnd = await setup.save_round(db_session, award, form, actor)
+        except FormError as exc:
+            return setup_page(award, form_id="new-round", errors=exc.errors, values=dict(form.__dict__), status=400)
+        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}?created=1", status_code=303)
+
+    @get("/rounds/{round_slug:str}")
+    async def round_overview(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
+        award, _actor = await organised_award(db_session, slug, viewer)
+        return await round_page(db_session, award, setup.find_round(award, round_slug), viewer)
+
+    @post("/rounds/{round_slug:str}")
+    async def update_round(
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect:
+        award, actor = await organised_award(db_session, slug, viewer)
+        rnd = setup.find_round(award, round_slug)
+        form = round_form(await read_form(request))
+        try:
+            await setup.save_round(db_session, award, form, actor, rnd)
+        except FormError as exc:
+            values = dict(form.__dict__)
+            return await round_page(
+                db_session, award, rnd, viewer, form_id="round", errors=exc.errors, values=values, status=400
+            )
+        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}?saved=round", status_code=303)
+
+    @post("/rounds/{round_slug:str}/delete")
+    async def delete_round(
+        self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect:
+        award, actor = await organised_award(db_session, slug, viewer)
+        rnd = setup.find_round(award, round_slug)
+        try:
+            await setup.delete_round(db_session, award, rnd, actor)
+        except ConflictError as exc:
+            return await round_page(
+                db_session, award, rnd, viewer, form_id="round", errors={"name": str(exc)}, status=409
+            )
+        return Redirect(f"/awards/{award.slug}/setup?saved=rounds#rounds", status_code=303)
+
+    @post("/rounds/{round_slug:str}/criteria")
+    async def add_criterion(
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect:
+        return await self._save_criterion(request, slug, round_slug, None, viewer, db_session)
+
+    @post("/rounds/{round_slug:str}/criteria/{key:str}")
+    async def update_criterion(
+        self, request: Req, slug: str, round_slug: str, key: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect:
+        return await self._save_criterion(request, slug, round_slug, key, viewer, db_session)
+
+    async def _save_criterion(
+        self, request: Req, slug: str, round_slug: str, key: str | None, viewer: Viewer, session: AsyncSession
+    ) -> Template | Redirect:
+        award, actor = await organised_award(session, slug, viewer)
+        rnd = setup.find_round(award, round_slug)
+        criterion = setup.find_criterion(rnd, key) if key is not None else None
+        form = criterion_form(await read_form(request))
+        try:
+            await setup.save_criterion(session, award, rnd, form, actor, criterion)
+        except FormError as exc:
+            form_id = f"criterion-{key}" if key else "new-criterion"
+            return await round_page(session, award, rnd, viewer, form_id=form_id, errors=exc.errors,
+                                    values=dict(form.__dict__), status=400)  # fmt: skip
+        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}?saved=criteria#criteria", status_code=303)
+
+    @post("/rounds/{round_slug:str}/criteria/{key:str}/delete")
+    async def delete_criterion(
+        self, slug: str, round_slug: str, key: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect:
+        award, actor = await organised_award(db_session, slug, viewer)
+        rnd = setup.find_round(award, round_slug)
+        try:
+            await setup.delete_criterion(db_session, award, rnd, setup.find_criterion(rnd, key), actor)
+        except ConflictError as exc:
+            return await round_page(db_session, award, rnd, viewer, form_id=f"criterion-{key}",
+                                    errors={"name": str(exc)}, status=409)  # fmt: skip
+        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}?saved=criteria#criteria", status_code=303)
+
+    @post("/rounds/{round_slug:str}/copy-criteria")
+    async def copy_criteria(
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect:
+        award, actor = await organised_award(db_session, slug, viewer)
+        rnd = setup.find_round(award, round_slug)
+        form = await read_form(request)
+        source_id = int(form.get("source")) if form.get("source").isdigit() else 0
+        source = await db_session.get(Round, source_id)
+        if source is None or not can(viewer, Action.SET_UP_AWARD, award_id=source.award_id):
+            return await round_page(db_session, award, rnd, viewer, form_id="copy",
+                                    errors={"source": _("Choose a round to copy from.")}, status=400)  # fmt: skip
+        try:
+            copied = await setup.copy_criteria(db_session, award, rnd, source.id, actor)
+        except ConflictError as exc:
+            return await round_page(
+                db_session, award, rnd, viewer, form_id="copy", errors={"source": str(exc)}, status=409
+            )
+        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}?copied={copied}#criteria", status_code=303)
