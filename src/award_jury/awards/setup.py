@@ -24,7 +24,6 @@ from award_jury.errors import ConflictError, FormError, NotFoundError
 from award_jury.i18n import gettext as _
 from award_jury.judging.models import ScoreSheet
 
-
 #: Award slugs that would collide with pages under /awards/.
 RESERVED_SLUGS = frozenset({"new"})
 
