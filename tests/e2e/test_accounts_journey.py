@@ -4,77 +4,15 @@ SMTP server, the idle-session warning and its extension, and a dead cookie after
 from __future__ import annotations
 
 import asyncio
-import re
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from award_jury.accounts.services import create_user
-from award_jury.bundle.services import import_bundle
-from award_jury.db import Database
-from award_jury.demo import load_demo_bundle
-from award_jury.enums import Role
-from award_jury.migrate import upgrade
-from award_jury.settings import Settings
+from tests.e2e.conftest import IDLE_SECONDS, JUROR_EMAIL, link_in, sign_in_with_password
 from tests.support.browser import PHONE, LiveServer, serious_violations
 from tests.support.smtp import SmtpSink
 
 pytestmark = pytest.mark.browser
-
-ORGANISER_EMAIL, ORGANISER_PASSWORD = "chair@award.example", "Kastanienallee im Herbst"
-JUROR_EMAIL = "jana.schroeder@juror.example"  # in the demo bundle, without a password
-IDLE_SECONDS = 24  # short, so the idle warning shows within the test
-
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpSink]:
-    with SmtpSink() as sink:
-        yield sink
-
-
-@pytest.fixture(scope="module")
-async def mail_server(
-    make_database_url: Any, tmp_path_factory: pytest.TempPathFactory, smtp: SmtpSink
-) -> AsyncIterator[LiveServer]:
-    url = make_database_url("e2eacc")
-    db = Database.from_url(url)
-    await upgrade(db)
-    async with db.session() as session:
-        await import_bundle(session, load_demo_bundle())
-        await create_user(
-            session, email=ORGANISER_EMAIL, name="Clara Chair", role=Role.ORGANISER, password=ORGANISER_PASSWORD
-        )
-    await db.dispose()
-    data_dir: Path = tmp_path_factory.mktemp("e2e-accounts")
-    settings = Settings(
-        database_url=url,
-        data_dir=data_dir,
-        secret_key="e2e-accounts-secret-0123456789",
-        base_url="http://127.0.0.1:8000",
-        smtp_url=smtp.url,
-        session_idle_seconds=IDLE_SECONDS,
-    )
-    server = LiveServer.start(settings)
-    # links in mails point at the base URL; the test server listens elsewhere
-    yield server
-    server.stop()
-
-
-def link_in(message: Any, path: str) -> str:
-    body = message.get_body(preferencelist=("plain",)).get_content()
-    match = re.search(rf"https?://[^\s]+({re.escape(path)}[A-Za-z0-9_\-]+)", body)
-    assert match, body
-    return match.group(1)
-
-
-async def sign_in_with_password(page: Any, server: LiveServer) -> None:
-    await page.goto(server.url + "/signin")
-    await page.fill("#f-email", ORGANISER_EMAIL)
-    await page.fill("#f-password", ORGANISER_PASSWORD)
-    async with page.expect_navigation():
-        await page.click("form[action='/signin'] button[type=submit]")
 
 
 async def test_password_sign_in_and_sign_out_kills_the_cookie(browser: Any, mail_server: LiveServer) -> None:
