@@ -89,6 +89,9 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/criteria/{key:str}"): organisers_only(401, 400),
     ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/criteria/{key:str}/delete"): organisers_only(401, 409),
     ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/copy-criteria"): organisers_only(401, 400),
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/assignments"): organisers_only(303, 200),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/assignments"): organisers_only(401, 303),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/assignments/release"): organisers_only(401, 303),
     ("GET", "/invitations/{token:str}"): same(400),
     ("POST", "/invitations/{token:str}"): same(400),
 }

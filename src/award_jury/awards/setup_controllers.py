@@ -12,12 +12,13 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.accounts.models import AwardRole, Person
-from award_jury.awards import setup
+from award_jury.awards import setup, validators
 from award_jury.awards.models import Award, Round
 from award_jury.awards.services import get_award
 from award_jury.enums import Method, Role
 from award_jury.errors import ConflictError, FormError
 from award_jury.i18n import gettext as _
+from award_jury.judging import assignments as assignments_service
 from award_jury.policy import Action, Viewer, can, require
 from award_jury.web.forms import Form, read_form
 
@@ -277,3 +278,65 @@ class AwardSetupController(Controller):
                 db_session, award, rnd, viewer, form_id="copy", errors={"source": str(exc)}, status=409
             )
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}?copied={copied}#criteria", status_code=303)
+
+
+class AssignmentController(Controller):
+    path = "/awards/{slug:str}/rounds/{round_slug:str}/assignments"
+
+    @get("")
+    async def assignments(
+        self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, k: str = ""
+    ) -> Template:
+        award, _actor = await organised_award(db_session, slug, viewer)
+        rnd = setup.find_round(award, round_slug)
+        facts = await assignments_service.load_facts(db_session, award, rnd)
+        errors: dict[str, str] = {}
+        plan = None
+        if k:
+            value, problem = validators.parse_int(k, 1, assignments_service.MAX_K)
+            if problem:
+                errors["k"] = problem
+            else:
+                assert value is not None
+                plan = assignments_service.plan_for(facts, value)
+        current = {j: 0 for j in facts.jurors}
+        for j, _e in facts.existing:
+            current[j] = current.get(j, 0) + 1
+        per_entry = {e: 0 for e, _c in facts.entries}
+        for _j, e in facts.existing:
+            if e in per_entry:
+                per_entry[e] += 1
+        return Template(
+            "awards/assignments.html",
+            context={"award": award, "round": rnd, "facts": facts, "plan": plan, "k": k, "errors": errors,
+                     "current": current, "per_entry": per_entry,
+                     "category_names": {c.id: c.name for c in award.categories}},
+            status_code=400 if errors else 200,
+        )  # fmt: skip
+
+    @post("")
+    async def apply(
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Redirect:
+        award, actor = await organised_award(db_session, slug, viewer)
+        rnd = setup.find_round(award, round_slug)
+        form = await read_form(request)
+        value, problem = validators.parse_int(form.get("k"), 1, assignments_service.MAX_K)
+        base = f"/awards/{award.slug}/rounds/{rnd.slug}/assignments"
+        if problem or value is None:
+            return Redirect(f"{base}?k={form.get('k', max_length=10)}", status_code=303)
+        plan = await assignments_service.apply_plan(db_session, award, rnd, value, actor)
+        return Redirect(f"{base}?applied={len(plan.new_pairs)}", status_code=303)
+
+    @post("/release")
+    async def release(
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Redirect:
+        award, actor = await organised_award(db_session, slug, viewer)
+        rnd = setup.find_round(award, round_slug)
+        form = await read_form(request)
+        juror = form.get("juror")
+        released = 0
+        if juror.isdigit():
+            released = await assignments_service.release_juror(db_session, award, rnd, int(juror), actor)
+        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/assignments?released={released}", status_code=303)

@@ -80,17 +80,17 @@ def plan_assignments(
         for entry, _category in order:
             if len(assigned[entry]) >= k:
                 continue
-            juror = min(
+            pick = min(
                 (j for j in candidates[entry] if j not in assigned[entry]),
                 key=lambda j: (loads[j], _tie(entry, j)),
                 default=None,
             )
-            if juror is None:
+            if pick is None:
                 continue
-            assigned[entry].add(juror)
-            loads[juror] += 1
-            pairs.add((juror, entry))
-            new_pairs.add((juror, entry))
+            assigned[entry].add(pick)
+            loads[pick] += 1
+            pairs.add((pick, entry))
+            new_pairs.add((pick, entry))
     shortfalls = [
         Shortfall(entry, category, k, len(assigned[entry]))
         for entry, category in entry_list

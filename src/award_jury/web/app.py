@@ -19,7 +19,7 @@ from litestar.template import TemplateConfig
 from award_jury.accounts.controllers import AccountController, SessionController, SignInController
 from award_jury.accounts.people_controllers import InvitationController, PeopleController
 from award_jury.awards.controllers import AwardPagesController
-from award_jury.awards.setup_controllers import AwardSetupController, NewAwardController
+from award_jury.awards.setup_controllers import AssignmentController, AwardSetupController, NewAwardController
 from award_jury.db import Database
 from award_jury.errors import NotAuthorizedError, NotFoundError, SignInRequiredError
 from award_jury.settings import Settings
@@ -62,6 +62,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             InvitationController,
             NewAwardController,
             AwardSetupController,
+            AssignmentController,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         dependencies={

@@ -1,0 +1,121 @@
+"""Assigning jurors to the entries of a round: loading the facts, previewing the automatic plan
+(:mod:`award_jury.judging.assign`), applying it, and releasing a juror who drops out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from award_jury.accounts.models import AwardRole, Person
+from award_jury.audit.services import record_event
+from award_jury.awards.models import Award, Round
+from award_jury.entries.models import Entry, EntryRound
+from award_jury.enums import EntryStatus, Role, SheetStatus
+from award_jury.judging.assign import Plan, plan_assignments
+from award_jury.judging.models import Assignment, Conflict, JurorCategory, ScoreSheet
+
+MAX_K = 50
+
+
+@dataclass
+class RoundFacts:
+    entries: list[tuple[int, int]]
+    refs: dict[int, str]
+    jurors: dict[int, list[int]]
+    names: dict[int, str]
+    conflicts: set[tuple[int, int]]
+    existing: set[tuple[int, int]]
+
+
+async def load_facts(session: AsyncSession, award: Award, rnd: Round) -> RoundFacts:
+    """Submitted entries taking part in the round, the award's jurors with their categories
+    (none chosen: every category), conflicts and the round's current assignments."""
+    rows = (
+        await session.execute(
+            sa.select(Entry.id, Entry.category_id, Entry.ref)
+            .join(EntryRound, EntryRound.entry_id == Entry.id)
+            .where(EntryRound.round_id == rnd.id, Entry.status == EntryStatus.SUBMITTED)
+        )
+    ).all()
+    all_categories = [c.id for c in award.categories]
+    juror_rows = (
+        await session.execute(
+            sa.select(Person.id, Person.name)
+            .join(AwardRole, AwardRole.person_id == Person.id)
+            .where(AwardRole.award_id == award.id, AwardRole.role == Role.JUROR, Person.is_active.is_(True))
+        )
+    ).all()
+    chosen: dict[int, list[int]] = {}
+    for person_id, category_id in await session.execute(
+        sa.select(JurorCategory.person_id, JurorCategory.category_id).where(
+            JurorCategory.category_id.in_(all_categories)
+        )
+    ):
+        chosen.setdefault(person_id, []).append(category_id)
+    entry_ids = [r.id for r in rows]
+    conflicts = {
+        (j, e)
+        for j, e in await session.execute(
+            sa.select(Conflict.juror_id, Conflict.entry_id).where(Conflict.entry_id.in_(entry_ids))
+        )
+    }
+    existing = {
+        (j, e)
+        for j, e in await session.execute(
+            sa.select(Assignment.juror_id, Assignment.entry_id).where(Assignment.round_id == rnd.id)
+        )
+    }
+    return RoundFacts(
+        entries=[(r.id, r.category_id) for r in rows],
+        refs={r.id: r.ref for r in rows},
+        jurors={pid: chosen.get(pid, all_categories) for pid, _name in juror_rows},
+        names={pid: name for pid, name in juror_rows},
+        conflicts=conflicts,
+        existing=existing,
+    )
+
+
+def plan_for(facts: RoundFacts, k: int) -> Plan:
+    return plan_assignments(facts.entries, facts.jurors, facts.conflicts, k, existing=facts.existing)
+
+
+async def apply_plan(session: AsyncSession, award: Award, rnd: Round, k: int, actor: Person) -> Plan:
+    """Compute the plan again (it is deterministic, so it equals the preview) and store it."""
+    facts = await load_facts(session, award, rnd)
+    plan = plan_for(facts, k)
+    # Existing assignments that now conflict are removed; every new pair is added.
+    stale = facts.existing - plan.pairs
+    for juror_id, entry_id in stale:
+        await session.execute(
+            sa.delete(Assignment).where(
+                Assignment.round_id == rnd.id, Assignment.juror_id == juror_id, Assignment.entry_id == entry_id
+            )
+        )
+    session.add_all(Assignment(round_id=rnd.id, juror_id=j, entry_id=e) for j, e in sorted(plan.new_pairs))
+    await session.flush()
+    record_event(
+        session, "assignments.applied", actor_id=actor.id, award_id=award.id, object_type="round", object_id=rnd.id,
+        after={"k": k, "added": len(plan.new_pairs), "removed": len(stale), "short_entries": len(plan.shortfalls)},
+    )  # fmt: skip
+    return plan
+
+
+async def release_juror(session: AsyncSession, award: Award, rnd: Round, juror_id: int, actor: Person) -> int:
+    """A juror drops out: their assignments without a submitted sheet go, so a new plan can
+    give those entries to others. Returns how many were released."""
+    done = sa.select(ScoreSheet.entry_id).where(
+        ScoreSheet.round_id == rnd.id, ScoreSheet.juror_id == juror_id, ScoreSheet.status == SheetStatus.SUBMITTED
+    )
+    result = await session.execute(
+        sa.delete(Assignment).where(
+            Assignment.round_id == rnd.id, Assignment.juror_id == juror_id, Assignment.entry_id.not_in(done)
+        )
+    )
+    released = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    record_event(
+        session, "assignments.released", actor_id=actor.id, award_id=award.id, object_type="round",
+        object_id=rnd.id, after={"juror": juror_id, "released": released},
+    )  # fmt: skip
+    return released

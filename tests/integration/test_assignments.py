@@ -1,0 +1,113 @@
+"""The assignment page: preview, apply (idempotent), shortfalls, release, access."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import sqlalchemy as sa
+
+from award_jury.accounts.services import get_or_create_person, grant_role
+from award_jury.accounts.sessions import start_session
+from award_jury.audit.models import AuditEvent
+from award_jury.bundle.services import import_bundle
+from award_jury.db import Database, utcnow
+from award_jury.demo import load_demo_bundle
+from award_jury.enums import Role, SheetStatus
+from award_jury.judging.models import Assignment, Conflict, ScoreSheet
+from award_jury.settings import Settings
+from award_jury.web.auth import session_policy
+
+PAGE = "/awards/smart-country-startup-award-2026/rounds/vorauswahl/assignments"
+
+
+async def organiser_client(client: httpx.AsyncClient, db: Database, settings: Settings) -> str:
+    async with db.session() as s:
+        award = await import_bundle(s, load_demo_bundle())
+        person = await get_or_create_person(s, "chair@example.org", "Clara Chair", "en")
+        await grant_role(s, person, Role.ORGANISER, award.id)
+        token = await start_session(s, person, session_policy(settings), utcnow())
+    client.cookies.set(settings.session_cookie_name, token)
+    page = await client.get(PAGE, headers={"accept-language": "en"})
+    match = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert match
+    return match.group(1)
+
+
+async def count(db: Database, stmt: sa.Select) -> int:  # type: ignore[type-arg]
+    async with db.session() as s:
+        return int((await s.execute(stmt)).scalar_one())
+
+
+async def test_preview_saves_nothing_and_apply_stores_the_same_plan(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    token = await organiser_client(client, db, settings)
+    preview = await client.get(PAGE, params={"k": "3"}, headers={"accept-language": "en"})
+    assert preview.status_code == 200
+    assert "42 new assignments." in preview.text  # 14 submitted entries x 3 jurors
+    assert "cannot get enough jurors" not in preview.text
+    assert await count(db, sa.select(sa.func.count()).select_from(Assignment)) == 0
+
+    applied = await client.post(PAGE, data={"k": "3", "_csrf_token": token}, follow_redirects=False)
+    assert applied.headers["location"] == f"{PAGE}?applied=42"
+    assert await count(db, sa.select(sa.func.count()).select_from(Assignment)) == 42
+    conflicted = (
+        sa.select(sa.func.count())
+        .select_from(Assignment)
+        .join(Conflict, sa.and_(Conflict.juror_id == Assignment.juror_id, Conflict.entry_id == Assignment.entry_id))
+    )
+    assert await count(db, conflicted) == 0
+    again = await client.post(PAGE, data={"k": "3", "_csrf_token": token}, follow_redirects=False)
+    assert again.headers["location"] == f"{PAGE}?applied=0"
+    async with db.session() as s:
+        events = (
+            await s.execute(sa.select(AuditEvent.after).where(AuditEvent.action == "assignments.applied"))
+        ).scalars()
+        assert [e["added"] for e in events] == [42, 0]
+
+
+async def test_too_many_jurors_per_entry_shows_what_cannot_be_done(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    await organiser_client(client, db, settings)
+    preview = await client.get(PAGE, params={"k": "5"}, headers={"accept-language": "en"})
+    # GovTech has 4 jurors (one with a conflict on E011 and one on E014)
+    assert "entries cannot get enough jurors" in preview.text
+    assert "E011 (GovTech): 3 of 5 jurors" in preview.text
+    assert "E009 (GovTech): 4 of 5 jurors" in preview.text
+
+
+async def test_bad_number_of_jurors_is_refused_beside_the_field(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    await organiser_client(client, db, settings)
+    response = await client.get(PAGE, params={"k": "0"}, headers={"accept-language": "en"})
+    assert response.status_code == 400
+    assert "Enter a number from 1 to 50." in response.text
+
+
+async def test_release_keeps_assignments_with_submitted_sheets(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    token = await organiser_client(client, db, settings)
+    await client.post(PAGE, data={"k": "5", "_csrf_token": token})
+    async with db.session() as s:
+        juror_id = (
+            (await s.execute(sa.select(ScoreSheet.juror_id).where(ScoreSheet.status == SheetStatus.DRAFT)))
+            .scalars()
+            .first()
+        )
+        mine = (await s.execute(sa.select(Assignment.entry_id).where(Assignment.juror_id == juror_id))).scalars().all()
+        done = sa.select(ScoreSheet.entry_id).where(
+            ScoreSheet.juror_id == juror_id, ScoreSheet.status == SheetStatus.SUBMITTED
+        )
+        submitted = set((await s.execute(done)).scalars())
+    response = await client.post(
+        f"{PAGE}/release", data={"juror": str(juror_id), "_csrf_token": token}, follow_redirects=False
+    )
+    expected = len([e for e in mine if e not in submitted])
+    assert expected >= 1
+    assert response.headers["location"] == f"{PAGE}?released={expected}"
+    remaining = sa.select(sa.func.count()).select_from(Assignment).where(Assignment.juror_id == juror_id)
+    assert await count(db, remaining) == len(mine) - expected
