@@ -22,8 +22,10 @@ class Action(StrEnum):
     MANAGE_AWARD_PEOPLE = "award.people"
     #: Create a new award (platform-wide organisers).
     CREATE_AWARD = "award.create"
-    #: An award's set-up: its settings, categories, rounds and criteria.
+    #: An award's set-up: its settings, categories, rounds, criteria, assignments, conflicts.
     SET_UP_AWARD = "award.setup"
+    #: A juror declares their own conflicts of interest in an award.
+    DECLARE_OWN_CONFLICT = "conflict.declare"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ def can(viewer: Viewer, action: Action, *, award_id: int | None = None) -> bool:
         return True
     if action in (Action.MANAGE_AWARD_PEOPLE, Action.SET_UP_AWARD):
         return award_id is not None and viewer.organises(award_id)
+    if action is Action.DECLARE_OWN_CONFLICT:
+        return award_id is not None and Role.JUROR in viewer.roles_in(award_id)
     if action is Action.CREATE_AWARD:
         return Role.ORGANISER in viewer.platform_roles
     return False

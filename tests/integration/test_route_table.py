@@ -19,7 +19,7 @@ from award_jury.accounts.sessions import start_session
 from award_jury.bundle.services import import_bundle
 from award_jury.db import Database, utcnow
 from award_jury.enums import Role
-from award_jury.judging.models import ScoreSheet
+from award_jury.judging.models import Conflict, ScoreSheet
 from award_jury.settings import Settings
 from award_jury.web.app import create_app
 from award_jury.web.auth import session_policy
@@ -92,6 +92,24 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/assignments"): organisers_only(303, 200),
     ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/assignments"): organisers_only(401, 303),
     ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/assignments/release"): organisers_only(401, 303),
+    ("POST", "/awards/{slug:str}/people/{person_id:int}/categories"): organisers_only(401, 303),
+    ("GET", "/awards/{slug:str}/conflicts"): organisers_only(303, 200),
+    ("POST", "/awards/{slug:str}/conflicts"): organisers_only(401, 400),
+    ("POST", "/awards/{slug:str}/conflicts/{conflict_id:int}/delete"): organisers_only(401, 303),
+    ("GET", "/awards/{slug:str}/my-conflicts"): {
+        "anonymous": 303,
+        "startup": 403,
+        "juror": 200,
+        "organiser": 403,
+        "mixed": 200,
+    },
+    ("POST", "/awards/{slug:str}/my-conflicts"): {
+        "anonymous": 401,
+        "startup": 403,
+        "juror": 400,
+        "organiser": 403,
+        "mixed": 400,
+    },
     ("GET", "/invitations/{token:str}"): same(400),
     ("POST", "/invitations/{token:str}"): same(400),
 }
@@ -117,6 +135,7 @@ class World:
     invitation_id: int
     settings: Settings
     category_id: int
+    conflict_id: int
 
 
 def canary_bundle() -> dict[str, Any]:
@@ -150,7 +169,8 @@ async def world(db: Database, settings: Settings) -> World:
             invited_by=organiser, now=utcnow(),
         )  # fmt: skip
         people = {"organiser": organiser, "mixed": mixed, "juror": juror, "startup": startup}
-    return World(people, invitation.id, settings, award.categories[0].id)
+        conflict_id = (await s.execute(sa.select(Conflict.id))).scalars().first()
+    return World(people, invitation.id, settings, award.categories[0].id, conflict_id)
 
 
 def concrete(path: str, world: World) -> str:
@@ -163,6 +183,7 @@ def concrete(path: str, world: World) -> str:
         "category_id": str(world.category_id),
         "round_slug": "pre-selection",
         "key": "innovation",
+        "conflict_id": str(world.conflict_id),
     }
     return re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], path)
 

@@ -254,7 +254,10 @@ class AccountController(Controller):
         person = await db_session.get(Person, viewer.person_id)
         assert person is not None
         name, locale = form.get("name", max_length=500), form.get("locale")
+        organisation = form.get("organisation", max_length=500)
         errors: dict[str, str] = {}
+        if len(organisation) > 200:
+            errors["organisation"] = _("Use at most 200 characters.")
         if not name:
             errors["name"] = _("Enter your name.")
         elif len(name) > 200:
@@ -265,13 +268,20 @@ class AccountController(Controller):
             awards = await award_roles(db_session, person.id)
             return Template(
                 "accounts/account.html",
-                context={"person": person, "awards": awards, "errors": errors, "viewer": viewer, "form_name": name},
+                context={
+                    "person": person,
+                    "awards": awards,
+                    "errors": errors,
+                    "viewer": viewer,
+                    "form_name": name,
+                    "form_organisation": organisation,
+                },
                 status_code=400,
             )
-        before = {"name": person.name, "locale": person.locale}
-        person.name, person.locale = name, locale
+        before = {"name": person.name, "locale": person.locale, "organisation": person.organisation}
+        person.name, person.locale, person.organisation = name, locale, organisation
         record_event(db_session, "account.updated", actor_id=person.id, object_type="person", object_id=person.id,
-                     before=before, after={"name": name, "locale": locale})  # fmt: skip
+                     before=before, after={"name": name, "locale": locale, "organisation": organisation})  # fmt: skip
         response = Redirect("/account?saved=1", status_code=303)
         response.cookies.append(language_cookie(request.app.state.settings, locale))
         return response

@@ -180,3 +180,47 @@ async def remove_role(session: AsyncSession, award: Award, person_id: int, role:
         before={"role": role.value},
     )  # fmt: skip
     await session.flush()
+
+
+async def set_juror_categories(
+    session: AsyncSession, award: Award, person_id: int, slugs: list[str], actor: Person
+) -> list[str]:
+    """The categories a juror of ``award`` judges (none chosen: every category). Audited."""
+    grant = (
+        await session.execute(
+            sa.select(AwardRole.id).where(
+                AwardRole.person_id == person_id, AwardRole.award_id == award.id, AwardRole.role == Role.JUROR
+            )
+        )
+    ).first()
+    if grant is None:
+        raise NotFoundError("juror")
+    by_slug = {c.slug: c for c in award.categories}
+    if any(s not in by_slug for s in slugs):
+        raise ConflictError("unknown category")
+    ids = [c.id for c in award.categories]
+    before = [
+        c.slug
+        for c in award.categories
+        if c.id
+        in set(
+            (
+                await session.execute(
+                    sa.select(JurorCategory.category_id).where(
+                        JurorCategory.person_id == person_id, JurorCategory.category_id.in_(ids)
+                    )
+                )
+            ).scalars()
+        )
+    ]
+    await session.execute(
+        sa.delete(JurorCategory).where(JurorCategory.person_id == person_id, JurorCategory.category_id.in_(ids))
+    )
+    chosen = [c.slug for c in award.categories if c.slug in slugs]
+    session.add_all(JurorCategory(person_id=person_id, category_id=by_slug[s].id) for s in chosen)
+    record_event(
+        session, "juror.categories", actor_id=actor.id, award_id=award.id, object_type="person", object_id=person_id,
+        before={"categories": before}, after={"categories": chosen},
+    )  # fmt: skip
+    await session.flush()
+    return chosen

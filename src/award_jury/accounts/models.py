@@ -20,6 +20,8 @@ class Person(TimestampMixin, Base):
     email: Mapped[str] = mapped_column(sa.String(320))
     name: Mapped[str] = mapped_column(sa.String(200))
     locale: Mapped[str] = mapped_column(sa.String(8), default="de")
+    #: The organisation a juror works for (checked against startups' investors and partners).
+    organisation: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     password_hash: Mapped[str | None] = mapped_column(sa.String(255), default=None)
     is_active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)

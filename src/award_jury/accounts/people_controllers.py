@@ -152,6 +152,18 @@ class PeopleController(Controller):
             return Redirect(f"/awards/{award.slug}/people?not_open=1", status_code=303)
         return Redirect(f"/awards/{award.slug}/people?revoked=1", status_code=303)
 
+    @post("/people/{person_id:int}/categories")
+    async def juror_categories(
+        self, request: Req, slug: str, person_id: int, viewer: Viewer, db_session: AsyncSession
+    ) -> Redirect:
+        award, actor = await managed_award(db_session, slug, viewer)
+        form = await read_form(request)
+        try:
+            await invitations.set_juror_categories(db_session, award, person_id, form.getall("categories"), actor)
+        except ConflictError:
+            return Redirect(f"/awards/{award.slug}/people", status_code=303)
+        return Redirect(f"/awards/{award.slug}/people?categories=1", status_code=303)
+
     @post("/people/{person_id:int}/remove-role")
     async def remove_role(
         self, request: Req, slug: str, person_id: int, viewer: Viewer, db_session: AsyncSession
