@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -111,3 +112,52 @@ async def test_release_keeps_assignments_with_submitted_sheets(
     assert response.headers["location"] == f"{PAGE}?released={expected}"
     remaining = sa.select(sa.func.count()).select_from(Assignment).where(Assignment.juror_id == juror_id)
     assert await count(db, remaining) == len(mine) - expected
+
+
+PROGRESS = "/awards/smart-country-startup-award-2026/rounds/vorauswahl/progress"
+
+
+async def test_progress_counts_and_reminders_reach_jurors_with_open_sheets(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    token = await organiser_client(client, db, settings)
+    await client.post(PAGE, data={"k": "4", "_csrf_token": token})
+    page = await client.get(PROGRESS)
+    assert page.status_code == 200
+    # The demo has 57 submitted sheets in the round; what is assigned comes from the plan.
+    async with db.session() as s:
+        assigned = (await s.execute(sa.select(sa.func.count()).select_from(Assignment))).scalar_one()
+        done = sa.select(ScoreSheet.juror_id, ScoreSheet.entry_id).where(ScoreSheet.status == SheetStatus.SUBMITTED)
+        submitted_pairs = set((await s.execute(done)).all())
+        pairs = set((await s.execute(sa.select(Assignment.juror_id, Assignment.entry_id))).all())
+    assert f"57 of {assigned} assigned" in page.text
+    open_jurors = {j for j, e in pairs if (j, e) not in submitted_pairs}
+    reminded = await client.post(f"{PROGRESS}/remind", data={"_csrf_token": token}, follow_redirects=False)
+    assert reminded.headers["location"] == f"{PROGRESS}?reminded={len(open_jurors)}"
+    outbox = sorted(settings.outbox_dir.glob("*.eml"))
+    assert len(outbox) == len(open_jurors)
+    assert all(b"open score sheet" in p.read_bytes() or b"offene" in p.read_bytes() for p in outbox)
+
+
+async def test_progress_query_count_does_not_grow_with_entries(
+    client: httpx.AsyncClient, db: Database, settings: Settings, count_queries: Any
+) -> None:
+    from tests.support.factories import small_bundle
+
+    await organiser_client(client, db, settings)
+    count_queries.statements.clear()
+    await client.get(PROGRESS)
+    with_demo = count_queries.count
+    small = small_bundle("mini-progress")
+    async with db.session() as s:
+        small["entries"] = [
+            {**small["entries"][0], "ref": f"X{i:03d}", "contact": {"email": f"x{i}@example.org", "name": "X"}}
+            for i in range(30)
+        ]
+        small["conflicts"], small["sheets"] = [], []
+        award = await import_bundle(s, small)
+        person = await get_or_create_person(s, "chair@example.org", "Clara Chair", "en")
+        await grant_role(s, person, Role.ORGANISER, award.id)
+    count_queries.statements.clear()
+    await client.get("/awards/mini-progress/rounds/pre-selection/progress")
+    assert count_queries.count == with_demo

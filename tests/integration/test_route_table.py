@@ -110,6 +110,8 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
         "organiser": 403,
         "mixed": 400,
     },
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/progress"): organisers_only(303, 200),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/progress/remind"): organisers_only(401, 303),
     ("GET", "/invitations/{token:str}"): same(400),
     ("POST", "/invitations/{token:str}"): same(400),
 }

@@ -8,19 +8,24 @@ from zoneinfo import available_timezones
 
 import sqlalchemy as sa
 from litestar import Controller, Request, get, post
+from litestar.background_tasks import BackgroundTasks
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.accounts.models import AwardRole, Person
+from award_jury.audit.services import record_event
 from award_jury.awards import setup, validators
 from award_jury.awards.models import Award, Round
 from award_jury.awards.services import get_award
+from award_jury.db import utcnow
 from award_jury.enums import Method, Role
 from award_jury.errors import ConflictError, FormError
 from award_jury.i18n import gettext as _
 from award_jury.judging import assignments as assignments_service
+from award_jury.judging import progress as progress_service
 from award_jury.policy import Action, Viewer, can, require
 from award_jury.web.forms import Form, read_form
+from award_jury.web.mailer import mail_task
 
 Req = Request[Any, Any, Any]
 #: (value, label) pairs for the time zone list.
@@ -340,3 +345,51 @@ class AssignmentController(Controller):
         if juror.isdigit():
             released = await assignments_service.release_juror(db_session, award, rnd, int(juror), actor)
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/assignments?released={released}", status_code=303)
+
+
+class ProgressController(Controller):
+    path = "/awards/{slug:str}/rounds/{round_slug:str}/progress"
+
+    @get("")
+    async def progress(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
+        award, _actor = await organised_award(db_session, slug, viewer)
+        rnd = setup.find_round(award, round_slug)
+        progress = await progress_service.round_progress(db_session, award, rnd)
+        return Template(
+            "awards/progress.html",
+            context={"award": award, "round": rnd, "progress": progress, "now": utcnow(),
+                     "reminded": [j for j in progress.jurors if j.open > 0],
+                     "category_names": {c.id: c.name for c in award.categories}},
+        )  # fmt: skip
+
+    @post("/remind")
+    async def remind(
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Redirect:
+        award, actor = await organised_award(db_session, slug, viewer)
+        rnd = setup.find_round(award, round_slug)
+        progress = await progress_service.round_progress(db_session, award, rnd)
+        recipients = [j for j in progress.jurors if j.open > 0]
+        settings = request.app.state.settings
+        tasks = BackgroundTasks(
+            [
+                mail_task(
+                    request,
+                    "reminder",
+                    to=j.email,
+                    locale=j.locale,
+                    name=j.name,
+                    award_name=award.name,
+                    round_name=rnd.name,
+                    open=j.open,
+                    deadline=rnd.scoring_close,
+                    time_zone=award.time_zone,
+                    link=f"{settings.base_url}/account",
+                )
+                for j in recipients
+            ]
+        )
+        record_event(db_session, "reminder.sent", actor_id=actor.id, award_id=award.id, object_type="round",
+                     object_id=rnd.id, after={"recipients": [j.email for j in recipients]})  # fmt: skip
+        base = f"/awards/{award.slug}/rounds/{rnd.slug}/progress"
+        return Redirect(f"{base}?reminded={len(recipients)}", status_code=303, background=tasks)

@@ -19,7 +19,12 @@ from litestar.template import TemplateConfig
 from award_jury.accounts.controllers import AccountController, SessionController, SignInController
 from award_jury.accounts.people_controllers import InvitationController, PeopleController
 from award_jury.awards.controllers import AwardPagesController
-from award_jury.awards.setup_controllers import AssignmentController, AwardSetupController, NewAwardController
+from award_jury.awards.setup_controllers import (
+    AssignmentController,
+    AwardSetupController,
+    NewAwardController,
+    ProgressController,
+)
 from award_jury.db import Database
 from award_jury.errors import NotAuthorizedError, NotFoundError, SignInRequiredError
 from award_jury.judging.controllers import ConflictController
@@ -64,6 +69,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             NewAwardController,
             AwardSetupController,
             AssignmentController,
+            ProgressController,
             ConflictController,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
