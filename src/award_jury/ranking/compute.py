@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from types import MappingProxyType
@@ -27,6 +27,7 @@ TOLERANCE = Fraction(1, 10**9)
 RANKED = "ranked"
 INSUFFICIENT = "insufficient"
 
+Number = Decimal | float
 _NO_DECISIONS: Mapping[str, Sequence[str]] = MappingProxyType({})
 
 
@@ -268,7 +269,6 @@ def rank_round(
     resolves a group that needs a decision when it names all of the group's entries.
     """
     how = Method(method)
-    scales = _Scales(criteria)
     slugs = [c.slug for c in categories]
     if len(set(slugs)) != len(slugs):
         raise ValueError(f"category slugs repeat: {slugs}")
@@ -276,24 +276,27 @@ def rank_round(
     for row in entries:
         if row.ref in state:
             raise ValueError(f"entry {row.ref!r} given twice")
-        state[row.ref] = _Entry(row, [], dict.fromkeys(scales.keys, Fraction(0)))
-    eligible: list[tuple[str, _Entry, Fraction]] = []
-    for sheet in sheets:
-        entry = state.get(sheet.entry)
-        if entry is None:
-            continue
-        total, norm = scales.sheet(sheet.scores, f"of {sheet.juror} on {sheet.entry} ")
+        state[row.ref] = _Entry(row)
+    eligible = [sheet for sheet in sheets if sheet.entry in state]
+    scales = _Scales(criteria, [(f"of {s.juror} on {s.entry}", s.scores) for s in eligible])
+    calibration: list[tuple[str, _Entry, int]] = []
+    for sheet in eligible:
+        entry = state[sheet.entry]
+        total = scales.total(sheet.scores)
         entry.totals.append(total)
-        for key, value in norm.items():
-            entry.norm_sums[key] += value
-        eligible.append((sheet.juror, entry, total))
+        for key, value in scales.normalised(sheet.scores).items():
+            entry.norm_sums[key] = entry.norm_sums.get(key, 0) + value
+        calibration.append((sheet.juror, entry, total))
+    for entry in state.values():
+        n = len(entry.totals)
+        entry.means = {key: Fraction(entry.norm_sums[key], n * scales.n_unit[key]) for key in scales.keys} if n else {}
     if how is Method.ZSCORE:
-        _zscores(list(state.values()), eligible)
+        _zscores(list(state.values()), calibration, scales.t_unit)
     else:
         aggregate = {Method.MEAN: _mean, Method.MEDIAN: _median, Method.TRIMMED: _trimmed}[how]
         for entry in state.values():
             if entry.totals:
-                entry.score = aggregate(entry.totals)
+                entry.score = aggregate(entry.totals) / scales.t_unit
     results = []
     for category in categories:
         members = [e for e in state.values() if e.row.category == category.slug]
@@ -301,26 +304,24 @@ def rank_round(
         _rank_category(ranked, scales.tie_keys, category.prizes, decisions.get(category.slug))
         ranked.sort(key=lambda e: (e.rank, e.row.ref))
         unranked = sorted((e for e in members if e.rank is None), key=lambda e: e.row.ref)
-        results.append(
-            CategoryResult(category.slug, category.prizes, [_public(e, scales.keys) for e in ranked + unranked])
-        )
+        listed = [_public(e, scales.t_unit) for e in ranked + unranked]
+        results.append(CategoryResult(category.slug, category.prizes, listed))
     return results
 
 
-def _public(entry: _Entry, keys: Sequence[str]) -> RankedEntry:
-    n = len(entry.totals)
+def _public(entry: _Entry, unit: int) -> RankedEntry:
     return RankedEntry(
         ref=entry.row.ref,
         startup=entry.row.startup,
         rank=entry.rank,
         score=None if entry.score is None else float(entry.score),
-        sheets=n,
+        sheets=len(entry.totals),
         tied=entry.tied,
         winner=entry.winner,
         decision_needed=entry.decision_needed,
         status=RANKED if entry.rank is not None else INSUFFICIENT,
-        criterion_means={key: float(entry.criterion_mean(key)) for key in keys} if n else {},
-        sheet_totals=[float(t) for t in entry.totals],
+        criterion_means={key: float(mean) for key, mean in entry.means.items()},
+        sheet_totals=[float(Fraction(t, unit)) for t in entry.totals],
     )
 
 

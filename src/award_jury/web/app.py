@@ -19,15 +19,11 @@ from litestar.template import TemplateConfig
 from award_jury.accounts.controllers import AccountController, SessionController, SignInController
 from award_jury.accounts.people_controllers import InvitationController, PeopleController
 from award_jury.awards.controllers import AwardPagesController
-from award_jury.awards.setup_controllers import (
-    AssignmentController,
-    AwardSetupController,
-    NewAwardController,
-    ProgressController,
-)
+from award_jury.awards.setup_controllers import AwardSetupController, NewAwardController
 from award_jury.db import Database
 from award_jury.errors import NotAuthorizedError, NotFoundError, SignInRequiredError
 from award_jury.judging.controllers import ConflictController
+from award_jury.judging.round_controllers import AssignmentController, ProgressController
 from award_jury.settings import Settings
 from award_jury.web import errors
 from award_jury.web.auth import load_viewer, provide_viewer, session_headers
