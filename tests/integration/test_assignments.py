@@ -161,3 +161,43 @@ async def test_progress_query_count_does_not_grow_with_entries(
     count_queries.statements.clear()
     await client.get("/awards/mini-progress/rounds/pre-selection/progress")
     assert count_queries.count == with_demo
+
+
+async def test_manual_assignment_follows_the_same_rules(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    token = await organiser_client(client, db, settings)
+    async with db.session() as s:
+        conflict = (await s.execute(sa.select(Conflict))).scalars().first()
+        assert conflict is not None
+        juror_id, entry_id = conflict.juror_id, conflict.entry_id
+    refused = await client.post(
+        f"{PAGE}/add", data={"juror": str(juror_id), "entry": str(entry_id), "_csrf_token": token}
+    )
+    assert refused.status_code == 400
+    assert "This juror has a conflict of interest with the entry." in refused.text
+    async with db.session() as s:
+        other = (
+            (
+                await s.execute(
+                    sa.select(ScoreSheet.juror_id).where(
+                        ScoreSheet.entry_id == entry_id, ScoreSheet.juror_id != juror_id
+                    )
+                )
+            )
+            .scalars()
+            .first()
+        )
+    added = await client.post(
+        f"{PAGE}/add", data={"juror": str(other), "entry": str(entry_id), "_csrf_token": token}, follow_redirects=False
+    )
+    assert added.status_code == 303
+    again = await client.post(f"{PAGE}/add", data={"juror": str(other), "entry": str(entry_id), "_csrf_token": token})
+    assert "This juror is assigned to the entry already." in again.text
+    removed = await client.post(
+        f"{PAGE}/remove",
+        data={"juror": str(other), "entry": str(entry_id), "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert removed.status_code == 303
+    assert await count(db, sa.select(sa.func.count()).select_from(Assignment)) == 0

@@ -13,6 +13,8 @@ from award_jury.audit.services import record_event
 from award_jury.awards.models import Award, Round
 from award_jury.entries.models import Entry, EntryRound
 from award_jury.enums import EntryStatus, Role, SheetStatus
+from award_jury.errors import FormError
+from award_jury.i18n import gettext as _
 from award_jury.judging.assign import Plan, plan_assignments
 from award_jury.judging.models import Assignment, Conflict, JurorCategory, ScoreSheet
 
@@ -119,3 +121,44 @@ async def release_juror(session: AsyncSession, award: Award, rnd: Round, juror_i
         object_id=rnd.id, after={"juror": juror_id, "released": released},
     )  # fmt: skip
     return released
+
+
+async def assign_manually(
+    session: AsyncSession, award: Award, rnd: Round, juror_id: int, entry_id: int, actor: Person
+) -> None:
+    """One juror for one entry, chosen by an organiser; the same rules as the automatic plan."""
+    facts = await load_facts(session, award, rnd)
+    category = dict(facts.entries).get(entry_id)
+    if category is None:
+        raise FormError({"entry": _("Choose an entry that takes part in this round.")})
+    if juror_id not in facts.jurors:
+        raise FormError({"juror": _("Choose a juror of this award.")})
+    if category not in facts.jurors[juror_id]:
+        raise FormError({"juror": _("This juror does not judge the entry's category.")})
+    if (juror_id, entry_id) in facts.conflicts:
+        raise FormError({"juror": _("This juror has a conflict of interest with the entry.")})
+    if (juror_id, entry_id) in facts.existing:
+        raise FormError({"juror": _("This juror is assigned to the entry already.")})
+    session.add(Assignment(round_id=rnd.id, juror_id=juror_id, entry_id=entry_id))
+    await session.flush()
+    record_event(
+        session, "assignment.added", actor_id=actor.id, award_id=award.id, object_type="round", object_id=rnd.id,
+        after={"juror": juror_id, "entry": facts.refs[entry_id]},
+    )  # fmt: skip
+
+
+async def unassign(
+    session: AsyncSession, award: Award, rnd: Round, juror_id: int, entry_id: int, actor: Person
+) -> bool:
+    result = await session.execute(
+        sa.delete(Assignment).where(
+            Assignment.round_id == rnd.id, Assignment.juror_id == juror_id, Assignment.entry_id == entry_id
+        )
+    )
+    removed = bool(result.rowcount)  # type: ignore[attr-defined]
+    if removed:
+        record_event(
+            session, "assignment.removed", actor_id=actor.id, award_id=award.id, object_type="round",
+            object_id=rnd.id, before={"juror": juror_id, "entry": entry_id},
+        )  # fmt: skip
+    return removed

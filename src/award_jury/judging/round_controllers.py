@@ -12,8 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.audit.services import record_event
 from award_jury.awards import setup, validators
+from award_jury.awards.models import Award, Round
 from award_jury.awards.setup_controllers import organised_award
 from award_jury.db import utcnow
+from award_jury.errors import FormError
+from award_jury.i18n import gettext as _
 from award_jury.judging import assignments as assignments_service
 from award_jury.judging import progress as progress_service
 from award_jury.policy import Viewer
@@ -21,6 +24,38 @@ from award_jury.web.forms import read_form
 from award_jury.web.mailer import mail_task
 
 Req = Request[Any, Any, Any]
+
+
+async def assignments_page(
+    session: AsyncSession, award: Award, rnd: Round, k: str, *,
+    manual_error: tuple[str, dict[str, str]] | None = None, status: int = 200,
+) -> Template:  # fmt: skip
+    facts = await assignments_service.load_facts(session, award, rnd)
+    errors: dict[str, str] = {}
+    plan = None
+    if k:
+        value, problem = validators.parse_int(k, 1, assignments_service.MAX_K)
+        if problem:
+            errors["k"] = problem
+            status = 400
+        else:
+            assert value is not None
+            plan = assignments_service.plan_for(facts, value)
+    current = dict.fromkeys(facts.jurors, 0)
+    jurors_of: dict[int, list[int]] = {e: [] for e, _c in facts.entries}
+    for j, e in facts.existing:
+        current[j] = current.get(j, 0) + 1
+        if e in jurors_of:
+            jurors_of[e].append(j)
+    for assigned in jurors_of.values():
+        assigned.sort(key=lambda j: facts.names.get(j, ""))
+    return Template(
+        "awards/assignments.html",
+        context={"award": award, "round": rnd, "facts": facts, "plan": plan, "k": k, "errors": errors,
+                 "current": current, "jurors_of": jurors_of, "manual_error": manual_error,
+                 "category_names": {c.id: c.name for c in award.categories}},
+        status_code=status,
+    )  # fmt: skip
 
 
 class AssignmentController(Controller):
@@ -31,31 +66,7 @@ class AssignmentController(Controller):
         self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, k: str = ""
     ) -> Template:
         award, _actor = await organised_award(db_session, slug, viewer)
-        rnd = setup.find_round(award, round_slug)
-        facts = await assignments_service.load_facts(db_session, award, rnd)
-        errors: dict[str, str] = {}
-        plan = None
-        if k:
-            value, problem = validators.parse_int(k, 1, assignments_service.MAX_K)
-            if problem:
-                errors["k"] = problem
-            else:
-                assert value is not None
-                plan = assignments_service.plan_for(facts, value)
-        current = {j: 0 for j in facts.jurors}
-        for j, _e in facts.existing:
-            current[j] = current.get(j, 0) + 1
-        per_entry = {e: 0 for e, _c in facts.entries}
-        for _j, e in facts.existing:
-            if e in per_entry:
-                per_entry[e] += 1
-        return Template(
-            "awards/assignments.html",
-            context={"award": award, "round": rnd, "facts": facts, "plan": plan, "k": k, "errors": errors,
-                     "current": current, "per_entry": per_entry,
-                     "category_names": {c.id: c.name for c in award.categories}},
-            status_code=400 if errors else 200,
-        )  # fmt: skip
+        return await assignments_page(db_session, award, setup.find_round(award, round_slug), k)
 
     @post("")
     async def apply(
@@ -70,6 +81,35 @@ class AssignmentController(Controller):
             return Redirect(f"{base}?k={form.get('k', max_length=10)}", status_code=303)
         plan = await assignments_service.apply_plan(db_session, award, rnd, value, actor)
         return Redirect(f"{base}?applied={len(plan.new_pairs)}", status_code=303)
+
+    @post("/add")
+    async def add(
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect:
+        award, actor = await organised_award(db_session, slug, viewer)
+        rnd = setup.find_round(award, round_slug)
+        form = await read_form(request)
+        juror, entry = form.get("juror"), form.get("entry")
+        base = f"/awards/{award.slug}/rounds/{rnd.slug}/assignments"
+        try:
+            if not (juror.isdigit() and entry.isdigit()):
+                raise FormError({"juror": _("Choose a juror of this award.")})
+            await assignments_service.assign_manually(db_session, award, rnd, int(juror), int(entry), actor)
+        except FormError as exc:
+            return await assignments_page(db_session, award, rnd, "", manual_error=(entry, exc.errors), status=400)
+        return Redirect(f"{base}?added=1#entry-{entry}", status_code=303)
+
+    @post("/remove")
+    async def remove(
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Redirect:
+        award, actor = await organised_award(db_session, slug, viewer)
+        rnd = setup.find_round(award, round_slug)
+        form = await read_form(request)
+        juror, entry = form.get("juror"), form.get("entry")
+        if juror.isdigit() and entry.isdigit():
+            await assignments_service.unassign(db_session, award, rnd, int(juror), int(entry), actor)
+        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/assignments?removed=1#entry-{entry}", status_code=303)
 
     @post("/release")
     async def release(

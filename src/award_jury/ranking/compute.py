@@ -1,9 +1,9 @@
 """The ranking of a round (SPEC §3). Pure: standard library only, one implementation for every database.
 
-Sheet totals, means, medians, criterion means and the round's mean and variance are exact
-(``Fraction``), so the result never depends on the order of the input and scaling every weight by
-the same factor changes nothing at all. Only ``zscore`` needs square roots and works in floats from
-there on (sums by ``math.fsum``, which is exact and so order-free as well).
+Sheet totals, means, medians and criterion means are exact (integers over the round's common
+denominator, then ``Fraction``), so the result never depends on the order of the input, and scaling
+every weight by the same factor changes nothing at all. Only ``zscore`` needs square roots and works
+in floats from there on (sums by ``math.fsum``, which is correctly rounded and so order-free too).
 
 Equal means "within 1e-9". That relation is not transitive; groups of equals are its closure: sorted
 by value, neighbours within 1e-9 of each other share a group. Where a group's entries carry different
