@@ -14,6 +14,7 @@ from award_jury.audit.models import AuditEvent
 from award_jury.bundle.services import import_bundle
 from award_jury.db import Database, utcnow
 from award_jury.demo import load_demo_bundle
+from award_jury.entries.models import Entry, EntryRound
 from award_jury.enums import Role, SheetStatus
 from award_jury.judging.models import Assignment, Conflict, ScoreSheet
 from award_jury.settings import Settings
@@ -201,3 +202,41 @@ async def test_manual_assignment_follows_the_same_rules(
     )
     assert removed.status_code == 303
     assert await count(db, sa.select(sa.func.count()).select_from(Assignment)) == 0
+
+
+async def test_advancing_adds_chosen_entries_to_the_next_round_once(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    token = await organiser_client(client, db, settings)
+    advance = "/awards/smart-country-startup-award-2026/rounds/vorauswahl/advance"
+    page = await client.get(advance)
+    assert page.status_code == 200
+    async with db.session() as s:
+        ids = dict((await s.execute(sa.select(Entry.ref, Entry.id))).all())
+    chosen = [str(ids["E005"]), str(ids["E013"]), str(ids["E007"])]  # E007 is a draft: not advanced
+    response = await client.post(advance, data={"entries": chosen, "_csrf_token": token}, follow_redirects=False)
+    assert response.headers["location"] == f"{advance}?advanced=2"
+    again = await client.post(advance, data={"entries": chosen, "_csrf_token": token}, follow_redirects=False)
+    assert again.headers["location"] == f"{advance}?advanced=0"
+    async with db.session() as s:
+        refs = (
+            (
+                await s.execute(
+                    sa.select(Entry.ref)
+                    .join(EntryRound, EntryRound.entry_id == Entry.id)
+                    .where(
+                        EntryRound.round_id
+                        != sa.select(EntryRound.round_id).where(EntryRound.entry_id == ids["E001"]).scalar_subquery()
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        events = (
+            (await s.execute(sa.select(AuditEvent.after).where(AuditEvent.action == "entries.advanced")))
+            .scalars()
+            .all()
+        )
+    assert sorted(refs) == ["E005", "E013"]
+    assert events[0]["entries"] == ["E005", "E013"]

@@ -162,3 +162,27 @@ async def unassign(
             object_id=rnd.id, before={"juror": juror_id, "entry": entry_id},
         )  # fmt: skip
     return removed
+
+
+def next_round(award: Award, rnd: Round) -> Round | None:
+    later = [r for r in award.rounds if r.position > rnd.position]
+    return min(later, key=lambda r: r.position) if later else None
+
+
+async def advance_entries(
+    session: AsyncSession, award: Award, rnd: Round, target: Round, entry_ids: list[int], actor: Person
+) -> int:
+    """Entries of ``rnd`` take part in ``target`` too (advancing adds, never removes). Audited."""
+    facts = await load_facts(session, award, rnd)
+    allowed = {e for e, _c in facts.entries}
+    already = set(
+        (await session.execute(sa.select(EntryRound.entry_id).where(EntryRound.round_id == target.id))).scalars()
+    )
+    chosen = sorted(set(entry_ids) & allowed - already)
+    session.add_all(EntryRound(entry_id=e, round_id=target.id) for e in chosen)
+    await session.flush()
+    record_event(
+        session, "entries.advanced", actor_id=actor.id, award_id=award.id, object_type="round", object_id=target.id,
+        after={"from_round": rnd.slug, "to_round": target.slug, "entries": [facts.refs[e] for e in chosen]},
+    )  # fmt: skip
+    return len(chosen)

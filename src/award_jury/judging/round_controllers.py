@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from litestar import Controller, Request, get, post
 from litestar.background_tasks import BackgroundTasks
 from litestar.response import Redirect, Template
@@ -15,6 +16,7 @@ from award_jury.awards import setup, validators
 from award_jury.awards.models import Award, Round
 from award_jury.awards.setup_controllers import organised_award
 from award_jury.db import utcnow
+from award_jury.entries.models import EntryRound
 from award_jury.errors import FormError
 from award_jury.i18n import gettext as _
 from award_jury.judging import assignments as assignments_service
@@ -171,3 +173,41 @@ class ProgressController(Controller):
                      object_id=rnd.id, after={"recipients": [j.email for j in recipients]})  # fmt: skip
         base = f"/awards/{award.slug}/rounds/{rnd.slug}/progress"
         return Redirect(f"{base}?reminded={len(recipients)}", status_code=303, background=tasks)
+
+
+class AdvanceController(Controller):
+    path = "/awards/{slug:str}/rounds/{round_slug:str}/advance"
+
+    @get("")
+    async def advance_page(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
+        award, _actor = await organised_award(db_session, slug, viewer)
+        rnd = setup.find_round(award, round_slug)
+        target = assignments_service.next_round(award, rnd)
+        facts = await assignments_service.load_facts(db_session, award, rnd)
+        already: set[int] = set()
+        if target is not None:
+            already = set(
+                (
+                    await db_session.execute(sa.select(EntryRound.entry_id).where(EntryRound.round_id == target.id))
+                ).scalars()
+            )
+        return Template(
+            "awards/advance.html",
+            context={"award": award, "round": rnd, "target": target, "facts": facts, "already": already,
+                     "category_names": {c.id: c.name for c in award.categories}},
+        )  # fmt: skip
+
+    @post("")
+    async def advance(
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Redirect:
+        award, actor = await organised_award(db_session, slug, viewer)
+        rnd = setup.find_round(award, round_slug)
+        target = assignments_service.next_round(award, rnd)
+        base = f"/awards/{award.slug}/rounds/{rnd.slug}/advance"
+        if target is None:
+            return Redirect(base, status_code=303)
+        form = await read_form(request)
+        ids = [int(v) for v in form.getall("entries") if v.isdigit() and len(v) < 12]
+        added = await assignments_service.advance_entries(db_session, award, rnd, target, ids, actor)
+        return Redirect(f"{base}?advanced={added}", status_code=303)
