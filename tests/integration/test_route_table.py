@@ -116,6 +116,9 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/assignments/remove"): organisers_only(401, 303),
     ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/advance"): organisers_only(303, 200),
     ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/advance"): organisers_only(401, 303),
+    ("GET", "/awards/{slug:str}/logo"): same(404),
+    ("POST", "/awards/{slug:str}/setup/logo"): organisers_only(401, 400),
+    ("POST", "/awards/{slug:str}/setup/logo/delete"): organisers_only(401, 303),
     ("GET", "/invitations/{token:str}"): same(400),
     ("POST", "/invitations/{token:str}"): same(400),
 }

@@ -17,8 +17,10 @@ from award_jury.accounts.models import Person
 from award_jury.accounts.services import grant_role
 from award_jury.audit.services import record_event
 from award_jury.awards import validators as v
+from award_jury.awards.branding import check_logo
 from award_jury.awards.models import Award, Category, Criterion, Round, RubricLevel
 from award_jury.entries.models import Entry, EntryRound
+from award_jury.entries.storage import Storage
 from award_jury.enums import Method, Role, SheetStatus
 from award_jury.errors import ConflictError, FormError, NotFoundError
 from award_jury.i18n import gettext as _
@@ -376,3 +378,30 @@ def find_criterion(rnd: Round, key: str) -> Criterion:
         if c.key == key:
             return c
     raise NotFoundError("criterion")
+
+
+async def set_logo(session: AsyncSession, award: Award, data: bytes, storage: Storage, actor: Person) -> None:
+    """Store a logo checked by its content (PNG, JPEG, or SVG stripped of anything active)."""
+    checked = check_logo(data)
+    if isinstance(checked, str):
+        raise FormError(
+            {
+                "logo": {
+                    "too_large": _("The logo may be at most 1 MB."),
+                    "not_image": _("Upload a PNG, JPEG or SVG image."),
+                    "bad_svg": _("This SVG file cannot be read. Save it again as plain SVG."),
+                }[checked]
+            }
+        )
+    _media_type, content = checked
+    before = award.logo_key
+    award.logo_key = storage.put(content)
+    record_event(session, "award.logo", actor_id=actor.id, award_id=award.id, object_type="award",
+                 object_id=award.id, before={"logo": before}, after={"logo": award.logo_key})  # fmt: skip
+
+
+async def remove_logo(session: AsyncSession, award: Award, actor: Person) -> None:
+    if award.logo_key:
+        record_event(session, "award.logo", actor_id=actor.id, award_id=award.id, object_type="award",
+                     object_id=award.id, before={"logo": award.logo_key}, after={"logo": None})  # fmt: skip
+        award.logo_key = None

@@ -12,14 +12,15 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.accounts.models import AwardRole, Person
-from award_jury.awards import setup
+from award_jury.awards import branding, setup
 from award_jury.awards.models import Award, Round
 from award_jury.awards.services import get_award
+from award_jury.entries.storage import LocalStorage
 from award_jury.enums import Method, Role
 from award_jury.errors import ConflictError, FormError
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, can, require
-from award_jury.web.forms import Form, read_form
+from award_jury.web.forms import Form, read_form, read_upload
 
 Req = Request[Any, Any, Any]
 #: (value, label) pairs for the time zone list.
@@ -135,6 +136,26 @@ class AwardSetupController(Controller):
         except FormError as exc:
             return setup_page(award, form_id="award", errors=exc.errors, values=form.snapshot(), status=400)
         return Redirect(f"/awards/{award.slug}/setup?saved=award", status_code=303)
+
+    @post("/setup/logo")
+    async def upload_logo(
+        self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect:
+        award, actor = await organised_award(db_session, slug, viewer)
+        data = await read_upload(request, "logo", limit=branding.MAX_LOGO_BYTES)
+        try:
+            await setup.set_logo(
+                db_session, award, data or b"", LocalStorage(request.app.state.settings.uploads_dir), actor
+            )
+        except FormError as exc:
+            return setup_page(award, form_id="logo", errors=exc.errors, status=400)
+        return Redirect(f"/awards/{award.slug}/setup?saved=logo", status_code=303)
+
+    @post("/setup/logo/delete")
+    async def delete_logo(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Redirect:
+        award, actor = await organised_award(db_session, slug, viewer)
+        await setup.remove_logo(db_session, award, actor)
+        return Redirect(f"/awards/{award.slug}/setup?saved=logo", status_code=303)
 
     @post("/categories")
     async def add_category(

@@ -13,9 +13,11 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from award_jury.awards.branding import DEFAULT_BRAND, text_on
+from award_jury.awards.branding import DEFAULT_BRAND, sniff_image, text_on
 from award_jury.awards.services import get_award
 from award_jury.db import Database
+from award_jury.entries.storage import LocalStorage
+from award_jury.errors import NotFoundError
 from award_jury.settings import SUPPORTED_LOCALES, Settings
 from award_jury.web.middleware import LANGUAGE_COOKIE
 
@@ -59,6 +61,20 @@ class SiteController(Controller):
         if lang in SUPPORTED_LOCALES:
             response.cookies.append(language_cookie(request.app.state.settings, lang))
         return response
+
+    @get("/awards/{slug:str}/logo", cache=3600)
+    async def logo(self, request: Request[Any, Any, Any], slug: str, db_session: AsyncSession) -> Response[bytes]:
+        """The award's logo, served with its sniffed type and no way to run anything (SVG)."""
+        award = await get_award(db_session, slug)
+        storage = LocalStorage(request.app.state.settings.uploads_dir)
+        if not award.logo_key or not storage.exists(award.logo_key):
+            raise NotFoundError("logo")
+        data = storage.get(award.logo_key)
+        return Response(
+            data,
+            media_type=sniff_image(data) or "application/octet-stream",
+            headers={"content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"},
+        )
 
     @get("/awards/{slug:str}/theme.css", media_type="text/css", cache=300)
     async def theme(self, slug: str, db_session: AsyncSession) -> str:

@@ -35,3 +35,17 @@ async def read_form(request: Request[Any, Any, Any]) -> Form:
     except (ClientException, ValueError, UnicodeDecodeError):
         return Form([])
     return Form(list(form.multi_items()))
+
+
+async def read_upload(request: Request[Any, Any, Any], field: str, *, limit: int) -> bytes | None:
+    """The bytes of an uploaded file field (at most ``limit`` + 1 bytes are kept, so the caller
+    can tell "too large"), or None when there is none or the body is not a form."""
+    try:
+        form = await request.form()
+    except (ClientException, ValueError, UnicodeDecodeError):
+        return None
+    upload = form.get(field)
+    if upload is None or isinstance(upload, str):
+        return None
+    data: bytes = await upload.read(limit + 1)
+    return data

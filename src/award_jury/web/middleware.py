@@ -60,9 +60,10 @@ class LocaleMiddleware:
 async def add_security_headers(message: Message, scope: Scope) -> None:
     """A ``before_send`` hook: it sees every response, including the router's own 404 and 405."""
     if message["type"] == "http.response.start":
-        names = {k for k, _v in SECURITY_HEADERS}
-        headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
-        headers.extend(SECURITY_HEADERS)
+        headers = list(message.get("headers", []))
+        present = {k.lower() for k, _v in headers}
+        # A response that set a stricter policy of its own (the logo) keeps it.
+        headers.extend((k, v) for k, v in SECURITY_HEADERS if k not in present)
         if not any(k.lower() == b"cache-control" for k, _v in headers):
             headers.append((b"cache-control", b"no-cache"))
         message["headers"] = headers
