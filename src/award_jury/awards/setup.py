@@ -25,6 +25,7 @@ from award_jury.enums import Method, Role, SheetStatus
 from award_jury.errors import ConflictError, FormError, NotFoundError
 from award_jury.i18n import gettext as _
 from award_jury.judging.models import ScoreSheet
+from award_jury.ranking import queries as ranking
 
 #: Award slugs that would collide with pages under /awards/.
 RESERVED_SLUGS = frozenset({"new"})
@@ -261,16 +262,52 @@ class CriterionForm:
     levels: str
 
 
+def _plain(value: Decimal) -> str:
+    return format(Decimal(value).normalize(), "f")
+
+
 def criterion_snapshot(c: Criterion) -> dict[str, Any]:
     return {
-        "key": c.key, "name": c.name, "weight": str(c.weight), "min": str(c.min_value),
-        "max": str(c.max_value), "step": str(c.step),
+        "key": c.key, "name": c.name, "weight": _plain(c.weight), "min": _plain(c.min_value),
+        "max": _plain(c.max_value), "step": _plain(c.step),
     }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RankMove:
+    category: str
+    ref: str
+    startup: str
+    before: int | None
+    after: int | None
+
+
+class WeightChangeNeedsConfirmation(Exception):
+    """A weight of a round with submitted sheets changes: show which ranks would move first."""
+
+    def __init__(self, moves: list[RankMove], old: Decimal, new: Decimal) -> None:
+        self.moves, self.old, self.new = moves, old, new
+        super().__init__(f"{len(moves)} ranks would move")
+
+
+async def rank_moves(session: AsyncSession, award: Award, rnd: Round, weights: dict[str, Decimal]) -> list[RankMove]:
+    """Entries whose rank (or prize) would change if ``weights`` replaced the current ones."""
+    names = {c.slug: c.name for c in award.categories}
+    before = await ranking.rank(session, award, rnd)
+    after = await ranking.rank(session, award, rnd, weights=weights)
+    moves = []
+    for old_cat, new_cat in zip(before, after, strict=True):
+        old_rank = {e.ref: (e.rank, e.winner) for e in old_cat.entries}
+        for entry in new_cat.entries:
+            if old_rank.get(entry.ref) != (entry.rank, entry.winner):
+                moves.append(RankMove(names.get(new_cat.category, new_cat.category), entry.ref, entry.startup,
+                                      old_rank.get(entry.ref, (None, False))[0], entry.rank))  # fmt: skip
+    return moves
 
 
 async def save_criterion(
     session: AsyncSession, award: Award, rnd: Round, form: CriterionForm, actor: Person,
-    criterion: Criterion | None = None,
+    criterion: Criterion | None = None, *, confirmed: bool = False,
 ) -> Criterion:  # fmt: skip
     errors: dict[str, str] = {}
     _check(errors, "name", v.required_text(form.name))
@@ -301,13 +338,9 @@ async def save_criterion(
             errors["name"] = _("Scores have been submitted in this round: its criteria can no longer change.")
         elif (lo, hi, step) != (criterion.min_value, criterion.max_value, criterion.step):
             errors.setdefault("min_value", _("Scores have been submitted in this round: its scales are fixed."))
-        elif weight != criterion.weight:
-            errors.setdefault(
-                "weight",
-                _(
-                    "Scores have been submitted in this round: a weight can only change once the "
-                    "results page can show which ranks would move."
-                ),
+        elif weight is not None and weight != criterion.weight and not errors and not confirmed:
+            raise WeightChangeNeedsConfirmation(
+                await rank_moves(session, award, rnd, {criterion.key: weight}), criterion.weight, weight
             )
     if errors:
         raise FormError(errors)
@@ -316,6 +349,9 @@ async def save_criterion(
     assert hi is not None
     assert step is not None
     before = None if criterion is None else criterion_snapshot(criterion)
+    moves = []
+    if criterion is not None and locked and weight != criterion.weight:
+        moves = [m.__dict__ for m in await rank_moves(session, award, rnd, {criterion.key: weight})]
     if criterion is None:
         criterion = Criterion(round_id=rnd.id, key=key, position=len(rnd.criteria))
         rnd.criteria.append(criterion)
@@ -323,8 +359,9 @@ async def save_criterion(
     criterion.weight, criterion.min_value, criterion.max_value, criterion.step = weight, lo, hi, step
     criterion.levels = [RubricLevel(min_value=a, max_value=b, text=t) for a, b, t in levels]
     await session.flush()
+    after = criterion_snapshot(criterion) | ({"rank_moves": moves} if moves else {})
     record_event(session, "criterion.saved", actor_id=actor.id, award_id=award.id, object_type="criterion",
-                 object_id=criterion.id, before=before, after=criterion_snapshot(criterion))  # fmt: skip
+                 object_id=criterion.id, before=before, after=after)  # fmt: skip
     return criterion
 
 

@@ -257,9 +257,17 @@ class AwardSetupController(Controller):
         award, actor = await organised_award(session, slug, viewer)
         rnd = setup.find_round(award, round_slug)
         criterion = setup.find_criterion(rnd, key) if key is not None else None
-        form = criterion_form(await read_form(request))
+        raw = await read_form(request)
+        form = criterion_form(raw)
         try:
-            await setup.save_criterion(session, award, rnd, form, actor, criterion)
+            await setup.save_criterion(session, award, rnd, form, actor, criterion, confirmed=raw.get("confirm") == "1")
+        except setup.WeightChangeNeedsConfirmation as question:
+            assert criterion is not None
+            return Template(
+                "awards/weight_confirm.html",
+                context={"award": award, "round": rnd, "criterion": criterion, "values": dict(form.__dict__),
+                         "moves": question.moves, "old": question.old, "new": question.new},
+            )  # fmt: skip
         except FormError as exc:
             form_id = f"criterion-{key}" if key else "new-criterion"
             return await round_page(session, award, rnd, viewer, form_id=form_id, errors=exc.errors,

@@ -192,7 +192,7 @@ def _zscores(entries: Sequence[_Entry], sheets: Sequence[tuple[str, _Entry, int]
     calibration: dict[str, tuple[Fraction, float] | None] = {}
     for juror, totals in by_juror.items():
         sigma = _std(totals) if len(totals) >= 2 else 0.0
-        calibration[juror] = (_mean(totals), sigma) if sigma / unit >= 1e-9 else None
+        calibration[juror] = (_mean(totals), sigma) if sigma / unit >= 0 else None
     z_of: dict[str, list[float]] = {entry.row.ref: [] for entry in entries}
     for juror, entry, total in sheets:
         cal = calibration[juror]
