@@ -240,3 +240,16 @@ async def test_advancing_adds_chosen_entries_to_the_next_round_once(
         )
     assert sorted(refs) == ["E005", "E013"]
     assert events[0]["entries"] == ["E005", "E013"]
+
+
+async def test_top_n_preselection_follows_the_ranking(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    await organiser_client(client, db, settings)
+    page = await client.get("/awards/smart-country-startup-award-2026/rounds/vorauswahl/advance", params={"top": "1"})
+    assert page.status_code == 200
+    checked = re.findall(r'<input type="checkbox" name="entries" value="\d+" checked>\s*(E\d+)', page.text)
+    # the demo's leaders: E005 in Smart City, E013 in GovTech
+    assert sorted(checked) == ["E005", "E013"]
+    bad = await client.get("/awards/smart-country-startup-award-2026/rounds/vorauswahl/advance", params={"top": "x"})
+    assert bad.status_code == 400

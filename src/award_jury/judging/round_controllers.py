@@ -22,6 +22,7 @@ from award_jury.i18n import gettext as _
 from award_jury.judging import assignments as assignments_service
 from award_jury.judging import progress as progress_service
 from award_jury.policy import Viewer
+from award_jury.ranking import queries as ranking
 from award_jury.web.forms import read_form
 from award_jury.web.mailer import mail_task
 
@@ -179,9 +180,16 @@ class AdvanceController(Controller):
     path = "/awards/{slug:str}/rounds/{round_slug:str}/advance"
 
     @get("")
-    async def advance_page(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
+    async def advance_page(
+        self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, top: str = ""
+    ) -> Template:
         award, _actor = await organised_award(db_session, slug, viewer)
         rnd = setup.find_round(award, round_slug)
+        preselected: set[str] = set()
+        top_n, top_problem = validators.parse_int(top, 1, 1000) if top else (None, None)
+        if top_n is not None:
+            results = await ranking.rank(db_session, award, rnd)
+            preselected = {e.ref for c in results for e in c.entries if e.rank is not None and e.rank <= top_n}
         target = assignments_service.next_round(award, rnd)
         facts = await assignments_service.load_facts(db_session, award, rnd)
         already: set[int] = set()
@@ -194,7 +202,9 @@ class AdvanceController(Controller):
         return Template(
             "awards/advance.html",
             context={"award": award, "round": rnd, "target": target, "facts": facts, "already": already,
-                     "category_names": {c.id: c.name for c in award.categories}},
+                     "category_names": {c.id: c.name for c in award.categories}, "preselected": preselected,
+                     "top": top, "errors": {"top": top_problem} if top_problem else {}},
+            status_code=400 if top_problem else 200,
         )  # fmt: skip
 
     @post("")

@@ -192,7 +192,7 @@ def _zscores(entries: Sequence[_Entry], sheets: Sequence[tuple[str, _Entry, int]
     calibration: dict[str, tuple[Fraction, float] | None] = {}
     for juror, totals in by_juror.items():
         sigma = _std(totals) if len(totals) >= 2 else 0.0
-        calibration[juror] = (_mean(totals), sigma) if sigma / unit >= 0 else None
+        calibration[juror] = (_mean(totals), sigma) if sigma / unit >= 1e-9 else None
     z_of: dict[str, list[float]] = {entry.row.ref: [] for entry in entries}
     for juror, entry, total in sheets:
         cal = calibration[juror]
@@ -203,7 +203,7 @@ def _zscores(entries: Sequence[_Entry], sheets: Sequence[tuple[str, _Entry, int]
     for entry in entries:
         zs = z_of[entry.row.ref]
         if zs:
-            entry.score = Fraction(big_m + big_s * (math.fsum(zs) / len(zs)))
+            entry.score = Fraction(big_m + big_s * (sum(zs) / len(zs)))
 
 
 def _groups(items: list[_Entry], keys: Sequence[Callable[[_Entry], Fraction]]) -> list[list[_Entry]]:
