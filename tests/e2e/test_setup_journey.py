@@ -76,3 +76,26 @@ async def test_organiser_sets_up_an_award_from_nothing(browser: Any, mail_server
     assert sorted(m["To"] for m in messages) == ["aylin@jury.example", "joerg@jury.example"]
     assert await page.locator("text=Offen").count() == 2
     await ctx.close()
+
+
+async def test_organiser_assigns_jurors_automatically_and_follows_progress(
+    browser: Any, mail_server: LiveServer
+) -> None:
+    ctx = await browser.new_context(locale="de-DE")
+    page = await ctx.new_page()
+    await sign_in_with_password(page, mail_server)
+    round_url = mail_server.url + "/awards/smart-country-startup-award-2026/rounds/vorauswahl"
+    await page.goto(round_url)
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Jury zuordnen").click()
+    await page.fill("#f-k", "3")
+    await submit(page, "Vorschau")
+    assert "42 neue Zuordnungen." in await page.locator("#h-preview + p").inner_text()
+    assert await serious_violations(page) == []
+    await submit(page, "Diese Zuordnung übernehmen")
+    assert "42 Zuordnungen hinzugefügt." in await page.locator("main").inner_text()
+
+    await page.goto(round_url + "/progress")
+    assert "Fortschritt" in await page.locator("h1").inner_text()
+    assert await serious_violations(page) == []
+    await ctx.close()
