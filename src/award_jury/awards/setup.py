@@ -6,7 +6,7 @@ changed) and writes an audit event with the state before and after."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -115,10 +115,11 @@ async def save_category(
     count, problem = v.parse_int(prizes, 0, 100)
     _check(errors, "prizes", problem)
     slug = category.slug if category else v.slugify(name)
-    if category is None and not errors:
+    if not errors:
+        others = [c for c in award.categories if c is not category]
         if not slug:
             errors["name"] = _("Use at least one letter or digit.")
-        elif any(c.slug == slug for c in award.categories):
+        elif any(c.name.casefold() == name.casefold() or (category is None and c.slug == slug) for c in others):
             errors["name"] = _("There is a category with this name already.")
     if errors:
         raise FormError(errors)
@@ -165,12 +166,16 @@ class RoundForm:
     results_visible_to_jurors: bool
 
 
+def _utc(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
+
+
 def round_snapshot(rnd: Round) -> dict[str, Any]:
     return {
         "name": rnd.name, "method": rnd.method.value, "min_sheets": rnd.min_sheets,
-        "submissions_open": rnd.submissions_open.isoformat() if rnd.submissions_open else None,
-        "submissions_close": rnd.submissions_close.isoformat() if rnd.submissions_close else None,
-        "scoring_close": rnd.scoring_close.isoformat() if rnd.scoring_close else None,
+        "submissions_open": _utc(rnd.submissions_open),
+        "submissions_close": _utc(rnd.submissions_close),
+        "scoring_close": _utc(rnd.scoring_close),
         "results_visible_to_jurors": rnd.results_visible_to_jurors,
     }  # fmt: skip
 
@@ -196,10 +201,11 @@ async def save_round(
     min_sheets, problem = v.parse_int(form.min_sheets, 0, 1000)
     _check(errors, "min_sheets", problem)
     slug = rnd.slug if rnd else v.slugify(form.name)
-    if rnd is None and "name" not in errors:
+    if "name" not in errors:
+        others = [r for r in award.rounds if r is not rnd]
         if not slug:
             errors["name"] = _("Use at least one letter or digit.")
-        elif any(r.slug == slug for r in award.rounds):
+        elif any(r.name.casefold() == form.name.casefold() or (rnd is None and r.slug == slug) for r in others):
             errors["name"] = _("There is a round with this name already.")
     if errors:
         raise FormError(errors)
@@ -312,7 +318,7 @@ async def save_criterion(
     errors: dict[str, str] = {}
     _check(errors, "name", v.required_text(form.name))
     key = criterion.key if criterion else (form.key or v.slugify(form.name, "_"))
-    if criterion is None:
+    if criterion is None and (form.key or "name" not in errors):
         if key[:1].isdigit():
             key = f"c_{key}"
         _check(errors, "key", v.key_problem(key))
@@ -357,6 +363,9 @@ async def save_criterion(
         rnd.criteria.append(criterion)
     criterion.name, criterion.description = form.name, form.description
     criterion.weight, criterion.min_value, criterion.max_value, criterion.step = weight, lo, hi, step
+    if criterion.levels:
+        criterion.levels.clear()  # delete the old bands before inserting new ones (unique start)
+        await session.flush()
     criterion.levels = [RubricLevel(min_value=a, max_value=b, text=t) for a, b, t in levels]
     await session.flush()
     after = criterion_snapshot(criterion) | ({"rank_moves": moves} if moves else {})

@@ -20,7 +20,7 @@ from award_jury.enums import Method, Role
 from award_jury.errors import ConflictError, FormError
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, can, require
-from award_jury.web.forms import Form, read_form, read_upload
+from award_jury.web.forms import Form, parse_id, read_form, read_upload
 
 Req = Request[Any, Any, Any]
 #: (value, label) pairs for the time zone list.
@@ -294,8 +294,8 @@ class AwardSetupController(Controller):
         award, actor = await organised_award(db_session, slug, viewer)
         rnd = setup.find_round(award, round_slug)
         form = await read_form(request)
-        source_id = int(form.get("source")) if form.get("source").isdigit() else 0
-        source = await db_session.get(Round, source_id)
+        source_id = parse_id(form.get("source"))
+        source = await db_session.get(Round, source_id) if source_id else None
         if source is None or not can(viewer, Action.SET_UP_AWARD, award_id=source.award_id):
             return await round_page(db_session, award, rnd, viewer, form_id="copy",
                                     errors={"source": _("Choose a round to copy from.")}, status=400)  # fmt: skip

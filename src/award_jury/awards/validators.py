@@ -92,9 +92,11 @@ def parse_local_datetime(value: str, time_zone: str) -> tuple[datetime | None, s
         naive = datetime.fromisoformat(value.strip())
     except ValueError:
         return None, _("Enter a date and time, like 2026-08-31 23:59.")
-    if naive.tzinfo is not None:
-        return naive, None
-    return naive.replace(tzinfo=ZoneInfo(time_zone)), None
+    if not 1970 <= naive.year <= 2200:
+        return None, _("Enter a date between the years 1970 and 2200.")
+    if naive.tzinfo is None:
+        naive = naive.replace(tzinfo=ZoneInfo(time_zone))
+    return naive, None
 
 
 def scale_problems(lo: Decimal, hi: Decimal, step: Decimal) -> dict[str, str]:
@@ -111,7 +113,8 @@ def scale_problems(lo: Decimal, hi: Decimal, step: Decimal) -> dict[str, str]:
 def parse_levels(
     text: str, lo: Decimal | None, hi: Decimal | None
 ) -> tuple[list[tuple[Decimal, Decimal, str]], str | None]:
-    """Value descriptions, one per line: ``0-2: no innovation`` or ``10: changes the market``."""
+    """Value descriptions, one per line: ``0-2: no innovation`` or ``10: changes the market``.
+    Bands lie within the scale and do not overlap."""
     levels: list[tuple[Decimal, Decimal, str]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -119,9 +122,13 @@ def parse_levels(
         match = re.match(r"^\s*([0-9]+(?:[.,][0-9]+)?)\s*(?:[-–]\s*([0-9]+(?:[.,][0-9]+)?))?\s*:\s*(.+)$", line)
         if not match:
             return [], _("Line %(n)d: write “0-2: what these values mean”.") % {"n": number}
-        first = Decimal(match.group(1).replace(",", "."))
-        last = Decimal((match.group(2) or match.group(1)).replace(",", "."))
+        first, problem = parse_decimal(match.group(1))
+        last, problem_last = parse_decimal(match.group(2) or match.group(1))
+        if problem or problem_last or first is None or last is None:
+            return [], _("Line %(n)d: use numbers with at most 4 decimal places.") % {"n": number}
         if first > last or (lo is not None and first < lo) or (hi is not None and last > hi):
             return [], _("Line %(n)d: the values must lie within the scale, the smaller first.") % {"n": number}
+        if any(first <= b and a <= last for a, b, _text in levels):
+            return [], _("Line %(n)d: this band overlaps another one.") % {"n": number}
         levels.append((first, last, match.group(3).strip()[:2000]))
     return levels, None

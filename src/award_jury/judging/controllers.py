@@ -20,14 +20,13 @@ from award_jury.i18n import gettext as _
 from award_jury.judging import conflicts
 from award_jury.judging.models import Conflict, JurorCategory
 from award_jury.policy import Action, Viewer, require
-from award_jury.web.forms import read_form
+from award_jury.web.forms import parse_id, read_form
 from award_jury.web.mailer import mail_task
 
 Req = Request[Any, Any, Any]
 
 
-def as_int(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 12 else None
+as_int = parse_id
 
 
 async def entry_choices(session: AsyncSession, award: Award, juror_id: int | None = None) -> list[tuple[str, str]]:

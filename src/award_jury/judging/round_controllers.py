@@ -23,7 +23,7 @@ from award_jury.judging import assignments as assignments_service
 from award_jury.judging import progress as progress_service
 from award_jury.policy import Viewer
 from award_jury.ranking import queries as ranking
-from award_jury.web.forms import read_form
+from award_jury.web.forms import parse_id, read_form
 from award_jury.web.mailer import mail_task
 
 Req = Request[Any, Any, Any]
@@ -95,9 +95,10 @@ class AssignmentController(Controller):
         juror, entry = form.get("juror"), form.get("entry")
         base = f"/awards/{award.slug}/rounds/{rnd.slug}/assignments"
         try:
-            if not (juror.isdigit() and entry.isdigit()):
+            juror_id, entry_id = parse_id(juror), parse_id(entry)
+            if juror_id is None or entry_id is None:
                 raise FormError({"juror": _("Choose a juror of this award.")})
-            await assignments_service.assign_manually(db_session, award, rnd, int(juror), int(entry), actor)
+            await assignments_service.assign_manually(db_session, award, rnd, juror_id, entry_id, actor)
         except FormError as exc:
             return await assignments_page(db_session, award, rnd, "", manual_error=(entry, exc.errors), status=400)
         return Redirect(f"{base}?added=1#entry-{entry}", status_code=303)
@@ -110,8 +111,9 @@ class AssignmentController(Controller):
         rnd = setup.find_round(award, round_slug)
         form = await read_form(request)
         juror, entry = form.get("juror"), form.get("entry")
-        if juror.isdigit() and entry.isdigit():
-            await assignments_service.unassign(db_session, award, rnd, int(juror), int(entry), actor)
+        juror_id, entry_id = parse_id(juror), parse_id(entry)
+        if juror_id is not None and entry_id is not None:
+            await assignments_service.unassign(db_session, award, rnd, juror_id, entry_id, actor)
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/assignments?removed=1#entry-{entry}", status_code=303)
 
     @post("/release")
@@ -121,10 +123,10 @@ class AssignmentController(Controller):
         award, actor = await organised_award(db_session, slug, viewer)
         rnd = setup.find_round(award, round_slug)
         form = await read_form(request)
-        juror = form.get("juror")
+        juror_id = parse_id(form.get("juror"))
         released = 0
-        if juror.isdigit():
-            released = await assignments_service.release_juror(db_session, award, rnd, int(juror), actor)
+        if juror_id is not None:
+            released = await assignments_service.release_juror(db_session, award, rnd, juror_id, actor)
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/assignments?released={released}", status_code=303)
 
 
@@ -218,6 +220,6 @@ class AdvanceController(Controller):
         if target is None:
             return Redirect(base, status_code=303)
         form = await read_form(request)
-        ids = [int(v) for v in form.getall("entries") if v.isdigit() and len(v) < 12]
+        ids = [i for i in map(parse_id, form.getall("entries")) if i is not None]
         added = await assignments_service.advance_entries(db_session, award, rnd, target, ids, actor)
         return Redirect(f"{base}?advanced={added}", status_code=303)

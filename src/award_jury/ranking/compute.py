@@ -203,7 +203,7 @@ def _zscores(entries: Sequence[_Entry], sheets: Sequence[tuple[str, _Entry, int]
     for entry in entries:
         zs = z_of[entry.row.ref]
         if zs:
-            entry.score = Fraction(big_m + big_s * (sum(zs) / len(zs)))
+            entry.score = Fraction(big_m + big_s * (math.fsum(zs) / len(zs)))
 
 
 def _groups(items: list[_Entry], keys: Sequence[Callable[[_Entry], Fraction]]) -> list[list[_Entry]]:
