@@ -38,7 +38,7 @@ def load_settings() -> Settings:
 
 def run_with_db(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     """Run ``work(db)`` on a fresh Database for ``settings`` and dispose of it afterwards."""
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
     from award_jury.db import Database
 
@@ -59,6 +59,8 @@ def run_with_db(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
         fail(str(exc))
     except (OperationalError, OSError) as exc:
         fail(f"cannot use the database {settings.database_url.split('@')[-1]}: {str(exc).splitlines()[0]}")
+    except SQLAlchemyError as exc:  # anything else the database refused: one line, no traceback
+        fail(f"the database refused the change: {str(exc).splitlines()[0]}")
 
 
 async def _migrate(db: Any) -> None:

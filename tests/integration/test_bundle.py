@@ -189,3 +189,11 @@ async def test_juror_in_two_awards_is_one_person(session: AsyncSession) -> None:
     first = await export_bundle(session, "first-award")
     second = await export_bundle(session, "second-award")
     assert first["jurors"] == second["jurors"] == small_bundle()["jurors"]
+
+
+async def test_nul_characters_in_texts_are_refused(session: AsyncSession) -> None:
+    doc = small_bundle()
+    doc["entries"][0]["pitch"] = "A\x00B"
+    with pytest.raises(ValidationError) as info:
+        await import_bundle(session, doc)
+    assert info.value.problems == ["entries[0].pitch: contains a NUL character"]

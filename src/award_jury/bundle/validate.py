@@ -110,6 +110,8 @@ class _Checker:
             return
         if not isinstance(value, str):
             self.add(f"{path}.{key}", f"must be a text, not {show(value)}")
+        elif "\x00" in value:
+            self.add(f"{path}.{key}", "contains a NUL character")
         elif required and not value.strip():
             self.add(f"{path}.{key}", "must not be empty")
         elif len(value) > max_len:
