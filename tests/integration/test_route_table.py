@@ -278,6 +278,9 @@ async def test_canary_markers_never_reach_people_who_must_not_see_them(
                 leaks += [
                     f"{marker} shown to {role} at {path}" for marker in FORBIDDEN[role] if marker in response.text
                 ]
+                title = re.search(r"<title>(.*?)</title>", response.text, re.S)
+                if title and "<" in title.group(1):
+                    leaks.append(f"markup in the <title> of {path}")
     assert leaks == []
 
 
