@@ -7,6 +7,7 @@ one per line); 2 a usage error (click's own).
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -215,6 +216,65 @@ def export(slug: str, out: Path | None) -> None:
     else:
         files = write_bundle(doc, out, LocalStorage(settings.uploads_dir))
         click.echo(f"wrote {out} ({len(doc['entries'])} entries, {len(doc['sheets'])} sheets, {files} files)")
+
+
+@cli.command()
+@click.argument("slug")
+@click.option("--round", "round_slug", help="The round (default: the award's last round).")
+@click.option("--category", help="Only this category (ranked together with the others).")
+@click.option(
+    "--method", type=click.Choice(["mean", "median", "trimmed", "zscore"]), help="Default: the round's method."
+)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file instead of stdout.")
+def results(
+    slug: str, round_slug: str | None, category: str | None, method: str | None, fmt: str, out: Path | None
+) -> None:
+    """The ranking of a round (SPEC §3) as JSON, CSV or XLSX."""
+    from award_jury.awards.services import get_award
+    from award_jury.errors import NotFoundError
+    from award_jury.ranking import exports
+    from award_jury.ranking.compute import results_document
+    from award_jury.ranking.queries import rank
+
+    if fmt == "xlsx" and out is None:
+        fail("--format xlsx needs --out PATH")
+    settings = load_settings()
+
+    async def work(database: Any) -> dict[str, Any]:
+        await _migrate(database)
+        async with database.session() as session:
+            try:
+                award = await get_award(session, slug)
+            except NotFoundError:
+                raise DomainError(f"there is no award with the slug {slug!r}") from None
+            if not award.rounds:
+                raise DomainError(f"the award {slug!r} has no rounds")
+            rnd = (
+                award.rounds[-1]
+                if round_slug is None
+                else next((r for r in award.rounds if r.slug == round_slug), None)
+            )
+            if rnd is None:
+                raise DomainError(f"the award {slug!r} has no round {round_slug!r}")
+            if category is not None and category not in {c.slug for c in award.categories}:
+                raise DomainError(f"the award {slug!r} has no category {category!r}")
+            chosen = method or rnd.method.value
+            doc = results_document(award.slug, rnd.slug, chosen, await rank(session, award, rnd, method=chosen))
+            if category is not None:
+                doc["categories"] = [c for c in doc["categories"] if c["category"] == category]
+            return doc
+
+    doc = run_with_db(settings, work)
+    if fmt == "xlsx":
+        assert out is not None
+        exports.write_xlsx(doc, out)
+        return
+    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n" if fmt == "json" else exports.to_csv(doc)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
 
 
 def main() -> None:
