@@ -277,5 +277,36 @@ def results(
         out.write_text(text, encoding="utf-8")
 
 
+@cli.command()
+@click.argument("slug")
+@click.option("--round", "round_slug", help="The round (default: the award's last round).")
+def finalise(slug: str, round_slug: str | None) -> None:
+    """Freeze a round's results; refused, naming the entries, while a tie needs a decision."""
+    from award_jury.awards.services import get_award
+    from award_jury.errors import NotFoundError
+    from award_jury.ranking.services import finalise_round
+
+    settings = load_settings()
+
+    async def work(database: Any) -> str:
+        await _migrate(database)
+        async with database.session() as session:
+            try:
+                award = await get_award(session, slug)
+            except NotFoundError:
+                raise DomainError(f"there is no award with the slug {slug!r}") from None
+            rnd = (
+                award.rounds[-1]
+                if award.rounds and round_slug is None
+                else next((r for r in award.rounds if r.slug == round_slug), None)
+            )
+            if rnd is None:
+                raise DomainError(f"the award {slug!r} has no round {round_slug!r}")
+            snapshot = await finalise_round(session, award, rnd, None, actor_label="cli")
+            return f"finalised {award.slug} / {rnd.slug} (sha256 {snapshot.sha256})"
+
+    click.echo(run_with_db(settings, work))
+
+
 def main() -> None:
     cli(prog_name="award-jury")

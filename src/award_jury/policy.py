@@ -24,6 +24,8 @@ class Action(StrEnum):
     CREATE_AWARD = "award.create"
     #: An award's set-up: its settings, categories, rounds, criteria, assignments, conflicts.
     SET_UP_AWARD = "award.setup"
+    #: A round's results with every explanation, tie decisions, finalisation and publication.
+    MANAGE_RESULTS = "results.manage"
     #: A juror declares their own conflicts of interest in an award.
     DECLARE_OWN_CONFLICT = "conflict.declare"
 
@@ -61,7 +63,7 @@ def can(viewer: Viewer, action: Action, *, award_id: int | None = None) -> bool:
         return False
     if action is Action.MANAGE_OWN_ACCOUNT:
         return True
-    if action in (Action.MANAGE_AWARD_PEOPLE, Action.SET_UP_AWARD):
+    if action in (Action.MANAGE_AWARD_PEOPLE, Action.SET_UP_AWARD, Action.MANAGE_RESULTS):
         return award_id is not None and viewer.organises(award_id)
     if action is Action.DECLARE_OWN_CONFLICT:
         return award_id is not None and Role.JUROR in viewer.roles_in(award_id)

@@ -119,6 +119,13 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/awards/{slug:str}/logo"): same(404),
     ("POST", "/awards/{slug:str}/setup/logo"): organisers_only(401, 400),
     ("POST", "/awards/{slug:str}/setup/logo/delete"): organisers_only(401, 303),
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/results"): organisers_only(303, 200),
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/results/entries/{ref:str}"): organisers_only(303, 200),
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/results/stability"): organisers_only(303, 200),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/results/decisions"): organisers_only(401, 400),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/results/finalise"): organisers_only(401, 303),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/results/publish"): organisers_only(401, 303),
+    ("GET", "/awards/{slug:str}/results"): same(200),
     ("GET", "/invitations/{token:str}"): same(400),
     ("POST", "/invitations/{token:str}"): same(400),
 }
@@ -193,6 +200,7 @@ def concrete(path: str, world: World) -> str:
         "round_slug": "pre-selection",
         "key": "innovation",
         "conflict_id": str(world.conflict_id),
+        "ref": "E002",
     }
     return re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], path)
 

@@ -66,3 +66,22 @@ def test_untranslated_text_detector_finds_plain_words(tmp_path: Path) -> None:
 
 def test_tokens_used_by_detector_exist() -> None:
     assert (TOKEN_BLOCK_BEGIN, TOKEN_BLOCK_END) == ("block_begin", "block_end")
+
+
+def test_translations_keep_every_placeholder_and_escape_percent_signs() -> None:
+    """Jinja's new-style gettext always %-formats: a bare % breaks the page at run time."""
+    placeholder = re.compile(r"%\((\w+)\)[sd]|%%")
+    problems = []
+    for message in read_catalog("de"):
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
+        for text in (*ids, *strings):
+            if "%" in placeholder.sub("", text or ""):
+                problems.append(f"bare % in {text!r}")
+        expected = sorted(placeholder.findall(ids[0]))
+        for text in strings:
+            if text and sorted(placeholder.findall(text)) != expected and not isinstance(message.id, tuple):
+                problems.append(f"placeholders differ: {ids[0]!r} -> {text!r}")
+    assert problems == []

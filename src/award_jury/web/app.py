@@ -24,6 +24,7 @@ from award_jury.db import Database
 from award_jury.errors import NotAuthorizedError, NotFoundError, SignInRequiredError
 from award_jury.judging.controllers import ConflictController
 from award_jury.judging.round_controllers import AdvanceController, AssignmentController, ProgressController
+from award_jury.ranking.controllers import PublicResultsController, ResultsController
 from award_jury.settings import Settings
 from award_jury.web import errors
 from award_jury.web.auth import load_viewer, provide_viewer, session_headers
@@ -67,6 +68,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             AssignmentController,
             ProgressController,
             AdvanceController,
+            ResultsController,
+            PublicResultsController,
             ConflictController,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],

@@ -40,6 +40,9 @@ class Form:
                 return clean_text(value)[:max_length]
         return ""
 
+    def names(self) -> list[str]:
+        return [k for k, v in self._items if isinstance(v, str)]
+
     def getall(self, name: str) -> list[str]:
         return [clean_text(v).strip() for k, v in self._items if k == name and isinstance(v, str)]
 

@@ -1,0 +1,135 @@
+"""Results pages: the organisers' view of a round (with explanations, decisions, finalisation,
+publication) and the public page of published winners."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from award_jury.accounts.models import Person
+from award_jury.awards.models import Award, Round
+from award_jury.awards.services import get_award
+from award_jury.awards.setup import find_round
+from award_jury.errors import DomainError, FormError
+from award_jury.i18n import gettext as _
+from award_jury.policy import Action, Viewer, require
+from award_jury.ranking import analysis, services
+from award_jury.ranking.queries import criterion_specs, load_round_rows
+from award_jury.web.forms import read_form
+
+Req = Request[Any, Any, Any]
+
+
+async def results_context(
+    session: AsyncSession, slug: str, round_slug: str, viewer: Viewer
+) -> tuple[Award, Round, Person]:
+    award = await get_award(session, slug)
+    require(viewer, Action.MANAGE_RESULTS, award_id=award.id)
+    actor = await session.get(Person, viewer.person_id)
+    assert actor is not None
+    return award, find_round(award, round_slug), actor
+
+
+async def results_page(session: AsyncSession, award: Award, rnd: Round, *, errors: dict[str, str] | None = None,
+                       error_category: str = "", message: str = "", status: int = 200) -> Template:  # fmt: skip
+    view = await services.round_results(session, award, rnd)
+    check = await services.recomputed_hash(session, award, rnd) if view.snapshot else None
+    svg = analysis.calibration_svg(
+        [(name, c.offset) for name, c in view.calibration],
+        title=_("Juror offsets"),
+        description=_(
+            "Each juror's mean difference, in points of 100, from the other jurors' mean on the same entries."
+        ),
+    )
+    return Template(
+        "results/round.html",
+        context={"award": award, "round": rnd, "view": view, "check": check, "calibration_svg": svg,
+                 "names": {c.slug: c.name for c in award.categories}, "methods": analysis.METHODS,
+                 "errors": errors or {}, "error_category": error_category, "message": message},
+        status_code=status,
+    )  # fmt: skip
+
+
+class ResultsController(Controller):
+    path = "/awards/{slug:str}/rounds/{round_slug:str}/results"
+
+    @get("")
+    async def results(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
+        award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
+        return await results_page(db_session, award, rnd)
+
+    @get("/entries/{ref:str}")
+    async def why(self, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession) -> Template:
+        award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
+        explanation = await services.entry_explanation(db_session, award, rnd, ref)
+        return Template("results/entry.html", context={"award": award, "round": rnd, **explanation,
+                                                       "criteria": rnd.criteria})  # fmt: skip
+
+    @get("/stability")
+    async def stability(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
+        award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
+        categories, entries, sheets, _decided = await load_round_rows(db_session, award, rnd)
+        shares = analysis.stability(criterion_specs(rnd), categories, entries, sheets, rnd.method.value, rnd.min_sheets)
+        view = await services.round_results(db_session, award, rnd)
+        return Template(
+            "results/stability.html",
+            context={"award": award, "round": rnd, "view": view, "shares": shares,
+                     "names": {c.slug: c.name for c in award.categories}},
+        )  # fmt: skip
+
+    @post("/decisions")
+    async def decide(
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect:
+        award, rnd, actor = await results_context(db_session, slug, round_slug, viewer)
+        form = await read_form(request)
+        category = form.get("category", max_length=100)
+        places: list[tuple[int, str]] = []
+        for key, value in ((k[6:], form.get(k)) for k in form.names() if k.startswith("place_")):
+            places.append((int(value) if value.isascii() and value.isdigit() and len(value) < 4 else 999, key))
+        ordered = [ref for _place, ref in sorted(places)]
+        if len({p for p, _r in places}) != len(places):
+            ordered = []  # two entries on the same place: not an order
+        try:
+            await services.decide_tie(
+                db_session, award, rnd, category, ordered, form.get("reason", max_length=5000), actor
+            )
+        except FormError as exc:
+            return await results_page(db_session, award, rnd, errors=exc.errors, error_category=category, status=400)
+        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/results?decided=1", status_code=303)
+
+    @post("/finalise")
+    async def finalise(
+        self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect:
+        award, rnd, actor = await results_context(db_session, slug, round_slug, viewer)
+        try:
+            await services.finalise_round(db_session, award, rnd, actor.id)
+        except DomainError:
+            return await results_page(db_session, award, rnd, message="finalise_refused", status=409)
+        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/results?finalised=1", status_code=303)
+
+    @post("/publish")
+    async def publish(
+        self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect:
+        award, rnd, actor = await results_context(db_session, slug, round_slug, viewer)
+        try:
+            await services.publish_round(db_session, award, rnd, actor)
+        except DomainError:
+            return await results_page(db_session, award, rnd, message="publish_refused", status=409)
+        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/results?published=1", status_code=303)
+
+
+class PublicResultsController(Controller):
+    @get("/awards/{slug:str}/results")
+    async def public_results(self, slug: str, db_session: AsyncSession) -> Template:
+        award = await get_award(db_session, slug)
+        published = await services.published_winners(db_session, award)
+        return Template(
+            "results/public.html",
+            context={"award": award, "published": published, "names": {c.slug: c.name for c in award.categories}},
+        )
