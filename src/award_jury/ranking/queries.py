@@ -9,12 +9,25 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from award_jury.awards.models import Award, Category, Criterion, Round
+from award_jury.awards.models import Award, Category, Round
 from award_jury.entries.models import Entry, EntryRound, Startup
 from award_jury.enums import EntryStatus, SheetStatus
 from award_jury.judging.models import Score, ScoreSheet
 from award_jury.ranking.compute import CategoryResult, CategorySpec, CriterionSpec, EntryRow, SheetRow, rank_round
 from award_jury.ranking.models import TieDecision
+
+
+class _Exact(sa.types.TypeDecorator[Decimal]):
+    """Reads a stored score as a Decimal made from its 4-decimal text (cheaper than the
+    Numeric type's float-then-quantize on SQLite, and exact)."""
+
+    impl = sa.Numeric(12, 4, asdecimal=False)
+    cache_ok = True
+
+    def process_result_value(self, value: object, dialect: sa.Dialect) -> Decimal:
+        if isinstance(value, Decimal):
+            return value
+        return Decimal(f"{value:.4f}") if isinstance(value, float) else Decimal(str(value))
 
 
 def criterion_specs(rnd: Round, weights: Mapping[str, Decimal] | None = None) -> list[CriterionSpec]:
@@ -46,14 +59,18 @@ async def load_round_rows(
             .order_by(Entry.ref)
         )
     ]
+    # Scores are read as they are stored, without a Decimal per value (the engine works in exact
+    # fractions of the criteria's scales; stored values have at most 4 decimals).
+    key_of = {c.id: c.key for c in rnd.criteria}
     scores: dict[int, dict[str, Decimal]] = {}
-    for sheet_id, key, value in await session.execute(
-        sa.select(Score.sheet_id, Criterion.key, Score.value)
-        .join(Criterion, Criterion.id == Score.criterion_id)
-        .join(ScoreSheet, ScoreSheet.id == Score.sheet_id)
-        .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED)
-    ):
-        scores.setdefault(sheet_id, {})[key] = value
+    for sheet_id, criterion_id, value in (
+        await session.execute(
+            sa.select(Score.sheet_id, Score.criterion_id, sa.type_coerce(Score.value, _Exact()))
+            .join(ScoreSheet, ScoreSheet.id == Score.sheet_id)
+            .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED)
+        )
+    ).tuples():
+        scores.setdefault(sheet_id, {})[key_of[criterion_id]] = value
     sheets = [
         SheetRow(juror=str(juror_id), entry=ref, scores=scores.get(sheet_id, {}))
         for sheet_id, juror_id, ref in await session.execute(
