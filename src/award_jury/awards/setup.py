@@ -338,6 +338,8 @@ async def save_criterion(
             errors.setdefault(field, message)
     levels, problem = v.parse_levels(form.levels, lo, hi)
     _check(errors, "levels", problem)
+    if rnd.finalised_at is not None:
+        errors["name"] = _("This round is finalised; its results can no longer change.")
     locked = await round_is_locked(session, rnd.id)
     if locked:
         if criterion is None:

@@ -33,7 +33,7 @@ class Spread:
 
     @property
     def strong_disagreement(self) -> bool:
-        return self.high - self.low >= DISAGREEMENT_POINTS
+        return self.high - self.low >= DISAGREEMENT_POINTS - 1e-9  # totals in thirds are not exact floats
 
 
 def spread(totals: Sequence[float]) -> Spread | None:

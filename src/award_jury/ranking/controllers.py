@@ -89,10 +89,10 @@ class ResultsController(Controller):
         category = form.get("category", max_length=100)
         places: list[tuple[int, str]] = []
         for key, value in ((k[6:], form.get(k)) for k in form.names() if k.startswith("place_")):
-            places.append((int(value) if value.isascii() and value.isdigit() and len(value) < 4 else 999, key))
+            places.append((int(value) if value.isascii() and value.isdigit() and len(value) < 4 else 0, key))
         ordered = [ref for _place, ref in sorted(places)]
-        if len({p for p, _r in places}) != len(places):
-            ordered = []  # two entries on the same place: not an order
+        if len({p for p, _r in places}) != len(places) or any(p == 0 for p, _r in places):
+            ordered = []  # two entries on one place, or a place that is no number: not an order
         try:
             await services.decide_tie(
                 db_session, award, rnd, category, ordered, form.get("reason", max_length=5000), actor
@@ -106,6 +106,8 @@ class ResultsController(Controller):
         self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
         award, rnd, actor = await results_context(db_session, slug, round_slug, viewer)
+        if rnd.finalised_at is not None:
+            return await results_page(db_session, award, rnd, message="finalised_already", status=409)
         try:
             await services.finalise_round(db_session, award, rnd, actor.id)
         except DomainError:

@@ -63,13 +63,11 @@ async def load_round_rows(
     # fractions of the criteria's scales; stored values have at most 4 decimals).
     key_of = {c.id: c.key for c in rnd.criteria}
     scores: dict[int, dict[str, Decimal]] = {}
-    for sheet_id, criterion_id, value in (
-        await session.execute(
-            sa.select(Score.sheet_id, Score.criterion_id, sa.type_coerce(Score.value, _Exact()))
-            .join(ScoreSheet, ScoreSheet.id == Score.sheet_id)
-            .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED)
-        )
-    ).tuples():
+    for sheet_id, criterion_id, value in await session.execute(
+        sa.select(Score.sheet_id, Score.criterion_id, sa.type_coerce(Score.value, _Exact()))
+        .join(ScoreSheet, ScoreSheet.id == Score.sheet_id)
+        .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED)
+    ):
         scores.setdefault(sheet_id, {})[key_of[criterion_id]] = value
     sheets = [
         SheetRow(juror=str(juror_id), entry=ref, scores=scores.get(sheet_id, {}))
