@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from award_jury.accounts.services import get_or_create_person, grant_role
 from award_jury.accounts.sessions import start_session
 from award_jury.audit.models import AuditEvent
-from award_jury.awards.models import Criterion
+from award_jury.awards.models import Criterion, Round
 from award_jury.bundle.services import import_bundle
 from award_jury.db import Database, utcnow
 from award_jury.demo import load_demo_bundle
@@ -41,8 +41,14 @@ def team_form(weight: str) -> dict[str, str]:
 
 
 async def team_weight(db: Database) -> Decimal:
+    """The team weight of the pre-selection (the final has a criterion "team" too)."""
     async with db.session() as s:
-        return (await s.execute(sa.select(Criterion.weight).where(Criterion.key == "team").limit(1))).scalar_one()
+        query = (
+            sa.select(Criterion.weight)
+            .join(Round, Round.id == Criterion.round_id)
+            .where(Criterion.key == "team", Round.slug == "vorauswahl")
+        )
+        return (await s.execute(query)).scalar_one()
 
 
 async def test_weight_change_on_a_scored_round_asks_first_then_audits_the_moves(

@@ -156,7 +156,8 @@ class _Entry:
     #: Sheet totals in units of ``1 / t_unit``.
     totals: list[int] = field(default_factory=list)
     norm_sums: dict[str, int] = field(default_factory=dict)
-    means: dict[str, Fraction] = field(default_factory=dict)
+    #: Criterion key -> the unit of its normalised sums (``n_unit`` of the round's scales).
+    units: Mapping[str, int] = field(default_factory=dict)
     score: Fraction | None = None
     rank: int | None = None
     tied: bool = False
@@ -212,9 +213,14 @@ def _groups(items: list[_Entry], keys: Sequence[Callable[[_Entry], Fraction]]) -
     for key in keys:
         split: list[list[_Entry]] = []
         for group in groups:
+            if len(group) == 1:  # nothing to break
+                split.append(group)
+                continue
             previous: Fraction | None = None
-            for item in sorted(group, key=key, reverse=True):
-                value = key(item)
+            # Sort on (float, exact) pairs: floats decide almost every comparison quickly and
+            # round monotonically, the exact value settles the rest.
+            keyed = sorted(((float(key(item)), key(item), i, item) for i, item in enumerate(group)), reverse=True)
+            for _approx, value, _i, item in keyed:
                 if previous is not None and previous - value <= TOLERANCE:
                     split[-1].append(item)
                 else:
@@ -229,8 +235,13 @@ def _score_key(entry: _Entry) -> Fraction:
     return entry.score
 
 
+def _criterion_mean(entry: _Entry, key: str) -> Fraction:
+    """Mean over the entry's eligible sheets of 100 * (s - min) / (max - min), exactly."""
+    return Fraction(entry.norm_sums[key], len(entry.totals) * entry.units[key])
+
+
 def _criterion_key(key: str) -> Callable[[_Entry], Fraction]:
-    return lambda entry: entry.means[key]
+    return lambda entry: _criterion_mean(entry, key)
 
 
 def _rank_category(ranked: list[_Entry], tie_keys: Sequence[str], prizes: int, decided: Sequence[str] | None) -> None:
@@ -288,8 +299,7 @@ def rank_round(
             entry.norm_sums[key] = entry.norm_sums.get(key, 0) + value
         calibration.append((sheet.juror, entry, total))
     for entry in state.values():
-        n = len(entry.totals)
-        entry.means = {key: Fraction(entry.norm_sums[key], n * scales.n_unit[key]) for key in scales.keys} if n else {}
+        entry.units = scales.n_unit
     if how is Method.ZSCORE:
         _zscores(list(state.values()), calibration, scales.t_unit)
     else:
@@ -320,8 +330,8 @@ def _public(entry: _Entry, unit: int) -> RankedEntry:
         winner=entry.winner,
         decision_needed=entry.decision_needed,
         status=RANKED if entry.rank is not None else INSUFFICIENT,
-        criterion_means={key: float(mean) for key, mean in entry.means.items()},
-        sheet_totals=[float(Fraction(t, unit)) for t in entry.totals],
+        criterion_means={key: entry.norm_sums[key] / (len(entry.totals) * entry.units[key]) for key in entry.norm_sums},
+        sheet_totals=[t / unit for t in entry.totals],  # int / int: correctly rounded, like float(Fraction)
     )
 
 

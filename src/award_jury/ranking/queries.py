@@ -17,19 +17,6 @@ from award_jury.ranking.compute import CategoryResult, CategorySpec, CriterionSp
 from award_jury.ranking.models import TieDecision
 
 
-class _Exact(sa.types.TypeDecorator[Decimal]):
-    """Reads a stored score as a Decimal made from its 4-decimal text (cheaper than the
-    Numeric type's float-then-quantize on SQLite, and exact)."""
-
-    impl = sa.Numeric(12, 4, asdecimal=False)
-    cache_ok = True
-
-    def process_result_value(self, value: object, dialect: sa.Dialect) -> Decimal:
-        if isinstance(value, Decimal):
-            return value
-        return Decimal(f"{value:.4f}") if isinstance(value, float) else Decimal(str(value))
-
-
 def criterion_specs(rnd: Round, weights: Mapping[str, Decimal] | None = None) -> list[CriterionSpec]:
     """The round's criteria; ``weights`` overrides some weights (for a "what if" preview)."""
     return [
@@ -59,15 +46,19 @@ async def load_round_rows(
             .order_by(Entry.ref)
         )
     ]
-    # Scores are read as they are stored, without a Decimal per value (the engine works in exact
-    # fractions of the criteria's scales; stored values have at most 4 decimals).
+    # Scores are read as plain floats and turned into exact Decimals through a small cache: a
+    # round uses few distinct values, and stored values have at most 4 decimals.
     key_of = {c.id: c.key for c in rnd.criteria}
+    exact: dict[float, Decimal] = {}
     scores: dict[int, dict[str, Decimal]] = {}
-    for sheet_id, criterion_id, value in await session.execute(
-        sa.select(Score.sheet_id, Score.criterion_id, sa.type_coerce(Score.value, _Exact()))
+    for sheet_id, criterion_id, raw in await session.execute(
+        sa.select(Score.sheet_id, Score.criterion_id, sa.type_coerce(Score.value, sa.Float()))
         .join(ScoreSheet, ScoreSheet.id == Score.sheet_id)
         .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED)
     ):
+        value = exact.get(raw)
+        if value is None:
+            value = exact[raw] = Decimal(f"{raw:.4f}")
         scores.setdefault(sheet_id, {})[key_of[criterion_id]] = value
     sheets = [
         SheetRow(juror=str(juror_id), entry=ref, scores=scores.get(sheet_id, {}))
