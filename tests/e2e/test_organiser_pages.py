@@ -1,0 +1,54 @@
+"""Every organiser page of the demo award, on a 360 px phone and in both languages: no
+serious axe-core violation and nothing wider than the screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import sign_in_with_password
+from tests.support.browser import PHONE, LiveServer, serious_violations
+
+pytestmark = pytest.mark.browser
+
+AWARD = "/awards/smart-country-startup-award-2026"
+ROUND = f"{AWARD}/rounds/vorauswahl"
+PAGES = [
+    f"{AWARD}/setup",
+    f"{AWARD}/people",
+    f"{AWARD}/conflicts",
+    ROUND,
+    f"{ROUND}/assignments?k=3",
+    f"{ROUND}/progress",
+    f"{ROUND}/advance?top=2",
+    f"{ROUND}/results",
+    f"{ROUND}/results/entries/E005",
+    f"{AWARD}/results",
+    "/awards/new",
+    "/account",
+    "/account/password",
+]
+
+
+@pytest.mark.parametrize("locale", ["de-DE", "en-GB"])
+async def test_organiser_pages_fit_a_phone_and_pass_axe(browser: Any, mail_server: LiveServer, locale: str) -> None:
+    ctx = await browser.new_context(locale=locale, viewport=PHONE)
+    page = await ctx.new_page()
+    await sign_in_with_password(page, mail_server)
+    if locale.startswith("en"):
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="English").click()
+    problems = []
+    for path in PAGES:
+        response = await page.goto(mail_server.url + path)
+        assert response is not None
+        if response.status != 200:
+            problems.append(f"{path}: status {response.status}")
+            continue
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            problems.append(f"{path}: {width} px wide")
+        problems += [f"{path}: {v}" for v in await serious_violations(page)]
+    assert problems == []
+    await ctx.close()
