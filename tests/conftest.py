@@ -47,7 +47,7 @@ def missing_component(what: str) -> None:
     """A component the suite needs is missing: a failure in CI, a loud skip on a laptop."""
     if IN_CI:
         pytest.fail(f"{what} (CI=true: missing components fail the run)", pytrace=False)
-    pytest.skip(what)
+    pytest.skip(f"{what} (with CI=true this fails the run)")
 
 
 @pytest.fixture(scope="session")
