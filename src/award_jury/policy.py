@@ -26,6 +26,8 @@ class Action(StrEnum):
     SET_UP_AWARD = "award.setup"
     #: A round's results with every explanation, tie decisions, finalisation and publication.
     MANAGE_RESULTS = "results.manage"
+    #: A juror reads a round's published ranking (only where the round shows results to jurors).
+    VIEW_PUBLISHED_RANKING = "results.view_published"
     #: A juror declares their own conflicts of interest in an award.
     DECLARE_OWN_CONFLICT = "conflict.declare"
 
@@ -58,13 +60,17 @@ class Viewer:
 ANONYMOUS = Viewer()
 
 
-def can(viewer: Viewer, action: Action, *, award_id: int | None = None) -> bool:
+def can(viewer: Viewer, action: Action, *, award_id: int | None = None, round_shows_jurors: bool = False) -> bool:
     if not viewer.authenticated:
         return False
     if action is Action.MANAGE_OWN_ACCOUNT:
         return True
     if action in (Action.MANAGE_AWARD_PEOPLE, Action.SET_UP_AWARD, Action.MANAGE_RESULTS):
         return award_id is not None and viewer.organises(award_id)
+    if action is Action.VIEW_PUBLISHED_RANKING:
+        return award_id is not None and (
+            viewer.organises(award_id) or (round_shows_jurors and Role.JUROR in viewer.roles_in(award_id))
+        )
     if action is Action.DECLARE_OWN_CONFLICT:
         return award_id is not None and Role.JUROR in viewer.roles_in(award_id)
     if action is Action.CREATE_AWARD:
@@ -72,10 +78,10 @@ def can(viewer: Viewer, action: Action, *, award_id: int | None = None) -> bool:
     return False
 
 
-def require(viewer: Viewer, action: Action, *, award_id: int | None = None) -> None:
+def require(viewer: Viewer, action: Action, *, award_id: int | None = None, round_shows_jurors: bool = False) -> None:
     """Raise unless ``viewer`` may do ``action``: SignInRequiredError for an anonymous
     visitor, NotAuthorizedError (403) for a signed-in person without the right."""
-    if can(viewer, action, award_id=award_id):
+    if can(viewer, action, award_id=award_id, round_shows_jurors=round_shows_jurors):
         return
     if not viewer.authenticated:
         raise SignInRequiredError(action.value)

@@ -22,6 +22,7 @@ from award_jury.accounts.services import get_or_create_person, grant_role
 from award_jury.accounts.sessions import start_session
 from award_jury.audit.models import AuditEvent
 from award_jury.awards.models import Award, Criterion, Round
+from award_jury.awards.services import get_award
 from award_jury.bundle.services import import_bundle
 from award_jury.cli import cli
 from award_jury.db import Database, utcnow
@@ -29,6 +30,7 @@ from award_jury.demo import load_demo_bundle
 from award_jury.entries.models import Entry
 from award_jury.enums import Role
 from award_jury.judging.models import Score, ScoreSheet
+from award_jury.ranking import services as ranking_services
 from award_jury.ranking.models import ResultSnapshot, TieDecision
 from award_jury.settings import Settings
 from award_jury.web.app import create_app
@@ -562,3 +564,34 @@ def test_cli_finalise_refuses_a_tie_naming_the_entries(env: dict[str, str], tmp_
     assert unknown_round.exit_code == 1
     assert unknown_round.stderr.count("\n") == 1 and "no-such-round" in unknown_round.stderr
     assert "finalised already" not in run(env, "finalise", slug).stderr  # nothing was stored
+
+
+async def test_jurors_see_a_published_ranking_only_where_the_round_allows_it(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+
+    ranking = "/awards/smart-country-startup-award-2026/rounds/vorauswahl/ranking"
+    async with db.session() as s:
+        award = await import_bundle(s, load_demo_bundle())
+        juror = (await s.execute(sa.select(Person).where(Person.email == "jana.schroeder@juror.example"))).scalar_one()
+        juror.locale = "en"
+        token = await start_session(s, juror, session_policy(settings), utcnow())
+    client.cookies.set(settings.session_cookie_name, token)
+    assert (await client.get(ranking)).status_code == 403  # not published
+
+    async with db.session() as s:
+        chair = await get_or_create_person(s, "chair@example.org", "Chair", "en")
+        await grant_role(s, chair, Role.ORGANISER, award.id)
+        full = await get_award(s, award.slug)
+        rnd = full.rounds[0]
+        await ranking_services.finalise_round(s, full, rnd, chair.id)
+        await ranking_services.publish_round(s, full, rnd, chair)
+    assert (await client.get(ranking)).status_code == 403  # published, but not shown to jurors
+
+    async with db.session() as s:
+        await s.execute(sa.update(Round).where(Round.slug == "vorauswahl").values(results_visible_to_jurors=True))
+    page = await client.get(ranking)
+    assert page.status_code == 200
+    assert "E005 – Quellwächter AG" in page.text and "winner" in page.text
+    account = await client.get("/account")
+    assert 'href="/awards/smart-country-startup-award-2026/rounds/vorauswahl/ranking"' in account.text

@@ -126,6 +126,8 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/results/finalise"): organisers_only(401, 303),
     ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/results/publish"): organisers_only(401, 303),
     ("GET", "/awards/{slug:str}/results"): same(200),
+    # not published (and not shown to jurors) in the table's world: organisers only
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/ranking"): organisers_only(303, 200),
     ("GET", "/invitations/{token:str}"): same(400),
     ("POST", "/invitations/{token:str}"): same(400),
 }

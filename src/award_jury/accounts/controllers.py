@@ -10,6 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from award_jury.accounts import sessions as sessions_service
 from award_jury.accounts.models import AwardRole, Person
@@ -223,6 +224,7 @@ async def award_roles(session: AsyncSession, person_id: int) -> list[tuple[Award
             sa.select(Award, AwardRole.role)
             .join(AwardRole, AwardRole.award_id == Award.id)
             .where(AwardRole.person_id == person_id)
+            .options(selectinload(Award.rounds))
             .order_by(Award.name, AwardRole.role)
         )
     ).all()

@@ -126,6 +126,22 @@ class ResultsController(Controller):
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/results?published=1", status_code=303)
 
 
+class JurorRankingController(Controller):
+    @get("/awards/{slug:str}/rounds/{round_slug:str}/ranking")
+    async def published_ranking(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
+        """The frozen ranking of a published round, for its jurors when the round allows it."""
+        award = await get_award(db_session, slug)
+        rnd = find_round(award, round_slug)
+        shows = rnd.published_at is not None and rnd.results_visible_to_jurors
+        require(viewer, Action.VIEW_PUBLISHED_RANKING, award_id=award.id, round_shows_jurors=shows)
+        published = dict(await services.published_winners(db_session, award))
+        return Template(
+            "results/ranking.html",
+            context={"award": award, "round": rnd, "doc": published.get(rnd),
+                     "names": {c.slug: c.name for c in award.categories}},
+        )  # fmt: skip
+
+
 class PublicResultsController(Controller):
     @get("/awards/{slug:str}/results")
     async def public_results(self, slug: str, db_session: AsyncSession) -> Template:

@@ -24,7 +24,7 @@ from award_jury.db import Database
 from award_jury.errors import NotAuthorizedError, NotFoundError, SignInRequiredError
 from award_jury.judging.controllers import ConflictController
 from award_jury.judging.round_controllers import AdvanceController, AssignmentController, ProgressController
-from award_jury.ranking.controllers import PublicResultsController, ResultsController
+from award_jury.ranking.controllers import JurorRankingController, PublicResultsController, ResultsController
 from award_jury.settings import Settings
 from award_jury.web import errors
 from award_jury.web.auth import load_viewer, provide_viewer, session_headers
@@ -70,6 +70,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             AdvanceController,
             ResultsController,
             PublicResultsController,
+            JurorRankingController,
             ConflictController,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
