@@ -5,20 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import sqlalchemy as sa
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from award_jury.accounts import sessions as sessions_service
-from award_jury.accounts.models import AwardRole, Person
+from award_jury.accounts.models import Person
 from award_jury.accounts.passwords import MIN_PASSWORD_LENGTH, password_problem_code, verify_password
+from award_jury.accounts.services import awards_of
 from award_jury.accounts.signin import check_link, issue_link, redeem_link, set_password, sign_in_with_password
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.audit.services import record_event
-from award_jury.awards.models import Award
 from award_jury.db import utcnow
 from award_jury.enums import TokenPurpose
 from award_jury.errors import RateLimitedError, SignInFailedError, SignInRequiredError, TokenInvalidError
@@ -218,22 +216,6 @@ def new_password_errors(password: str, confirm: str, person: Person) -> dict[str
     return errors
 
 
-async def award_roles(session: AsyncSession, person_id: int) -> list[tuple[Award, list[str]]]:
-    rows = (
-        await session.execute(
-            sa.select(Award, AwardRole.role)
-            .join(AwardRole, AwardRole.award_id == Award.id)
-            .where(AwardRole.person_id == person_id)
-            .options(selectinload(Award.rounds))
-            .order_by(Award.name, AwardRole.role)
-        )
-    ).all()
-    grouped: dict[int, tuple[Award, list[str]]] = {}
-    for award, role in rows:
-        grouped.setdefault(award.id, (award, []))[1].append(role.value)
-    return list(grouped.values())
-
-
 class AccountController(Controller):
     path = "/account"
 
@@ -244,7 +226,7 @@ class AccountController(Controller):
         person = await db_session.get(Person, viewer.person_id)
         return Template(
             "accounts/account.html",
-            context={"person": person, "awards": await award_roles(db_session, viewer.person_id), "errors": {},
+            context={"person": person, "awards": await awards_of(db_session, viewer.person_id), "errors": {},
                      "viewer": viewer},
         )  # fmt: skip
 
@@ -267,7 +249,7 @@ class AccountController(Controller):
         if locale not in SUPPORTED_LOCALES:
             errors["locale"] = _("Choose German or English.")
         if errors:
-            awards = await award_roles(db_session, person.id)
+            awards = await awards_of(db_session, person.id)
             return Template(
                 "accounts/account.html",
                 context={

@@ -15,14 +15,14 @@ from award_jury.accounts.controllers import signed_in_redirect
 from award_jury.accounts.models import AwardRole, Invitation, Person
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.awards.models import Award, Category
-from award_jury.awards.services import get_award
 from award_jury.db import utcnow
 from award_jury.enums import Role
 from award_jury.errors import ConflictError, TokenInvalidError
 from award_jury.i18n import gettext as _
 from award_jury.judging.models import JurorCategory
-from award_jury.policy import Action, Viewer, require
+from award_jury.policy import Action, Viewer
 from award_jury.web.forms import read_form
+from award_jury.web.guards import award_for
 from award_jury.web.mailer import mail_task
 
 Req = Request[Any, Any, Any]
@@ -70,11 +70,7 @@ async def people_context(session: AsyncSession, award: Award) -> dict[str, Any]:
 
 async def managed_award(session: AsyncSession, slug: str, viewer: Viewer) -> tuple[Award, Person]:
     """The award whose people ``viewer`` manages (or the policy's refusal), and the viewer's Person."""
-    award = await get_award(session, slug)
-    require(viewer, Action.MANAGE_AWARD_PEOPLE, award_id=award.id)
-    actor = await session.get(Person, viewer.person_id)
-    assert actor is not None  # require() let only a signed-in person through
-    return award, actor
+    return await award_for(session, slug, viewer, Action.MANAGE_AWARD_PEOPLE)
 
 
 class PeopleController(Controller):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from award_jury.accounts.models import AwardRole, Person
 from award_jury.accounts.passwords import hash_password, password_problem
 from award_jury.accounts.sessions import end_all_sessions
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.audit.services import record_event
+from award_jury.awards.models import Award
 from award_jury.enums import Role
 from award_jury.errors import ConflictError, ValidationError
 
@@ -98,3 +100,20 @@ async def disable_person(
         object_id=person.id, after={"sessions_ended": ended},
     )  # fmt: skip
     await session.flush()
+
+
+async def awards_of(session: AsyncSession, person_id: int) -> list[tuple[Award, list[str]]]:
+    """Every award the person has a role in, with those roles (for the account page)."""
+    rows = (
+        await session.execute(
+            sa.select(Award, AwardRole.role)
+            .join(AwardRole, AwardRole.award_id == Award.id)
+            .where(AwardRole.person_id == person_id)
+            .options(selectinload(Award.rounds))
+            .order_by(Award.name, AwardRole.role)
+        )
+    ).all()
+    grouped: dict[int, tuple[Award, list[str]]] = {}
+    for award, role in rows:
+        grouped.setdefault(award.id, (award, []))[1].append(role.value)
+    return list(grouped.values())

@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from award_jury.accounts.models import AwardRole, Person
 from award_jury.awards import branding, setup
 from award_jury.awards.models import Award, Round
-from award_jury.awards.services import get_award
 from award_jury.entries.storage import LocalStorage
 from award_jury.enums import Method, Role
 from award_jury.errors import ConflictError, FormError
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, can, require
 from award_jury.web.forms import Form, parse_id, read_form, read_upload
+from award_jury.web.guards import award_for
 
 Req = Request[Any, Any, Any]
 #: (value, label) pairs for the time zone list.
@@ -58,11 +58,7 @@ def criterion_form(form: Form) -> setup.CriterionForm:
 
 
 async def organised_award(session: AsyncSession, slug: str, viewer: Viewer) -> tuple[Award, Person]:
-    award = await get_award(session, slug)
-    require(viewer, Action.SET_UP_AWARD, award_id=award.id)
-    actor = await session.get(Person, viewer.person_id)
-    assert actor is not None
-    return award, actor
+    return await award_for(session, slug, viewer, Action.SET_UP_AWARD)
 
 
 def setup_page(award: Award, *, form_id: str = "", errors: dict[str, str] | None = None,

@@ -164,6 +164,11 @@ async def unassign(
     return removed
 
 
+async def entries_in(session: AsyncSession, rnd: Round) -> set[int]:
+    """Ids of the entries taking part in ``rnd``."""
+    return set((await session.execute(sa.select(EntryRound.entry_id).where(EntryRound.round_id == rnd.id))).scalars())
+
+
 def next_round(award: Award, rnd: Round) -> Round | None:
     later = [r for r in award.rounds if r.position > rnd.position]
     return min(later, key=lambda r: r.position) if later else None
@@ -175,9 +180,7 @@ async def advance_entries(
     """Entries of ``rnd`` take part in ``target`` too (advancing adds, never removes). Audited."""
     facts = await load_facts(session, award, rnd)
     allowed = {e for e, _c in facts.entries}
-    already = set(
-        (await session.execute(sa.select(EntryRound.entry_id).where(EntryRound.round_id == target.id))).scalars()
-    )
+    already = await entries_in(session, target)
     chosen = sorted(set(entry_ids) & allowed - already)
     session.add_all(EntryRound(entry_id=e, round_id=target.id) for e in chosen)
     await session.flush()

@@ -214,3 +214,13 @@ async def suspected_conflicts(session: AsyncSession, award: Award) -> list[Suspi
             if eligible and _mentions(investors, juror.organisation):
                 found.append(Suspicion(juror.id, juror.name, juror.organisation, entry_id, ref, startup))
     return found
+
+
+async def organisers_of(session: AsyncSession, award: Award) -> list[Person]:
+    """The active organisers of ``award`` (told when a juror declares a conflict)."""
+    query = (
+        sa.select(Person)
+        .join(AwardRole, AwardRole.person_id == Person.id)
+        .where(AwardRole.award_id == award.id, AwardRole.role == Role.ORGANISER, Person.is_active.is_(True))
+    )
+    return list((await session.execute(query)).scalars())

@@ -21,12 +21,10 @@ from award_jury.judging import conflicts
 from award_jury.judging.models import Conflict, JurorCategory
 from award_jury.policy import Action, Viewer, require
 from award_jury.web.forms import parse_id, read_form
+from award_jury.web.guards import award_for
 from award_jury.web.mailer import mail_task
 
 Req = Request[Any, Any, Any]
-
-
-as_int = parse_id
 
 
 async def entry_choices(session: AsyncSession, award: Award, juror_id: int | None = None) -> list[tuple[str, str]]:
@@ -80,15 +78,12 @@ class ConflictController(Controller):
     async def record_conflict(
         self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award = await get_award(db_session, slug)
-        require(viewer, Action.SET_UP_AWARD, award_id=award.id)
-        actor = await db_session.get(Person, viewer.person_id)
-        assert actor is not None
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         form = await read_form(request)
         values = {k: form.get(k, max_length=2500) for k in ("juror", "entry", "kind", "reason")}
         try:
             await conflicts.declare_conflict(
-                db_session, award, juror_id=as_int(values["juror"]) or 0, entry_id=as_int(values["entry"]),
+                db_session, award, juror_id=parse_id(values["juror"]) or 0, entry_id=parse_id(values["entry"]),
                 kind=values["kind"], reason=values["reason"], actor=actor,
             )  # fmt: skip
         except FormError as exc:
@@ -97,10 +92,7 @@ class ConflictController(Controller):
 
     @post("/conflicts/{conflict_id:int}/delete")
     async def delete_conflict(self, slug: str, conflict_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
-        award = await get_award(db_session, slug)
-        require(viewer, Action.SET_UP_AWARD, award_id=award.id)
-        actor = await db_session.get(Person, viewer.person_id)
-        assert actor is not None
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         await conflicts.remove_conflict(db_session, award, conflict_id, actor)
         return Redirect(f"/awards/{award.slug}/conflicts?removed=1", status_code=303)
 
@@ -134,10 +126,7 @@ class ConflictController(Controller):
     async def declare_own(
         self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award = await get_award(db_session, slug)
-        require(viewer, Action.DECLARE_OWN_CONFLICT, award_id=award.id)
-        actor = await db_session.get(Person, viewer.person_id)
-        assert actor is not None
+        award, actor = await award_for(db_session, slug, viewer, Action.DECLARE_OWN_CONFLICT)
         form = await read_form(request)
         values = {k: form.get(k, max_length=2500) for k in ("entry", "kind", "reason")}
         allowed = {value for value, _label in await entry_choices(db_session, award, actor.id)}
@@ -145,20 +134,14 @@ class ConflictController(Controller):
             if values["entry"] not in allowed:
                 raise FormError({"entry": _("Choose an entry.")})
             conflict = await conflicts.declare_conflict(
-                db_session, award, juror_id=actor.id, entry_id=as_int(values["entry"]), kind=values["kind"],
+                db_session, award, juror_id=actor.id, entry_id=parse_id(values["entry"]), kind=values["kind"],
                 reason=values["reason"], actor=actor,
             )  # fmt: skip
         except FormError as exc:
             return await self._juror_page(db_session, award, viewer, errors=exc.errors, values=values, status=400)
         entry = await db_session.get(Entry, conflict.entry_id)
         assert entry is not None
-        organisers = (
-            await db_session.execute(
-                sa.select(Person)
-                .join(AwardRole, AwardRole.person_id == Person.id)
-                .where(AwardRole.award_id == award.id, AwardRole.role == Role.ORGANISER, Person.is_active.is_(True))
-            )
-        ).scalars()
+        organisers = await conflicts.organisers_of(db_session, award)
         settings = request.app.state.settings
         tasks = BackgroundTasks(
             [

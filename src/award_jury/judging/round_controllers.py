@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from litestar import Controller, Request, get, post
 from litestar.background_tasks import BackgroundTasks
 from litestar.response import Redirect, Template
@@ -16,7 +15,6 @@ from award_jury.awards import setup, validators
 from award_jury.awards.models import Award, Round
 from award_jury.awards.setup_controllers import organised_award
 from award_jury.db import utcnow
-from award_jury.entries.models import EntryRound
 from award_jury.errors import FormError
 from award_jury.i18n import gettext as _
 from award_jury.judging import assignments as assignments_service
@@ -194,13 +192,7 @@ class AdvanceController(Controller):
             preselected = {e.ref for c in results for e in c.entries if e.rank is not None and e.rank <= top_n}
         target = assignments_service.next_round(award, rnd)
         facts = await assignments_service.load_facts(db_session, award, rnd)
-        already: set[int] = set()
-        if target is not None:
-            already = set(
-                (
-                    await db_session.execute(sa.select(EntryRound.entry_id).where(EntryRound.round_id == target.id))
-                ).scalars()
-            )
+        already = await assignments_service.entries_in(db_session, target) if target is not None else set()
         return Template(
             "awards/advance.html",
             context={"award": award, "round": rnd, "target": target, "facts": facts, "already": already,

@@ -17,8 +17,8 @@ from award_jury.errors import DomainError, FormError
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, require
 from award_jury.ranking import analysis, services
-from award_jury.ranking.queries import criterion_specs, load_round_rows
 from award_jury.web.forms import read_form
+from award_jury.web.guards import award_for
 
 Req = Request[Any, Any, Any]
 
@@ -26,17 +26,14 @@ Req = Request[Any, Any, Any]
 async def results_context(
     session: AsyncSession, slug: str, round_slug: str, viewer: Viewer
 ) -> tuple[Award, Round, Person]:
-    award = await get_award(session, slug)
-    require(viewer, Action.MANAGE_RESULTS, award_id=award.id)
-    actor = await session.get(Person, viewer.person_id)
-    assert actor is not None
+    award, actor = await award_for(session, slug, viewer, Action.MANAGE_RESULTS)
     return award, find_round(award, round_slug), actor
 
 
 async def results_page(session: AsyncSession, award: Award, rnd: Round, *, errors: dict[str, str] | None = None,
                        error_category: str = "", message: str = "", status: int = 200) -> Template:  # fmt: skip
     view = await services.round_results(session, award, rnd)
-    check = await services.recomputed_hash(session, award, rnd) if view.snapshot else None
+    check = services.sha256_of(view.document) if view.snapshot else None  # recomputed from the sheets
     svg = analysis.calibration_svg(
         [(name, c.offset) for name, c in view.calibration],
         title=_("Juror offsets"),
@@ -71,12 +68,10 @@ class ResultsController(Controller):
     @get("/stability")
     async def stability(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
-        categories, entries, sheets, _decided = await load_round_rows(db_session, award, rnd)
-        shares = analysis.stability(criterion_specs(rnd), categories, entries, sheets, rnd.method.value, rnd.min_sheets)
-        view = await services.round_results(db_session, award, rnd)
+        results, shares = await services.round_stability(db_session, award, rnd)
         return Template(
             "results/stability.html",
-            context={"award": award, "round": rnd, "view": view, "shares": shares,
+            context={"award": award, "round": rnd, "results": results, "shares": shares,
                      "names": {c.slug: c.name for c in award.categories}},
         )  # fmt: skip
 

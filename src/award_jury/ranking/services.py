@@ -20,7 +20,7 @@ from award_jury.i18n import gettext as _
 from award_jury.ranking import analysis
 from award_jury.ranking.compute import CategoryResult, rank_round, results_document, sheet_total, tie_break_order
 from award_jury.ranking.models import ResultSnapshot, TieDecision
-from award_jury.ranking.queries import criterion_specs, load_round_rows
+from award_jury.ranking.queries import criterion_specs, load_round_rows, rank
 
 
 def canonical_json(doc: dict[str, Any]) -> str:
@@ -83,6 +83,26 @@ async def round_results(session: AsyncSession, award: Award, rnd: Round) -> Roun
     )
 
 
+async def ranked_document(
+    session: AsyncSession, award: Award, rnd: Round
+) -> tuple[list[CategoryResult], dict[str, Any]]:
+    """The round's ranking by its own method (with the organisers' decisions) and its SPEC §3
+    document: what decisions, finalisation and the fingerprint check need, without the analyses."""
+    results = await rank(session, award, rnd)
+    return results, results_document(award.slug, rnd.slug, rnd.method.value, results)
+
+
+async def round_stability(
+    session: AsyncSession, award: Award, rnd: Round
+) -> tuple[list[CategoryResult], dict[str, float]]:
+    """The ranking and each entry's share of prize positions under resampling (one load)."""
+    categories, entries, sheets, decided = await load_round_rows(session, award, rnd)
+    criteria = criterion_specs(rnd)
+    results = rank_round(criteria, categories, entries, sheets, rnd.method.value, rnd.min_sheets, decided)
+    shares = analysis.stability(criteria, categories, entries, sheets, rnd.method.value, rnd.min_sheets)
+    return results, shares
+
+
 async def entry_explanation(session: AsyncSession, award: Award, rnd: Round, ref: str) -> dict[str, Any]:
     """Everything behind one entry's rank: each sheet's total and values, the criterion means,
     and the order in which criteria break ties."""
@@ -112,10 +132,10 @@ async def decide_tie(
     session: AsyncSession, award: Award, rnd: Round, category_slug: str, ordered: list[str], reason: str, actor: Person
 ) -> TieDecision:
     """The organiser's order for a tied group across the prize line, with a written reason."""
-    view = await round_results(session, award, rnd)
     if rnd.finalised_at is not None:
         raise FormError({"order": _("This round is finalised; its results can no longer change.")})
-    category = next((c for c in view.results if c.category == category_slug), None)
+    results, _document = await ranked_document(session, award, rnd)
+    category = next((c for c in results if c.category == category_slug), None)
     group = [e.ref for e in category.entries if e.decision_needed] if category else []
     errors: dict[str, str] = {}
     if not group:
@@ -150,11 +170,12 @@ async def finalise_round(
     """Freeze the round's results. Refused, naming the entries, while a tie needs a decision."""
     if rnd.finalised_at is not None:
         raise DomainError(f"round {rnd.slug!r} is finalised already")
-    view = await round_results(session, award, rnd)
-    if view.needs_decision:
-        raise DomainError("a tie needs a decision first: " + ", ".join(view.needs_decision))
-    snapshot = ResultSnapshot(round_id=rnd.id, method=rnd.method, sha256=sha256_of(view.document),
-                              payload=view.document, finalised_by_id=actor_id)  # fmt: skip
+    results, document = await ranked_document(session, award, rnd)
+    pending = [e.ref for c in results for e in c.entries if e.decision_needed]
+    if pending:
+        raise DomainError("a tie needs a decision first: " + ", ".join(pending))
+    snapshot = ResultSnapshot(round_id=rnd.id, method=rnd.method, sha256=sha256_of(document),
+                              payload=document, finalised_by_id=actor_id)  # fmt: skip
     session.add(snapshot)
     rnd.finalised_at = utcnow()
     await session.flush()
@@ -162,10 +183,6 @@ async def finalise_round(
     record_event(session, "round.finalised", actor_id=actor_id, actor_label=actor_label, award_id=award.id,
                  object_type="round", object_id=rnd.id, after=after)  # fmt: skip
     return snapshot
-
-
-async def recomputed_hash(session: AsyncSession, award: Award, rnd: Round) -> str:
-    return sha256_of((await round_results(session, award, rnd)).document)
 
 
 async def publish_round(session: AsyncSession, award: Award, rnd: Round, actor: Person) -> None:
