@@ -102,6 +102,15 @@ def format_number(value: Decimal | float | int | None, places: int | None = None
     return numbers.format_decimal(value, format=pattern, locale=current_locale.get())
 
 
+def format_size(size: int | None) -> str:
+    """A file size for people: ``850 KB``, ``2,4 MB`` (in the locale's number format)."""
+    if size is None:
+        return ""
+    if size < 1024 * 1024:
+        return f"{format_number(max(1, round(size / 1024)), 0)} KB"
+    return f"{format_number(size / (1024 * 1024), 1)} MB"
+
+
 def language_name(code: str) -> str:
     """A language's own name ("Deutsch", "English")."""
     name: str = Locale.parse(code).get_display_name(code) or code

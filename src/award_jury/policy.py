@@ -30,6 +30,14 @@ class Action(StrEnum):
     VIEW_PUBLISHED_RANKING = "results.view_published"
     #: A juror declares their own conflicts of interest in an award.
     DECLARE_OWN_CONFLICT = "conflict.declare"
+    #: Apply to an award's call (anyone signed in who is not on its jury).
+    APPLY = "entry.apply"
+    #: See an entry's status page and files (its startup's people, the award's organisers).
+    VIEW_ENTRY = "entry.view"
+    #: Edit, submit, withdraw or delete an entry, invite co-editors (its startup's people).
+    EDIT_ENTRY = "entry.edit"
+    #: The award's entry list, eligibility decisions, the CSV export, anonymisation.
+    REVIEW_ENTRIES = "entries.review"
 
 
 @dataclass(frozen=True)
@@ -60,12 +68,20 @@ class Viewer:
 ANONYMOUS = Viewer()
 
 
-def can(viewer: Viewer, action: Action, *, award_id: int | None = None, round_shows_jurors: bool = False) -> bool:
+def can(
+    viewer: Viewer,
+    action: Action,
+    *,
+    award_id: int | None = None,
+    round_shows_jurors: bool = False,
+    entry_member: bool = False,
+) -> bool:
+    """``entry_member``: the viewer is one of the startup's people on the entry in question."""
     if not viewer.authenticated:
         return False
     if action is Action.MANAGE_OWN_ACCOUNT:
         return True
-    if action in (Action.MANAGE_AWARD_PEOPLE, Action.SET_UP_AWARD, Action.MANAGE_RESULTS):
+    if action in (Action.MANAGE_AWARD_PEOPLE, Action.SET_UP_AWARD, Action.MANAGE_RESULTS, Action.REVIEW_ENTRIES):
         return award_id is not None and viewer.organises(award_id)
     if action is Action.VIEW_PUBLISHED_RANKING:
         return award_id is not None and (
@@ -73,15 +89,28 @@ def can(viewer: Viewer, action: Action, *, award_id: int | None = None, round_sh
         )
     if action is Action.DECLARE_OWN_CONFLICT:
         return award_id is not None and Role.JUROR in viewer.roles_in(award_id)
+    if action is Action.APPLY:
+        return award_id is not None and Role.JUROR not in viewer.roles_in(award_id)
+    if action is Action.VIEW_ENTRY:
+        return entry_member or (award_id is not None and viewer.organises(award_id))
+    if action is Action.EDIT_ENTRY:
+        return entry_member
     if action is Action.CREATE_AWARD:
         return Role.ORGANISER in viewer.platform_roles
     return False
 
 
-def require(viewer: Viewer, action: Action, *, award_id: int | None = None, round_shows_jurors: bool = False) -> None:
+def require(
+    viewer: Viewer,
+    action: Action,
+    *,
+    award_id: int | None = None,
+    round_shows_jurors: bool = False,
+    entry_member: bool = False,
+) -> None:
     """Raise unless ``viewer`` may do ``action``: SignInRequiredError for an anonymous
     visitor, NotAuthorizedError (403) for a signed-in person without the right."""
-    if can(viewer, action, award_id=award_id, round_shows_jurors=round_shows_jurors):
+    if can(viewer, action, award_id=award_id, round_shows_jurors=round_shows_jurors, entry_member=entry_member):
         return
     if not viewer.authenticated:
         raise SignInRequiredError(action.value)

@@ -82,6 +82,8 @@ class Settings:
     session_max_seconds: int = 7 * 24 * 3600
     #: Host names accepted besides the base URL's (comma-separated in AWARD_JURY_ALLOWED_HOSTS).
     extra_hosts: tuple[str, ...] = ()
+    #: The largest pitch deck a startup may upload (AWARD_JURY_MAX_UPLOAD_MB, default 20).
+    max_upload_bytes: int = 20 * 1024 * 1024
     templates_dir: Path = TEMPLATES_DIR
     static_dir: Path = STATIC_DIR
     migrations_dir: Path = MIGRATIONS_DIR
@@ -109,6 +111,7 @@ class Settings:
             debug=env.get("AWARD_JURY_DEBUG", "") in ("1", "true", "yes"),
             session_idle_seconds=_positive_int(env, "AWARD_JURY_SESSION_IDLE_MINUTES", 8 * 60) * 60,
             session_max_seconds=_positive_int(env, "AWARD_JURY_SESSION_MAX_HOURS", 7 * 24) * 3600,
+            max_upload_bytes=_positive_int(env, "AWARD_JURY_MAX_UPLOAD_MB", 20) * 1024 * 1024,
             extra_hosts=tuple(
                 h.strip().lower() for h in env.get("AWARD_JURY_ALLOWED_HOSTS", "").split(",") if h.strip()
             ),

@@ -141,13 +141,13 @@ class SignInController(Controller):
         return await send_link(request, db_session, TokenPurpose.SIGNIN, form_again)
 
     @get("/signin/link/{token:str}")
-    async def link_page(self, token: str, db_session: AsyncSession) -> Template:
+    async def link_page(self, token: str, db_session: AsyncSession, next: str = "") -> Template:
         # Opening the link only shows a button: mail scanners that fetch links must not use it up.
         try:
             await check_link(db_session, token, TokenPurpose.SIGNIN, utcnow())
         except TokenInvalidError as exc:
             return link_invalid(exc.reason)
-        return Template("accounts/link_confirm.html", context={"token": token})
+        return Template("accounts/link_confirm.html", context={"token": token, "next": safe_next(next) if next else ""})
 
     @post("/signin/link/{token:str}")
     async def use_link(self, request: Req, token: str, db_session: AsyncSession) -> Template | Redirect:
@@ -155,7 +155,8 @@ class SignInController(Controller):
             person = await redeem_link(db_session, token, TokenPurpose.SIGNIN, utcnow())
         except TokenInvalidError as exc:
             return link_invalid(exc.reason)
-        return await signed_in_redirect(request, db_session, person, "", method="link")
+        target = (await read_form(request)).get("next")
+        return await signed_in_redirect(request, db_session, person, target, method="link")
 
     @post("/signout")
     async def signout(self, request: Req, db_session: AsyncSession) -> Redirect:

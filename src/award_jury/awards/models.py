@@ -24,6 +24,8 @@ class Award(TimestampMixin, Base):
     description: Mapped[str] = mapped_column(sa.Text, default="")
     primary_color: Mapped[str | None] = mapped_column(sa.String(7), default=None)
     logo_key: Mapped[str | None] = mapped_column(sa.String(200), default=None)
+    #: When an organiser removed the startups' personal data (scores and ranks stay).
+    anonymised_at: Mapped[datetime | None] = mapped_column(default=None)
 
     categories: Mapped[list[Category]] = relationship(
         back_populates="award", order_by="Category.position", cascade="all, delete-orphan"

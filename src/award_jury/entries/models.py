@@ -46,7 +46,13 @@ class Entry(TimestampMixin, Base):
     contact_name: Mapped[str] = mapped_column(sa.String(200), default="")
     contact_email: Mapped[str] = mapped_column(sa.String(320), default="")
     submitted_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: Why an organiser disqualified the entry (shown to the startup).
     status_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    #: When the startup consented to the privacy notice.
+    consent_at: Mapped[datetime | None] = mapped_column(default=None)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: When an organiser checked the entry and accepted it as eligible.
+    accepted_at: Mapped[datetime | None] = mapped_column(default=None)
     #: Optimistic lock for concurrent edits (a stale form answers 409).
     version: Mapped[int] = mapped_column(default=1)
 

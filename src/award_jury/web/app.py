@@ -21,6 +21,7 @@ from award_jury.accounts.people_controllers import InvitationController, PeopleC
 from award_jury.awards.controllers import AwardPagesController
 from award_jury.awards.setup_controllers import AwardSetupController, NewAwardController
 from award_jury.db import Database
+from award_jury.entries.controllers import CallController, EntryController, OrganiserEntriesController
 from award_jury.errors import NotAuthorizedError, NotFoundError, SignInRequiredError
 from award_jury.judging.controllers import ConflictController
 from award_jury.judging.round_controllers import AdvanceController, AssignmentController, ProgressController
@@ -72,6 +73,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             PublicResultsController,
             JurorRankingController,
             ConflictController,
+            CallController,
+            EntryController,
+            OrganiserEntriesController,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         dependencies={
@@ -99,6 +103,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             HTTPException: errors.http_exception_handler,
             Exception: errors.internal_error_handler,
         },
+        # Room for the largest pitch deck and the form around it; bigger bodies get the 413 page.
+        request_max_body_size=settings.max_upload_bytes + 1024 * 1024,
         openapi_config=None,
         logging_config=LoggingConfig(log_exceptions="never", configure_root_logger=False),
         debug=False,

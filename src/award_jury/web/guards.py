@@ -7,7 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from award_jury.accounts.models import Person
 from award_jury.awards.models import Award
 from award_jury.awards.services import get_award
-from award_jury.policy import Action, Viewer, require
+from award_jury.entries.models import Entry
+from award_jury.entries.services import is_member, load_entry
+from award_jury.errors import NotFoundError, SignInRequiredError
+from award_jury.policy import Action, Viewer, can, require
 
 
 async def award_for(session: AsyncSession, slug: str, viewer: Viewer, action: Action) -> tuple[Award, Person]:
@@ -17,3 +20,16 @@ async def award_for(session: AsyncSession, slug: str, viewer: Viewer, action: Ac
     actor = await session.get(Person, viewer.person_id)
     assert actor is not None  # require() lets only a signed-in person through
     return award, actor
+
+
+async def entry_for(session: AsyncSession, entry_id: int, viewer: Viewer, action: Action) -> Entry:
+    """The entry, once the policy lets the viewer do ``action`` on it. An entry the viewer may not
+    even see answers 404 (sign-in first for anonymous visitors), so ids reveal nothing."""
+    entry = await load_entry(session, entry_id)
+    member = is_member(entry, viewer.person_id)
+    if not can(viewer, Action.VIEW_ENTRY, award_id=entry.award_id, entry_member=member):
+        if not viewer.authenticated:
+            raise SignInRequiredError(action.value)
+        raise NotFoundError(f"entry {entry_id}")
+    require(viewer, action, award_id=entry.award_id, entry_member=member)
+    return entry

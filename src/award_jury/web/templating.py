@@ -36,6 +36,7 @@ def create_environment(templates_dir: Path) -> Environment:
     env.filters["datetime"] = i18n.format_datetime
     env.filters["date"] = i18n.format_date
     env.filters["number"] = i18n.format_number
+    env.filters["filesize"] = i18n.format_size
     env.filters["input_datetime"] = i18n.input_datetime
     env.filters["input_number"] = i18n.input_number
     env.globals["levels_as_text"] = levels_as_text

@@ -1,0 +1,492 @@
+"""The call for entries and the startup's pages: call page, applying (sign-in by e-mail link),
+the application form with drafts, autosave and the deck upload, the status page, withdrawing,
+deleting a draft, inviting co-editors and downloading the deck; the organiser's entry list,
+eligibility decisions, CSV export and anonymisation."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from litestar import Controller, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask, BackgroundTasks
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from award_jury.accounts.models import Person
+from award_jury.accounts.services import get_or_create_person
+from award_jury.accounts.signin import issue_link
+from award_jury.accounts.validators import is_valid_email, normalise_email
+from award_jury.awards.services import get_award
+from award_jury import db
+from award_jury.db import utcnow  # the deadline's clock (tests move it); sign-in links use db.utcnow
+from award_jury.entries import services
+from award_jury.entries.models import Entry
+from award_jury.entries.services import DeadlinePassedError, EntryFilter, StaleEntryError, Upload
+from award_jury.entries.storage import LocalStorage
+from award_jury.entries.validators import FIELD_NAMES, PITCH_LIMIT, STAGES
+from award_jury.enums import EntryStatus, TokenPurpose
+from award_jury.errors import ConflictError, FormError, NotFoundError, RateLimitedError
+from award_jury.i18n import current_locale
+from award_jury.i18n import gettext as _
+from award_jury.policy import Action, Viewer, can, require
+from award_jury.settings import Settings
+from award_jury.web.auth import client_ip
+from award_jury.web.forms import Form, read_form
+from award_jury.web.guards import award_for, entry_for
+from award_jury.web.mailer import mail_task
+
+Req = Request[Any, Any, Any]
+
+#: Sandboxed, never sniffed, always downloaded: a PDF from a startup must not run anything here.
+FILE_HEADERS = {
+    "content-security-policy": "sandbox; default-src 'none'",
+    "x-content-type-options": "nosniff",
+    "cache-control": "private, no-store",
+}
+
+
+def _settings(request: Req) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _storage(request: Req) -> LocalStorage:
+    return LocalStorage(_settings(request).uploads_dir)
+
+
+def wants_json(request: Req) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+async def read_deck(request: Req, limit: int) -> Upload | None:
+    """The uploaded pitch deck (at most ``limit`` + 1 bytes read, so "too large" can be told)."""
+    try:
+        form = await request.form()
+    except Exception:  # a body that is not a form has no file
+        return None
+    upload = form.get("deck")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return None
+    data: bytes = await upload.read(limit + 1)
+    if not data and not upload.filename:
+        return None
+    return Upload(data=data, filename=upload.filename)
+
+
+def form_input(form: Form) -> dict[str, str]:
+    # Browsers send line breaks as CR LF but count them as one character against maxlength.
+    values = {name: form.get(name, max_length=20_000).replace("\r\n", "\n") for name in FIELD_NAMES}
+    values["consent"] = "yes" if form.get("consent") == "yes" else ""
+    return values
+
+
+def stage_options() -> list[tuple[str, str]]:
+    labels = {
+        "idea": _("Idea"),
+        "prototype": _("Prototype"),
+        "pilot": _("Pilot with a public body"),
+        "market": _("On the market"),
+        "scaling": _("Scaling"),
+    }
+    return [(s, labels[s]) for s in STAGES]
+
+
+def field_labels() -> dict[str, str]:
+    return {
+        "startup_name": _("Company name"), "legal_form": _("Legal form"), "city": _("City"),
+        "founded": _("Founding year"), "employees": _("Employees"), "website": _("Website"),
+        "contact_name": _("Name"), "contact_email": _("E-mail address"), "category": _("Category"),
+        "title": _("Title of your solution"), "pitch": _("Pitch summary"), "problem": _("Problem"),
+        "solution": _("Solution"), "benefit": _("Benefit for public administration and citizens"),
+        "stage": _("Stage"), "investors": _("Investors and partners"), "video_url": _("Video link"),
+        "consent": _("Privacy notice"), "deck": _("Pitch deck (PDF)"),
+    }  # fmt: skip
+
+
+def form_page(
+    request: Req,
+    entry: Entry,
+    values: dict[str, str],
+    *,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    notice: str = "",
+    stale: dict[str, str] | None = None,
+    closed: bool = False,
+) -> Template:
+    now = utcnow()
+    return Template(
+        "entries/form.html",
+        context={
+            "entry": entry, "award": entry.award, "values": values, "errors": errors or {}, "notice": notice,
+            "stale": stale or {}, "closed": closed, "call": services.call_of(entry.award, now),
+            "deck": services.deck_of(entry), "stages": stage_options(), "pitch_limit": PITCH_LIMIT,
+            "max_size": _settings(request).max_upload_bytes, "labels": field_labels(),
+        },
+        status_code=status,
+    )  # fmt: skip
+
+
+async def status_page(
+    session: AsyncSession,
+    entry: Entry,
+    viewer: Viewer,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    done: str = "",
+    status: int = 200,
+) -> Template:
+    """The entry's status page: its state over time, its content, its people and the actions."""
+    outcome = await services.outcome_of(session, entry)
+    return Template(
+        "entries/status.html",
+        context={
+            "entry": entry, "award": entry.award, "call": services.call_of(entry.award, utcnow()),
+            "steps": await services.timeline(session, entry), "state": services.current_state(entry, outcome),
+            "outcome": outcome, "deck": services.deck_of(entry), "member": services.is_member(entry, viewer.person_id),
+            "people": await services.member_people(session, entry),
+            "organiser": can(viewer, Action.REVIEW_ENTRIES, award_id=entry.award_id),
+            "stages": dict(stage_options()), "errors": errors or {}, "values": values or {}, "done": done,
+        },
+        status_code=status,
+    )  # fmt: skip
+
+
+class CallController(Controller):
+    @get("/awards/{slug:str}/call", name="call")
+    async def call_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
+        award = await get_award(db_session, slug)
+        now = utcnow()
+        mine = await services.entries_of(db_session, award.id, viewer.person_id) if viewer.person_id else []
+        return Template(
+            "entries/call.html",
+            context={"award": award, "call": services.call_of(award, now), "mine": mine, "now": now},
+        )
+
+    @get("/awards/{slug:str}/apply", name="apply")
+    async def apply_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
+        award = await get_award(db_session, slug)
+        call = services.call_of(award, utcnow())
+        if viewer.authenticated:
+            require(viewer, Action.APPLY, award_id=award.id)
+            assert viewer.person_id is not None
+            mine = await services.entries_of(db_session, award.id, viewer.person_id)
+        else:
+            mine = []
+        return Template(
+            "entries/apply.html",
+            context={"award": award, "call": call, "mine": mine, "email": "", "name": "", "errors": {}},
+        )
+
+    @get("/privacy", name="privacy")
+    async def privacy(self) -> Template:
+        return Template("entries/privacy.html")
+
+    @post("/awards/{slug:str}/apply/link")
+    async def apply_link(self, request: Req, slug: str, db_session: AsyncSession) -> Template:
+        """A new applicant gives an e-mail address and gets a sign-in link that leads to the form.
+        The answer is the same whether or not the address already has an account."""
+        award = await get_award(db_session, slug)
+        call = services.call_of(award, utcnow())
+        form = await read_form(request)
+        email, name = form.get("email", max_length=320), form.get("name", max_length=200)
+
+        def again(errors: dict[str, str], status: int) -> Template:
+            context = {"award": award, "call": call, "mine": [], "email": email, "name": name, "errors": errors}
+            return Template("entries/apply.html", context=context, status_code=status)
+
+        if not call.is_open:
+            return again({"email": _("The call for entries is closed.")}, 409)
+        errors: dict[str, str] = {}
+        if not is_valid_email(normalise_email(email)):
+            errors["email"] = _("Enter a valid e-mail address, like name@example.org.")
+        if not name:
+            errors["name"] = _("Enter your name.")
+        if errors:
+            return again(errors, 400)
+        person = await get_or_create_person(db_session, email, name, current_locale.get())
+        try:
+            issued = await issue_link(db_session, email, TokenPurpose.SIGNIN, db.utcnow(), ip=client_ip(request))
+        except RateLimitedError as exc:
+            minutes = max(1, (exc.retry_after_seconds + 59) // 60)
+            message = _("Too many attempts. Please wait %(minutes)d minutes and try again.") % {"minutes": minutes}
+            return again({"email": message}, 429)
+        task = None
+        if issued is not None:
+            _person, token = issued
+            target = quote(f"/awards/{award.slug}/apply", safe="/")
+            task = mail_task(
+                request, "apply_link", to=person.email, locale=person.locale, name=person.name,
+                award_name=award.name, link=f"{_settings(request).base_url}/signin/link/{token}?next={target}",
+            )  # fmt: skip
+        return Template("entries/apply_sent.html", context={"award": award, "email": email}, background=task)
+
+    @post("/awards/{slug:str}/apply")
+    async def start(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Redirect | Template:
+        award, actor = await award_for(db_session, slug, viewer, Action.APPLY)
+        try:
+            entry = await services.start_application(db_session, award, actor, utcnow())
+        except DeadlinePassedError:
+            call = services.call_of(award, utcnow())
+            mine = await services.entries_of(db_session, award.id, actor.id)
+            context = {"award": award, "call": call, "mine": mine, "email": "", "name": "", "errors": {}}
+            return Template("entries/apply.html", context=context, status_code=409)
+        return Redirect(f"/entries/{entry.id}/edit", status_code=303)
+
+
+class EntryController(Controller):
+    path = "/entries/{entry_id:int}"
+
+    @get("/", name="entry")
+    async def status_page(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Template:
+        entry = await entry_for(db_session, entry_id, viewer, Action.VIEW_ENTRY)
+        return await status_page(db_session, entry, viewer, done=request.query_params.get("done", "")[:40])
+
+    @get("/edit", name="entry_edit")
+    async def edit_page(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Template:
+        entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
+        editable = entry.status in (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
+        closed = not editable or not services.call_of(entry.award, utcnow()).is_open
+        return form_page(request, entry, services.form_values(entry), closed=closed)
+
+    @post("/edit")
+    async def save(
+        self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect | Response[dict[str, Any]]:
+        entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
+        actor = await db_session.get(Person, viewer.person_id)
+        assert actor is not None
+        settings = _settings(request)
+        form = await read_form(request)
+        values = form_input(form)
+        action = form.get("action")
+        autosave = action == "autosave"
+        upload = None if autosave else await read_deck(request, settings.max_upload_bytes)
+        version_text = form.get("version")
+        version = int(version_text) if version_text.isdigit() and len(version_text) < 10 else None
+        if version is None:
+            version = -1  # a form without its version is stale by definition
+        was_draft = entry.status is EntryStatus.DRAFT
+        now = utcnow()
+        try:
+            await services.save_entry(
+                db_session, entry, values, version=version, now=now, actor=actor, storage=_storage(request),
+                upload=upload, upload_limit=settings.max_upload_bytes, submit=action == "submit",
+            )  # fmt: skip
+        except StaleEntryError as exc:
+            await db_session.rollback()
+            fresh = await services.load_entry(db_session, entry_id)
+            saved = services.form_values(fresh)
+            mine = {k: v for k, v in values.items() if v != saved.get(k, "")}
+            if wants_json(request):
+                message = _("This entry was changed in another window or by a co-editor.")
+                return Response({"error": "stale", "version": exc.current_version, "message": message}, status_code=409)
+            notice = _(
+                "Someone saved this entry in the meantime (another window, or a co-editor). Nothing of yours "
+                "was saved. The form now shows the newer version; your text is below so you can copy it."
+            )
+            return form_page(request, fresh, saved, status=409, notice=notice, stale=mine)
+        except DeadlinePassedError:
+            await db_session.rollback()
+            fresh = await services.load_entry(db_session, entry_id)
+            message = _("The call for entries is closed, so nothing was saved. Your last saved version is kept.")
+            if wants_json(request):
+                return Response({"error": "closed", "message": message}, status_code=409)
+            return form_page(request, fresh, values, status=409, notice=message, closed=True)
+        except FormError as exc:
+            await db_session.rollback()
+            if wants_json(request):
+                return Response({"error": "invalid", "errors": exc.errors}, status_code=422)
+            fresh = await services.load_entry(db_session, entry_id)
+            return form_page(request, fresh, values, errors=exc.errors, status=400)
+        if wants_json(request):
+            return Response({"ok": True, "version": entry.version, "saved_at": now.isoformat()}, status_code=200)
+        if action == "submit" and was_draft:
+            return Redirect(
+                f"/entries/{entry.id}?done=submitted", status_code=303, background=self._confirm(request, entry, actor)
+            )
+        return Redirect(f"/entries/{entry.id}/edit?saved=1", status_code=303)
+
+    @staticmethod
+    def _confirm(request: Req, entry: Entry, actor: Person) -> BackgroundTasks:
+        recipients = {actor.email: actor.locale}
+        if entry.contact_email:
+            recipients.setdefault(entry.contact_email, entry.award.locale)
+        tasks: list[BackgroundTask] = [
+            mail_task(
+                request,
+                "entry_submitted",
+                to=email,
+                locale=locale,
+                award_name=entry.award.name,
+                startup=entry.startup.name,
+                title=entry.title,
+                category=entry.category.name,
+                ref=entry.ref,
+                time_zone=entry.award.time_zone,
+                submitted_at=entry.submitted_at,
+                link=f"{_settings(request).base_url}/entries/{entry.id}",
+            )
+            for email, locale in recipients.items()
+        ]
+        return BackgroundTasks(tasks)
+
+    @post("/withdraw")
+    async def withdraw(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
+        entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
+        actor = await db_session.get(Person, viewer.person_id)
+        assert actor is not None
+        form = await read_form(request)
+        if form.get("confirm") != "yes":
+            return Redirect(f"/entries/{entry.id}?done=confirm_withdraw#withdraw", status_code=303)
+        try:
+            await services.withdraw_entry(db_session, entry, now=utcnow(), actor=actor)
+        except (ConflictError, DeadlinePassedError):
+            return Redirect(f"/entries/{entry.id}?done=withdraw_refused", status_code=303)
+        return Redirect(f"/entries/{entry.id}?done=withdrawn", status_code=303)
+
+    @post("/delete")
+    async def delete(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
+        entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
+        actor = await db_session.get(Person, viewer.person_id)
+        assert actor is not None
+        form = await read_form(request)
+        if form.get("confirm") != "yes":
+            return Redirect(f"/entries/{entry.id}?done=confirm_delete#delete", status_code=303)
+        slug = entry.award.slug
+        try:
+            await services.delete_draft(db_session, entry, actor=actor, storage=_storage(request))
+        except ConflictError:
+            return Redirect(f"/entries/{entry.id}?done=delete_refused", status_code=303)
+        return Redirect(f"/awards/{slug}/apply?deleted=1", status_code=303)
+
+    @post("/members")
+    async def add_member(
+        self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect:
+        entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
+        actor = await db_session.get(Person, viewer.person_id)
+        assert actor is not None
+        form = await read_form(request)
+        email, name = form.get("member_email", max_length=320), form.get("member_name", max_length=300)
+        try:
+            person = await services.add_member(db_session, entry, email, name, actor=actor)
+            issued = await issue_link(db_session, person.email, TokenPurpose.SIGNIN, db.utcnow(), ip=client_ip(request))
+        except (FormError, RateLimitedError) as exc:
+            await db_session.rollback()
+            errors = (
+                exc.errors
+                if isinstance(exc, FormError)
+                else {"member_email": _("Too many attempts. Please try again later.")}
+            )
+            fresh = await services.load_entry(db_session, entry_id)
+            values = {"member_email": email, "member_name": name}
+            return await status_page(db_session, fresh, viewer, errors=errors, values=values, status=400)
+        task = None
+        if issued is not None:
+            _p, token = issued
+            target = quote(f"/entries/{entry.id}/edit", safe="/")
+            task = mail_task(
+                request, "entry_invitation", to=person.email, locale=person.locale, name=person.name,
+                inviter=actor.name, award_name=entry.award.name, title=entry.title or entry.startup.name,
+                link=f"{_settings(request).base_url}/signin/link/{token}?next={target}",
+            )  # fmt: skip
+        return Redirect(f"/entries/{entry.id}?done=member_added#people", status_code=303, background=task)
+
+    @get("/deck", name="entry_deck")
+    async def deck(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Response[bytes]:
+        entry = await entry_for(db_session, entry_id, viewer, Action.VIEW_ENTRY)
+        deck = services.deck_of(entry)
+        storage = _storage(request)
+        if deck is None or not deck.storage_key or not storage.exists(deck.storage_key):
+            raise NotFoundError("deck")
+        return Response(
+            storage.get(deck.storage_key),
+            media_type="application/pdf",
+            headers={**FILE_HEADERS, "content-disposition": f"attachment; filename*=UTF-8''{quote(deck.name)}"},
+        )
+
+    @post("/eligibility")
+    async def eligibility(
+        self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect:
+        entry = await entry_for(db_session, entry_id, viewer, Action.VIEW_ENTRY)
+        require(viewer, Action.REVIEW_ENTRIES, award_id=entry.award_id)
+        actor = await db_session.get(Person, viewer.person_id)
+        assert actor is not None
+        form = await read_form(request)
+        decision, reason = form.get("decision"), form.get("reason", max_length=5000)
+        try:
+            await services.decide_eligibility(db_session, entry, decision, reason, actor=actor, now=utcnow())
+        except FormError as exc:
+            await db_session.rollback()
+            fresh = await services.load_entry(db_session, entry_id)
+            values = {"decision": decision, "reason": reason}
+            return await status_page(db_session, fresh, viewer, errors=exc.errors, values=values, status=400)
+        return Redirect(f"/entries/{entry.id}?done=decided#eligibility", status_code=303)
+
+
+class OrganiserEntriesController(Controller):
+    path = "/awards/{slug:str}"
+
+    @get("/entries", name="award_entries")
+    async def entry_list(
+        self, slug: str, viewer: Viewer, db_session: AsyncSession, category: str = "", status: str = "", round: str = ""
+    ) -> Template:
+        award, _actor = await award_for(db_session, slug, viewer, Action.REVIEW_ENTRIES)
+        flt = EntryFilter(category=category[:80], status=status[:20], round=round[:80])
+        entries = await services.list_entries(db_session, award, flt)
+        query = urlencode(
+            {k: v for k, v in (("category", flt.category), ("status", flt.status), ("round", flt.round)) if v}
+        )
+        return Template(
+            "entries/list.html",
+            context={
+                "award": award, "entries": entries, "filter": flt, "query": query,
+                "statuses": [s.value for s in EntryStatus], "ended": services.award_ended(award, utcnow()),
+            },
+        )  # fmt: skip
+
+    @get("/entries.csv", name="award_entries_csv")
+    async def entry_csv(
+        self, slug: str, viewer: Viewer, db_session: AsyncSession, category: str = "", status: str = "", round: str = ""
+    ) -> Response[str]:
+        award, _actor = await award_for(db_session, slug, viewer, Action.REVIEW_ENTRIES)
+        flt = EntryFilter(category=category[:80], status=status[:20], round=round[:80])
+        entries = await services.list_entries(db_session, award, flt)
+        return Response(
+            services.entries_csv(entries),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "content-disposition": f'attachment; filename="{award.slug}-entries.csv"',
+                "x-content-type-options": "nosniff",
+                "cache-control": "private, no-store",
+            },
+        )
+
+    @get("/anonymise", name="award_anonymise")
+    async def anonymise_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
+        award, _actor = await award_for(db_session, slug, viewer, Action.REVIEW_ENTRIES)
+        return Template(
+            "entries/anonymise.html",
+            context={"award": award, "ended": services.award_ended(award, utcnow()), "errors": {}},
+        )
+
+    @post("/anonymise")
+    async def anonymise(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
+        award, actor = await award_for(db_session, slug, viewer, Action.REVIEW_ENTRIES)
+        form = await read_form(request)
+        ended = services.award_ended(award, utcnow())
+        if form.get("confirm") != award.slug:
+            errors = {"confirm": _("Type the award's short name %(slug)s to confirm.") % {"slug": award.slug}}
+            return Template("entries/anonymise.html", context={"award": award, "ended": ended, "errors": errors},
+                            status_code=400)  # fmt: skip
+        try:
+            await services.anonymise_award(db_session, award, storage=_storage(request), actor=actor, now=utcnow())
+        except ConflictError:
+            errors = {"confirm": _("The award has not ended yet: finalise its last round first.")}
+            return Template("entries/anonymise.html", context={"award": award, "ended": ended, "errors": errors},
+                            status_code=409)  # fmt: skip
+        return Redirect(f"/awards/{award.slug}/entries?anonymised=1", status_code=303)

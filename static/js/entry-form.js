@@ -1,0 +1,130 @@
+// The application form: character counters, and autosave a few seconds after each change.
+// Without JavaScript the form still works with its "Save draft" and "Submit" buttons.
+// Unsaved changes are kept in this browser (localStorage) while the network is gone and sent
+// when it is back. Every save carries the entry's version: when someone else saved in the
+// meantime the server answers 409 and nothing is overwritten; the page then says so.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-autosave]");
+  if (!form) return;
+  var status = form.querySelector("[data-autosave-status]");
+  var versionInput = form.querySelector("input[name=version]");
+  var key = "award-jury:" + form.getAttribute("data-autosave");
+  var timer = null;
+  var saving = false;
+  var dirty = false;
+  var stopped = false;
+
+  function say(name) {
+    if (status) status.textContent = status.getAttribute("data-" + name) || "";
+  }
+
+  // Counters under text areas with a limit ("123 of 600 characters").
+  form.querySelectorAll("textarea[data-counter]").forEach(function (area) {
+    var out = document.getElementById(area.getAttribute("data-counter"));
+    if (!out) return;
+    var template = out.getAttribute("data-template");
+    function update() {
+      if (template) out.textContent = template.replace("{used}", area.value.length);
+    }
+    area.addEventListener("input", update);
+  });
+
+  function values() {
+    var data = new FormData(form);
+    data.delete("deck");
+    data.set("action", "autosave");
+    return data;
+  }
+
+  function remember() {
+    var copy = {};
+    values().forEach(function (value, name) {
+      if (name !== "_csrf_token" && name !== "action") copy[name] = value;
+    });
+    try { localStorage.setItem(key, JSON.stringify(copy)); } catch (e) { /* storage full or blocked */ }
+  }
+
+  function forget() {
+    try { localStorage.removeItem(key); } catch (e) { /* ignore */ }
+  }
+
+  function save() {
+    timer = null;
+    if (saving || stopped || !dirty) return;
+    if (!navigator.onLine) { remember(); say("offline"); return; }
+    saving = true;
+    dirty = false;
+    say("saving");
+    var token = form.querySelector("input[name=_csrf_token]").value;
+    fetch(form.getAttribute("data-autosave"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": token },
+      body: values(),
+    }).then(function (response) {
+      return response.json().then(function (body) { return { status: response.status, body: body }; });
+    }).then(function (result) {
+      saving = false;
+      if (result.status === 200) {
+        versionInput.value = result.body.version;
+        forget();
+        say("saved");
+        if (dirty) schedule();
+      } else if (result.status === 409) {
+        stopped = true;
+        remember();
+        say(result.body.error === "stale" ? "stale" : "closed");
+      } else if (result.status === 422) {
+        say("invalid");
+      } else {
+        dirty = true;
+        remember();
+        say("unsaved");
+      }
+    }).catch(function () {
+      saving = false;
+      dirty = true;
+      remember();
+      say("offline");
+    });
+  }
+
+  function schedule() {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(save, 2500);
+  }
+
+  function changed(event) {
+    if (event.target && event.target.name === "deck") return;
+    dirty = true;
+    say("unsaved");
+    remember();
+    schedule();
+  }
+
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
+  form.addEventListener("submit", function () { if (timer) clearTimeout(timer); stopped = true; });
+  window.addEventListener("online", function () { if (dirty) save(); });
+
+  // Changes kept from a visit without network: put them back if the entry has not changed since.
+  try {
+    var kept = JSON.parse(localStorage.getItem(key) || "null");
+    if (kept && kept.version === versionInput.value) {
+      Object.keys(kept).forEach(function (name) {
+        if (name === "version") return;
+        var fields = form.querySelectorAll("[name='" + name.replace(/'/g, "") + "']");
+        fields.forEach(function (field) {
+          if (field.type === "radio" || field.type === "checkbox") field.checked = field.value === kept[name];
+          else if (field.type !== "file") field.value = kept[name];
+        });
+      });
+      dirty = true;
+      say("restored");
+      schedule();
+    } else if (kept) {
+      forget();
+    }
+  } catch (e) { /* nothing kept */ }
+})();
