@@ -569,3 +569,29 @@ async def test_anonymising_an_ended_award_removes_personal_data_and_keeps_scores
         assert imported.contact_email == ""
         assert (await s.execute(sa.select(sa.func.count()).select_from(Attachment))).scalar_one() == 0
     assert len(await events(db, "award.anonymised")) == 1
+
+
+async def test_the_status_page_shows_the_outcome_once_results_are_published(
+    client: Client, db: Database, settings: Settings, award_id: int
+) -> None:
+    from award_jury.awards.services import get_award
+    from award_jury.ranking.services import finalise_round, publish_round
+
+    async with db.session() as s:
+        organiser = (await s.execute(sa.select(Person).where(Person.email == "j.doe@example.org"))).scalar_one()
+        entries = {e.ref: e.id for e in (await s.execute(sa.select(Entry))).scalars()}
+    winner = await applicant(client, db, settings, "hallo@zweite.example")
+    before = await winner.get(f"/entries/{entries['E002']}")
+    assert "In the jury" in before.text and "Winner" not in before.text
+    async with db.session() as s:
+        award = await get_award(s, SLUG)
+        await finalise_round(s, award, award.rounds[0], None, "test")
+    finalised = await winner.get(f"/entries/{entries['E002']}")
+    assert "Winner" not in finalised.text  # finalised is not published yet
+    async with db.session() as s:
+        award = await get_award(s, SLUG)
+        await publish_round(s, award, award.rounds[0], organiser)
+    page = await winner.get(f"/entries/{entries['E002']}")
+    assert "Winner – place 1" in page.text and "Results published: winner of Pre-selection" in page.text
+    other = await applicant(client, db, settings, "team@example.org")
+    assert "Not selected" in (await other.get(f"/entries/{entries['E001']}")).text

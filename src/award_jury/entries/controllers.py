@@ -13,12 +13,12 @@ from litestar.background_tasks import BackgroundTask, BackgroundTasks
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from award_jury import db
 from award_jury.accounts.models import Person
 from award_jury.accounts.services import get_or_create_person
 from award_jury.accounts.signin import issue_link
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.awards.services import get_award
-from award_jury import db
 from award_jury.db import utcnow  # the deadline's clock (tests move it); sign-in links use db.utcnow
 from award_jury.entries import services
 from award_jury.entries.models import Entry

@@ -1,0 +1,147 @@
+"""A new startup applies as it would on a phone (360 px): asks for a sign-in link, fills the
+form over two visits (autosave keeps the first), uploads its deck, submits, and finds the
+confirmation e-mail and the status page. axe-core checks every page on the way."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from award_jury.bundle.services import import_bundle
+from award_jury.db import Database, utcnow
+from award_jury.migrate import upgrade
+from award_jury.settings import Settings
+from tests.support.browser import PHONE, LiveServer, serious_violations
+from tests.support.entries import make_pdf
+from tests.support.factories import small_bundle
+from tests.support.smtp import SmtpSink
+
+pytestmark = pytest.mark.browser
+
+SLUG = "open-call"
+
+
+@pytest.fixture(scope="module")
+async def call_server(
+    make_database_url: Any, tmp_path_factory: pytest.TempPathFactory, smtp: SmtpSink
+) -> AsyncIterator[LiveServer]:
+    url = make_database_url("e2eapply")
+    db = Database.from_url(url)
+    await upgrade(db)
+    bundle = small_bundle(SLUG)
+    now = utcnow()
+    rnd = bundle["award"]["rounds"][0]
+    rnd["submissions_open"] = (now - timedelta(days=10)).isoformat()
+    rnd["submissions_close"] = (now + timedelta(days=10)).isoformat()
+    rnd["scoring_close"] = (now + timedelta(days=30)).isoformat()
+    async with db.session() as session:
+        await import_bundle(session, bundle)
+    await db.dispose()
+    data_dir: Path = tmp_path_factory.mktemp("e2e-apply")
+    settings = Settings(
+        database_url=url, data_dir=data_dir, secret_key="e2e-apply-secret-0123456789",
+        base_url="http://127.0.0.1:8000", smtp_url=smtp.url,
+    )  # fmt: skip
+    server = LiveServer.start(settings)
+    yield server
+    server.stop()
+
+
+async def fits_and_passes_axe(page: Any) -> None:
+    assert await serious_violations(page) == [], page.url
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], page.url
+
+
+async def test_a_new_startup_applies_on_a_phone(
+    browser: Any, call_server: LiveServer, smtp: SmtpSink, tmp_path: Path
+) -> None:
+    smtp.clear()
+    ctx = await browser.new_context(locale="en-GB", viewport=PHONE)
+    page = await ctx.new_page()
+    await page.goto(f"{call_server.url}/awards/{SLUG}/call")
+    await fits_and_passes_axe(page)
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Apply now").click()
+    await fits_and_passes_axe(page)
+    await page.get_by_label("Your name").fill("Lena Berg")
+    await page.get_by_label("E-mail address").fill("lena@strassenklar.example")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Send me the link").click()
+    assert await page.locator("h1").inner_text() == "Check your e-mail"
+    (message,) = await asyncio.to_thread(smtp.wait_for, 1)
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"https?://[^/\s]+(/signin/link/[A-Za-z0-9_-]+\?next=\S+)", body)
+    assert link, body
+    await page.goto(call_server.url + link.group(1))
+    await fits_and_passes_axe(page)
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Sign in now").click()
+    assert page.url.endswith(f"/awards/{SLUG}/apply")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Start your application").click()
+    assert re.search(r"/entries/\d+/edit$", page.url)
+    await fits_and_passes_axe(page)
+
+    # First visit: a few fields, saved by autosave without pressing a button.
+    await page.get_by_label("Company name (required)").fill("Strassenklar GmbH")
+    await page.get_by_label("City (required)").fill("Leipzig")
+    await page.get_by_label("Pitch summary (required)").fill("Citizens report road damage with one photo.")
+    assert "43 of 600 characters" in await page.locator("#f-pitch-count").inner_text()
+    await page.locator("[data-autosave-status]").filter(has_text="All changes saved.").wait_for(timeout=10_000)
+    await page.goto(f"{call_server.url}/account")
+
+    # Second visit: everything is still there; fill the rest, upload, submit.
+    await page.goto(f"{call_server.url}/awards/{SLUG}/apply")
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Continue editing").click()
+    assert await page.get_by_label("Company name (required)").input_value() == "Strassenklar GmbH"
+    assert (
+        await page.get_by_label("Pitch summary (required)").input_value()
+        == "Citizens report road damage with one photo."
+    )
+    await page.get_by_label("Founding year (required)").fill("2021")
+    await page.get_by_label("Employees (required)").fill("12")
+    await page.get_by_label("Title of your solution (required)").fill("Potholes reported in seconds")
+    await page.get_by_label("Problem (required)", exact=True).fill("Road damage is reported late.")
+    await page.get_by_label("Solution (required)", exact=True).fill("A web app with photo and location.")
+    await page.get_by_label("Benefit for public administration and citizens (required)").fill("Faster repairs.")
+    await page.get_by_label("GovTech").check()
+    await page.get_by_label("Stage (required)").select_option("pilot")
+    deck = tmp_path / "Pitch Deck.pdf"
+    deck.write_bytes(make_pdf(2))
+    await page.get_by_label("Pitch deck (PDF) (required)").set_input_files(str(deck))
+    await page.get_by_label(re.compile("I have read the privacy notice")).check()
+    await fits_and_passes_axe(page)
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Submit entry").click()
+    assert re.search(r"/entries/\d+\?done=submitted$", page.url), page.url
+    assert "Your entry is submitted" in await page.locator("main").inner_text()
+    assert "Pitch Deck.pdf" in await page.locator("main").inner_text()
+    await fits_and_passes_axe(page)
+
+    messages = await asyncio.to_thread(smtp.wait_for, 2)
+    confirmation = messages[1]
+    assert confirmation["To"] == "lena@strassenklar.example"
+    text = confirmation.get_body(preferencelist=("plain",)).get_content()
+    assert "Potholes reported in seconds" in text and "GovTech" in text
+    status_link = re.search(r"https?://[^/\s]+(/entries/\d+)", text)
+    assert status_link
+    await page.goto(call_server.url + status_link.group(1))
+    assert "Entry submitted" in await page.locator("main").inner_text()
+
+    # The same pages in German pass axe too.
+    de = await browser.new_context(locale="de-DE", viewport=PHONE)
+    await de.add_cookies([*await ctx.cookies(), {"name": "award_jury_lang", "value": "de", "url": call_server.url}])
+    de_page = await de.new_page()
+    for path in (status_link.group(1), status_link.group(1) + "/edit", f"/awards/{SLUG}/call"):
+        await de_page.goto(call_server.url + path)
+        assert await de_page.locator("html").get_attribute("lang") == "de"
+        await fits_and_passes_axe(de_page)
+    await de.close()
+    await ctx.close()
