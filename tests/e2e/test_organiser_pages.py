@@ -25,6 +25,12 @@ PAGES = [
     f"{ROUND}/results",
     f"{ROUND}/results/entries/E005",
     f"{AWARD}/results",
+    f"{AWARD}/entries",
+    f"{AWARD}/entries?status=submitted&category=govtech",
+    f"{AWARD}/anonymise",
+    f"{AWARD}/call",
+    "/entries/1",  # the demo's first entry, as its organiser sees it (eligibility form)
+    "/privacy",
     "/awards/new",
     "/account",
     "/account/password",
