@@ -12,6 +12,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -286,6 +287,8 @@ async def test_oversize_uploads_get_a_message_or_a_friendly_413_page(
         too_big = await save(b, entry_id, {"title": "T"}, deck=("huge.pdf", huge))
         assert too_big.status_code == 413
         assert "File too large" in too_big.text and "Traceback" not in too_big.text
+        assert "Files can be at most 256 KB" in too_big.text
+        assert f'href="/entries/{entry_id}/edit"' in too_big.text
         assert (await entry_row(db, entry_id)).attachments == []
 
 
@@ -594,3 +597,32 @@ async def test_the_status_page_shows_the_outcome_once_results_are_published(
     assert "Winner – place 1" in page.text and "Results published: winner of Pre-selection" in page.text
     other = await applicant(client, db, settings, "team@example.org")
     assert "Not selected" in (await other.get(f"/entries/{entries['E001']}")).text
+
+
+async def test_the_entry_list_needs_the_same_queries_for_3_or_30_entries(
+    org_client: Client, db: Database, settings: Settings, count_queries: Any
+) -> None:
+    def bundle(slug: str, n: int) -> dict[str, Any]:
+        doc = small_bundle(slug)
+        template = doc["entries"][0]
+        doc["entries"] = [
+            {**template, "ref": f"E{i:03d}", "attachments": [
+                {"name": "deck.pdf", "sha256": f"{i:064x}", "size": 10, "media_type": "application/pdf"}
+            ]}
+            for i in range(1, n + 1)
+        ]  # fmt: skip
+        doc["conflicts"], doc["sheets"] = [], []
+        return doc
+
+    async with db.session() as s:
+        small = await import_bundle(s, bundle("three", 3))
+        large = await import_bundle(s, bundle("thirty", 30))
+    organiser = await browser_for(org_client, db, settings, "olga@example.org", award_ids=(small.id, large.id))
+    counts = []
+    for slug in ("three", "thirty"):
+        for path in (f"/awards/{slug}/entries", f"/awards/{slug}/entries.csv"):
+            count_queries.statements.clear()
+            response = await organiser.get(path)
+            assert response.status_code == 200
+            counts.append(count_queries.count)
+    assert counts[:2] == counts[2:], counts

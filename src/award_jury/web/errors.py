@@ -31,7 +31,12 @@ def error_response(request: Request, status: int, detail: str = "") -> Response:
     if _wants_json(request):
         return Response({"status_code": status, "detail": detail}, status_code=status, media_type=MediaType.JSON)
     template = f"errors/{status if status in KNOWN_PAGES else 'generic'}.html"
-    return Template(template, context={"status": status}, status_code=status)
+    context: dict[str, object] = {"status": status}
+    if status == 413:  # say how much is accepted, and where to go back to
+        context["limit"] = request.app.state.settings.max_upload_bytes
+        path = request.url.path
+        context["back"] = path if request.method == "POST" and path.endswith("/edit") else ""
+    return Template(template, context=context, status_code=status)
 
 
 def http_exception_handler(request: Request, exc: HTTPException) -> Response:  # type: ignore[type-arg]
