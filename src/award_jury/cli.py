@@ -142,6 +142,10 @@ def demo(host: str, port: int) -> None:
     click.echo("Demo logins (e-mail / password):")
     for role, email, password in logins:
         click.echo(f"  {role:<10} {email:<34} {password}")
+    from award_jury.demo import OPEN_CALL_SLUG
+
+    click.echo(f"\nApply as a new startup (the call is open): {url}/awards/{OPEN_CALL_SLUG}/call")
+    click.echo("Sign-in links go to the outbox: " + str(settings.outbox_dir))
     click.echo("\nStop with Ctrl+C.\n")
     _serve(settings, host, port)
 

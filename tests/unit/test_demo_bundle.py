@@ -89,3 +89,17 @@ def test_load_demo_bundle_keeps_everything_but_dates() -> None:
         for key in DATE_KEYS:
             rnd.pop(key, None)
     assert moved == original
+
+
+def test_the_second_demo_award_has_an_open_call_today() -> None:
+    from award_jury.demo import open_call_bundle
+
+    today = date(2026, 3, 29)  # the day the clocks go forward in Berlin
+    doc = open_call_bundle(today)
+    assert validate_bundle(doc) == []
+    [rnd] = doc["award"]["rounds"]
+    opens, closes = (datetime.fromisoformat(rnd[k]) for k in ("submissions_open", "submissions_close"))
+    noon = datetime(2026, 3, 29, 12, tzinfo=BERLIN)
+    assert opens < noon < closes
+    assert closes.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M") == "12.04.2026 23:59"
+    assert doc["entries"] == [] and len(doc["award"]["rounds"][0]["criteria"]) == 5

@@ -31,3 +31,29 @@ def load_demo_bundle(today: date | None = None) -> dict[str, Any]:
                 moved = datetime.fromisoformat(rnd[key]).astimezone(tz) + shift
                 rnd[key] = moved.isoformat(timespec="seconds")
     return doc
+
+
+OPEN_CALL_SLUG = "govtech-challenge-demo"
+
+
+def open_call_bundle(today: date | None = None) -> dict[str, Any]:
+    """A second demo award whose call for entries is open (two weeks to go), with the same
+    categories and criteria but no entries yet: so the demo can also be applied to."""
+    demo = load_demo_bundle(today)
+    tz = ZoneInfo(demo["award"]["time_zone"])
+    day = today or datetime.now(tz).date()
+    start = datetime(day.year, day.month, day.day, tzinfo=tz)
+    first = dict(demo["award"]["rounds"][0])
+    first.update(
+        submissions_open=(start - timedelta(days=14)).isoformat(timespec="seconds"),
+        submissions_close=(start + timedelta(days=14, hours=23, minutes=59)).isoformat(timespec="seconds"),
+        scoring_close=(start + timedelta(days=42, hours=23, minutes=59)).isoformat(timespec="seconds"),
+    )
+    award = {key: value for key, value in demo["award"].items() if key not in ("rounds", "logo")}
+    award.update(
+        slug=OPEN_CALL_SLUG,
+        name="GovTech Challenge (Demo)",
+        description="Eine zweite Demo-Ausschreibung, die gerade offen ist: bewerben Sie sich als Startup.",
+        rounds=[first],
+    )
+    return {"format": demo["format"], "award": award, "jurors": [], "entries": [], "conflicts": [], "sheets": []}

@@ -13,6 +13,7 @@ from award_jury.demo import (
     STARTUP_EMAIL,
     STARTUP_PASSWORD,
     load_demo_bundle,
+    open_call_bundle,
 )
 from award_jury.entries.storage import LocalStorage
 from award_jury.enums import Role
@@ -32,6 +33,8 @@ async def build_demo(db: Database, settings: Settings) -> list[tuple[str, str, s
         organiser.password_hash = hash_password(password)
         await grant_role(session, organiser, Role.ORGANISER, None)
         await grant_role(session, organiser, Role.ORGANISER, award.id)
+        open_call = await import_bundle(session, open_call_bundle(), actor_label="demo")
+        await grant_role(session, organiser, Role.ORGANISER, open_call.id)
         for login_email, login_password in ((JUROR_EMAIL, JUROR_PASSWORD), (STARTUP_EMAIL, STARTUP_PASSWORD)):
             person = await find_person(session, login_email)
             if person is None:
