@@ -32,7 +32,7 @@ from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, can, require
 from award_jury.settings import Settings
 from award_jury.web.auth import client_ip
-from award_jury.web.forms import Form, read_form
+from award_jury.web.forms import Form, parse_id, read_form
 from award_jury.web.guards import award_for, entry_for
 from award_jury.web.mailer import mail_task
 
@@ -264,10 +264,8 @@ class EntryController(Controller):
         action = form.get("action")
         autosave = action == "autosave"
         upload = None if autosave else await read_deck(request, settings.max_upload_bytes)
-        version_text = form.get("version")
-        version = int(version_text) if version_text.isdigit() and len(version_text) < 10 else None
-        if version is None:
-            version = -1  # a form without its version is stale by definition
+        # A form without its version (or with anything but ASCII digits there) is stale by definition.
+        version = parse_id(form.get("version")) or -1
         was_draft = entry.status is EntryStatus.DRAFT
         now = utcnow()
         try:

@@ -1,0 +1,102 @@
+"""Review of the call for entries (issue 5): requests a user can craft, files left on disk,
+e-mails with odd text, the status page's outcome and the accessibility of its forms."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from award_jury.db import Database
+from award_jury.settings import Settings
+from tests.conftest import app_client
+from tests.support.accounts import EN
+from tests.support.entries import applicant, complete_values, form_version, freeze_clock, start_entry
+from tests.support.setup_helpers import field_errors, import_small, shared_app
+
+Client = httpx.AsyncClient
+SLUG = "mini-award"
+
+
+@pytest.fixture
+async def client(settings: Settings, db: Database) -> AsyncIterator[Client]:
+    async with app_client(shared_app(settings, db)) as c:
+        yield c
+
+
+@pytest.fixture
+async def org_client(settings: Settings, db: Database) -> AsyncIterator[Client]:
+    async with app_client(shared_app(settings, db)) as c:
+        yield c
+
+
+@pytest.fixture
+async def award_id(db: Database) -> int:
+    return await import_small(db, SLUG)
+
+
+def stored(settings: Settings, data: bytes) -> bool:
+    digest = hashlib.sha256(data).hexdigest()
+    return (settings.uploads_dir / digest[:2] / digest).exists()
+
+
+# -- crafted requests ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["²", "٣", "¹²", "1²"])
+async def test_a_version_of_odd_digits_is_stale_not_a_server_error(
+    client: Client, db: Database, settings: Settings, award_id: int, monkeypatch: pytest.MonkeyPatch, version: str
+) -> None:
+    freeze_clock(monkeypatch)
+    b = await applicant(client, db, settings)
+    entry_id = await start_entry(b)
+    data = {**complete_values(), "action": "save", "version": version, "_csrf_token": b.token}
+    response = await b.client.post(f"/entries/{entry_id}/edit", data=data, headers=EN, follow_redirects=False)
+    assert response.status_code == 409, response.status_code
+    json = await b.client.post(f"/entries/{entry_id}/edit", data={**data, "action": "autosave"},
+                               headers={**EN, "accept": "application/json"})  # fmt: skip
+    assert json.status_code == 409 and json.json()["error"] == "stale"
+
+
+async def test_crafted_bodies_never_answer_500(
+    client: Client, db: Database, settings: Settings, award_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    freeze_clock(monkeypatch)
+    b = await applicant(client, db, settings)
+    entry_id = await start_entry(b)
+    version = await form_version(b, entry_id)
+    url = f"/entries/{entry_id}/edit"
+    csrf = {"x-csrftoken": b.token, **EN}
+    bodies: list[tuple[str, bytes]] = [
+        ("multipart/form-data", b"--x\r\n"),
+        ("multipart/form-data; boundary=x", b"garbage"),
+        ("multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data\r\n\r\nv\r\n--x--\r\n"),
+        ("application/x-www-form-urlencoded", b"title=%ff%fe&version=" + str(version).encode()),
+        ("application/x-www-form-urlencoded", b"title=\xff\xfe&version=" + str(version).encode()),
+        ("application/json", b'{"title": "x"}'),
+        ("text/plain", b"\x00\x01"),
+    ]
+    for content_type, body in bodies:
+        response = await b.client.post(url, content=body, headers={**csrf, "content-type": content_type})
+        assert response.status_code < 500, (content_type, body, response.status_code)
+    # A file where text belongs, text where the file belongs, fields twice, huge fields.
+    version = await form_version(b, entry_id)
+    files = [("title", ("t.txt", b"as a file", "text/plain")), ("deck", ("", b"", "application/octet-stream"))]
+    data = {**complete_values(), "action": "save", "version": str(version), "_csrf_token": b.token}
+    as_file = await b.client.post(url, data={k: v for k, v in data.items() if k != "title"}, files=files, headers=EN)
+    assert as_file.status_code in (303, 400), as_file.status_code
+    version = await form_version(b, entry_id)
+    data["version"] = str(version)
+    text_deck = await b.client.post(url, data={**data, "deck": "not a file"}, headers=EN)
+    assert text_deck.status_code in (303, 400), text_deck.status_code
+    version = await form_version(b, entry_id)
+    body = f"version={version}&version=1&title=a&title=b&action=save&_csrf_token={b.token}"
+    urlencoded = {**EN, "content-type": "application/x-www-form-urlencoded"}
+    twice = await b.client.post(url, content=body, headers=urlencoded)
+    assert twice.status_code in (303, 400, 409), twice.status_code
+    version = await form_version(b, entry_id)
+    huge = {**data, "version": str(version), "title": "x" * 200_000, "pitch": "y" * 200_000}
+    big = await b.client.post(url, data=huge, headers=EN)
+    assert big.status_code == 400 and {"f-title", "f-pitch"} <= set(field_errors(big.text))
