@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from award_jury.awards.models import Round
 from award_jury.db import Database
 from award_jury.settings import Settings
 from tests.conftest import app_client
 from tests.support.accounts import EN
-from tests.support.entries import applicant, complete_values, form_version, freeze_clock, start_entry
-from tests.support.setup_helpers import field_errors, import_small, shared_app
+from tests.support.entries import applicant, complete_values, form_version, freeze_clock, make_pdf, save, start_entry
+from tests.support.setup_helpers import browser_for, field_errors, import_small, shared_app
 
 Client = httpx.AsyncClient
 SLUG = "mini-award"
@@ -100,3 +103,44 @@ async def test_crafted_bodies_never_answer_500(
     huge = {**data, "version": str(version), "title": "x" * 200_000, "pitch": "y" * 200_000}
     big = await b.client.post(url, data=huge, headers=EN)
     assert big.status_code == 400 and {"f-title", "f-pitch"} <= set(field_errors(big.text))
+
+
+# -- files -----------------------------------------------------------------------------------
+
+
+async def test_a_replaced_deck_leaves_no_file_behind(
+    client: Client, org_client: Client, db: Database, settings: Settings, award_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    freeze_clock(monkeypatch)
+    b = await applicant(client, db, settings)
+    entry_id = await start_entry(b)
+    first, second = make_pdf(1), make_pdf(2)
+    assert (await save(b, entry_id, complete_values(), deck=("a.pdf", first))).status_code == 303
+    assert stored(settings, first)
+    assert (await save(b, entry_id, complete_values(), action="submit", deck=("b.pdf", second))).status_code == 303
+    assert stored(settings, second)
+    assert not stored(settings, first), "the replaced deck is still on disk"
+    # ... and anonymisation then leaves no uploaded file of the award at all.
+    async with db.session() as s:
+        rnd = (await s.execute(sa.select(Round).where(Round.slug == "pre-selection"))).scalar_one()
+        rnd.finalised_at = datetime(2023, 10, 1, tzinfo=UTC)
+    organiser = await browser_for(org_client, db, settings, "olga@example.org", award_ids=(award_id,))
+    assert (await organiser.post(f"/awards/{SLUG}/anonymise", {"confirm": SLUG})).status_code == 303
+    assert [p for p in settings.uploads_dir.rglob("*") if p.is_file()] == []
+
+
+async def test_the_same_deck_in_two_entries_stays_while_one_still_uses_it(
+    client: Client, org_client: Client, db: Database, settings: Settings, award_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    freeze_clock(monkeypatch)
+    shared, other = make_pdf(1), make_pdf(3)
+    lena = await applicant(client, db, settings)
+    mine = await start_entry(lena)
+    assert (await save(lena, mine, {"title": "a"}, deck=("a.pdf", shared))).status_code == 303
+    tom = await applicant(org_client, db, settings, "tom@example.org")
+    theirs = await start_entry(tom)
+    assert (await save(tom, theirs, {"title": "b"}, deck=("b.pdf", shared))).status_code == 303
+    assert (await save(tom, theirs, {"title": "b"}, deck=("c.pdf", other))).status_code == 303
+    assert stored(settings, shared) and stored(settings, other)
+    deck = await lena.get(f"/entries/{mine}/deck")
+    assert deck.status_code == 200 and deck.content == shared

@@ -284,6 +284,7 @@ async def save_entry(
     entry.updated_at = now  # bumps the version even when only the startup or the deck changed
     changed = [name for name in FIELD_NAMES if before.get(name, "") != values.get(name, "")]
 
+    replaced: str | None = None
     if upload is not None:
         key = storage.put(upload.data)
         deck = deck_of(entry)
@@ -294,6 +295,7 @@ async def save_entry(
                 Attachment(name=name, sha256=digest, size=len(upload.data), media_type=PDF, storage_key=key)
             )
         else:
+            replaced = deck.storage_key if deck.storage_key != key else None
             deck.name, deck.sha256, deck.size = name, digest, len(upload.data)
             deck.storage_key, deck.created_at = key, now
         changed.append("deck")
@@ -313,6 +315,7 @@ async def save_entry(
         await session.flush()
     except StaleDataError:  # another request saved between our read and our write
         raise StaleEntryError(entry.version) from None
+    await release_files(session, storage, [replaced])  # the old deck, unless another entry has the same file
     return changed
 
 
