@@ -13,9 +13,10 @@ import sqlalchemy as sa
 
 from award_jury.awards.models import Round
 from award_jury.db import Database
+from award_jury.entries.models import Entry
 from award_jury.settings import Settings
 from tests.conftest import app_client
-from tests.support.accounts import EN
+from tests.support.accounts import EN, outbox
 from tests.support.entries import applicant, complete_values, form_version, freeze_clock, make_pdf, save, start_entry
 from tests.support.setup_helpers import browser_for, field_errors, import_small, shared_app
 
@@ -144,3 +145,24 @@ async def test_the_same_deck_in_two_entries_stays_while_one_still_uses_it(
     assert stored(settings, shared) and stored(settings, other)
     deck = await lena.get(f"/entries/{mine}/deck")
     assert deck.status_code == 200 and deck.content == shared
+
+
+# -- e-mails ---------------------------------------------------------------------------------
+
+
+async def test_line_breaks_in_one_line_fields_do_not_stop_the_confirmation(
+    client: Client, db: Database, settings: Settings, award_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    freeze_clock(monkeypatch)
+    b = await applicant(client, db, settings)
+    entry_id = await start_entry(b)
+    values = complete_values(title="Potholes\r\nBcc: victim@example.org", startup_name="Strassen\nklar")
+    response = await save(b, entry_id, values, action="submit", deck=("d.pdf", make_pdf()))
+    assert response.status_code == 303, field_errors(response.text)
+    [mail] = outbox(settings)
+    assert mail["Bcc"] is None
+    assert "victim@example.org" not in mail["To"]
+    assert "\n" not in mail["Subject"]
+    async with db.session() as s:
+        entry = await s.get(Entry, entry_id)
+        assert entry is not None and "\n" not in entry.title

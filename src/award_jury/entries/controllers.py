@@ -24,7 +24,7 @@ from award_jury.entries import services
 from award_jury.entries.models import Entry
 from award_jury.entries.services import DeadlinePassedError, EntryFilter, StaleEntryError, Upload
 from award_jury.entries.storage import LocalStorage
-from award_jury.entries.validators import FIELD_NAMES, PITCH_LIMIT, STAGES
+from award_jury.entries.validators import FIELD_NAMES, ONE_LINE, PITCH_LIMIT, STAGES
 from award_jury.enums import EntryStatus, TokenPurpose
 from award_jury.errors import ConflictError, FormError, NotFoundError, RateLimitedError
 from award_jury.i18n import current_locale
@@ -77,6 +77,9 @@ async def read_deck(request: Req, limit: int) -> Upload | None:
 def form_input(form: Form) -> dict[str, str]:
     # Browsers send line breaks as CR LF but count them as one character against maxlength.
     values = {name: form.get(name, max_length=20_000).replace("\r\n", "\n") for name in FIELD_NAMES}
+    # One-line fields never hold a line break (a crafted one would break the e-mail's subject).
+    for name in ONE_LINE:
+        values[name] = " ".join(values[name].split())
     values["consent"] = "yes" if form.get("consent") == "yes" else ""
     return values
 
