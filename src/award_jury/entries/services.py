@@ -614,10 +614,16 @@ async def outcome_of(session: AsyncSession, entry: Entry) -> Step | None:
     rounds = sorted((er.round for er in entry.rounds), key=lambda r: r.position)
     published = [r for r in rounds if r.published_at is not None]
     if not published:
+        # Its own rounds' results are not public, but a later round's are: it did not get there.
+        later = [r for r in entry.award.rounds if r.published_at is not None and rounds
+                 and r.position > rounds[-1].position]  # fmt: skip
+        if later:
+            return Step(later[0].published_at, "not_selected", rounds[-1].name)
         return None
     last = published[-1]
     if last is not rounds[-1]:
-        return Step(rounds[-1].published_at, "finalist", rounds[-1].name)  # advanced beyond it already
+        # Advanced beyond it already: dated by that publication (the later round has none yet).
+        return Step(last.published_at, "finalist", rounds[-1].name)
     snapshot = (
         await session.execute(sa.select(ResultSnapshot).where(ResultSnapshot.round_id == last.id))
     ).scalar_one_or_none()
