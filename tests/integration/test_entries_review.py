@@ -19,7 +19,7 @@ from award_jury.settings import Settings
 from tests.conftest import app_client
 from tests.support.accounts import EN, outbox
 from tests.support.entries import applicant, complete_values, form_version, freeze_clock, make_pdf, save, start_entry
-from tests.support.setup_helpers import browser_for, field_errors, import_small, shared_app
+from tests.support.setup_helpers import browser_for, field_errors, import_small, shared_app, summary_errors
 
 Client = httpx.AsyncClient
 SLUG = "mini-award"
@@ -213,3 +213,28 @@ async def test_an_entry_left_out_of_a_published_final_is_not_selected(
     assert page.status_code == 200
     assert "In the jury" not in page.text
     assert "Not selected" in page.text and "20 Nov 2023" in page.text
+
+
+# -- accessibility ---------------------------------------------------------------------------
+
+
+async def test_errors_on_the_status_page_link_to_their_fields(
+    client: Client, org_client: Client, db: Database, settings: Settings, award_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    freeze_clock(monkeypatch)
+    b = await applicant(client, db, settings)
+    entry_id = await start_entry(b)
+    bad = await b.post(f"/entries/{entry_id}/members", {"member_email": "kaputt", "member_name": "K"})
+    assert bad.status_code == 400
+    for target in summary_errors(bad.text):
+        assert f'id="{target}"' in bad.text, f"the error summary links to #{target}, which is not on the page"
+    # The organiser's decision: its message is tied to the choice it is about.
+    response = await save(b, entry_id, complete_values(), action="submit", deck=("d.pdf", make_pdf()))
+    assert response.status_code == 303
+    organiser = await browser_for(org_client, db, settings, "olga@example.org", award_ids=(award_id,))
+    no_choice = await organiser.post(f"/entries/{entry_id}/eligibility", {"decision": "", "reason": ""})
+    assert no_choice.status_code == 400
+    for target in summary_errors(no_choice.text):
+        assert f'id="{target}"' in no_choice.text
+    assert "f-decision" in field_errors(no_choice.text)
+    assert 'aria-describedby="f-decision-error"' in no_choice.text
