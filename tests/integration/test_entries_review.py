@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from award_jury.awards.models import Round
 from award_jury.db import Database
 from award_jury.entries.models import Entry, EntryRound
+from award_jury.enums import EntryStatus, Role
 from award_jury.settings import Settings
 from tests.conftest import app_client
 from tests.support.accounts import EN, outbox
@@ -238,3 +239,21 @@ async def test_errors_on_the_status_page_link_to_their_fields(
         assert f'id="{target}"' in no_choice.text
     assert "f-decision" in field_errors(no_choice.text)
     assert 'aria-describedby="f-decision-error"' in no_choice.text
+
+
+async def test_a_juror_who_was_made_a_co_editor_earlier_cannot_reach_the_entry(
+    client: Client, org_client: Client, db: Database, settings: Settings, award_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    freeze_clock(monkeypatch)
+    b = await applicant(client, db, settings)
+    entry_id = await start_entry(b)
+    added = await b.post(f"/entries/{entry_id}/members", {"member_email": "later@juror.example", "member_name": "L"})
+    assert added.status_code == 303
+    juror = await browser_for(org_client, db, settings, "later@juror.example", role=Role.JUROR, award_ids=(award_id,))
+    async with db.session() as s:
+        entry = await s.get(Entry, entry_id)
+        assert entry is not None and entry.status is EntryStatus.DRAFT
+    for path in (f"/entries/{entry_id}", f"/entries/{entry_id}/edit", f"/entries/{entry_id}/deck"):
+        assert (await juror.get(path)).status_code == 404, path
+    assert (await juror.post(f"/entries/{entry_id}/withdraw", {"confirm": "yes"})).status_code == 404
+    assert (await b.get(f"/entries/{entry_id}")).status_code == 200  # the others keep it
