@@ -257,3 +257,21 @@ async def test_a_juror_who_was_made_a_co_editor_earlier_cannot_reach_the_entry(
         assert (await juror.get(path)).status_code == 404, path
     assert (await juror.post(f"/entries/{entry_id}/withdraw", {"confirm": "yes"})).status_code == 404
     assert (await b.get(f"/entries/{entry_id}")).status_code == 200  # the others keep it
+
+
+async def test_every_entry_post_needs_the_csrf_token_and_another_awards_organiser_sees_nothing(
+    client: Client, org_client: Client, db: Database, settings: Settings, award_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    freeze_clock(monkeypatch)
+    b = await applicant(client, db, settings)
+    entry_id = await start_entry(b)
+    for action in ("edit", "withdraw", "delete", "members"):
+        refused = await b.client.post(f"/entries/{entry_id}/{action}", data={"confirm": "yes", "version": "1"},
+                                      headers={**EN, "accept": "application/json"})  # fmt: skip
+        assert refused.status_code == 403, action
+    other_award = await import_small(db, "other-award")
+    stranger = await browser_for(org_client, db, settings, "otto@example.org", award_ids=(other_award,))
+    for path in (f"/entries/{entry_id}", f"/entries/{entry_id}/deck", f"/awards/{SLUG}/entries.csv"):
+        assert (await stranger.get(path)).status_code in (403, 404), path
+    decided = await stranger.post(f"/entries/{entry_id}/eligibility", {"decision": "accept"})
+    assert decided.status_code == 404
