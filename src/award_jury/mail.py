@@ -37,7 +37,8 @@ def render_mail(env: Environment, template: str, *, to: str, locale: str, contex
     try:
         text = env.get_template(f"emails/{template}.txt").render(**context)
         html = env.get_template(f"emails/{template}.html").render(**context)
-        subject = env.get_template(f"emails/{template}.subject").render(**context).strip()
+        # One line, whatever a name or title in it holds (a header must not contain a line break).
+        subject = " ".join(env.get_template(f"emails/{template}.subject").render(**context).split())
     finally:
         current_locale.reset(token)
     return Mail(to=to, subject=subject, text=text, html=html)

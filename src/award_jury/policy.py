@@ -91,10 +91,12 @@ def can(
         return award_id is not None and Role.JUROR in viewer.roles_in(award_id)
     if action is Action.APPLY:
         return award_id is not None and Role.JUROR not in viewer.roles_in(award_id)
+    # A juror of the award never works on an entry of it, even one they were a co-editor of before.
+    startup_side = entry_member and award_id is not None and Role.JUROR not in viewer.roles_in(award_id)
     if action is Action.VIEW_ENTRY:
-        return entry_member or (award_id is not None and viewer.organises(award_id))
+        return startup_side or (award_id is not None and viewer.organises(award_id))
     if action is Action.EDIT_ENTRY:
-        return entry_member
+        return startup_side
     if action is Action.CREATE_AWARD:
         return Role.ORGANISER in viewer.platform_roles
     return False

@@ -14,6 +14,7 @@
   var saving = false;
   var dirty = false;
   var stopped = false;
+  var pendingSubmit = null; // a button pressed while an autosave was on its way
 
   function say(name) {
     if (status) status.textContent = status.getAttribute("data-" + name) || "";
@@ -65,7 +66,6 @@
     }).then(function (response) {
       return response.json().then(function (body) { return { status: response.status, body: body }; });
     }).then(function (result) {
-      saving = false;
       if (result.status === 200) {
         versionInput.value = result.body.version;
         forget();
@@ -83,11 +83,31 @@
         say("unsaved");
       }
     }).catch(function () {
-      saving = false;
       dirty = true;
       remember();
       say("offline");
-    });
+    }).then(settled);
+  }
+
+  // Once the autosave's answer is in (and the version updated), send the form the person
+  // asked for; sent earlier it would carry the old version and be refused as stale.
+  function settled() {
+    saving = false;
+    if (!pendingSubmit) return;
+    var button = pendingSubmit.button;
+    pendingSubmit = null;
+    if (form.requestSubmit) {
+      form.requestSubmit(button);
+    } else {
+      if (button && button.name) {
+        var hidden = document.createElement("input");
+        hidden.type = "hidden";
+        hidden.name = button.name;
+        hidden.value = button.value;
+        form.appendChild(hidden);
+      }
+      form.submit();
+    }
   }
 
   function schedule() {
@@ -105,7 +125,15 @@
 
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
-  form.addEventListener("submit", function () { if (timer) clearTimeout(timer); stopped = true; });
+  form.addEventListener("submit", function (event) {
+    if (timer) clearTimeout(timer);
+    stopped = true;
+    if (saving) {
+      event.preventDefault();
+      pendingSubmit = { button: event.submitter || null };
+      say("saving");
+    }
+  });
   window.addEventListener("online", function () { if (dirty) save(); });
 
   // Changes kept from a visit without network: put them back if the entry has not changed since.

@@ -145,3 +145,48 @@ async def test_a_new_startup_applies_on_a_phone(
         await fits_and_passes_axe(de_page)
     await de.close()
     await ctx.close()
+
+
+async def test_saving_while_an_autosave_is_on_its_way_is_not_refused_as_stale(
+    browser: Any, call_server: LiveServer, smtp: SmtpSink
+) -> None:
+    """The button's form carried the version from before the autosave, so the server answered
+    409 "someone saved in the meantime" for the person's own autosave."""
+    smtp.clear()
+    ctx = await browser.new_context(locale="en-GB", viewport=PHONE)
+    page = await ctx.new_page()
+    await page.goto(f"{call_server.url}/awards/{SLUG}/apply")
+    await page.get_by_label("Your name").fill("Rita Rasch")
+    await page.get_by_label("E-mail address").fill("rita@rasch.example")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Send me the link").click()
+    (message,) = await asyncio.to_thread(smtp.wait_for, 1)
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"https?://[^/\s]+(/signin/link/[A-Za-z0-9_-]+\?next=\S+)", body)
+    assert link, body
+    await page.goto(call_server.url + link.group(1))
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Sign in now").click()
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Start your application").click()
+
+    async def slow_autosave(route: Any) -> None:
+        """The server has saved; its answer is slow to come back."""
+        if route.request.method == "POST" and "application/json" in (route.request.headers.get("accept") or ""):
+            response = await route.fetch()
+            await asyncio.sleep(1.5)
+            await route.fulfill(response=response)
+        else:
+            await route.continue_()
+
+    await page.route("**/entries/*/edit", slow_autosave)
+    await page.get_by_label("Company name (required)").fill("Rasch GmbH")
+    await page.locator("[data-autosave-status]").filter(has_text="Saving").wait_for(timeout=10_000)
+    await page.get_by_label("City (required)").fill("Kiel")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Save draft").click()
+    await page.wait_for_load_state()
+    assert page.url.endswith("/edit?saved=1"), page.url
+    assert await page.get_by_label("City (required)").input_value() == "Kiel"
+    assert await page.get_by_label("Company name (required)").input_value() == "Rasch GmbH"
+    await ctx.close()

@@ -24,7 +24,7 @@ from award_jury.entries import services
 from award_jury.entries.models import Entry
 from award_jury.entries.services import DeadlinePassedError, EntryFilter, StaleEntryError, Upload
 from award_jury.entries.storage import LocalStorage
-from award_jury.entries.validators import FIELD_NAMES, PITCH_LIMIT, STAGES
+from award_jury.entries.validators import FIELD_NAMES, ONE_LINE, PITCH_LIMIT, STAGES
 from award_jury.enums import EntryStatus, TokenPurpose
 from award_jury.errors import ConflictError, FormError, NotFoundError, RateLimitedError
 from award_jury.i18n import current_locale
@@ -32,7 +32,7 @@ from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, can, require
 from award_jury.settings import Settings
 from award_jury.web.auth import client_ip
-from award_jury.web.forms import Form, read_form
+from award_jury.web.forms import Form, parse_id, read_form
 from award_jury.web.guards import award_for, entry_for
 from award_jury.web.mailer import mail_task
 
@@ -77,6 +77,9 @@ async def read_deck(request: Req, limit: int) -> Upload | None:
 def form_input(form: Form) -> dict[str, str]:
     # Browsers send line breaks as CR LF but count them as one character against maxlength.
     values = {name: form.get(name, max_length=20_000).replace("\r\n", "\n") for name in FIELD_NAMES}
+    # One-line fields never hold a line break (a crafted one would break the e-mail's subject).
+    for name in ONE_LINE:
+        values[name] = " ".join(values[name].split())
     values["consent"] = "yes" if form.get("consent") == "yes" else ""
     return values
 
@@ -264,10 +267,8 @@ class EntryController(Controller):
         action = form.get("action")
         autosave = action == "autosave"
         upload = None if autosave else await read_deck(request, settings.max_upload_bytes)
-        version_text = form.get("version")
-        version = int(version_text) if version_text.isdigit() and len(version_text) < 10 else None
-        if version is None:
-            version = -1  # a form without its version is stale by definition
+        # A form without its version (or with anything but ASCII digits there) is stale by definition.
+        version = parse_id(form.get("version")) or -1
         was_draft = entry.status is EntryStatus.DRAFT
         now = utcnow()
         try:

@@ -284,6 +284,7 @@ async def save_entry(
     entry.updated_at = now  # bumps the version even when only the startup or the deck changed
     changed = [name for name in FIELD_NAMES if before.get(name, "") != values.get(name, "")]
 
+    replaced: str | None = None
     if upload is not None:
         key = storage.put(upload.data)
         deck = deck_of(entry)
@@ -294,6 +295,7 @@ async def save_entry(
                 Attachment(name=name, sha256=digest, size=len(upload.data), media_type=PDF, storage_key=key)
             )
         else:
+            replaced = deck.storage_key if deck.storage_key != key else None
             deck.name, deck.sha256, deck.size = name, digest, len(upload.data)
             deck.storage_key, deck.created_at = key, now
         changed.append("deck")
@@ -313,6 +315,7 @@ async def save_entry(
         await session.flush()
     except StaleDataError:  # another request saved between our read and our write
         raise StaleEntryError(entry.version) from None
+    await release_files(session, storage, [replaced])  # the old deck, unless another entry has the same file
     return changed
 
 
@@ -611,10 +614,16 @@ async def outcome_of(session: AsyncSession, entry: Entry) -> Step | None:
     rounds = sorted((er.round for er in entry.rounds), key=lambda r: r.position)
     published = [r for r in rounds if r.published_at is not None]
     if not published:
+        # Its own rounds' results are not public, but a later round's are: it did not get there.
+        later = [r for r in entry.award.rounds if r.published_at is not None and rounds
+                 and r.position > rounds[-1].position]  # fmt: skip
+        if later:
+            return Step(later[0].published_at, "not_selected", rounds[-1].name)
         return None
     last = published[-1]
     if last is not rounds[-1]:
-        return Step(rounds[-1].published_at, "finalist", rounds[-1].name)  # advanced beyond it already
+        # Advanced beyond it already: dated by that publication (the later round has none yet).
+        return Step(last.published_at, "finalist", rounds[-1].name)
     snapshot = (
         await session.execute(sa.select(ResultSnapshot).where(ResultSnapshot.round_id == last.id))
     ).scalar_one_or_none()

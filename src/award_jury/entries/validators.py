@@ -54,6 +54,8 @@ FIELDS: tuple[Field, ...] = (
     Field("consent", True, 3, "consent"),
 )
 FIELD_NAMES = tuple(f.name for f in FIELDS)
+#: Fields shown as one line (an ``<input>``): a line break in them is a space.
+ONE_LINE = tuple(f.name for f in FIELDS if f.kind != "long")
 REQUIRED = (*(f.name for f in FIELDS if f.required), "deck")
 
 
