@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -17,8 +18,10 @@ CATEGORIES = frozenset({"smart-city", "govtech"})
 
 
 @pytest.fixture(autouse=True)
-def english() -> None:
-    current_locale.set("en")
+def english() -> Iterator[None]:
+    token = current_locale.set("en")
+    yield
+    current_locale.reset(token)
 
 
 def test_a_complete_form_has_no_problem_and_an_empty_draft_neither() -> None:
