@@ -30,6 +30,10 @@ class Action(StrEnum):
     VIEW_PUBLISHED_RANKING = "results.view_published"
     #: A juror declares their own conflicts of interest in an award.
     DECLARE_OWN_CONFLICT = "conflict.declare"
+    #: An award's certificates: settings, previews, issuing, batches, revocation.
+    MANAGE_CERTIFICATES = "certificates.manage"
+    #: A member of an entry (the startup's side) downloads the entry's certificate.
+    DOWNLOAD_OWN_CERTIFICATE = "certificates.download_own"
 
 
 @dataclass(frozen=True)
@@ -60,12 +64,15 @@ class Viewer:
 ANONYMOUS = Viewer()
 
 
-def can(viewer: Viewer, action: Action, *, award_id: int | None = None, round_shows_jurors: bool = False) -> bool:
+def can(
+    viewer: Viewer, action: Action, *, award_id: int | None = None, round_shows_jurors: bool = False,
+    entry_member: bool = False,
+) -> bool:  # fmt: skip
     if not viewer.authenticated:
         return False
     if action is Action.MANAGE_OWN_ACCOUNT:
         return True
-    if action in (Action.MANAGE_AWARD_PEOPLE, Action.SET_UP_AWARD, Action.MANAGE_RESULTS):
+    if action in (Action.MANAGE_AWARD_PEOPLE, Action.SET_UP_AWARD, Action.MANAGE_RESULTS, Action.MANAGE_CERTIFICATES):
         return award_id is not None and viewer.organises(award_id)
     if action is Action.VIEW_PUBLISHED_RANKING:
         return award_id is not None and (
@@ -73,15 +80,20 @@ def can(viewer: Viewer, action: Action, *, award_id: int | None = None, round_sh
         )
     if action is Action.DECLARE_OWN_CONFLICT:
         return award_id is not None and Role.JUROR in viewer.roles_in(award_id)
+    if action is Action.DOWNLOAD_OWN_CERTIFICATE:
+        return entry_member
     if action is Action.CREATE_AWARD:
         return Role.ORGANISER in viewer.platform_roles
     return False
 
 
-def require(viewer: Viewer, action: Action, *, award_id: int | None = None, round_shows_jurors: bool = False) -> None:
+def require(
+    viewer: Viewer, action: Action, *, award_id: int | None = None, round_shows_jurors: bool = False,
+    entry_member: bool = False,
+) -> None:  # fmt: skip
     """Raise unless ``viewer`` may do ``action``: SignInRequiredError for an anonymous
     visitor, NotAuthorizedError (403) for a signed-in person without the right."""
-    if can(viewer, action, award_id=award_id, round_shows_jurors=round_shows_jurors):
+    if can(viewer, action, award_id=award_id, round_shows_jurors=round_shows_jurors, entry_member=entry_member):
         return
     if not viewer.authenticated:
         raise SignInRequiredError(action.value)
