@@ -34,7 +34,7 @@ def _data_uri(url: str) -> tuple[bytes, str]:
     return unquote_to_bytes(payload), media_type
 
 
-class StaticOnlyFetcher(URLFetcher):
+class StaticOnlyFetcher(URLFetcher):  # type: ignore[misc]
     """A deny-by-default URL fetcher. ``seen`` records every URL asked for (tests read it)."""
 
     def __init__(self, static_dir: Path = STATIC_DIR) -> None:

@@ -9,6 +9,7 @@ leaves a half-written PDF behind, and running the job again renders only the par
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import multiprocessing
@@ -50,10 +51,8 @@ RUNNING: dict[int, asyncio.Task[Path | None]] = {}
 
 def _worker_init() -> None:
     """Render processes yield to the web server, and load WeasyPrint and the fonts up front."""
-    try:
+    with contextlib.suppress(OSError):  # not allowed: render at normal priority
         os.nice(5)
-    except OSError:  # not allowed: render at normal priority
-        pass
     import award_jury.certificates.render  # noqa: F401
 
 
@@ -126,14 +125,14 @@ async def render_parts(
     """Render every missing part in the pool (reporting certificates done), then merge into ``out``."""
     loop = asyncio.get_running_loop()
     executor = pool()
-    work_dir.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(work_dir.mkdir, parents=True, exist_ok=True)
     paths: list[Path] = []
     pending = []
     done = 0
     for i, part in enumerate(parts_of(contexts, part_size)):
         path = work_dir / f"part-{i:05d}-{fingerprint(part, meta)[:16]}.pdf"
         paths.append(path)
-        if path.exists():
+        if await asyncio.to_thread(path.exists):
             done += len(part)
         else:
             pending.append(loop.run_in_executor(executor, render_to_file, part, meta, str(path)))
@@ -255,9 +254,11 @@ async def run_job(
         await s.execute(
             sa.update(CertificateJob)
             .where(CertificateJob.id == job_id)
-            .values(status="done", done=total, total=total, file_name=str(relative), finished_at=utcnow(),
-                    updated_at=utcnow())  # fmt: skip
-        )
+            .values(
+                status="done", done=total, total=total, file_name=str(relative), finished_at=utcnow(),
+                updated_at=utcnow(),
+            )
+        )  # fmt: skip
     shutil.rmtree(folder, ignore_errors=True)
     return settings.data_dir / relative
 
@@ -300,7 +301,7 @@ async def write_split(
     await session.commit()  # the codes are issued, whatever happens to the files
     loop = asyncio.get_running_loop()
     executor = pool()
-    folder.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
     futures = []
     for ctx in contexts:
         own = DocumentMeta(f"{meta.title} – {ctx.startup}", meta.author, meta.lang, meta.orientation)
@@ -315,3 +316,20 @@ async def write_split(
         if on_progress is not None:
             await _call(lambda d: on_progress(d, len(contexts)), done)
     return f"wrote {len(contexts)} certificates to {folder}"
+
+
+async def get_job(session: AsyncSession, award: Award, job_id: int) -> CertificateJob:
+    job = await session.get(CertificateJob, job_id, populate_existing=True)
+    if job is None or job.award_id != award.id:
+        raise NotFoundError("job")
+    return job
+
+
+async def recent_jobs(session: AsyncSession, rnd: Round, limit: int = 10) -> list[CertificateJob]:
+    rows = await session.execute(
+        sa.select(CertificateJob)
+        .where(CertificateJob.round_id == rnd.id)
+        .order_by(CertificateJob.id.desc())
+        .limit(limit)
+    )
+    return list(rows.scalars())

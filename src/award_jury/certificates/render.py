@@ -153,10 +153,11 @@ def merge_pdfs(parts: Sequence[bytes]) -> bytes:
     writer = PdfWriter()
     for part in parts:
         writer.append(PdfReader(io.BytesIO(part)))
-    source_root = first.trailer["/Root"]
+    source_root: Any = first.trailer["/Root"]
+    target_root: Any = writer.root_object
     for key in ("/Metadata", "/OutputIntents", "/Lang", "/MarkInfo", "/ViewerPreferences"):
         if key in source_root:
-            writer._root_object[NameObject(key)] = writer._add_object(source_root[key].clone(writer))  # type: ignore[attr-defined]
+            target_root[NameObject(key)] = source_root.raw_get(key).clone(writer)
     if first.metadata is not None:
         writer.add_metadata({k: v for k, v in first.metadata.items()})
     buf = io.BytesIO()
