@@ -181,9 +181,7 @@ class CertificateController(Controller):
         job = await jobs.get_job(db_session, award, job_id)
         rnd = next(r for r in award.rounds if r.id == job.round_id)
         stalled = job.status == "running" and not jobs.is_alive(job)
-        return Template(
-            "certificates/job.html", context={"award": award, "round": rnd, "job": job, "stalled": stalled}
-        )
+        return Template("certificates/job.html", context={"award": award, "round": rnd, "job": job, "stalled": stalled})
 
     @get("/jobs/{job_id:int}/status", media_type="application/json", cache=False)
     async def job_status(self, slug: str, job_id: int, viewer: Viewer, db_session: AsyncSession) -> dict[str, Any]:
@@ -247,7 +245,7 @@ class VerifyController(Controller):
         except NotFoundError:
             return Template("certificates/verify_form.html", context={"typed": code[:100], "invalid": True},
                             status_code=404)  # fmt: skip
-        return Template("certificates/verify.html", context={"v": found, "award": found.award})
+        return Template("certificates/verify.html", context={"verified": found, "award": found.award})
 
 
 class EntryCertificateController(Controller):

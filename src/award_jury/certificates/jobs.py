@@ -114,13 +114,14 @@ def fingerprint(contexts: Sequence[CertificateContext], meta: DocumentMeta) -> s
     return digest.hexdigest()
 
 
-def parts_of(contexts: Sequence[CertificateContext], size: int = PART_SIZE) -> list[list[CertificateContext]]:
+def parts_of(contexts: Sequence[CertificateContext], size: int | None = None) -> list[list[CertificateContext]]:
+    size = size or PART_SIZE
     return [list(contexts[i : i + size]) for i in range(0, len(contexts), size)]
 
 
 async def render_parts(
     contexts: Sequence[CertificateContext], meta: DocumentMeta, work_dir: Path, out: Path,
-    on_progress: Callable[[int], Any] | None = None, part_size: int = PART_SIZE,
+    on_progress: Callable[[int], Any] | None = None, part_size: int | None = None,
 ) -> Path:  # fmt: skip
     """Render every missing part in the pool (reporting certificates done), then merge into ``out``."""
     loop = asyncio.get_running_loop()
@@ -129,7 +130,7 @@ async def render_parts(
     paths: list[Path] = []
     pending = []
     done = 0
-    for i, part in enumerate(parts_of(contexts, part_size)):
+    for i, part in enumerate(parts_of(contexts, part_size or PART_SIZE)):
         path = work_dir / f"part-{i:05d}-{fingerprint(part, meta)[:16]}.pdf"
         paths.append(path)
         if await asyncio.to_thread(path.exists):
