@@ -80,7 +80,8 @@ async def floor(names: list[str], folder: Path) -> float:
     started = time.perf_counter()
     parts = [names[i : i + jobs.PART_SIZE] for i in range(0, len(names), jobs.PART_SIZE)]
     paths = [str(folder / f"floor-{i}.pdf") for i in range(len(parts))]
-    await asyncio.gather(*(loop.run_in_executor(executor, minimal_part, p, o) for p, o in zip(parts, paths, strict=True)))
+    pending = [loop.run_in_executor(executor, minimal_part, p, o) for p, o in zip(parts, paths, strict=True)]
+    await asyncio.gather(*pending)
     await loop.run_in_executor(executor, merge, paths, str(folder / "floor.pdf"))
     return time.perf_counter() - started
 
