@@ -132,15 +132,6 @@ def render_pdf(contexts: Sequence[CertificateContext], meta: DocumentMeta) -> by
     return html_to_pdf(render_html(contexts, meta))
 
 
-def render_split(contexts: Sequence[CertificateContext], meta: DocumentMeta) -> list[bytes]:
-    """One PDF per certificate, laid out together (the layout work is shared)."""
-    out = []
-    for ctx in contexts:
-        own = DocumentMeta(f"{meta.title} – {ctx.startup}", meta.author, meta.lang, meta.orientation)
-        out.append(render_pdf([ctx], own))
-    return out
-
-
 def merge_pdfs(parts: Sequence[bytes]) -> bytes:
     """Pages of several PDF/A parts (rendered in parallel) as one PDF, keeping the first part's
     PDF/A identity: its XMP metadata, output intent, language and document information."""
