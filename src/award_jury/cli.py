@@ -312,5 +312,76 @@ def finalise(slug: str, round_slug: str | None) -> None:
     click.echo(run_with_db(settings, work))
 
 
+@cli.command()
+@click.argument("slug")
+@click.option("--round", "round_slug", help="The round (default: the award's last round).")
+@click.option(
+    "--kind", type=click.Choice(["winner", "finalist", "participant", "all"]), default="all", show_default=True
+)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="The PDF: one certificate a page.")
+@click.option("--split", type=click.Path(path_type=Path, file_okay=False), help="One PDF per certificate, here.")
+def certificates(slug: str, round_slug: str | None, kind: str, out: Path | None, split: Path | None) -> None:
+    """Issue the certificates of a finalised round (SPEC §4) and write them as PDF/A."""
+    from award_jury.certificates.jobs import shutdown_pool
+
+    if (out is None) == (split is None):
+        fail("give --out PATH for one PDF, or --split DIR for one PDF per certificate")
+    settings = load_settings()
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="certificates", file=sys.stderr, show_pos=True)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        message = run_with_db(settings, lambda database: _certificates(database, settings, slug, round_slug, kind,
+                                                                       out, split, progress))  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+        shutdown_pool()
+    click.echo(message)
+
+
+async def _certificates(
+    database: Any, settings: Settings, slug: str, round_slug: str | None, kind: str, out: Path | None,
+    split: Path | None, progress: Callable[[int, int], None],
+) -> str:  # fmt: skip
+    from award_jury.awards.services import get_award
+    from award_jury.certificates import jobs
+    from award_jury.errors import NotFoundError
+
+    await _migrate(database)
+    async with database.session() as session:
+        try:
+            award = await get_award(session, slug)
+        except NotFoundError:
+            raise DomainError(f"there is no award with the slug {slug!r}") from None
+        rnd = (
+            award.rounds[-1]
+            if award.rounds and round_slug is None
+            else next((r for r in award.rounds if r.slug == round_slug), None)
+        )
+        if rnd is None:
+            raise DomainError(f"the award {slug!r} has no round {round_slug!r}")
+        if split is not None:
+            return await jobs.write_split(session, settings, award, rnd, kind, split, progress)
+        job, needs_run = await jobs.start_job(session, settings, award, rnd, kind, None, actor_label="cli")
+        if not needs_run and job.status == "running":
+            raise DomainError(f"these certificates are being written right now (job {job.id}); try again later")
+        job_id, total = job.id, job.total
+    assert out is not None
+    if needs_run:
+        path = await jobs.run_job(database, settings, job_id, progress)
+    else:
+        progress(total, total)
+        path = settings.data_dir / job.file_name
+    jobs.copy_atomically(path, out)
+    return f"wrote {out} ({total} certificates)"
+
+
 def main() -> None:
     cli(prog_name="award-jury")

@@ -3,7 +3,7 @@
 from award_jury.accounts.models import AwardRole, Invitation, LoginToken, Person, RateLimitHit, WebSession
 from award_jury.audit.models import AuditEvent
 from award_jury.awards.models import Award, Category, Criterion, Round, RubricLevel
-from award_jury.certificates.models import Certificate
+from award_jury.certificates.models import Certificate, CertificateJob, CertificateSettings
 from award_jury.db import metadata
 from award_jury.entries.models import Attachment, Entry, EntryMember, EntryRound, Startup
 from award_jury.judging.models import Assignment, Conflict, JurorCategory, Score, ScoreSheet
@@ -17,6 +17,8 @@ __all__ = [
     "AwardRole",
     "Category",
     "Certificate",
+    "CertificateJob",
+    "CertificateSettings",
     "Conflict",
     "Criterion",
     "Entry",

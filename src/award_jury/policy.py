@@ -38,6 +38,10 @@ class Action(StrEnum):
     EDIT_ENTRY = "entry.edit"
     #: The award's entry list, eligibility decisions, the CSV export, anonymisation.
     REVIEW_ENTRIES = "entries.review"
+    #: An award's certificates: settings, previews, issuing, batches, revocation.
+    MANAGE_CERTIFICATES = "certificates.manage"
+    #: A member of an entry (the startup's side) downloads the entry's certificate.
+    DOWNLOAD_OWN_CERTIFICATE = "certificates.download_own"
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,13 @@ def can(
         return False
     if action is Action.MANAGE_OWN_ACCOUNT:
         return True
-    if action in (Action.MANAGE_AWARD_PEOPLE, Action.SET_UP_AWARD, Action.MANAGE_RESULTS, Action.REVIEW_ENTRIES):
+    if action in (
+        Action.MANAGE_AWARD_PEOPLE,
+        Action.SET_UP_AWARD,
+        Action.MANAGE_RESULTS,
+        Action.REVIEW_ENTRIES,
+        Action.MANAGE_CERTIFICATES,
+    ):
         return award_id is not None and viewer.organises(award_id)
     if action is Action.VIEW_PUBLISHED_RANKING:
         return award_id is not None and (
@@ -97,6 +107,8 @@ def can(
         return startup_side or (award_id is not None and viewer.organises(award_id))
     if action is Action.EDIT_ENTRY:
         return startup_side
+    if action is Action.DOWNLOAD_OWN_CERTIFICATE:  # organisers print them anyway
+        return startup_side or (award_id is not None and viewer.organises(award_id))
     if action is Action.CREATE_AWARD:
         return Role.ORGANISER in viewer.platform_roles
     return False

@@ -139,6 +139,21 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/awards/{slug:str}/entries.csv"): organisers_only(303, 200),
     ("GET", "/awards/{slug:str}/anonymise"): organisers_only(303, 200),
     ("POST", "/awards/{slug:str}/anonymise"): organisers_only(401, 400),
+    ("GET", "/awards/{slug:str}/certificates"): organisers_only(303, 200),
+    ("POST", "/awards/{slug:str}/certificates/settings"): organisers_only(401, 400),
+    ("GET", "/awards/{slug:str}/certificates/rounds/{round_slug:str}"): organisers_only(303, 200),
+    ("GET", "/awards/{slug:str}/certificates/rounds/{round_slug:str}/preview/{ref:str}"): organisers_only(303, 200),
+    # the round is not finalised in the table's world, and the empty form names no kind
+    ("POST", "/awards/{slug:str}/certificates/rounds/{round_slug:str}/generate"): organisers_only(401, 400),
+    ("GET", "/awards/{slug:str}/certificates/jobs/{job_id:int}"): organisers_only(303, 404),
+    ("GET", "/awards/{slug:str}/certificates/jobs/{job_id:int}/status"): organisers_only(303, 404),
+    ("GET", "/awards/{slug:str}/certificates/jobs/{job_id:int}/download"): organisers_only(303, 404),
+    ("POST", "/awards/{slug:str}/certificates/{certificate_id:int}/revoke"): organisers_only(401, 404),
+    ("POST", "/awards/{slug:str}/certificates/{certificate_id:int}/reinstate"): organisers_only(401, 404),
+    ("GET", "/verify"): same(200),
+    ("GET", "/verify/{code:str}"): same(404),
+    # E001's own members only (the startup); nobody else learns that it exists; nothing issued yet
+    ("GET", "/entries/{entry_id:int}/certificate"): signed_in(303, 404),
     ("GET", "/invitations/{token:str}"): same(400),
     ("POST", "/invitations/{token:str}"): same(400),
 }
@@ -165,7 +180,7 @@ class World:
     settings: Settings
     category_id: int
     conflict_id: int
-    entry_id: int
+    entry_id: int = 0
 
 
 def canary_bundle() -> dict[str, Any]:
@@ -218,6 +233,9 @@ def concrete(path: str, world: World) -> str:
         "key": "innovation",
         "conflict_id": str(world.conflict_id),
         "ref": "E002",
+        "job_id": "999999",
+        "certificate_id": "999999",
+        "code": "0000-0000-0000-0000",
         "entry_id": str(world.entry_id),
     }
     return re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], path)

@@ -19,6 +19,7 @@ from award_jury.accounts.services import get_or_create_person
 from award_jury.accounts.signin import issue_link
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.awards.services import get_award
+from award_jury.certificates.services import published_certificate
 from award_jury.db import utcnow  # the deadline's clock (tests move it); sign-in links use db.utcnow
 from award_jury.entries import services
 from award_jury.entries.models import Entry
@@ -143,6 +144,10 @@ async def status_page(
 ) -> Template:
     """The entry's status page: its state over time, its content, its people and the actions."""
     outcome = await services.outcome_of(session, entry)
+    try:
+        certificate = await published_certificate(session, entry.id)
+    except NotFoundError:
+        certificate = None
     return Template(
         "entries/status.html",
         context={
@@ -152,6 +157,7 @@ async def status_page(
             "people": await services.member_people(session, entry),
             "organiser": can(viewer, Action.REVIEW_ENTRIES, award_id=entry.award_id),
             "stages": dict(stage_options()), "errors": errors or {}, "values": values or {}, "done": done,
+            "certificate": certificate,
         },
         status_code=status,
     )  # fmt: skip

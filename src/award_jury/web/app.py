@@ -20,6 +20,7 @@ from award_jury.accounts.controllers import AccountController, SessionController
 from award_jury.accounts.people_controllers import InvitationController, PeopleController
 from award_jury.awards.controllers import AwardPagesController
 from award_jury.awards.setup_controllers import AwardSetupController, NewAwardController
+from award_jury.certificates.controllers import CertificateController, EntryCertificateController, VerifyController
 from award_jury.db import Database
 from award_jury.entries.controllers import CallController, EntryController, OrganiserEntriesController
 from award_jury.errors import NotAuthorizedError, NotFoundError, SignInRequiredError
@@ -76,6 +77,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             CallController,
             EntryController,
             OrganiserEntriesController,
+            CertificateController,
+            VerifyController,
+            EntryCertificateController,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         dependencies={
