@@ -81,7 +81,21 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A unit of work that reads before it writes asks for the write lock up front
+        # (``write_transaction``): upgrading a read transaction in WAL mode fails at once with
+        # "database is locked" when another writer committed in between, whatever the timeout.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(IMMEDIATE) else "BEGIN")
+
+
+#: Execution option: begin the transaction holding SQLite's write lock (ignored elsewhere).
+IMMEDIATE = "award_jury_immediate"
+
+
+async def write_transaction(session: AsyncSession) -> None:
+    """Call first in a session that will write after reading (concurrent score sheet saves):
+    on SQLite its transaction starts with ``BEGIN IMMEDIATE``, so writers queue behind the busy
+    timeout instead of failing; on PostgreSQL it changes nothing (row locks do that job)."""
+    await session.connection(execution_options={IMMEDIATE: True})
 
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None) -> AsyncEngine:

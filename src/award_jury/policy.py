@@ -30,6 +30,11 @@ class Action(StrEnum):
     VIEW_PUBLISHED_RANKING = "results.view_published"
     #: A juror declares their own conflicts of interest in an award.
     DECLARE_OWN_CONFLICT = "conflict.declare"
+    #: A juror scores entries of an award (the sheet service then checks the assignment,
+    #: conflicts, the entry's status and the round's deadline for each sheet).
+    SCORE = "sheet.score"
+    #: Run a round's live pitch session (organisers).
+    RUN_LIVE = "live.run"
 
 
 @dataclass(frozen=True)
@@ -65,13 +70,13 @@ def can(viewer: Viewer, action: Action, *, award_id: int | None = None, round_sh
         return False
     if action is Action.MANAGE_OWN_ACCOUNT:
         return True
-    if action in (Action.MANAGE_AWARD_PEOPLE, Action.SET_UP_AWARD, Action.MANAGE_RESULTS):
+    if action in (Action.MANAGE_AWARD_PEOPLE, Action.SET_UP_AWARD, Action.MANAGE_RESULTS, Action.RUN_LIVE):
         return award_id is not None and viewer.organises(award_id)
     if action is Action.VIEW_PUBLISHED_RANKING:
         return award_id is not None and (
             viewer.organises(award_id) or (round_shows_jurors and Role.JUROR in viewer.roles_in(award_id))
         )
-    if action is Action.DECLARE_OWN_CONFLICT:
+    if action in (Action.DECLARE_OWN_CONFLICT, Action.SCORE):
         return award_id is not None and Role.JUROR in viewer.roles_in(award_id)
     if action is Action.CREATE_AWARD:
         return Role.ORGANISER in viewer.platform_roles
