@@ -25,6 +25,7 @@ from award_jury.i18n import gettext as _
 from award_jury.judging.models import Assignment, Conflict, ScoreSheet
 
 PITCH, QA = "pitch", "qa"
+ACTIONS = ("start", "next", "previous", "goto", "qa", "restart", "stop", "timing")
 MAX_MINUTES = 120
 
 
@@ -97,6 +98,8 @@ async def control(
     """The organiser moves the stage: ``start`` (first entry, or ``entry_id``), ``next``,
     ``previous``, ``goto``, ``qa`` (questions start), ``restart`` (timer of the phase), ``stop``,
     ``timing`` (durations in minutes). Unknown actions and entries change nothing."""
+    if action not in ACTIONS:
+        return
     order = await running_order(session, award, rnd)
     now = utcnow()
     here = _position(order, rnd.live_entry_id)
@@ -128,7 +131,7 @@ async def control(
         rnd.live_entry_id, rnd.live_phase, rnd.live_started_at = order[target].entry_id, PITCH, now
     await session.flush()
     record_event(
-        session, f"live.{action}" if action.isalpha() else "live.other", actor_id=actor.id, award_id=award.id,
+        session, f"live.{action}", actor_id=actor.id, award_id=award.id,
         object_type="round", object_id=rnd.id,
         after={"entry": order[target].ref if target is not None else None, "phase": rnd.live_phase,
                "pitch_seconds": rnd.live_pitch_seconds, "qa_seconds": rnd.live_qa_seconds},

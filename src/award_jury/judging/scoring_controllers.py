@@ -171,6 +171,8 @@ class JuryController(Controller):
         await write_transaction(db_session)
         award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
         access = await sheets.sheet_access(db_session, award, rnd, actor.id, ref)
+        if access.read_only:
+            return await sheet_page(db_session, award, rnd, actor, ref, access=access, status=409)
         form = await read_form(request)
         given = sheet_input(form, rnd)
         action = form.get("action", max_length=10)
@@ -200,6 +202,8 @@ class JuryController(Controller):
         await write_transaction(db_session)
         award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
         access = await sheets.sheet_access(db_session, award, rnd, actor.id, ref)
+        if access.read_only:
+            return read_only_response(access.read_only)
         form = await read_form(request)
         version = parse_version(form.get("version", max_length=12))
         if version is None:
@@ -209,8 +213,7 @@ class JuryController(Controller):
             saved = await sheets.save_sheet(db_session, award, rnd, access, actor.id, version=version,
                                             given=sheet_input(form, rnd))  # fmt: skip
         except sheets.SheetReadOnlyError as exc:
-            return Response({"error": "read_only", "reason": exc.reason, "message": read_only_message(exc.reason)},
-                            status_code=409, media_type=MediaType.JSON)  # fmt: skip
+            return read_only_response(exc.reason)
         except FormError as exc:
             return Response({"error": "invalid", "errors": exc.errors}, status_code=422, media_type=MediaType.JSON)
         except sheets.StaleSheetError as exc:
@@ -255,6 +258,8 @@ class JuryController(Controller):
     ) -> Template | Redirect:
         award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
         access = await sheets.sheet_access(db_session, award, rnd, actor.id, ref)
+        if access.read_only:  # after the deadline a conflict would silently change closed results
+            return await sheet_page(db_session, award, rnd, actor, ref, access=access, status=409)
         form = await read_form(request)
         values = {"kind": form.get("kind", max_length=40), "reason": form.get("reason", max_length=2500)}
         try:
@@ -286,6 +291,11 @@ def read_only_message(reason: str) -> str:
         sheets.FINALISED: _("The results of this round are final, so sheets cannot be changed."),
         sheets.CLOSED: _("The scoring deadline has passed, so sheets cannot be changed."),
     }.get(reason, _("This sheet cannot be changed."))
+
+
+def read_only_response(reason: str) -> Response[Any]:
+    return Response({"error": "read_only", "reason": reason, "message": read_only_message(reason)}, status_code=409,
+                    media_type=MediaType.JSON)  # fmt: skip
 
 
 def file_response(attachment: Attachment, data: bytes, *, inline: bool) -> Response[bytes]:
