@@ -41,8 +41,11 @@ async def control(client: httpx.AsyncClient, do: str, **fields: str) -> httpx.Re
 
 async def stage_of(db: Database) -> tuple[int | None, str | None, int, int]:
     async with db.session() as s:
-        row = (await s.execute(sa.select(Round.live_entry_id, Round.live_phase, Round.live_pitch_seconds,
-                                         Round.live_qa_seconds))).one()  # fmt: skip
+        row = (
+            await s.execute(
+                sa.select(Round.live_entry_id, Round.live_phase, Round.live_pitch_seconds, Round.live_qa_seconds)
+            )
+        ).one()
         return row[0], row[1], row[2], row[3]
 
 
@@ -75,15 +78,26 @@ async def test_organiser_moves_through_the_running_order(
     assert (await stage_of(db))[2:] == (240, 180)
     state = (await client.get(BASE + "/control/state")).json()
     assert state | {"remaining": 0} == {
-        "entry": "E001", "title": "Entry number 1", "startup": "Startup 1 GmbH", "category": "Smart City",
-        "position": 1, "total": 3, "phase": "pitch", "remaining": 0, "pitch_seconds": 240, "qa_seconds": 180,
-        "closed": False, "jurors": [{"name": "Juror 1", "state": "not_started"}, {"name": "Juror 2", "state": "not_started"}],
+        "entry": "E001",
+        "title": "Entry number 1",
+        "startup": "Startup 1 GmbH",
+        "category": "Smart City",
+        "position": 1,
+        "total": 3,
+        "phase": "pitch",
+        "remaining": 0,
+        "pitch_seconds": 240,
+        "qa_seconds": 180,
+        "closed": False,
+        "jurors": [{"name": "Juror 1", "state": "not_started"}, {"name": "Juror 2", "state": "not_started"}],
         "submitted": 0,
-    }  # fmt: skip
+    }
     await control(client, "stop")
     assert (await stage_of(db))[:2] == (None, None)
     async with db.session() as s:
-        actions = (await s.execute(sa.select(AuditEvent.action).where(AuditEvent.action.like("live.%")))).scalars().all()
+        actions = (
+            (await s.execute(sa.select(AuditEvent.action).where(AuditEvent.action.like("live.%")))).scalars().all()
+        )
     assert actions[0] == "live.start" and actions[-1] == "live.stop"
 
 
@@ -119,8 +133,10 @@ async def test_juror_without_the_entry_on_stage_is_told_so(
 ) -> None:
     scoring, organiser = world
     async with db.session() as s:
-        await s.execute(sa.text("DELETE FROM assignment WHERE juror_id = :j AND entry_id = :e"),
-                        {"j": scoring.jurors[1], "e": scoring.entries["E001"]})  # fmt: skip
+        await s.execute(
+            sa.text("DELETE FROM assignment WHERE juror_id = :j AND entry_id = :e"),
+            {"j": scoring.jurors[1], "e": scoring.entries["E001"]},
+        )
     await client.get("/")
     await sign_in_as(client, db, settings, organiser)
     await control(client, "start")
@@ -141,8 +157,9 @@ async def test_event_stream_sends_the_stage_when_it_changes(db: Database, world:
     idle = json.loads((await anext(events)).data or "{}")
     assert (idle["entry"], idle["scoring"]) == (None, False)
     async with db.session() as s:
-        await s.execute(sa.update(Round).where(Round.id == rnd_id).values(live_entry_id=scoring.entries["E003"],
-                                                                          live_phase="pitch"))  # fmt: skip
+        await s.execute(
+            sa.update(Round).where(Round.id == rnd_id).values(live_entry_id=scoring.entries["E003"], live_phase="pitch")
+        )
     moved = json.loads((await anext(events)).data or "{}")
     assert (moved["entry"], moved["phase"], moved["scoring"]) == ("E003", "pitch", True)
     await events.aclose()

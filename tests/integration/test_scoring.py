@@ -42,11 +42,15 @@ async def as_juror(client: httpx.AsyncClient, db: Database, settings: Settings, 
 async def stored_sheet(db: Database, juror_id: int, entry_id: int) -> tuple[ScoreSheet | None, dict[int, Decimal]]:
     async with db.session() as s:
         sheet = (
-            await s.execute(sa.select(ScoreSheet).where(ScoreSheet.juror_id == juror_id, ScoreSheet.entry_id == entry_id))
+            await s.execute(
+                sa.select(ScoreSheet).where(ScoreSheet.juror_id == juror_id, ScoreSheet.entry_id == entry_id)
+            )
         ).scalar_one_or_none()
         scores = {}
         if sheet is not None:
-            scores = dict((await s.execute(sa.select(Score.criterion_id, Score.value).where(Score.sheet_id == sheet.id))).all())
+            scores = dict(
+                (await s.execute(sa.select(Score.criterion_id, Score.value).where(Score.sheet_id == sheet.id))).all()
+            )
         return sheet, scores
 
 
@@ -74,7 +78,10 @@ async def test_jury_link_leads_to_the_open_round(
 ) -> None:
     await as_juror(client, db, settings, world)
     response = await client.get(f"/awards/{world.slug}/jury", follow_redirects=False)
-    assert (response.status_code, response.headers["location"]) == (303, f"/awards/{world.slug}/rounds/pre-selection/jury")
+    assert (response.status_code, response.headers["location"]) == (
+        303,
+        f"/awards/{world.slug}/rounds/pre-selection/jury",
+    )
     account = await client.get("/account", headers=EN)
     assert f'href="/awards/{world.slug}/jury"' in account.text
 
@@ -99,10 +106,19 @@ async def test_autosave_creates_a_draft_and_every_save_moves_the_version_on(
     juror = await as_juror(client, db, settings, world)
     first = await autosave(client, world.slug, "E001", 0, score_innovation="7", comment="Good start")
     assert first.status_code == 200, first.text
-    assert first.json() | {"version": 0} == {"ok": True, "version": 0, "status": "draft", "scores": {"innovation": "7"},
-                                             "comment": "Good start", "private_note": "", "total": None}  # fmt: skip
+    assert first.json() | {"version": 0} == {
+        "ok": True,
+        "version": 0,
+        "status": "draft",
+        "scores": {"innovation": "7"},
+        "comment": "Good start",
+        "private_note": "",
+        "total": None,
+    }
     v1 = first.json()["version"]
-    second = await autosave(client, world.slug, "E001", v1, score_innovation="7", score_impact="6,5", comment="Good start")
+    second = await autosave(
+        client, world.slug, "E001", v1, score_innovation="7", score_impact="6,5", comment="Good start"
+    )
     assert second.status_code == 200
     assert second.json()["version"] > v1
     # T = 100 * (30 * 7/10 + 25 * 6.5/10) / 55
@@ -120,9 +136,17 @@ async def test_a_stale_save_answers_409_with_the_stored_sheet_and_changes_nothin
     version = tab_a.json()["version"]
     tab_b_first = await autosave(client, world.slug, "E001", 0, score_innovation="2", comment="from tab B")
     assert tab_b_first.status_code == 409
-    assert tab_b_first.json() == {"error": "stale", "current": {"version": version, "status": "draft",
-                                  "scores": {"innovation": "8"}, "comment": "from tab A", "private_note": "",
-                                  "total": None}}  # fmt: skip
+    assert tab_b_first.json() == {
+        "error": "stale",
+        "current": {
+            "version": version,
+            "status": "draft",
+            "scores": {"innovation": "8"},
+            "comment": "from tab A",
+            "private_note": "",
+            "total": None,
+        },
+    }
     sheet, scores = await stored_sheet(db, juror, world.entries["E001"])
     assert sheet is not None and sheet.comment == "from tab A" and list(scores.values()) == [Decimal("8")]
     # the juror chooses their version: it is saved on top of the stored one
@@ -149,7 +173,9 @@ async def test_submit_needs_every_criterion_and_shows_the_problem_beside_it(
     juror = await as_juror(client, db, settings, world)
     page = await post_sheet(client, world.slug, "E002", 0, "submit", score_innovation="5")
     assert page.status_code == 422
-    assert re.search(r'id="f-score-impact-error"><span class="visually-hidden">Error: </span>Score this criterion', page.text)
+    assert re.search(
+        r'id="f-score-impact-error"><span class="visually-hidden">Error: </span>Score this criterion', page.text
+    )
     assert (await stored_sheet(db, juror, world.entries["E002"]))[0] is None  # nothing saved
     done = await post_sheet(client, world.slug, "E002", 0, "submit", score_innovation="5", score_impact="7.5")
     assert (done.status_code, done.headers["location"]) == (303, sheet_path(world.slug, "E002") + "?saved=submit")
@@ -157,21 +183,33 @@ async def test_submit_needs_every_criterion_and_shows_the_problem_beside_it(
     assert sheet is not None and sheet.status == SheetStatus.SUBMITTED and sheet.submitted_at is not None
     async with db.session() as s:
         event = (await s.execute(sa.select(AuditEvent).where(AuditEvent.action == "sheet.submitted"))).scalar_one()
-    assert event.after == {"entry": "E002", "round": "pre-selection", "status": "submitted",
-                           "scores": {"impact": "7.5", "innovation": "5"}, "comment": ""}  # fmt: skip
+    assert event.after == {
+        "entry": "E002",
+        "round": "pre-selection",
+        "status": "submitted",
+        "scores": {"impact": "7.5", "innovation": "5"},
+        "comment": "",
+    }
 
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("11", "Choose a value from 0 to 10 in steps of 1."), ("2.5", "Choose a value from 0 to 10 in steps of 1."),
-     ("x", "Enter a number, like 7.5."), ("-1", "Choose a value from 0 to 10 in steps of 1.")],
-)  # fmt: skip
+    [
+        ("11", "Choose a value from 0 to 10 in steps of 1."),
+        ("2.5", "Choose a value from 0 to 10 in steps of 1."),
+        ("x", "Enter a number, like 7.5."),
+        ("-1", "Choose a value from 0 to 10 in steps of 1."),
+    ],
+)
 async def test_invalid_scores_come_back_beside_the_field_and_nothing_is_saved(
     client: httpx.AsyncClient, db: Database, settings: Settings, world: ScoringWorld, value: str, message: str
 ) -> None:
     juror = await as_juror(client, db, settings, world)
     response = await autosave(client, world.slug, "E004", 0, score_innovation=value, score_impact="4")
-    assert (response.status_code, response.json()) == (422, {"error": "invalid", "errors": {"score-innovation": message}})
+    assert (response.status_code, response.json()) == (
+        422,
+        {"error": "invalid", "errors": {"score-innovation": message}},
+    )
     page = await post_sheet(client, world.slug, "E004", 0, "save", score_innovation=value)
     assert page.status_code == 422 and message in page.text
     assert (await stored_sheet(db, juror, world.entries["E004"]))[0] is None
@@ -189,14 +227,20 @@ async def test_submitted_sheet_can_be_changed_and_reopened_until_the_deadline(
     # a submitted sheet stays complete
     emptied = await autosave(client, world.slug, "E001", changed.json()["version"], score_innovation="6")
     assert emptied.status_code == 422 and "score-impact" in emptied.json()["errors"]
-    reopened = await post_sheet(client, world.slug, "E001", changed.json()["version"], "reopen", score_innovation="6",
-                                score_impact="5")  # fmt: skip
+    reopened = await post_sheet(
+        client, world.slug, "E001", changed.json()["version"], "reopen", score_innovation="6", score_impact="5"
+    )
     assert reopened.status_code == 303
     sheet, _ = await stored_sheet(db, juror, world.entries["E001"])
     assert sheet is not None and sheet.status == SheetStatus.DRAFT and sheet.submitted_at is None
     async with db.session() as s:
-        actions = list((await s.execute(sa.select(AuditEvent.action).where(AuditEvent.action.like("sheet.%"))
-                                        .order_by(AuditEvent.id))).scalars())  # fmt: skip
+        actions = list(
+            (
+                await s.execute(
+                    sa.select(AuditEvent.action).where(AuditEvent.action.like("sheet.%")).order_by(AuditEvent.id)
+                )
+            ).scalars()
+        )
     assert actions == ["sheet.submitted", "sheet.changed", "sheet.reopened"]
 
 
@@ -220,7 +264,9 @@ async def test_sheets_are_read_only_after_the_deadline_finalisation_or_withdrawa
         message = "The results of this round are final"
     else:
         async with db.session() as s:
-            await s.execute(sa.update(Entry).where(Entry.id == world.entries["E001"]).values(status=EntryStatus.WITHDRAWN))
+            await s.execute(
+                sa.update(Entry).where(Entry.id == world.entries["E001"]).values(status=EntryStatus.WITHDRAWN)
+            )
         message = "This entry is no longer in the competition"
     late = await autosave(client, world.slug, "E001", version, score_innovation="1", comment="after")
     assert late.status_code == 409 and late.json()["error"] == "read_only" and message in late.json()["message"]
@@ -237,8 +283,11 @@ async def test_jurors_reach_only_their_own_entries(
     client: httpx.AsyncClient, db: Database, settings: Settings, world: ScoringWorld
 ) -> None:
     async with db.session() as s:
-        await s.execute(sa.delete(Assignment).where(Assignment.juror_id == world.jurors[1],
-                                                    Assignment.entry_id == world.entries["E004"]))  # fmt: skip
+        await s.execute(
+            sa.delete(Assignment).where(
+                Assignment.juror_id == world.jurors[1], Assignment.entry_id == world.entries["E004"]
+            )
+        )
     await as_juror(client, db, settings, world, 0)
     await autosave(client, world.slug, "E004", 0, score_innovation="9", comment="JUROR-ONE-SECRET")
     await as_juror(client, db, settings, world, 1)
@@ -266,21 +315,30 @@ async def test_declaring_a_conflict_removes_the_entry_and_discards_the_sheet(
     juror = await as_juror(client, db, settings, world)
     await autosave(client, world.slug, "E002", 0, score_innovation="4", comment="draft to discard")
     token = client.cookies.get("award_jury_csrf") or ""
-    missing = await client.post(sheet_path(world.slug, "E002") + "/conflict", data={"_csrf_token": token, "kind": "investor"},
-                                headers=EN)  # fmt: skip
+    missing = await client.post(
+        sheet_path(world.slug, "E002") + "/conflict", data={"_csrf_token": token, "kind": "investor"}, headers=EN
+    )
     assert missing.status_code == 400 and "Say in a few words what the conflict is." in missing.text
     declared = await client.post(
         sheet_path(world.slug, "E002") + "/conflict",
         data={"_csrf_token": token, "kind": "investor", "reason": "I invested in them"},
-        headers=EN, follow_redirects=False,
-    )  # fmt: skip
+        headers=EN,
+        follow_redirects=False,
+    )
     assert (declared.status_code, declared.headers["location"]) == (
-        303, f"/awards/{world.slug}/rounds/pre-selection/jury?conflict=E002")  # fmt: skip
+        303,
+        f"/awards/{world.slug}/rounds/pre-selection/jury?conflict=E002",
+    )
     assert (await stored_sheet(db, juror, world.entries["E002"]))[0] is None
     async with db.session() as s:
         conflict = (await s.execute(sa.select(Conflict))).scalar_one()
-        assigned = (await s.execute(sa.select(Assignment.id).where(Assignment.juror_id == juror,
-                                    Assignment.entry_id == world.entries["E002"]))).first()  # fmt: skip
+        assigned = (
+            await s.execute(
+                sa.select(Assignment.id).where(
+                    Assignment.juror_id == juror, Assignment.entry_id == world.entries["E002"]
+                )
+            )
+        ).first()
         event = (await s.execute(sa.select(AuditEvent).where(AuditEvent.action == "conflict.declared"))).scalar_one()
     assert (conflict.juror_id, conflict.reason, assigned) == (juror, "I invested in them", None)
     assert event.before is not None and event.before["sheets"][0]["comment"] == "draft to discard"
@@ -296,8 +354,14 @@ async def test_pitch_deck_is_served_inline_sandboxed_and_as_a_download(
     data = b"%PDF-1.4 deck of entry one"
     key = LocalStorage(settings.uploads_dir).put(data)
     async with db.session() as s:
-        attachment = Attachment(entry_id=world.entries["E001"], name="Pitch deck ä.pdf", sha256=key, size=len(data),
-                                media_type="application/pdf", storage_key=key)  # fmt: skip
+        attachment = Attachment(
+            entry_id=world.entries["E001"],
+            name="Pitch deck ä.pdf",
+            sha256=key,
+            size=len(data),
+            media_type="application/pdf",
+            storage_key=key,
+        )
         s.add(attachment)
         await s.flush()
         attachment_id = attachment.id
@@ -307,7 +371,10 @@ async def test_pitch_deck_is_served_inline_sandboxed_and_as_a_download(
     inline = await client.get(f"{sheet_path(world.slug, 'E001')}/files/{attachment_id}")
     assert inline.status_code == 200 and inline.content == data
     assert inline.headers["content-type"] == "application/pdf"
-    assert inline.headers["content-disposition"] == "inline; filename=\"Pitch deck _.pdf\"; filename*=UTF-8''Pitch%20deck%20%C3%A4.pdf"
+    assert (
+        inline.headers["content-disposition"]
+        == "inline; filename=\"Pitch deck _.pdf\"; filename*=UTF-8''Pitch%20deck%20%C3%A4.pdf"
+    )
     assert inline.headers["content-security-policy"] == "sandbox; default-src 'none'"
     assert inline.headers["x-content-type-options"] == "nosniff"
     download = await client.get(f"{sheet_path(world.slug, 'E001')}/files/{attachment_id}/download")

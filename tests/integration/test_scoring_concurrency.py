@@ -52,22 +52,35 @@ async def score_everything(client: httpx.AsyncClient, slug: str, juror: int, ref
     for n, ref in enumerate(refs):
         innovation, impact = values_for(juror, n)
         url = sheet_path(slug, ref)
-        first = await client.post(url + "/autosave", data={"version": "0", "score-innovation": innovation}, headers=headers)
+        first = await client.post(
+            url + "/autosave", data={"version": "0", "score-innovation": innovation}, headers=headers
+        )
         statuses.append(first.status_code)
         version = first.json().get("version", 0) if first.status_code == 200 else 0
         second = await client.post(
             url + "/autosave",
-            data={"version": str(version), "score-innovation": innovation, "score-impact": impact, "comment": f"{juror}/{ref}"},
+            data={
+                "version": str(version),
+                "score-innovation": innovation,
+                "score-impact": impact,
+                "comment": f"{juror}/{ref}",
+            },
             headers=headers,
-        )  # fmt: skip
+        )
         statuses.append(second.status_code)
         version = second.json().get("version", version) if second.status_code == 200 else version
         submitted = await client.post(
             url,
-            data={"version": str(version), "action": "submit", "score-innovation": innovation, "score-impact": impact,
-                  "comment": f"{juror}/{ref}", "_csrf_token": token},
+            data={
+                "version": str(version),
+                "action": "submit",
+                "score-innovation": innovation,
+                "score-impact": impact,
+                "comment": f"{juror}/{ref}",
+                "_csrf_token": token,
+            },
             follow_redirects=False,
-        )  # fmt: skip
+        )
         statuses.append(submitted.status_code)
     return statuses
 
@@ -80,23 +93,30 @@ async def test_fifty_jurors_saving_and_submitting_at_once_lose_and_duplicate_not
     await upgrade(db)
     async with db.session() as s:
         world = await build_world(s, scoring_bundle("busy-award", entries=ENTRIES, jurors=JURORS))
-    settings = Settings(database_url=url, data_dir=tmp_path / "var", secret_key="concurrency-secret-0123456789",
-                        base_url="http://testserver.local")  # fmt: skip
+    settings = Settings(
+        database_url=url,
+        data_dir=tmp_path / "var",
+        secret_key="concurrency-secret-0123456789",
+        base_url="http://testserver.local",
+    )
     app = create_app(settings, database=db)
     refs = sorted(world.entries)
     clients = [await juror_client(app, settings, db, person_id) for person_id in world.jurors]
     try:
         started = time.perf_counter()
-        results = await asyncio.gather(
-            *(score_everything(c, world.slug, n, refs) for n, c in enumerate(clients))
-        )  # fmt: skip
+        results = await asyncio.gather(*(score_everything(c, world.slug, n, refs) for n, c in enumerate(clients)))
         elapsed = time.perf_counter() - started
         # two first saves of one sheet at the same moment: one wins, the other is told (409)
         race = await asyncio.gather(
-            *(c.post(sheet_path(world.slug, "E001") + "/autosave", data={"version": "0", "score-innovation": "1"},
-                     headers={"x-csrftoken": c.cookies.get("award_jury_csrf") or "", "accept": "application/json"})
-              for c in (clients[0], clients[0]))
-        )  # fmt: skip
+            *(
+                c.post(
+                    sheet_path(world.slug, "E001") + "/autosave",
+                    data={"version": "0", "score-innovation": "1"},
+                    headers={"x-csrftoken": c.cookies.get("award_jury_csrf") or "", "accept": "application/json"},
+                )
+                for c in (clients[0], clients[0])
+            )
+        )
     finally:
         for c in clients:
             await c.aclose()
@@ -131,19 +151,32 @@ async def test_two_first_saves_of_one_sheet_at_once_give_one_sheet(make_database
     await upgrade(db)
     async with db.session() as s:
         world = await build_world(s, scoring_bundle("race-award", entries=3, jurors=1))
-    settings = Settings(database_url=url, data_dir=tmp_path / "var", secret_key="race-secret-0123456789abcdef",
-                        base_url="http://testserver.local")  # fmt: skip
+    settings = Settings(
+        database_url=url,
+        data_dir=tmp_path / "var",
+        secret_key="race-secret-0123456789abcdef",
+        base_url="http://testserver.local",
+    )
     app = create_app(settings, database=db)
     tabs = [await juror_client(app, settings, db, world.jurors[0]) for _ in range(2)]
     try:
         answers = []
         for ref in sorted(world.entries):
-            answers.append(await asyncio.gather(
-                *(tab.post(sheet_path(world.slug, ref) + "/autosave",
-                           data={"version": "0", "score-innovation": str(n + 4), "comment": f"tab {n}"},
-                           headers={"x-csrftoken": tab.cookies.get("award_jury_csrf") or "", "accept": "application/json"})
-                  for n, tab in enumerate(tabs))
-            ))  # fmt: skip
+            answers.append(
+                await asyncio.gather(
+                    *(
+                        tab.post(
+                            sheet_path(world.slug, ref) + "/autosave",
+                            data={"version": "0", "score-innovation": str(n + 4), "comment": f"tab {n}"},
+                            headers={
+                                "x-csrftoken": tab.cookies.get("award_jury_csrf") or "",
+                                "accept": "application/json",
+                            },
+                        )
+                        for n, tab in enumerate(tabs)
+                    )
+                )
+            )
     finally:
         for tab in tabs:
             await tab.aclose()

@@ -90,7 +90,12 @@ async def autosave(client: httpx.AsyncClient, slug: str, ref: str, version: int,
 async def post_sheet(
     client: httpx.AsyncClient, slug: str, ref: str, version: int, action: str, **fields: str
 ) -> httpx.Response:
-    data = {"version": str(version), "action": action, "_csrf_token": csrf_of(client),
-            **{k.replace("score_", "score-"): v for k, v in fields.items()}}  # fmt: skip
-    return await client.post(sheet_path(slug, ref), data=data, headers={"accept-language": "en"},
-                             follow_redirects=False)  # fmt: skip
+    data = {
+        "version": str(version),
+        "action": action,
+        "_csrf_token": csrf_of(client),
+        **{k.replace("score_", "score-"): v for k, v in fields.items()},
+    }
+    return await client.post(
+        sheet_path(slug, ref), data=data, headers={"accept-language": "en"}, follow_redirects=False
+    )

@@ -85,13 +85,23 @@ async def juror_dashboard(
     conflicted = sa.select(Conflict.entry_id).where(Conflict.juror_id == juror_id)
     rows = (
         await session.execute(
-            sa.select(Entry.id, Entry.ref, Entry.title, Entry.category_id, Startup.name,
-                      Entry.id.in_(assigned).label("assigned"))
+            sa.select(
+                Entry.id,
+                Entry.ref,
+                Entry.title,
+                Entry.category_id,
+                Startup.name,
+                Entry.id.in_(assigned).label("assigned"),
+            )
             .join(EntryRound, sa.and_(EntryRound.entry_id == Entry.id, EntryRound.round_id == rnd.id))
             .join(Startup, Startup.id == Entry.startup_id)
-            .where(Entry.award_id == award.id, Entry.status == EntryStatus.SUBMITTED,
-                   sa.or_(Entry.id.in_(assigned), Entry.id.in_(own)), Entry.id.not_in(conflicted))
-        )  # fmt: skip
+            .where(
+                Entry.award_id == award.id,
+                Entry.status == EntryStatus.SUBMITTED,
+                sa.or_(Entry.id.in_(assigned), Entry.id.in_(own)),
+                Entry.id.not_in(conflicted),
+            )
+        )
     ).all()
     sheets = {
         entry_id: (status, scored, updated_at)
@@ -106,8 +116,11 @@ async def juror_dashboard(
     for entry_id, ref, title, category_id, startup, is_assigned in rows:
         status, scored, updated_at = sheets.get(entry_id, (None, 0, None))
         sheet_state = NOT_STARTED if status is None else SUBMITTED if status == SheetStatus.SUBMITTED else DRAFT
-        items.append(DashboardEntry(entry_id, ref, title, startup, category_id, sheet_state, bool(is_assigned),
-                                    int(scored), updated_at))  # fmt: skip
+        items.append(
+            DashboardEntry(
+                entry_id, ref, title, startup, category_id, sheet_state, bool(is_assigned), int(scored), updated_at
+            )
+        )
     counts = dict.fromkeys(STATES, 0)
     for item in items:
         counts[item.state] += 1

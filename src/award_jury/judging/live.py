@@ -75,16 +75,23 @@ async def running_order(session: AsyncSession, award: Award, rnd: Round) -> list
 async def read_stage(session: AsyncSession, round_id: int) -> Stage | None:
     row = (
         await session.execute(
-            sa.select(Round.live_entry_id, Round.live_phase, Round.live_started_at, Round.live_pitch_seconds,
-                      Round.live_qa_seconds, Round.finalised_at, Round.scoring_close)
-            .where(Round.id == round_id)
-        )  # fmt: skip
+            sa.select(
+                Round.live_entry_id,
+                Round.live_phase,
+                Round.live_started_at,
+                Round.live_pitch_seconds,
+                Round.live_qa_seconds,
+                Round.finalised_at,
+                Round.scoring_close,
+            ).where(Round.id == round_id)
+        )
     ).one_or_none()
     if row is None:
         return None
     closed = row.finalised_at is not None or (row.scoring_close is not None and utcnow() > row.scoring_close)
-    return Stage(row.live_entry_id, row.live_phase, row.live_started_at, row.live_pitch_seconds,
-                 row.live_qa_seconds, closed)  # fmt: skip
+    return Stage(
+        row.live_entry_id, row.live_phase, row.live_started_at, row.live_pitch_seconds, row.live_qa_seconds, closed
+    )
 
 
 def _position(order: list[Slot], entry_id: int | None) -> int | None:
@@ -92,9 +99,16 @@ def _position(order: list[Slot], entry_id: int | None) -> int | None:
 
 
 async def control(
-    session: AsyncSession, award: Award, rnd: Round, actor: Person, action: str, *, entry_id: int | None = None,
-    pitch_minutes: str = "", qa_minutes: str = "",
-) -> None:  # fmt: skip
+    session: AsyncSession,
+    award: Award,
+    rnd: Round,
+    actor: Person,
+    action: str,
+    *,
+    entry_id: int | None = None,
+    pitch_minutes: str = "",
+    qa_minutes: str = "",
+) -> None:
     """The organiser moves the stage: ``start`` (first entry, or ``entry_id``), ``next``,
     ``previous``, ``goto``, ``qa`` (questions start), ``restart`` (timer of the phase), ``stop``,
     ``timing`` (durations in minutes). Unknown actions and entries change nothing."""
@@ -131,11 +145,19 @@ async def control(
         rnd.live_entry_id, rnd.live_phase, rnd.live_started_at = order[target].entry_id, PITCH, now
     await session.flush()
     record_event(
-        session, f"live.{action}", actor_id=actor.id, award_id=award.id,
-        object_type="round", object_id=rnd.id,
-        after={"entry": order[target].ref if target is not None else None, "phase": rnd.live_phase,
-               "pitch_seconds": rnd.live_pitch_seconds, "qa_seconds": rnd.live_qa_seconds},
-    )  # fmt: skip
+        session,
+        f"live.{action}",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="round",
+        object_id=rnd.id,
+        after={
+            "entry": order[target].ref if target is not None else None,
+            "phase": rnd.live_phase,
+            "pitch_seconds": rnd.live_pitch_seconds,
+            "qa_seconds": rnd.live_qa_seconds,
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -151,14 +173,17 @@ async def submissions_for(session: AsyncSession, rnd: Round | int, entry_id: int
     rows = await session.execute(
         sa.select(Person.id, Person.name, ScoreSheet.status)
         .join(Assignment, Assignment.juror_id == Person.id)
-        .outerjoin(ScoreSheet, sa.and_(ScoreSheet.juror_id == Person.id, ScoreSheet.entry_id == entry_id,
-                                       ScoreSheet.round_id == round_id))  # fmt: skip
+        .outerjoin(
+            ScoreSheet,
+            sa.and_(ScoreSheet.juror_id == Person.id, ScoreSheet.entry_id == entry_id, ScoreSheet.round_id == round_id),
+        )
         .where(Assignment.round_id == round_id, Assignment.entry_id == entry_id)
         .order_by(Person.name)
     )
     return [
-        JurorStatus(pid, name, "not_started" if status is None else
-                    "submitted" if status == SheetStatus.SUBMITTED else "draft")  # fmt: skip
+        JurorStatus(
+            pid, name, "not_started" if status is None else "submitted" if status == SheetStatus.SUBMITTED else "draft"
+        )
         for pid, name, status in rows
     ]
 
@@ -167,10 +192,11 @@ async def juror_entries(session: AsyncSession, rnd: Round, juror_id: int) -> set
     """The entries of the round this juror scores (assigned, no conflict)."""
     rows = await session.execute(
         sa.select(Assignment.entry_id).where(
-            Assignment.round_id == rnd.id, Assignment.juror_id == juror_id,
+            Assignment.round_id == rnd.id,
+            Assignment.juror_id == juror_id,
             Assignment.entry_id.not_in(sa.select(Conflict.entry_id).where(Conflict.juror_id == juror_id)),
         )
-    )  # fmt: skip
+    )
     return set(rows.scalars())
 
 

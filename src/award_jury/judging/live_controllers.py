@@ -43,8 +43,9 @@ def wants_stream(request: Req) -> bool:
     return "text/event-stream" in request.headers.get("accept", "")
 
 
-async def stage_events(db: Database, build: Builder, *, seconds: float = STREAM_SECONDS,
-                       poll: float = POLL_SECONDS) -> AsyncIterator[ServerSentEventMessage]:  # fmt: skip
+async def stage_events(
+    db: Database, build: Builder, *, seconds: float = STREAM_SECONDS, poll: float = POLL_SECONDS
+) -> AsyncIterator[ServerSentEventMessage]:
     """``stage`` events whenever the state changes (the timer's seconds alone are no change),
     a comment now and then to keep proxies from closing the line, and the end after ``seconds``."""
     started = time.monotonic()
@@ -100,23 +101,33 @@ async def organiser_stage(session: AsyncSession, award: Award, rnd_id: int) -> d
 
 async def live_response(request: Req, db: Database, build: Builder) -> Response[Any]:
     if wants_stream(request):
-        return ServerSentEvent(stage_events(db, build), headers={"cache-control": "no-store", "x-accel-buffering": "no"})
+        return ServerSentEvent(
+            stage_events(db, build), headers={"cache-control": "no-store", "x-accel-buffering": "no"}
+        )
     async with db.session() as session:
         return Response(await build(session), media_type=MediaType.JSON)
 
 
-async def render_control(session: AsyncSession, award: Award, rnd: Round, *, errors: dict[str, str] | None = None,
-                       status: int = 200) -> Template:  # fmt: skip
+async def render_control(
+    session: AsyncSession, award: Award, rnd: Round, *, errors: dict[str, str] | None = None, status: int = 200
+) -> Template:
     order = await live.running_order(session, award, rnd)
     stage = await live.read_stage(session, rnd.id)
     assert stage is not None
     jurors = await live.submissions_for(session, rnd, stage.entry_id) if stage.entry_id else []
     return Template(
         "judging/live_control.html",
-        context={"award": award, "round": rnd, "order": order, "stage": stage, "jurors": jurors,
-                 "data": live.stage_json(stage, order, utcnow()), "errors": errors or {}},
+        context={
+            "award": award,
+            "round": rnd,
+            "order": order,
+            "stage": stage,
+            "jurors": jurors,
+            "data": live.stage_json(stage, order, utcnow()),
+            "errors": errors or {},
+        },
         status_code=status,
-    )  # fmt: skip
+    )
 
 
 class LiveController(Controller):
@@ -137,15 +148,23 @@ class LiveController(Controller):
         action = form.get("do", max_length=20)
         try:
             await live.control(
-                db_session, award, rnd, actor, action, entry_id=parse_id(form.get("entry", max_length=12)),
-                pitch_minutes=form.get("pitch_minutes", max_length=5), qa_minutes=form.get("qa_minutes", max_length=5),
-            )  # fmt: skip
+                db_session,
+                award,
+                rnd,
+                actor,
+                action,
+                entry_id=parse_id(form.get("entry", max_length=12)),
+                pitch_minutes=form.get("pitch_minutes", max_length=5),
+                qa_minutes=form.get("qa_minutes", max_length=5),
+            )
         except FormError as exc:
             return await render_control(db_session, award, rnd, errors=exc.errors, status=400)
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/live/control", status_code=303)
 
     @get("/control/state")
-    async def control_state(self, request: Req, slug: str, round_slug: str, viewer: Viewer, db: Database) -> Response[Any]:
+    async def control_state(
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db: Database
+    ) -> Response[Any]:
         async with db.session() as session:
             award, _actor = await award_for(session, slug, viewer, Action.RUN_LIVE)
             rnd_id = find_round(award, round_slug).id
@@ -157,7 +176,9 @@ class LiveController(Controller):
         return await juror_live_page(db_session, award, rnd, actor)
 
     @get("/state")
-    async def juror_state(self, request: Req, slug: str, round_slug: str, viewer: Viewer, db: Database) -> Response[Any]:
+    async def juror_state(
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db: Database
+    ) -> Response[Any]:
         async with db.session() as session:
             award, rnd, actor = await jury_round(session, slug, round_slug, viewer)
             rnd_id, juror_id = rnd.id, actor.id
@@ -173,8 +194,14 @@ async def juror_live_page(session: AsyncSession, award: Award, rnd: Round, actor
     here = next((i for i, slot in enumerate(order) if slot.entry_id == stage.entry_id), None)
     earlier = [slot for slot in order[: here or 0] if slot.entry_id in mine]
     current = order[here] if here is not None else None
-    context: dict[str, Any] = {"award": award, "round": rnd, "data": data, "current": current, "earlier": earlier,
-                               "scoring": current is not None and current.entry_id in mine}  # fmt: skip
+    context: dict[str, Any] = {
+        "award": award,
+        "round": rnd,
+        "data": data,
+        "current": current,
+        "earlier": earlier,
+        "scoring": current is not None and current.entry_id in mine,
+    }
     if context["scoring"] and current is not None:
         context.update(await sheet_context(session, award, rnd, actor, current.ref, live=True))
     return Template("judging/live.html", context=context)

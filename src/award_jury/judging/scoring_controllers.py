@@ -57,8 +57,9 @@ def sheet_input(form: Form, rnd: Round) -> sheets.SheetInput:
 
 
 def snapshot_input(snapshot: sheets.SheetSnapshot) -> sheets.SheetInput:
-    return sheets.SheetInput({k: sheets.plain(v) for k, v in snapshot.scores.items()}, snapshot.comment,
-                             snapshot.private_note)  # fmt: skip
+    return sheets.SheetInput(
+        {k: sheets.plain(v) for k, v in snapshot.scores.items()}, snapshot.comment, snapshot.private_note
+    )
 
 
 def snapshot_json(rnd: Round, snapshot: sheets.SheetSnapshot) -> dict[str, Any]:
@@ -85,44 +86,76 @@ async def next_open_entry(session: AsyncSession, award: Award, rnd: Round, juror
     return None
 
 
-async def sheet_page(session: AsyncSession, award: Award, rnd: Round, actor: Person, ref: str, *, status: int = 200,
-                     **options: Any) -> Template:  # fmt: skip
+async def sheet_page(
+    session: AsyncSession, award: Award, rnd: Round, actor: Person, ref: str, *, status: int = 200, **options: Any
+) -> Template:
     context = await sheet_context(session, award, rnd, actor, ref, **options)
     return Template("judging/sheet.html", context=context, status_code=status)
 
 
 async def sheet_context(
-    session: AsyncSession, award: Award, rnd: Round, actor: Person, ref: str, *,
-    access: sheets.SheetAccess | None = None, given: sheets.SheetInput | None = None,
-    errors: dict[str, str] | None = None, stale: sheets.SheetSnapshot | None = None, version: int | None = None,
-    conflict_errors: dict[str, str] | None = None, conflict_values: dict[str, str] | None = None,
-    notice: str = "", live: bool = False,
-) -> dict[str, Any]:  # fmt: skip
+    session: AsyncSession,
+    award: Award,
+    rnd: Round,
+    actor: Person,
+    ref: str,
+    *,
+    access: sheets.SheetAccess | None = None,
+    given: sheets.SheetInput | None = None,
+    errors: dict[str, str] | None = None,
+    stale: sheets.SheetSnapshot | None = None,
+    version: int | None = None,
+    conflict_errors: dict[str, str] | None = None,
+    conflict_values: dict[str, str] | None = None,
+    notice: str = "",
+    live: bool = False,
+) -> dict[str, Any]:
     """Everything the sheet form shows (the entry page and the live page use it)."""
     access = access or await sheets.sheet_access(session, award, rnd, actor.id, ref)
     entry = access.entry
     stored = await sheets.load_sheet(session, rnd, actor.id, entry.id)
     values = given or snapshot_input(stored)
     attachments = (
-        await session.execute(sa.select(Attachment).where(Attachment.entry_id == entry.id).order_by(Attachment.id))
-    ).scalars().all()  # fmt: skip
+        (await session.execute(sa.select(Attachment).where(Attachment.entry_id == entry.id).order_by(Attachment.id)))
+        .scalars()
+        .all()
+    )
     await session.refresh(entry, ["startup", "category"])
-    typed = {k: sheets.check_score(c, values.scores[c.key])[0] for c in rnd.criteria
-             if (k := c.key) in values.scores and values.scores[k]}  # fmt: skip
+    typed = {
+        k: sheets.check_score(c, values.scores[c.key])[0]
+        for c in rnd.criteria
+        if (k := c.key) in values.scores and values.scores[k]
+    }
     preview = {k: v for k, v in typed.items() if v is not None}
     video = entry.video_url if entry.video_url and entry.video_url.startswith(("https://", "http://")) else None
     return {
-            "award": award, "round": rnd, "entry": entry, "access": access, "stored": stored, "values": values,
-            "errors": errors or {}, "stale": stale, "version": stored.version if version is None else version,
-            "attachments": attachments, "video_url": video, "total": sheets.total_of(rnd, preview),
-            "choices": {c.key: sheets.score_choices(c) for c in rnd.criteria}, "level_text": sheets.level_text,
-            "plain": sheets.plain, "field_text": field_text, "url": sheet_url(award, rnd, entry.ref), "now": utcnow(),
-            "kinds": [k.value for k in ConflictKind], "conflict_errors": conflict_errors or {},
-            "conflict_values": conflict_values or {}, "notice": notice, "live": live,
-            "next_ref": await next_open_entry(session, award, rnd, actor.id, entry.ref) if notice == "submit" else None,
-            "stale_total": sheets.total_of(rnd, stale.scores) if stale else None,
-            "read_only_message": read_only_message(access.read_only) if access.read_only else "",
-    }  # fmt: skip
+        "award": award,
+        "round": rnd,
+        "entry": entry,
+        "access": access,
+        "stored": stored,
+        "values": values,
+        "errors": errors or {},
+        "stale": stale,
+        "version": stored.version if version is None else version,
+        "attachments": attachments,
+        "video_url": video,
+        "total": sheets.total_of(rnd, preview),
+        "choices": {c.key: sheets.score_choices(c) for c in rnd.criteria},
+        "level_text": sheets.level_text,
+        "plain": sheets.plain,
+        "field_text": field_text,
+        "url": sheet_url(award, rnd, entry.ref),
+        "now": utcnow(),
+        "kinds": [k.value for k in ConflictKind],
+        "conflict_errors": conflict_errors or {},
+        "conflict_values": conflict_values or {},
+        "notice": notice,
+        "live": live,
+        "next_ref": await next_open_entry(session, award, rnd, actor.id, entry.ref) if notice == "submit" else None,
+        "stale_total": sheets.total_of(rnd, stale.scores) if stale else None,
+        "read_only_message": read_only_message(access.read_only) if access.read_only else "",
+    }
 
 
 class JuryController(Controller):
@@ -139,9 +172,15 @@ class JuryController(Controller):
 
     @get("/rounds/{round_slug:str}/jury")
     async def dashboard_page(
-        self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession,
-        state_filter: Annotated[str, Parameter(query="state")] = "", category: str = "", conflict: str = "",
-    ) -> Template:  # fmt: skip
+        self,
+        slug: str,
+        round_slug: str,
+        viewer: Viewer,
+        db_session: AsyncSession,
+        state_filter: Annotated[str, Parameter(query="state")] = "",
+        category: str = "",
+        conflict: str = "",
+    ) -> Template:
         award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
         state = state_filter if state_filter in dashboard.STATES else ""
         category = category if any(c.slug == category for c in award.categories) else ""
@@ -149,12 +188,20 @@ class JuryController(Controller):
         now = utcnow()
         return Template(
             "judging/dashboard.html",
-            context={"award": award, "round": rnd, "board": board, "state": state, "category": category,
-                     "time_left": dashboard.time_left(rnd.scoring_close, now), "now": now,
-                     "rounds": dashboard.scoring_rounds(award), "conflict_ref": conflict[:32],
-                     "read_only": rnd.finalised_at is not None or (rnd.scoring_close is not None
-                                                                   and now > rnd.scoring_close)},
-        )  # fmt: skip
+            context={
+                "award": award,
+                "round": rnd,
+                "board": board,
+                "state": state,
+                "category": category,
+                "time_left": dashboard.time_left(rnd.scoring_close, now),
+                "now": now,
+                "rounds": dashboard.scoring_rounds(award),
+                "conflict_ref": conflict[:32],
+                "read_only": rnd.finalised_at is not None
+                or (rnd.scoring_close is not None and now > rnd.scoring_close),
+            },
+        )
 
     @get("/rounds/{round_slug:str}/jury/entries/{ref:str}")
     async def entry_page(
@@ -179,19 +226,49 @@ class JuryController(Controller):
         action = action if action in (sheets.SAVE, sheets.SUBMIT, sheets.REOPEN) else sheets.SAVE
         version = parse_version(form.get("version", max_length=12))
         if version is None:
-            return await sheet_page(db_session, award, rnd, actor, ref, access=access, given=given, status=400,
-                                    errors={"version": _("This form is out of date. Reload the page.")})  # fmt: skip
+            return await sheet_page(
+                db_session,
+                award,
+                rnd,
+                actor,
+                ref,
+                access=access,
+                given=given,
+                status=400,
+                errors={"version": _("This form is out of date. Reload the page.")},
+            )
         try:
-            await sheets.save_sheet(db_session, award, rnd, access, actor.id, version=version, given=given,
-                                    action=action)  # fmt: skip
+            await sheets.save_sheet(
+                db_session, award, rnd, access, actor.id, version=version, given=given, action=action
+            )
         except sheets.SheetReadOnlyError:
             return await sheet_page(db_session, award, rnd, actor, ref, access=access, status=409)
         except FormError as exc:
-            return await sheet_page(db_session, award, rnd, actor, ref, access=access, given=given, errors=exc.errors,
-                                    version=version, status=422)  # fmt: skip
+            return await sheet_page(
+                db_session,
+                award,
+                rnd,
+                actor,
+                ref,
+                access=access,
+                given=given,
+                errors=exc.errors,
+                version=version,
+                status=422,
+            )
         except sheets.StaleSheetError as exc:
-            return await sheet_page(db_session, award, rnd, actor, ref, access=access, given=given, stale=exc.current,
-                                    version=exc.current.version, status=409)  # fmt: skip
+            return await sheet_page(
+                db_session,
+                award,
+                rnd,
+                actor,
+                ref,
+                access=access,
+                given=given,
+                stale=exc.current,
+                version=exc.current.version,
+                status=409,
+            )
         return Redirect(f"{sheet_url(award, rnd, ref)}?saved={action}", status_code=303)
 
     @post("/rounds/{round_slug:str}/jury/entries/{ref:str}/autosave")
@@ -207,24 +284,37 @@ class JuryController(Controller):
         form = await read_form(request)
         version = parse_version(form.get("version", max_length=12))
         if version is None:
-            return Response({"error": "version", "message": _("This form is out of date. Reload the page.")},
-                            status_code=400, media_type=MediaType.JSON)  # fmt: skip
+            return Response(
+                {"error": "version", "message": _("This form is out of date. Reload the page.")},
+                status_code=400,
+                media_type=MediaType.JSON,
+            )
         try:
-            saved = await sheets.save_sheet(db_session, award, rnd, access, actor.id, version=version,
-                                            given=sheet_input(form, rnd))  # fmt: skip
+            saved = await sheets.save_sheet(
+                db_session, award, rnd, access, actor.id, version=version, given=sheet_input(form, rnd)
+            )
         except sheets.SheetReadOnlyError as exc:
             return read_only_response(exc.reason)
         except FormError as exc:
             return Response({"error": "invalid", "errors": exc.errors}, status_code=422, media_type=MediaType.JSON)
         except sheets.StaleSheetError as exc:
-            return Response({"error": "stale", "current": snapshot_json(rnd, exc.current)}, status_code=409,
-                            media_type=MediaType.JSON)  # fmt: skip
+            return Response(
+                {"error": "stale", "current": snapshot_json(rnd, exc.current)},
+                status_code=409,
+                media_type=MediaType.JSON,
+            )
         return Response({"ok": True, **snapshot_json(rnd, saved)}, status_code=200, media_type=MediaType.JSON)
 
     async def _attachment(
-        self, request: Req, session: AsyncSession, slug: str, round_slug: str, ref: str, attachment_id: int,
+        self,
+        request: Req,
+        session: AsyncSession,
+        slug: str,
+        round_slug: str,
+        ref: str,
+        attachment_id: int,
         viewer: Viewer,
-    ) -> tuple[Attachment, bytes]:  # fmt: skip
+    ) -> tuple[Attachment, bytes]:
         award, rnd, actor = await jury_round(session, slug, round_slug, viewer)
         access = await sheets.sheet_access(session, award, rnd, actor.id, ref)
         attachment = await session.get(Attachment, attachment_id)
@@ -238,17 +328,29 @@ class JuryController(Controller):
 
     @get("/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}")
     async def view_file(
-        self, request: Req, slug: str, round_slug: str, ref: str, attachment_id: int, viewer: Viewer,
+        self,
+        request: Req,
+        slug: str,
+        round_slug: str,
+        ref: str,
+        attachment_id: int,
+        viewer: Viewer,
         db_session: AsyncSession,
-    ) -> Response[bytes]:  # fmt: skip
+    ) -> Response[bytes]:
         attachment, data = await self._attachment(request, db_session, slug, round_slug, ref, attachment_id, viewer)
         return file_response(attachment, data, inline=True)
 
     @get("/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}/download")
     async def download_file(
-        self, request: Req, slug: str, round_slug: str, ref: str, attachment_id: int, viewer: Viewer,
+        self,
+        request: Req,
+        slug: str,
+        round_slug: str,
+        ref: str,
+        attachment_id: int,
+        viewer: Viewer,
         db_session: AsyncSession,
-    ) -> Response[bytes]:  # fmt: skip
+    ) -> Response[bytes]:
         attachment, data = await self._attachment(request, db_session, slug, round_slug, ref, attachment_id, viewer)
         return file_response(attachment, data, inline=False)
 
@@ -264,15 +366,32 @@ class JuryController(Controller):
         values = {"kind": form.get("kind", max_length=40), "reason": form.get("reason", max_length=2500)}
         try:
             conflict = await conflicts.declare_conflict(
-                db_session, award, juror_id=actor.id, entry_id=access.entry.id, kind=values["kind"] or "other",
-                reason=values["reason"], actor=actor,
-            )  # fmt: skip
+                db_session,
+                award,
+                juror_id=actor.id,
+                entry_id=access.entry.id,
+                kind=values["kind"] or "other",
+                reason=values["reason"],
+                actor=actor,
+            )
         except FormError as exc:
-            return await sheet_page(db_session, award, rnd, actor, ref, access=access, conflict_errors=exc.errors,
-                                    conflict_values=values, status=400)  # fmt: skip
+            return await sheet_page(
+                db_session,
+                award,
+                rnd,
+                actor,
+                ref,
+                access=access,
+                conflict_errors=exc.errors,
+                conflict_values=values,
+                status=400,
+            )
         tasks = await conflict_mails(request, db_session, award, actor, conflict)
-        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/jury?conflict={access.entry.ref}", status_code=303,
-                        background=tasks)  # fmt: skip
+        return Redirect(
+            f"/awards/{award.slug}/rounds/{rnd.slug}/jury?conflict={access.entry.ref}",
+            status_code=303,
+            background=tasks,
+        )
 
 
 def field_text(text: str) -> str:
@@ -294,19 +413,23 @@ def read_only_message(reason: str) -> str:
 
 
 def read_only_response(reason: str) -> Response[Any]:
-    return Response({"error": "read_only", "reason": reason, "message": read_only_message(reason)}, status_code=409,
-                    media_type=MediaType.JSON)  # fmt: skip
+    return Response(
+        {"error": "read_only", "reason": reason, "message": read_only_message(reason)},
+        status_code=409,
+        media_type=MediaType.JSON,
+    )
 
 
 def file_response(attachment: Attachment, data: bytes, *, inline: bool) -> Response[bytes]:
     media_type = attachment.media_type if attachment.media_type in INLINE_TYPES else "application/octet-stream"
     ascii_name = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in attachment.name)
     disposition = "inline" if inline else "attachment"
+    disposition += f"; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(attachment.name)}"
     return Response(
         data,
         media_type=media_type,
         headers={
-            "content-disposition": f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(attachment.name)}",
+            "content-disposition": disposition,
             "content-security-policy": FILE_CSP,
             "x-content-type-options": "nosniff",
         },

@@ -143,8 +143,10 @@ def check_score(criterion: Criterion, text: str) -> tuple[Decimal | None, str | 
     lo, hi, step = criterion.min_value, criterion.max_value, criterion.step
     if not lo <= value <= hi or (value - lo) % step != 0:
         return None, _("Choose a value from %(lo)s to %(hi)s in steps of %(step)s.") % {
-            "lo": plain(lo), "hi": plain(hi), "step": plain(step)
-        }  # fmt: skip
+            "lo": plain(lo),
+            "hi": plain(hi),
+            "step": plain(step),
+        }
     return value, None
 
 
@@ -203,12 +205,14 @@ async def sheet_access(session: AsyncSession, award: Award, rnd: Round, juror_id
     facts = (
         await session.execute(
             sa.select(
-                sa.exists().where(Assignment.round_id == rnd.id, Assignment.entry_id == entry.id,
-                                  Assignment.juror_id == juror_id),
+                sa.exists().where(
+                    Assignment.round_id == rnd.id, Assignment.entry_id == entry.id, Assignment.juror_id == juror_id
+                ),
                 sa.exists().where(Conflict.entry_id == entry.id, Conflict.juror_id == juror_id),
-                sa.exists().where(ScoreSheet.round_id == rnd.id, ScoreSheet.entry_id == entry.id,
-                                  ScoreSheet.juror_id == juror_id),
-            )  # fmt: skip
+                sa.exists().where(
+                    ScoreSheet.round_id == rnd.id, ScoreSheet.entry_id == entry.id, ScoreSheet.juror_id == juror_id
+                ),
+            )
         )
     ).one()
     assigned, conflict, has_sheet = bool(facts[0]), bool(facts[1]), bool(facts[2])
@@ -221,17 +225,28 @@ async def load_sheet(session: AsyncSession, rnd: Round, juror_id: int, entry_id:
     """The stored sheet (or an empty one with version 0)."""
     row = (
         await session.execute(
-            sa.select(ScoreSheet.id, ScoreSheet.version, ScoreSheet.status, ScoreSheet.comment,
-                      ScoreSheet.private_note, ScoreSheet.submitted_at, ScoreSheet.updated_at)
-            .where(ScoreSheet.round_id == rnd.id, ScoreSheet.entry_id == entry_id, ScoreSheet.juror_id == juror_id)
-        )  # fmt: skip
+            sa.select(
+                ScoreSheet.id,
+                ScoreSheet.version,
+                ScoreSheet.status,
+                ScoreSheet.comment,
+                ScoreSheet.private_note,
+                ScoreSheet.submitted_at,
+                ScoreSheet.updated_at,
+            ).where(ScoreSheet.round_id == rnd.id, ScoreSheet.entry_id == entry_id, ScoreSheet.juror_id == juror_id)
+        )
     ).one_or_none()
     if row is None:
         return SheetSnapshot.empty()
     return SheetSnapshot(
-        version=row.version, status=row.status, scores=await _scores_of(session, rnd, row.id), comment=row.comment,
-        private_note=row.private_note, submitted_at=row.submitted_at, updated_at=row.updated_at,
-    )  # fmt: skip
+        version=row.version,
+        status=row.status,
+        scores=await _scores_of(session, rnd, row.id),
+        comment=row.comment,
+        private_note=row.private_note,
+        submitted_at=row.submitted_at,
+        updated_at=row.updated_at,
+    )
 
 
 async def _scores_of(session: AsyncSession, rnd: Round, sheet_id: int) -> dict[str, Decimal]:
@@ -248,14 +263,24 @@ def _insert(session: AsyncSession, table: Any) -> Any:
 
 
 def _audit_values(rnd: Round, snapshot: SheetSnapshot) -> dict[str, Any]:
-    return {"status": snapshot.status.value, "scores": {k: plain(v) for k, v in sorted(snapshot.scores.items())},
-            "comment": snapshot.comment}  # fmt: skip
+    return {
+        "status": snapshot.status.value,
+        "scores": {k: plain(v) for k, v in sorted(snapshot.scores.items())},
+        "comment": snapshot.comment,
+    }
 
 
 async def save_sheet(
-    session: AsyncSession, award: Award, rnd: Round, access: SheetAccess, juror_id: int, *,
-    version: int, given: SheetInput, action: str = SAVE,
-) -> SheetSnapshot:  # fmt: skip
+    session: AsyncSession,
+    award: Award,
+    rnd: Round,
+    access: SheetAccess,
+    juror_id: int,
+    *,
+    version: int,
+    given: SheetInput,
+    action: str = SAVE,
+) -> SheetSnapshot:
     """Save a juror's sheet: ``save`` keeps its status (a submitted sheet stays submitted, so it
     must stay complete), ``submit`` needs every criterion, ``reopen`` makes it a draft again.
 
@@ -270,11 +295,20 @@ async def save_sheet(
 
     inserted = await session.execute(
         _insert(session, ScoreSheet)
-        .values(juror_id=juror_id, entry_id=entry.id, round_id=rnd.id, status=SheetStatus.DRAFT, comment="",
-                private_note="", version=1, created_at=utcnow(), updated_at=utcnow())
+        .values(
+            juror_id=juror_id,
+            entry_id=entry.id,
+            round_id=rnd.id,
+            status=SheetStatus.DRAFT,
+            comment="",
+            private_note="",
+            version=1,
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
         .on_conflict_do_nothing(index_elements=["juror_id", "entry_id", "round_id"])
         .returning(ScoreSheet.id)
-    )  # fmt: skip
+    )
     created = inserted.first() is not None
     sheet = (
         await session.execute(
@@ -312,8 +346,9 @@ async def save_sheet(
         sheet.submitted_at = None
     filled = [(cid, value) for cid, value in parsed.items() if value is not None]
     if filled:
-        stmt = _insert(session, Score).values([{"sheet_id": sheet.id, "criterion_id": cid, "value": value}
-                                               for cid, value in filled])  # fmt: skip
+        stmt = _insert(session, Score).values(
+            [{"sheet_id": sheet.id, "criterion_id": cid, "value": value} for cid, value in filled]
+        )
         await session.execute(
             stmt.on_conflict_do_update(index_elements=["sheet_id", "criterion_id"], set_={"value": stmt.excluded.value})
         )
@@ -327,8 +362,13 @@ async def save_sheet(
         event = "sheet.changed"
     if event is not None:
         record_event(
-            session, event, actor_id=juror_id, award_id=award.id, object_type="score_sheet", object_id=sheet.id,
+            session,
+            event,
+            actor_id=juror_id,
+            award_id=award.id,
+            object_type="score_sheet",
+            object_id=sheet.id,
             before=_audit_values(rnd, before) if was_submitted else None,
             after={"entry": entry.ref, "round": rnd.slug, **_audit_values(rnd, after)},
-        )  # fmt: skip
+        )
     return after
