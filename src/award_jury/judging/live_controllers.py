@@ -171,9 +171,11 @@ class LiveController(Controller):
         return await live_response(request, db, lambda s: organiser_stage(s, award, rnd_id))
 
     @get("")
-    async def juror_page(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
+    async def juror_page(
+        self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, saved: str = ""
+    ) -> Template:
         award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
-        return await juror_live_page(db_session, award, rnd, actor)
+        return await juror_live_page(db_session, award, rnd, actor, notice=saved[:10])
 
     @get("/state")
     async def juror_state(
@@ -185,7 +187,9 @@ class LiveController(Controller):
         return await live_response(request, db, lambda s: juror_stage(s, award, rnd_id, juror_id))
 
 
-async def juror_live_page(session: AsyncSession, award: Award, rnd: Round, actor: Person) -> Template:
+async def juror_live_page(
+    session: AsyncSession, award: Award, rnd: Round, actor: Person, *, notice: str = ""
+) -> Template:
     order = await live.running_order(session, award, rnd)
     stage = await live.read_stage(session, rnd.id)
     assert stage is not None
@@ -203,5 +207,5 @@ async def juror_live_page(session: AsyncSession, award: Award, rnd: Round, actor
         "scoring": current is not None and current.entry_id in mine,
     }
     if context["scoring"] and current is not None:
-        context.update(await sheet_context(session, award, rnd, actor, current.ref, live=True))
+        context.update(await sheet_context(session, award, rnd, actor, current.ref, live=True, notice=notice))
     return Template("judging/live.html", context=context)

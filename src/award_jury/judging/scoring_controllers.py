@@ -269,6 +269,8 @@ class JuryController(Controller):
                 version=exc.current.version,
                 status=409,
             )
+        if form.get("back", max_length=10) == "live":  # the live page's sheet goes back to the live page
+            return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/live?saved={action}", status_code=303)
         return Redirect(f"{sheet_url(award, rnd, ref)}?saved={action}", status_code=303)
 
     @post("/rounds/{round_slug:str}/jury/entries/{ref:str}/autosave")
