@@ -140,11 +140,32 @@ def scoring_rounds(award: Award) -> list[Round]:
     return [r for r in award.rounds if r.criteria]
 
 
-def default_round(award: Award, now: datetime) -> Round | None:
-    """The round a juror most likely wants: the first not finalised whose deadline has not
-    passed, else the last one."""
+async def open_work(session: AsyncSession, award: Award, juror_id: int) -> dict[int, int]:
+    """Round id -> how many assigned entries of the juror have no submitted sheet yet."""
+    submitted = sa.select(ScoreSheet.id).where(
+        ScoreSheet.round_id == Assignment.round_id,
+        ScoreSheet.entry_id == Assignment.entry_id,
+        ScoreSheet.juror_id == juror_id,
+        ScoreSheet.status == SheetStatus.SUBMITTED,
+    )
+    rows = await session.execute(
+        sa.select(Assignment.round_id, sa.func.count())
+        .where(
+            Assignment.juror_id == juror_id, Assignment.round_id.in_([r.id for r in award.rounds]), ~submitted.exists()
+        )
+        .group_by(Assignment.round_id)
+    )
+    return {round_id: int(n) for round_id, n in rows}
+
+
+def default_round(award: Award, now: datetime, work: dict[int, int] | None = None) -> Round | None:
+    """The round a juror most likely wants: the first still open for scoring where they have
+    sheets to do, else the first still open, else the last one."""
     rounds = scoring_rounds(award)
-    for rnd in rounds:
-        if rnd.finalised_at is None and (rnd.scoring_close is None or now <= rnd.scoring_close):
+    open_rounds = [r for r in rounds if r.finalised_at is None and (r.scoring_close is None or now <= r.scoring_close)]
+    for rnd in open_rounds:
+        if (work or {}).get(rnd.id, 0) > 0:
             return rnd
+    if open_rounds:
+        return open_rounds[0]
     return rounds[-1] if rounds else None

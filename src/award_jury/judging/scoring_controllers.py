@@ -164,8 +164,8 @@ class JuryController(Controller):
     @get("/jury")
     async def jury_home(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Redirect | Template:
         """The juror's way in: the dashboard of the round they most likely want."""
-        award, _actor = await award_for(db_session, slug, viewer, Action.SCORE)
-        rnd = dashboard.default_round(award, utcnow())
+        award, actor = await award_for(db_session, slug, viewer, Action.SCORE)
+        rnd = dashboard.default_round(award, utcnow(), await dashboard.open_work(db_session, award, actor.id))
         if rnd is None:
             return Template("judging/no_round.html", context={"award": award})
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/jury", status_code=303)
