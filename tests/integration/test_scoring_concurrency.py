@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from award_jury.accounts.models import Person
+from award_jury.accounts.models import Person, WebSession
 from award_jury.accounts.sessions import start_session
 from award_jury.db import Database, utcnow
 from award_jury.enums import SheetStatus
@@ -38,6 +39,9 @@ async def juror_client(app: Any, settings: Settings, db: Database, person_id: in
         person = await s.get(Person, person_id)
         assert person is not None
         token = await start_session(s, person, session_policy(settings), utcnow())
+        # seen half an hour ago: the first request of each juror touches the session (a write)
+        await s.execute(sa.update(WebSession).where(WebSession.person_id == person_id)
+                        .values(last_seen_at=utcnow() - timedelta(minutes=30)))  # fmt: skip
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local")
     await client.get("/")  # the CSRF cookie
     client.cookies.set(settings.session_cookie_name, token)
