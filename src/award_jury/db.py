@@ -5,8 +5,10 @@ Importing :mod:`award_jury.models` registers every table on :data:`metadata` (Al
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import warnings
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -81,7 +83,53 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A unit of work that reads before it writes asks for the write lock up front
+        # (``write_transaction``): upgrading a read transaction in WAL mode fails at once with
+        # "database is locked" when another writer committed in between, whatever the timeout.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(IMMEDIATE) else "BEGIN")
+
+
+#: Execution option: begin the transaction holding SQLite's write lock (ignored elsewhere).
+IMMEDIATE = "award_jury_immediate"
+
+
+_write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def write_transaction(session: AsyncSession) -> None:
+    """Call first in a session that will write after reading (concurrent score sheet saves).
+
+    On SQLite the writers of this process queue on an asyncio lock (no timeout, no connection
+    held while waiting) and the transaction starts with ``BEGIN IMMEDIATE``, so a burst of saves
+    never meets "database is locked"; writers of other processes wait behind the busy timeout.
+    On PostgreSQL it changes nothing (row locks do that job)."""
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        locks = _write_locks.setdefault(asyncio.get_running_loop(), {})
+        lock = locks.setdefault(id(bind.engine if isinstance(bind, sa.Connection) else bind), asyncio.Lock())
+        await lock.acquire()
+        released = False
+
+        def release(_session: Any, transaction: Any) -> None:
+            nonlocal released
+            if transaction.parent is None and not released:
+                released = True
+                lock.release()  # (the listener stays: the session is one request's, and removing
+                # it while SQLAlchemy iterates its listeners is an error)
+
+        event.listen(session.sync_session, "after_transaction_end", release)
+        try:
+            await session.connection(execution_options={IMMEDIATE: True})
+        except BaseException:
+            if not released:
+                released = True
+                lock.release()
+                event.remove(session.sync_session, "after_transaction_end", release)
+            raise
+        return
+    await session.connection(execution_options={IMMEDIATE: True})
 
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None) -> AsyncEngine:

@@ -42,6 +42,11 @@ class Action(StrEnum):
     MANAGE_CERTIFICATES = "certificates.manage"
     #: A member of an entry (the startup's side) downloads the entry's certificate.
     DOWNLOAD_OWN_CERTIFICATE = "certificates.download_own"
+    #: A juror scores entries of an award (the sheet service then checks the assignment,
+    #: conflicts, the entry's status and the round's deadline for each sheet).
+    SCORE = "sheet.score"
+    #: Run a round's live pitch session (organisers).
+    RUN_LIVE = "live.run"
 
 
 @dataclass(frozen=True)
@@ -91,13 +96,14 @@ def can(
         Action.MANAGE_RESULTS,
         Action.REVIEW_ENTRIES,
         Action.MANAGE_CERTIFICATES,
+        Action.RUN_LIVE,
     ):
         return award_id is not None and viewer.organises(award_id)
     if action is Action.VIEW_PUBLISHED_RANKING:
         return award_id is not None and (
             viewer.organises(award_id) or (round_shows_jurors and Role.JUROR in viewer.roles_in(award_id))
         )
-    if action is Action.DECLARE_OWN_CONFLICT:
+    if action in (Action.DECLARE_OWN_CONFLICT, Action.SCORE):
         return award_id is not None and Role.JUROR in viewer.roles_in(award_id)
     if action is Action.APPLY:
         return award_id is not None and Role.JUROR not in viewer.roles_in(award_id)

@@ -18,7 +18,8 @@ from award_jury.accounts.services import get_or_create_person, grant_role
 from award_jury.accounts.sessions import start_session
 from award_jury.bundle.services import import_bundle
 from award_jury.db import Database, utcnow
-from award_jury.entries.models import Entry
+from award_jury.entries.models import Attachment, Entry
+from award_jury.entries.storage import LocalStorage
 from award_jury.enums import Role
 from award_jury.judging.models import Conflict, ScoreSheet
 from award_jury.settings import Settings
@@ -45,6 +46,12 @@ def per_role(anonymous: int, startup: int, juror: int, organiser: int, mixed: in
 
 def organisers_only(anonymous: int, allowed: int) -> dict[str, int]:
     return {"anonymous": anonymous, "startup": 403, "juror": 403, "mixed": 403, "organiser": allowed}
+
+
+def jurors_only(anonymous: int, allowed: int, *, mixed: int | None = None) -> dict[str, int]:
+    """Jurors of the award ("juror", and "mixed", who is one too); everyone else signed in: 403."""
+    return {"anonymous": anonymous, "startup": 403, "juror": allowed, "organiser": 403,
+            "mixed": allowed if mixed is None else mixed}  # fmt: skip
 
 
 # (method, route path as Litestar names it) -> expected status per role.
@@ -154,6 +161,30 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/verify/{code:str}"): same(404),
     # E001's own members only (the startup); nobody else learns that it exists; nothing issued yet
     ("GET", "/entries/{entry_id:int}/certificate"): signed_in(303, 404),
+    # jury pages: "juror" holds a sheet for E002 (scoring closed in 2023: read-only, so posts answer 409);
+    # "mixed" is a juror of the award without that entry (404: not theirs to see)
+    ("GET", "/awards/{slug:str}/jury"): jurors_only(303, 303),
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/jury"): jurors_only(303, 200),
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/jury/entries/{ref:str}"): jurors_only(303, 200, mixed=404),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/jury/entries/{ref:str}"): jurors_only(401, 409, mixed=404),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/jury/entries/{ref:str}/autosave"): jurors_only(
+        401, 409, mixed=404
+    ),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/jury/entries/{ref:str}/conflict"): jurors_only(
+        401, 409, mixed=404
+    ),
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}"): jurors_only(
+        303, 200, mixed=404
+    ),
+    (
+        "GET",
+        "/awards/{slug:str}/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}/download",
+    ): jurors_only(303, 200, mixed=404),
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/live"): jurors_only(303, 200),
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/live/state"): jurors_only(303, 200),
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/live/control"): organisers_only(303, 200),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/live/control"): organisers_only(401, 303),
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/live/control/state"): organisers_only(303, 200),
     ("GET", "/invitations/{token:str}"): same(400),
     ("POST", "/invitations/{token:str}"): same(400),
 }
@@ -180,7 +211,8 @@ class World:
     settings: Settings
     category_id: int
     conflict_id: int
-    entry_id: int = 0
+    entry_id: int
+    attachment_id: int
 
 
 def canary_bundle() -> dict[str, Any]:
@@ -218,7 +250,14 @@ async def world(db: Database, settings: Settings) -> World:
         entry_id = (
             await s.execute(sa.select(Entry.id).where(Entry.award_id == award.id, Entry.ref == "E001"))
         ).scalar_one()
-    return World(people, invitation.id, settings, award.categories[0].id, conflict_id, entry_id)
+        deck = b"%PDF-1.4 the pitch deck of E002"
+        key = LocalStorage(settings.uploads_dir).put(deck)
+        e002 = (await s.execute(sa.select(Entry).where(Entry.award_id == award.id, Entry.ref == "E002"))).scalar_one()
+        attachment = Attachment(entry_id=e002.id, name="deck.pdf", sha256=key, size=len(deck),
+                                media_type="application/pdf", storage_key=key)  # fmt: skip
+        s.add(attachment)
+        await s.flush()
+    return World(people, invitation.id, settings, award.categories[0].id, conflict_id, entry_id, attachment.id)
 
 
 def concrete(path: str, world: World) -> str:
@@ -237,6 +276,7 @@ def concrete(path: str, world: World) -> str:
         "certificate_id": "999999",
         "code": "0000-0000-0000-0000",
         "entry_id": str(world.entry_id),
+        "attachment_id": str(world.attachment_id),
     }
     return re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], path)
 
@@ -363,7 +403,8 @@ async def test_junk_in_every_post_field_never_answers_500(
               "reason", "category", "place_E001", "place_E002", "confirm", "organisation", "top", "startup_name",
               "legal_form", "city", "founded", "employees", "website", "contact_name", "contact_email", "title",
               "pitch", "problem", "solution", "benefit", "stage", "investors", "video_url", "consent", "action",
-              "version", "member_email", "member_name", "decision"]  # fmt: skip
+              "version", "member_email", "member_name", "decision", "do", "pitch_minutes", "qa_minutes", "comment",
+              "private_note", "score-innovation"]  # fmt: skip
     failures = []
     posts = sorted(path for method, path in ROUTE_TABLE if method == "POST")
     for i, junk in enumerate(JUNK):

@@ -70,6 +70,11 @@ class Round(Base):
     #: Live pitch mode: the entry now on stage, and when its pitch started.
     live_entry_id: Mapped[int | None] = mapped_column(sa.ForeignKey("entry.id", ondelete="SET NULL"), default=None)
     live_started_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: ``pitch`` or ``qa`` while an entry is on stage (``live_started_at`` is when that phase began).
+    live_phase: Mapped[str | None] = mapped_column(sa.String(8), default=None)
+    #: How long a pitch and its questions last on pitch day (the organiser's timer).
+    live_pitch_seconds: Mapped[int] = mapped_column(default=300, server_default="300")
+    live_qa_seconds: Mapped[int] = mapped_column(default=300, server_default="300")
 
     award: Mapped[Award] = relationship(back_populates="rounds")
     criteria: Mapped[list[Criterion]] = relationship(

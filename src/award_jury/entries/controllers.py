@@ -20,7 +20,7 @@ from award_jury.accounts.signin import issue_link
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.awards.services import get_award
 from award_jury.certificates.services import published_certificate
-from award_jury.db import utcnow  # the deadline's clock (tests move it); sign-in links use db.utcnow
+from award_jury.db import utcnow, write_transaction  # the deadline's clock (tests move it); sign-in links use db.utcnow
 from award_jury.entries import services
 from award_jury.entries.models import Entry
 from award_jury.entries.services import DeadlinePassedError, EntryFilter, StaleEntryError, Upload
@@ -234,6 +234,7 @@ class CallController(Controller):
 
     @post("/awards/{slug:str}/apply")
     async def start(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Redirect | Template:
+        await write_transaction(db_session)
         award, actor = await award_for(db_session, slug, viewer, Action.APPLY)
         try:
             entry = await services.start_application(db_session, award, actor, utcnow())
@@ -264,6 +265,7 @@ class EntryController(Controller):
     async def save(
         self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect | Response[dict[str, Any]]:
+        await write_transaction(db_session)  # reads, then writes: two tabs saving at once queue on SQLite
         entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
         actor = await db_session.get(Person, viewer.person_id)
         assert actor is not None

@@ -139,26 +139,33 @@ class ConflictController(Controller):
             )  # fmt: skip
         except FormError as exc:
             return await self._juror_page(db_session, award, viewer, errors=exc.errors, values=values, status=400)
-        entry = await db_session.get(Entry, conflict.entry_id)
-        assert entry is not None
-        organisers = await conflicts.organisers_of(db_session, award)
-        settings = request.app.state.settings
-        tasks = BackgroundTasks(
-            [
-                mail_task(
-                    request,
-                    "conflict_declared",
-                    to=o.email,
-                    locale=o.locale,
-                    name=o.name,
-                    juror=actor.name,
-                    award_name=award.name,
-                    entry=entry.ref,
-                    kind=conflict.kind.value,
-                    reason=conflict.reason,
-                    link=f"{settings.base_url}/awards/{award.slug}/conflicts",
-                )
-                for o in organisers
-            ]
-        )
+        tasks = await conflict_mails(request, db_session, award, actor, conflict)
         return Redirect(f"/awards/{award.slug}/my-conflicts?saved=1", status_code=303, background=tasks)
+
+
+async def conflict_mails(
+    request: Req, session: AsyncSession, award: Award, juror: Person, conflict: Conflict
+) -> BackgroundTasks:
+    """E-mails that tell the award's organisers about a conflict a juror declared (sent after the response)."""
+    entry = await session.get(Entry, conflict.entry_id)
+    assert entry is not None
+    organisers = await conflicts.organisers_of(session, award)
+    settings = request.app.state.settings
+    return BackgroundTasks(
+        [
+            mail_task(
+                request,
+                "conflict_declared",
+                to=o.email,
+                locale=o.locale,
+                name=o.name,
+                juror=juror.name,
+                award_name=award.name,
+                entry=entry.ref,
+                kind=conflict.kind.value,
+                reason=conflict.reason,
+                link=f"{settings.base_url}/awards/{award.slug}/conflicts",
+            )
+            for o in organisers
+        ]
+    )

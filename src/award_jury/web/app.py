@@ -25,7 +25,9 @@ from award_jury.db import Database
 from award_jury.entries.controllers import CallController, EntryController, OrganiserEntriesController
 from award_jury.errors import NotAuthorizedError, NotFoundError, SignInRequiredError
 from award_jury.judging.controllers import ConflictController
+from award_jury.judging.live_controllers import LiveController
 from award_jury.judging.round_controllers import AdvanceController, AssignmentController, ProgressController
+from award_jury.judging.scoring_controllers import JuryController
 from award_jury.ranking.controllers import JurorRankingController, PublicResultsController, ResultsController
 from award_jury.settings import Settings
 from award_jury.web import errors
@@ -80,6 +82,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             CertificateController,
             VerifyController,
             EntryCertificateController,
+            JuryController,
+            LiveController,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         dependencies={

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.accounts.models import AwardRole, Person, WebSession
 from award_jury.accounts.sessions import SessionPolicy, idle_deadline, load_session
-from award_jury.db import Database, utcnow
+from award_jury.db import Database, utcnow, write_transaction
 from award_jury.i18n import current_locale
 from award_jury.policy import ANONYMOUS, Viewer
 from award_jury.settings import Settings
@@ -67,12 +67,25 @@ async def load_viewer(request: Request[Any, Any, Any]) -> None:
         token = request.cookies.get(settings.session_cookie_name)
         if token:
             db: Database = request.app.state.db
-            async with db.session() as session:
-                loaded = await load_session(session, token, session_policy(settings), utcnow())
-                if loaded is None:
-                    _dead_cookie.set(expired_session_cookie(settings))
-                else:
-                    viewer = await build_viewer(session, *loaded, session_policy(settings))
+            for attempt in (1, 2):
+                try:
+                    async with db.session() as session:
+                        if attempt == 2:
+                            await write_transaction(session)
+                        loaded = await load_session(session, token, session_policy(settings), utcnow())
+                        if loaded is None:
+                            _dead_cookie.set(expired_session_cookie(settings))
+                        else:
+                            viewer = await build_viewer(session, *loaded, session_policy(settings))
+                    break
+                except sa.exc.OperationalError as exc:
+                    # SQLite: touching the session upgrades this read to a write, which fails at once
+                    # when another writer committed meanwhile; the second attempt takes the write
+                    # lock first (db.write_transaction).
+                    if attempt == 2 or "locked" not in str(exc):
+                        raise
+                    viewer = ANONYMOUS
+                    _dead_cookie.set(None)
     request.state.viewer = viewer
     current_viewer.set(viewer)
     if viewer.authenticated and viewer.locale and LANGUAGE_COOKIE not in request.cookies:

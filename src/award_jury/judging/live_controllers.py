@@ -1,0 +1,211 @@
+"""Live pitch day: the organiser's control page and the jurors' live page, both following the
+round's stage through server-sent events (JSON once for a client that does not ask for a stream).
+
+The streams read the stage from the database about once a second, so they work with several
+workers and on PostgreSQL; they end after a few minutes and the browser reconnects by itself."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.response import Redirect, ServerSentEvent, Template
+from litestar.response.sse import ServerSentEventMessage
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from award_jury.accounts.models import Person
+from award_jury.awards.models import Award, Round
+from award_jury.awards.setup import find_round
+from award_jury.db import Database, utcnow
+from award_jury.errors import FormError, NotFoundError
+from award_jury.judging import live
+from award_jury.judging.scoring_controllers import jury_round, sheet_context, sheet_url
+from award_jury.policy import Action, Viewer
+from award_jury.web.forms import parse_id, read_form
+from award_jury.web.guards import award_for
+
+Req = Request[Any, Any, Any]
+log = logging.getLogger("award_jury.live")
+
+POLL_SECONDS = 1.0
+STREAM_SECONDS = 300.0
+KEEPALIVE_POLLS = 15
+
+Builder = Callable[[AsyncSession], Awaitable[dict[str, Any]]]
+
+
+def wants_stream(request: Req) -> bool:
+    return "text/event-stream" in request.headers.get("accept", "")
+
+
+async def stage_events(
+    db: Database, build: Builder, *, seconds: float = STREAM_SECONDS, poll: float = POLL_SECONDS
+) -> AsyncIterator[ServerSentEventMessage]:
+    """``stage`` events whenever the state changes (the timer's seconds alone are no change),
+    a comment now and then to keep proxies from closing the line, and the end after ``seconds``."""
+    started = time.monotonic()
+    last, quiet = None, 0
+    yield ServerSentEventMessage(retry=2000, comment="stage")
+    while time.monotonic() - started < seconds:
+        try:
+            async with db.session() as session:
+                data = await build(session)
+        except Exception:  # the next poll tries again; the browser keeps its last state
+            log.exception("could not read the live stage")
+            data = None
+        if data is not None:
+            key = json.dumps({k: v for k, v in data.items() if k != "remaining"}, sort_keys=True, default=str)
+            if key != last:
+                last, quiet = key, 0
+                yield ServerSentEventMessage(data=json.dumps(data, default=str), event="stage")
+            else:
+                quiet += 1
+                if quiet >= KEEPALIVE_POLLS:
+                    quiet = 0
+                    yield ServerSentEventMessage(comment="keep-alive")
+        await asyncio.sleep(poll)
+
+
+async def juror_stage(session: AsyncSession, award: Award, rnd_id: int, juror_id: int) -> dict[str, Any]:
+    rnd = await session.get(Round, rnd_id)
+    if rnd is None:
+        raise NotFoundError("round")
+    stage = await live.read_stage(session, rnd_id)
+    assert stage is not None
+    order = await live.running_order(session, award, rnd)
+    mine = await live.juror_entries(session, rnd, juror_id)
+    data = live.stage_json(stage, order, utcnow())
+    data["scoring"] = stage.entry_id in mine
+    data["sheet"] = sheet_url(award, rnd, data["entry"]) if data["scoring"] else None
+    return data
+
+
+async def organiser_stage(session: AsyncSession, award: Award, rnd_id: int) -> dict[str, Any]:
+    rnd = await session.get(Round, rnd_id)
+    if rnd is None:
+        raise NotFoundError("round")
+    stage = await live.read_stage(session, rnd_id)
+    assert stage is not None
+    order = await live.running_order(session, award, rnd)
+    data = live.stage_json(stage, order, utcnow())
+    jurors = await live.submissions_for(session, rnd_id, stage.entry_id) if stage.entry_id else []
+    data["jurors"] = [{"name": j.name, "state": j.state} for j in jurors]
+    data["submitted"] = sum(1 for j in jurors if j.state == "submitted")
+    return data
+
+
+async def live_response(request: Req, db: Database, build: Builder) -> Response[Any]:
+    if wants_stream(request):
+        return ServerSentEvent(
+            stage_events(db, build), headers={"cache-control": "no-store", "x-accel-buffering": "no"}
+        )
+    async with db.session() as session:
+        return Response(await build(session), media_type=MediaType.JSON)
+
+
+async def render_control(
+    session: AsyncSession, award: Award, rnd: Round, *, errors: dict[str, str] | None = None, status: int = 200
+) -> Template:
+    order = await live.running_order(session, award, rnd)
+    stage = await live.read_stage(session, rnd.id)
+    assert stage is not None
+    jurors = await live.submissions_for(session, rnd, stage.entry_id) if stage.entry_id else []
+    return Template(
+        "judging/live_control.html",
+        context={
+            "award": award,
+            "round": rnd,
+            "order": order,
+            "stage": stage,
+            "jurors": jurors,
+            "data": live.stage_json(stage, order, utcnow()),
+            "errors": errors or {},
+        },
+        status_code=status,
+    )
+
+
+class LiveController(Controller):
+    path = "/awards/{slug:str}/rounds/{round_slug:str}/live"
+
+    @get("/control")
+    async def control_page(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
+        award, _actor = await award_for(db_session, slug, viewer, Action.RUN_LIVE)
+        return await render_control(db_session, award, find_round(award, round_slug))
+
+    @post("/control")
+    async def control(
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect:
+        award, actor = await award_for(db_session, slug, viewer, Action.RUN_LIVE)
+        rnd = find_round(award, round_slug)
+        form = await read_form(request)
+        action = form.get("do", max_length=20)
+        try:
+            await live.control(
+                db_session,
+                award,
+                rnd,
+                actor,
+                action,
+                entry_id=parse_id(form.get("entry", max_length=12)),
+                pitch_minutes=form.get("pitch_minutes", max_length=5),
+                qa_minutes=form.get("qa_minutes", max_length=5),
+            )
+        except FormError as exc:
+            return await render_control(db_session, award, rnd, errors=exc.errors, status=400)
+        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/live/control", status_code=303)
+
+    @get("/control/state")
+    async def control_state(
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db: Database
+    ) -> Response[Any]:
+        async with db.session() as session:
+            award, _actor = await award_for(session, slug, viewer, Action.RUN_LIVE)
+            rnd_id = find_round(award, round_slug).id
+        return await live_response(request, db, lambda s: organiser_stage(s, award, rnd_id))
+
+    @get("")
+    async def juror_page(
+        self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, saved: str = ""
+    ) -> Template:
+        award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
+        return await juror_live_page(db_session, award, rnd, actor, notice=saved[:10])
+
+    @get("/state")
+    async def juror_state(
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db: Database
+    ) -> Response[Any]:
+        async with db.session() as session:
+            award, rnd, actor = await jury_round(session, slug, round_slug, viewer)
+            rnd_id, juror_id = rnd.id, actor.id
+        return await live_response(request, db, lambda s: juror_stage(s, award, rnd_id, juror_id))
+
+
+async def juror_live_page(
+    session: AsyncSession, award: Award, rnd: Round, actor: Person, *, notice: str = ""
+) -> Template:
+    order = await live.running_order(session, award, rnd)
+    stage = await live.read_stage(session, rnd.id)
+    assert stage is not None
+    mine = await live.juror_entries(session, rnd, actor.id)
+    data = live.stage_json(stage, order, utcnow())
+    here = next((i for i, slot in enumerate(order) if slot.entry_id == stage.entry_id), None)
+    earlier = [slot for slot in order[: here or 0] if slot.entry_id in mine]
+    current = order[here] if here is not None else None
+    context: dict[str, Any] = {
+        "award": award,
+        "round": rnd,
+        "data": data,
+        "current": current,
+        "earlier": earlier,
+        "scoring": current is not None and current.entry_id in mine,
+    }
+    if context["scoring"] and current is not None:
+        context.update(await sheet_context(session, award, rnd, actor, current.ref, live=True, notice=notice))
+    return Template("judging/live.html", context=context)
