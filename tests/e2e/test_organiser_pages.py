@@ -54,7 +54,14 @@ async def test_organiser_pages_fit_a_phone_and_pass_axe(browser: Any, mail_serve
             continue
         width = await page.evaluate("document.documentElement.scrollWidth")
         if width > PHONE["width"]:
-            problems.append(f"{path}: {width} px wide")
+            wide = await page.evaluate(
+                """(limit) => [...document.querySelectorAll('main *')]
+                    .filter(el => el.getBoundingClientRect().right > limit)
+                    .slice(0, 3)
+                    .map(el => el.tagName + '.' + el.className + ' ' + (el.textContent || '').slice(0, 40))""",
+                PHONE["width"],
+            )
+            problems.append(f"{path}: {width} px wide ({wide})")
         problems += [f"{path}: {v}" for v in await serious_violations(page)]
     assert problems == []
     await ctx.close()
