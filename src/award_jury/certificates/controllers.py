@@ -17,10 +17,9 @@ from award_jury.certificates import jobs, services
 from award_jury.certificates.context import MAX_SIGNATORIES, ORIENTATIONS
 from award_jury.certificates.render import DocumentMeta, render_pdf
 from award_jury.db import Database
-from award_jury.entries.storage import LocalStorage
 from award_jury.errors import DomainError, FormError, NotFoundError
 from award_jury.policy import Action, Viewer
-from award_jury.settings import Settings
+from award_jury.web.files import app_settings, app_storage
 from award_jury.web.forms import read_form, read_upload
 from award_jury.web.guards import award_for, entry_for
 
@@ -32,13 +31,8 @@ PDF_HEADERS = {
 }
 
 
-def _settings(request: Req) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _storage(request: Req) -> LocalStorage:
-    return LocalStorage(_settings(request).uploads_dir)
+_settings = app_settings
+_storage = app_storage
 
 
 async def render_in_pool(contexts: list[Any], meta: DocumentMeta) -> bytes:

@@ -24,36 +24,22 @@ from award_jury.db import utcnow, write_transaction  # the deadline's clock (tes
 from award_jury.entries import services
 from award_jury.entries.models import Entry
 from award_jury.entries.services import DeadlinePassedError, EntryFilter, StaleEntryError, Upload
-from award_jury.entries.storage import LocalStorage
 from award_jury.entries.validators import FIELD_NAMES, ONE_LINE, PITCH_LIMIT, STAGES
 from award_jury.enums import EntryStatus, TokenPurpose
 from award_jury.errors import ConflictError, FormError, NotFoundError, RateLimitedError
 from award_jury.i18n import current_locale
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, can, require
-from award_jury.settings import Settings
 from award_jury.web.auth import client_ip
+from award_jury.web.files import app_settings, app_storage, uploaded_file_response
 from award_jury.web.forms import Form, parse_id, read_form
 from award_jury.web.guards import award_for, entry_for
 from award_jury.web.mailer import mail_task
 
 Req = Request[Any, Any, Any]
 
-#: Sandboxed, never sniffed, always downloaded: a PDF from a startup must not run anything here.
-FILE_HEADERS = {
-    "content-security-policy": "sandbox; default-src 'none'",
-    "x-content-type-options": "nosniff",
-    "cache-control": "private, no-store",
-}
-
-
-def _settings(request: Req) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _storage(request: Req) -> LocalStorage:
-    return LocalStorage(_settings(request).uploads_dir)
+_settings = app_settings
+_storage = app_storage
 
 
 def wants_json(request: Req) -> bool:
@@ -411,11 +397,7 @@ class EntryController(Controller):
         storage = _storage(request)
         if deck is None or not deck.storage_key or not storage.exists(deck.storage_key):
             raise NotFoundError("deck")
-        return Response(
-            storage.get(deck.storage_key),
-            media_type="application/pdf",
-            headers={**FILE_HEADERS, "content-disposition": f"attachment; filename*=UTF-8''{quote(deck.name)}"},
-        )
+        return uploaded_file_response(storage.get(deck.storage_key), deck.name, "application/pdf", inline=False)
 
     @post("/eligibility")
     async def eligibility(

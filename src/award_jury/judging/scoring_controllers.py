@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from litestar import Controller, MediaType, Request, Response, get, post
@@ -18,7 +17,6 @@ from award_jury.awards.models import Award, Round
 from award_jury.awards.setup import find_round
 from award_jury.db import utcnow, write_transaction
 from award_jury.entries.models import Attachment
-from award_jury.entries.storage import LocalStorage
 from award_jury.enums import ConflictKind
 from award_jury.errors import FormError, NotFoundError
 from award_jury.i18n import gettext as _
@@ -26,13 +24,13 @@ from award_jury.i18n import input_number
 from award_jury.judging import conflicts, dashboard, sheets
 from award_jury.judging.controllers import conflict_mails
 from award_jury.policy import Action, Viewer
+from award_jury.web.files import app_storage, uploaded_file_response
 from award_jury.web.forms import Form, read_form
 from award_jury.web.guards import award_for
 
 Req = Request[Any, Any, Any]
 #: Media types the deck route serves as they are; anything else is a download of bytes.
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}
-FILE_CSP = "sandbox; default-src 'none'"
 
 
 async def jury_round(session: AsyncSession, slug: str, round_slug: str, viewer: Viewer) -> tuple[Award, Round, Person]:
@@ -323,7 +321,7 @@ class JuryController(Controller):
         if attachment is None or attachment.entry_id != access.entry.id or attachment.storage_key is None:
             raise NotFoundError("attachment")
         try:
-            data = LocalStorage(request.app.state.settings.uploads_dir).get(attachment.storage_key)
+            data = app_storage(request).get(attachment.storage_key)
         except (OSError, ValueError) as exc:
             raise NotFoundError("attachment") from exc
         return attachment, data
@@ -424,15 +422,4 @@ def read_only_response(reason: str) -> Response[Any]:
 
 def file_response(attachment: Attachment, data: bytes, *, inline: bool) -> Response[bytes]:
     media_type = attachment.media_type if attachment.media_type in INLINE_TYPES else "application/octet-stream"
-    ascii_name = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in attachment.name)
-    disposition = "inline" if inline else "attachment"
-    disposition += f"; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(attachment.name)}"
-    return Response(
-        data,
-        media_type=media_type,
-        headers={
-            "content-disposition": disposition,
-            "content-security-policy": FILE_CSP,
-            "x-content-type-options": "nosniff",
-        },
-    )
+    return uploaded_file_response(data, attachment.name, media_type, inline=inline)
