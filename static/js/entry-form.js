@@ -64,6 +64,8 @@
       headers: { "Accept": "application/json", "X-CSRFToken": token },
       body: values(),
     }).then(function (response) {
+      var json = (response.headers.get("content-type") || "").indexOf("json") !== -1;
+      if (!json) return { status: response.status, body: {} };  // an error page: signed out, or the like
       return response.json().then(function (body) { return { status: response.status, body: body }; });
     }).then(function (result) {
       if (result.status === 200) {
@@ -77,6 +79,10 @@
         say(result.body.error === "stale" ? "stale" : "closed");
       } else if (result.status === 422) {
         say("invalid");
+      } else if (result.status === 401 || result.status === 403) {
+        stopped = true;
+        remember();
+        say("signedout");
       } else {
         dirty = true;
         remember();
@@ -136,6 +142,38 @@
   });
   window.addEventListener("online", function () { if (dirty) save(); });
 
+  // Text kept in this browser that no longer fits the saved entry (someone saved since): shown
+  // read-only above the form so nothing typed is lost; it is forgotten after the next save.
+  function showKept(kept) {
+    var panel = document.createElement("section");
+    panel.className = "panel";
+    panel.setAttribute("role", "alert");
+    var heading = document.createElement("h2");
+    heading.textContent = status.getAttribute("data-kept-heading") || "";
+    panel.appendChild(heading);
+    Object.keys(kept).forEach(function (name, index) {
+      var field = form.querySelector("[name='" + name.replace(/'/g, "") + "']");
+      if (!field || name === "version" || field.type === "hidden" || field.type === "checkbox" || field.type === "radio") return;
+      if (field.value === kept[name] || !kept[name]) return;
+      var label = form.querySelector("label[for='" + field.id + "']");
+      var id = "kept-" + index;
+      var caption = document.createElement("label");
+      caption.setAttribute("for", id);
+      caption.textContent = label ? label.textContent : name;
+      var text = document.createElement("textarea");
+      text.id = id;
+      text.readOnly = true;
+      text.rows = 3;
+      text.value = kept[name];
+      var wrap = document.createElement("div");
+      wrap.className = "field";
+      wrap.appendChild(caption);
+      wrap.appendChild(text);
+      panel.appendChild(wrap);
+    });
+    if (panel.querySelectorAll("textarea").length) form.parentNode.insertBefore(panel, form);
+  }
+
   // Changes kept from a visit without network: put them back if the entry has not changed since.
   try {
     var kept = JSON.parse(localStorage.getItem(key) || "null");
@@ -152,7 +190,7 @@
       say("restored");
       schedule();
     } else if (kept) {
-      forget();
+      showKept(kept);  // the entry changed since: show the kept text to copy, overwrite nothing
     }
   } catch (e) { /* nothing kept */ }
 })();

@@ -147,28 +147,33 @@ async def test_a_new_startup_applies_on_a_phone(
     await ctx.close()
 
 
-async def test_saving_while_an_autosave_is_on_its_way_is_not_refused_as_stale(
-    browser: Any, call_server: LiveServer, smtp: SmtpSink
-) -> None:
-    """The button's form carried the version from before the autosave, so the server answered
-    409 "someone saved in the meantime" for the person's own autosave."""
+async def start_by_link(page: Any, server: LiveServer, smtp: SmtpSink, name: str, email: str) -> None:
+    """Ask for a sign-in link, use it, start an application: the page ends on the new form."""
     smtp.clear()
-    ctx = await browser.new_context(locale="en-GB", viewport=PHONE)
-    page = await ctx.new_page()
-    await page.goto(f"{call_server.url}/awards/{SLUG}/apply")
-    await page.get_by_label("Your name").fill("Rita Rasch")
-    await page.get_by_label("E-mail address").fill("rita@rasch.example")
+    await page.goto(f"{server.url}/awards/{SLUG}/apply")
+    await page.get_by_label("Your name").fill(name)
+    await page.get_by_label("E-mail address").fill(email)
     async with page.expect_navigation():
         await page.get_by_role("button", name="Send me the link").click()
     (message,) = await asyncio.to_thread(smtp.wait_for, 1)
     body = message.get_body(preferencelist=("plain",)).get_content()
     link = re.search(r"https?://[^/\s]+(/signin/link/[A-Za-z0-9_-]+\?next=\S+)", body)
     assert link, body
-    await page.goto(call_server.url + link.group(1))
+    await page.goto(server.url + link.group(1))
     async with page.expect_navigation():
         await page.get_by_role("button", name="Sign in now").click()
     async with page.expect_navigation():
         await page.get_by_role("button", name="Start your application").click()
+
+
+async def test_saving_while_an_autosave_is_on_its_way_is_not_refused_as_stale(
+    browser: Any, call_server: LiveServer, smtp: SmtpSink
+) -> None:
+    """The button's form carried the version from before the autosave, so the server answered
+    409 "someone saved in the meantime" for the person's own autosave."""
+    ctx = await browser.new_context(locale="en-GB", viewport=PHONE)
+    page = await ctx.new_page()
+    await start_by_link(page, call_server, smtp, "Rita Rasch", "rita@rasch.example")
 
     async def slow_autosave(route: Any) -> None:
         """The server has saved; its answer is slow to come back."""
@@ -189,4 +194,27 @@ async def test_saving_while_an_autosave_is_on_its_way_is_not_refused_as_stale(
     assert page.url.endswith("/edit?saved=1"), page.url
     assert await page.get_by_label("City (required)").input_value() == "Kiel"
     assert await page.get_by_label("Company name (required)").input_value() == "Rasch GmbH"
+    await ctx.close()
+
+
+async def test_text_kept_for_an_older_version_is_shown_and_a_signed_out_autosave_says_so(
+    browser: Any, call_server: LiveServer, smtp: SmtpSink
+) -> None:
+    ctx = await browser.new_context(locale="en-GB", viewport=PHONE)
+    page = await ctx.new_page()
+    await start_by_link(page, call_server, smtp, "Kai Kept", "kai@kept.example")
+    path = page.url.removeprefix(call_server.url)
+    kept = {"version": "0", "title": "Title typed offline", "startup_name": ""}
+    await page.evaluate("([key, value]) => localStorage.setItem(key, JSON.stringify(value))",
+                        [f"award-jury:{path}", kept])  # fmt: skip
+    await page.reload()
+    panel = page.locator("section.panel[role=alert]")
+    assert "was not saved" in await panel.inner_text()
+    assert await panel.locator("textarea").input_value() == "Title typed offline"
+    assert await page.locator("#f-title").input_value() == ""  # nothing overwritten
+    assert await serious_violations(page) == []
+    # Signed out in another tab: the autosave says so instead of "no connection".
+    await ctx.clear_cookies()
+    await page.get_by_label("City (required)").fill("Kiel")
+    await page.locator("[data-autosave-status]").filter(has_text="you are signed out").wait_for(timeout=10_000)
     await ctx.close()
