@@ -553,6 +553,15 @@ async def test_anonymising_an_ended_award_removes_personal_data_and_keeps_scores
     assert wrong.status_code == 400 and "f-confirm" in field_errors(wrong.text)
     deck = (await entry_row(db, entry_id)).attachments[0]
     stored = settings.uploads_dir / deck.sha256[:2] / deck.sha256
+    async with db.session() as s:  # traces of the startup's address and of where it worked from
+        from award_jury.accounts import ratelimit
+        from award_jury.accounts.models import RateLimitHit
+        from award_jury.audit.services import record_event
+
+        record_event(s, "signin.failed", object_type="email", object_id="lena@strassenklar.example", ip="192.0.2.7")
+        record_event(s, "entry.viewed", award_id=award_id, object_type="entry", object_id=entry_id, ip="192.0.2.7")
+        bucket = ratelimit.LINK_REQUESTS_PER_EMAIL.bucket("lena@strassenklar.example")
+        s.add(RateLimitHit(bucket=bucket))
     assert stored.exists()
     done = await organiser.post(f"/awards/{SLUG}/anonymise", {"confirm": SLUG})
     assert done.status_code == 303
@@ -571,6 +580,11 @@ async def test_anonymising_an_ended_award_removes_personal_data_and_keeps_scores
         assert imported.contact_email == ""
         assert (await s.execute(sa.select(sa.func.count()).select_from(Attachment))).scalar_one() == 0
     assert len(await events(db, "award.anonymised")) == 1
+    [failed] = await events(db, "signin.failed")
+    assert (failed.object_id, failed.ip) == ("anonymised", None)
+    assert [e.ip for e in await events(db, "entry.viewed")] == [None]
+    async with db.session() as s:
+        assert (await s.execute(sa.select(sa.func.count()).select_from(RateLimitHit))).scalar_one() == 0
 
 
 async def test_the_status_page_shows_the_outcome_once_results_are_published(

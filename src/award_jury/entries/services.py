@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from award_jury.accounts.models import AwardRole, LoginToken, Person, WebSession
+from award_jury.accounts import ratelimit
+from award_jury.accounts.models import AwardRole, LoginToken, Person, RateLimitHit, WebSession
 from award_jury.accounts.services import get_or_create_person, grant_role
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.audit.models import AuditEvent
@@ -547,6 +548,7 @@ async def anonymise_award(
         person = await session.get(Person, person_id)
         if person is None:
             continue
+        await _forget_address(session, person.email)
         person.name = ""
         person.email = f"anonymised-{person.id}@invalid.example"
         person.password_hash = None
@@ -555,11 +557,27 @@ async def anonymise_award(
         await session.execute(sa.delete(WebSession).where(WebSession.person_id == person_id))
         await session.execute(sa.delete(LoginToken).where(LoginToken.person_id == person_id))
     await release_files(session, storage, keys)
+    # Where people did things in this award stays, from where (IP addresses) does not.
+    await session.execute(sa.update(AuditEvent).where(AuditEvent.award_id == award.id).values(ip=None))
     award.anonymised_at = now
     await session.flush()
     record_event(session, "award.anonymised", actor_id=actor.id, award_id=award.id, object_type="award",
                  object_id=award.id, after={"entries": len(entries), "people": len(people)})  # fmt: skip
     return len(entries)
+
+
+async def _forget_address(session: AsyncSession, email: str) -> None:
+    """An e-mail address leaves the audit trail of sign-ins and the rate-limit counters."""
+    address = normalise_email(email)
+    await session.execute(
+        sa.update(AuditEvent)
+        .where(AuditEvent.object_type == "email", AuditEvent.object_id == address[:64])
+        .values(object_id="anonymised", ip=None)
+    )
+    buckets = [
+        limit.bucket(address) for limit in (ratelimit.SIGNIN_FAILURES_PER_EMAIL, ratelimit.LINK_REQUESTS_PER_EMAIL)
+    ]
+    await session.execute(sa.delete(RateLimitHit).where(RateLimitHit.bucket.in_(buckets)))
 
 
 # -- the status page ------------------------------------------------------------------------
