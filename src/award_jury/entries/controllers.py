@@ -183,6 +183,7 @@ class CallController(Controller):
     async def apply_link(self, request: Req, slug: str, db_session: AsyncSession) -> Template:
         """A new applicant gives an e-mail address and gets a sign-in link that leads to the form.
         The answer is the same whether or not the address already has an account."""
+        await write_transaction(db_session)
         award = await get_award(db_session, slug)
         call = services.call_of(award, utcnow())
         form = await read_form(request)
@@ -251,10 +252,7 @@ class EntryController(Controller):
     async def save(
         self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect | Response[dict[str, Any]]:
-        await write_transaction(db_session)  # reads, then writes: two tabs saving at once queue on SQLite
-        entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
-        actor = await db_session.get(Person, viewer.person_id)
-        assert actor is not None
+        # The body first: the write lock below is never held while a slow phone uploads a deck.
         settings = _settings(request)
         form = await read_form(request)
         values = form_input(form)
@@ -263,6 +261,10 @@ class EntryController(Controller):
         upload = None if autosave else await read_deck(request, settings.max_upload_bytes)
         # A form without its version (or with anything but ASCII digits there) is stale by definition.
         version = parse_id(form.get("version")) or -1
+        await write_transaction(db_session)  # reads, then writes: two tabs saving at once queue on SQLite
+        entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
+        actor = await db_session.get(Person, viewer.person_id)
+        assert actor is not None
         was_draft = entry.status is EntryStatus.DRAFT
         now = utcnow()
         try:
@@ -330,6 +332,7 @@ class EntryController(Controller):
 
     @post("/withdraw")
     async def withdraw(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
+        await write_transaction(db_session)
         entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
         actor = await db_session.get(Person, viewer.person_id)
         assert actor is not None
@@ -344,6 +347,7 @@ class EntryController(Controller):
 
     @post("/delete")
     async def delete(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
+        await write_transaction(db_session)
         entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
         actor = await db_session.get(Person, viewer.person_id)
         assert actor is not None
@@ -361,6 +365,7 @@ class EntryController(Controller):
     async def add_member(
         self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
+        await write_transaction(db_session)
         entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
         actor = await db_session.get(Person, viewer.person_id)
         assert actor is not None
@@ -403,6 +408,7 @@ class EntryController(Controller):
     async def eligibility(
         self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
+        await write_transaction(db_session)
         entry = await entry_for(db_session, entry_id, viewer, Action.VIEW_ENTRY)
         require(viewer, Action.REVIEW_ENTRIES, award_id=entry.award_id)
         actor = await db_session.get(Person, viewer.person_id)
@@ -467,6 +473,7 @@ class OrganiserEntriesController(Controller):
 
     @post("/anonymise")
     async def anonymise(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
+        await write_transaction(db_session)
         award, actor = await award_for(db_session, slug, viewer, Action.REVIEW_ENTRIES)
         form = await read_form(request)
         ended = services.award_ended(award, utcnow())
