@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, nodes, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from award_jury import i18n
@@ -77,11 +77,31 @@ class TextTemplateError(ValueError):
     """An organiser's text is not a valid template, or uses something it may not."""
 
 
+#: What an organiser's text may be made of: text, the variables, constants, ``{% if %}`` and
+#: conditions, ``~`` and a few string filters. No loops, macros, calls, attributes, ``{% set %}``
+#: or arithmetic, so rendering one takes time and memory in proportion to its length (the
+#: sandbox alone lets 600 characters loop for hours, recurse or build gigabytes).
+_TEXT_NODES = (nodes.Output, nodes.TemplateData, nodes.Name, nodes.Const, nodes.If, nodes.CondExpr, nodes.And,
+               nodes.Or, nodes.Not, nodes.Compare, nodes.Operand, nodes.Concat, nodes.Filter)  # fmt: skip
+_TEXT_FILTERS = frozenset({"upper", "lower", "title", "capitalize", "trim", "default", "d"})
+
+
+def _check_text(source: str) -> None:
+    for node in _sandbox().parse(source).find_all(nodes.Node):
+        if not isinstance(node, _TEXT_NODES):
+            raise TextTemplateError(f"not allowed in a certificate text: {type(node).__name__}")
+        if isinstance(node, nodes.Name) and (node.ctx != "load" or node.name not in TEXT_VARIABLES):
+            raise TextTemplateError(f"unknown name: {node.name}")
+        if isinstance(node, nodes.Filter) and node.name not in _TEXT_FILTERS:
+            raise TextTemplateError(f"not allowed in a certificate text: |{node.name}")
+
+
 def render_text(source: str, values: Mapping[str, str]) -> str:
     """An organiser's certificate text with ``{{ startup }}`` and friends filled in, in the
     sandbox. Only the names in :data:`TEXT_VARIABLES` exist, and only as plain strings."""
     plain = {name: str(values.get(name, "")) for name in TEXT_VARIABLES}
     try:
+        _check_text(source[:MAX_TEXT])
         result = _sandbox().from_string(source[:MAX_TEXT]).render(plain)
     except (TemplateError, TypeError, ValueError, ArithmeticError, AttributeError, LookupError) as exc:
         raise TextTemplateError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
