@@ -324,8 +324,8 @@ def certificates(slug: str, round_slug: str | None, kind: str, out: Path | None,
     """Issue the certificates of a finalised round (SPEC §4) and write them as PDF/A."""
     from award_jury.certificates.jobs import shutdown_pool
 
-    if (out is None) == (split is None):
-        fail("give --out PATH for one PDF, or --split DIR for one PDF per certificate")
+    if (out is None) == (split is None):  # a usage error: exit code 2 (SPEC §1)
+        raise click.UsageError("give --out PATH for one PDF, or --split DIR for one PDF per certificate")
     settings = load_settings()
     bar: Any = None
 

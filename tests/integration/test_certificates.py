@@ -361,7 +361,7 @@ def test_cli_certificates_writes_one_pdf_and_split_files(env: dict[str, str], tm
     assert not (tmp_path / "x.pdf").exists()
     assert run(env, "finalise", SLUG).exit_code == 0
     assert run(env, "certificates", SLUG, "--round", "nope", "--out", str(tmp_path / "x.pdf")).exit_code == 1
-    assert run(env, "certificates", SLUG).exit_code == 1  # neither --out nor --split
+    assert run(env, "certificates", SLUG).exit_code == 2  # neither --out nor --split: a usage error
     assert run(env, "certificates", SLUG, "--kind", "loser", "--out", "x.pdf").exit_code == 2
     result = run(env, "certificates", SLUG, "--kind", "all", "--out", str(tmp_path / "all.pdf"))
     assert result.exit_code == 0, result.output

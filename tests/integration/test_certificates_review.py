@@ -1,0 +1,41 @@
+"""Review of the certificates (issue 8): the command line's contract (SPEC §1), …"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from award_jury.cli import cli
+from tests.integration.test_certificates import SLUG, bundle
+
+
+@pytest.fixture
+def env(make_database_url: Any, tmp_path: Path) -> dict[str, str]:
+    return {"AWARD_JURY_DATABASE_URL": make_database_url("certr"), "AWARD_JURY_DATA_DIR": str(tmp_path / "var"),
+            "AWARD_JURY_BASE_URL": "https://awards.example.org"}  # fmt: skip
+
+
+def run(env: dict[str, str], *args: str) -> Any:
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def finalised(env: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle(), ensure_ascii=False), encoding="utf-8")
+    assert run(env, "import", str(path)).exit_code == 0
+    assert run(env, "finalise", SLUG).exit_code == 0
+
+
+def test_cli_certificates_without_or_with_both_outputs_is_a_usage_error(
+    env: dict[str, str], tmp_path: Path, finalised: None
+) -> None:
+    neither = run(env, "certificates", SLUG)
+    assert neither.exit_code == 2, neither.output
+    both = run(env, "certificates", SLUG, "--out", str(tmp_path / "a.pdf"), "--split", str(tmp_path / "d"))
+    assert both.exit_code == 2, both.output
+    assert not (tmp_path / "a.pdf").exists() and not (tmp_path / "d").exists()
