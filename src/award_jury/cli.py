@@ -367,6 +367,7 @@ async def _certificates(
         )
         if rnd is None:
             raise DomainError(f"the award {slug!r} has no round {round_slug!r}")
+        await _writable(split if split is not None else out.parent if out is not None else Path("."))
         if split is not None:
             return await jobs.write_split(session, settings, award, rnd, kind, split, progress)
         job, needs_run = await jobs.start_job(session, settings, award, rnd, kind, None, actor_label="cli")
@@ -379,8 +380,19 @@ async def _certificates(
     else:
         progress(total, total)
         path = settings.data_dir / job.file_name
-    jobs.copy_atomically(path, out)
+    try:
+        jobs.copy_atomically(path, out)
+    except OSError as exc:
+        raise DomainError(f"cannot write {out}: {exc.strerror or exc}") from None
     return f"wrote {out} ({total} certificates)"
+
+
+async def _writable(folder: Path) -> None:
+    """The folder for the output exists (made if need be), or a one-line error naming it (not the database)."""
+    try:
+        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DomainError(f"cannot write to {folder}: {exc.strerror or exc}") from None
 
 
 def main() -> None:

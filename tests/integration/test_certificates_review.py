@@ -39,3 +39,13 @@ def test_cli_certificates_without_or_with_both_outputs_is_a_usage_error(
     both = run(env, "certificates", SLUG, "--out", str(tmp_path / "a.pdf"), "--split", str(tmp_path / "d"))
     assert both.exit_code == 2, both.output
     assert not (tmp_path / "a.pdf").exists() and not (tmp_path / "d").exists()
+
+
+def test_cli_certificates_names_an_output_it_cannot_write(env: dict[str, str], tmp_path: Path, finalised: None) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    for args in (["--out", str(blocker / "all.pdf")], ["--split", str(blocker / "dir")]):
+        result = run(env, "certificates", SLUG, *args)
+        assert result.exit_code == 1, result.output
+        lines = result.stderr.strip().splitlines()
+        assert "database" not in lines[-1] and str(blocker) in lines[-1], lines

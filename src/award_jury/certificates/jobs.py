@@ -313,7 +313,10 @@ async def write_split(
     if on_progress is not None:
         await _call(lambda d: on_progress(d, len(contexts)), 0)
     for finished in asyncio.as_completed(futures):
-        done += await finished
+        try:
+            done += await finished
+        except OSError as exc:
+            raise DomainError(f"cannot write to {folder}: {exc.strerror or exc}") from None
         if on_progress is not None:
             await _call(lambda d: on_progress(d, len(contexts)), done)
     return f"wrote {len(contexts)} certificates to {folder}"
