@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import time
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from award_jury.certificates import jobs
+from award_jury.certificates.controllers import render_in_pool
 from award_jury.cli import cli
 from tests.integration.test_certificates import SLUG, bundle
+from tests.support.pdf import reader
 
 
 @pytest.fixture
@@ -49,3 +56,20 @@ def test_cli_certificates_names_an_output_it_cannot_write(env: dict[str, str], t
         assert result.exit_code == 1, result.output
         lines = result.stderr.strip().splitlines()
         assert "database" not in lines[-1] and str(blocker) in lines[-1], lines
+
+
+async def test_a_render_process_that_died_does_not_break_every_later_certificate(tmp_path: Path) -> None:
+    """A render process killed (out of memory, a crash in a native library) breaks a
+    ProcessPoolExecutor for good; the next preview, download or rerun must get a working pool."""
+    from tests.unit.test_certificate_render import META, context
+
+    loop = asyncio.get_running_loop()
+    executor = jobs.pool()
+    await loop.run_in_executor(executor, os.getpid)  # the processes exist
+    for process in list(executor._processes.values()):  # type: ignore[attr-defined]
+        process.kill()
+    with pytest.raises(BrokenProcessPool):
+        await loop.run_in_executor(executor, time.sleep, 0.1)
+    out = await jobs.render_parts([context()], META, tmp_path / "work", tmp_path / "out.pdf")
+    assert len(reader(out.read_bytes()).pages) == 1
+    assert len(reader(await render_in_pool([context()], META)).pages) == 1

@@ -60,6 +60,13 @@ def pool(workers: int | None = None) -> ProcessPoolExecutor:
     """The shared render pool, created on first use (processes are spawned, never forked from a
     server with threads and open connections)."""
     global _pool
+    if _pool is not None and getattr(_pool, "_broken", False):
+        # A render process died (killed for memory, a crash in a native library): the executor
+        # refuses all work from then on, so every preview, download and rerun would fail until a
+        # restart. Start a fresh one; the failed job is resumed by generating again.
+        log.warning("the certificate render pool broke (%s); starting a new one", _pool._broken)
+        _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None
     if _pool is None:
         _pool = ProcessPoolExecutor(
             max_workers=workers or os.cpu_count() or 2,
