@@ -263,6 +263,6 @@ def test_kinds_follow_spec_in_first_and_later_rounds() -> None:
     first = {e.ref: (e.kind.value, e.rank) for e in earned_certificates(doc, first_round=True)}
     later = {e.ref: (e.kind.value, e.rank) for e in earned_certificates(doc, first_round=False)}
     assert first == {"A": ("winner", 1), "B": ("participant", None), "C": ("participant", None)}
-    assert later == {"A": ("winner", 1), "B": ("finalist", None), "C": ("participant", None)}
+    assert later == {"A": ("winner", 1), "B": ("finalist", 2), "C": ("participant", None)}
     assert [e.ref for e in select_kind(earned_certificates(doc, first_round=False), "finalist")] == ["B"]
     assert len(select_kind(earned_certificates(doc, first_round=False), "all")) == 3

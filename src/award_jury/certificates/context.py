@@ -80,7 +80,7 @@ def earned_certificates(document: Mapping[str, Any], *, first_round: bool) -> li
             if entry.get("winner"):
                 kind, rank = CertificateKind.WINNER, entry.get("rank")
             elif entry.get("rank") is not None and not first_round:
-                kind, rank = CertificateKind.FINALIST, None
+                kind, rank = CertificateKind.FINALIST, entry.get("rank")  # shown on /verify (SPEC §4)
             else:
                 kind, rank = CertificateKind.PARTICIPANT, None
             earned.append(Earned(entry["ref"], kind, rank, category["category"], entry.get("startup", "")))

@@ -163,8 +163,10 @@ async def _call(callback: Callable[[int], Any], value: int) -> None:
 # -- jobs -------------------------------------------------------------------------------------
 
 
-def job_output(settings: Settings, award: Award, rnd: Round, kind: str) -> Path:
-    return Path("certificates") / award.slug / f"{rnd.slug}-{kind}.pdf"
+def job_output(settings: Settings, award: Award, rnd: Round, kind: str, job_id: int) -> Path:
+    """Each job its own file: two jobs of a round and kind (settings changed meanwhile) never
+    write or serve each other's PDF."""
+    return Path("certificates") / award.slug / f"{rnd.slug}-{kind}-{job_id}.pdf"
 
 
 def work_dir(settings: Settings, job_id: int) -> Path:
@@ -234,7 +236,7 @@ async def run_job(
         storage = LocalStorage(settings.uploads_dir)
         contexts, meta = await services.issued_contexts(session, award, rnd, job.kind, certificates, storage,
                                                         settings.base_url)  # fmt: skip
-        relative = job_output(settings, award, rnd, job.kind)
+        relative = job_output(settings, award, rnd, job.kind, job.id)
         total = len(contexts)
 
     async def progress(done: int) -> None:
