@@ -291,6 +291,7 @@
     this.form.addEventListener("submit", function (event) {
       if (self.blocked) { event.preventDefault(); self.panel.focus(); return; }
       if (!navigator.onLine) { event.preventDefault(); self.say(self.text("offline"), "offline"); return; }
+      clearTimeout(self.timer); // the post carries the same changes; an autosave on its way would make it stale
       if (self.inflight) {
         event.preventDefault();
         var submitter = event.submitter;

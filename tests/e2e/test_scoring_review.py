@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -59,4 +60,32 @@ async def test_changes_kept_on_a_shared_device_never_reach_another_jurors_sheet(
     await page.goto(server.url + sheet_path(SLUG, "E005"))
     await page.locator("[data-save-state]", has_text="Saved at").wait_for()
     assert await page.input_value("#f-private_note") == "FIRST JUROR'S PRIVATE NOTE"
+    await ctx.close()
+
+
+async def test_submit_pressed_before_the_autosave_is_due_is_not_refused_as_stale(
+    browser: Any,
+    jury: tuple[LiveServer, ScoringWorld, int],  # noqa: F811
+) -> None:
+    server, world, _organiser = jury
+    juror = world.jurors[2]
+    ctx = await signed_in_context(browser, server, juror)
+    page = await ctx.new_page()
+    path = sheet_path(SLUG, "E003")
+
+    async def slow_form_post(route: Any) -> None:  # a slow hall network: the post takes a while
+        if route.request.method == "POST":
+            await asyncio.sleep(2.5)
+        await route.continue_()
+
+    await page.route(server.url + path, slow_form_post)
+    await page.goto(server.url + path)
+    await page.locator("#f-score-innovation label.choice", has_text="5").first.click()
+    await page.locator("#f-score-impact label.choice", has_text="5").first.click()
+    async with page.expect_navigation(timeout=15000):
+        await page.get_by_role("button", name="Submit", exact=True).click()
+    text = await page.locator("main").inner_text()
+    assert "changed in another tab" not in text
+    assert "Your sheet is submitted." in text
+    assert (await stored(server, juror, world.entries["E003"]))[0] == "submitted"
     await ctx.close()
