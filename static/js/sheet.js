@@ -5,6 +5,8 @@
 (function () {
   "use strict";
   var STORE = "award_jury.sheets.v1";
+  // Kept changes are the signed-in person's: on a shared device another juror never sees or sends them.
+  var OWNER = ((document.currentScript && document.currentScript.getAttribute("data-owner")) || "") + " ";
   var DELAY = 1500;
   var RETRY = 5000;
   var sheets = [];
@@ -15,10 +17,10 @@
   function writeStore(data) {
     try { window.localStorage.setItem(STORE, JSON.stringify(data)); } catch (e) { /* private mode: memory only */ }
   }
-  function pendingFor(url) { return readStore()[url] || null; }
+  function pendingFor(url) { return readStore()[OWNER + url] || null; }
   function setPending(url, item) {
     var data = readStore();
-    if (item) { data[url] = item; } else { delete data[url]; }
+    if (item) { data[OWNER + url] = item; } else { delete data[OWNER + url]; }
     writeStore(data);
   }
   function sameFields(a, b) {
@@ -289,6 +291,7 @@
     this.form.addEventListener("submit", function (event) {
       if (self.blocked) { event.preventDefault(); self.panel.focus(); return; }
       if (!navigator.onLine) { event.preventDefault(); self.say(self.text("offline"), "offline"); return; }
+      clearTimeout(self.timer); // the post carries the same changes; an autosave on its way would make it stale
       if (self.inflight) {
         event.preventDefault();
         var submitter = event.submitter;
@@ -325,9 +328,11 @@
   // Changes kept for sheets that are not on this page (the live page moved on): sent quietly.
   function flushOthers() {
     var data = readStore();
-    Object.keys(data).forEach(function (url) {
+    Object.keys(data).forEach(function (key) {
+      if (key.indexOf(OWNER) !== 0) return;
+      var url = key.slice(OWNER.length);
       if (sheets.some(function (s) { return s.url === url && document.body.contains(s.form); })) return;
-      var item = data[url];
+      var item = data[key];
       post(url, item.fields, item.version).then(function (response) {
         if (response.ok) {
           var now = pendingFor(url);

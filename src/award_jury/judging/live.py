@@ -59,14 +59,18 @@ class Stage:
         return length - int((now - self.started_at).total_seconds())
 
 
-async def running_order(session: AsyncSession, award: Award, rnd: Round) -> list[Slot]:
-    """The round's submitted entries, by category (in the award's order), then by reference."""
+async def running_order(session: AsyncSession, award: Award, rnd: Round, *, include: int | None = None) -> list[Slot]:
+    """The round's submitted entries, by category (in the award's order), then by reference
+    (and the entry ``include`` whatever its status)."""
+    shown = Entry.status == EntryStatus.SUBMITTED
+    if include is not None:
+        shown = sa.or_(shown, Entry.id == include)
     rows = await session.execute(
         sa.select(Entry.id, Entry.ref, Entry.title, Startup.name, Category.name)
         .join(EntryRound, sa.and_(EntryRound.entry_id == Entry.id, EntryRound.round_id == rnd.id))
         .join(Startup, Startup.id == Entry.startup_id)
         .join(Category, Category.id == Entry.category_id)
-        .where(Entry.award_id == award.id, Entry.status == EntryStatus.SUBMITTED)
+        .where(Entry.award_id == award.id, shown)
         .order_by(Category.position, Category.id, Entry.ref)
     )
     return [Slot(*row) for row in rows]
@@ -117,6 +121,9 @@ async def control(
     order = await running_order(session, award, rnd)
     now = utcnow()
     here = _position(order, rnd.live_entry_id)
+    gone: int | None = None  # the entry on stage left the competition: where it stood in the order
+    if here is None and rnd.live_entry_id is not None:
+        gone = _position(await running_order(session, award, rnd, include=rnd.live_entry_id), rnd.live_entry_id)
     target: int | None = None
     if action == "timing":
         errors = {}
@@ -132,9 +139,9 @@ async def control(
     elif action in ("start", "goto"):
         target = _position(order, entry_id) if entry_id is not None else (0 if order else None)
     elif action == "next" and order:
-        target = 0 if here is None else min(here + 1, len(order) - 1)
+        target = min(gone, len(order) - 1) if gone is not None else 0 if here is None else min(here + 1, len(order) - 1)
     elif action == "previous" and order:
-        target = 0 if here is None else max(here - 1, 0)
+        target = max(gone - 1, 0) if gone is not None else 0 if here is None else max(here - 1, 0)
     elif action == "qa" and rnd.live_entry_id is not None:
         rnd.live_phase, rnd.live_started_at = QA, now
     elif action == "restart" and rnd.live_entry_id is not None:

@@ -364,6 +364,23 @@ class JuryController(Controller):
             return await sheet_page(db_session, award, rnd, actor, ref, access=access, status=409)
         form = await read_form(request)
         values = {"kind": form.get("kind", max_length=40), "reason": form.get("reason", max_length=2500)}
+        if await sheets.holds_closed_sheet(db_session, award, actor.id, access.entry.id):
+            # a conflict discards the pair's sheets in every round, closed ones too
+            message = _(
+                "You scored this entry in a round that is closed, and a conflict would discard that sheet. "
+                "Ask the organisers to record the conflict."
+            )
+            return await sheet_page(
+                db_session,
+                award,
+                rnd,
+                actor,
+                ref,
+                access=access,
+                conflict_errors={"reason": message},
+                conflict_values=values,
+                status=409,
+            )
         try:
             conflict = await conflicts.declare_conflict(
                 db_session,

@@ -221,6 +221,20 @@ async def sheet_access(session: AsyncSession, award: Award, rnd: Round, juror_id
     return SheetAccess(entry, assigned, read_only_reason(rnd, entry, assigned, utcnow()))
 
 
+async def holds_closed_sheet(session: AsyncSession, award: Award, juror_id: int, entry_id: int) -> bool:
+    """Has the juror a sheet for the entry in a round that is finalised or past its deadline?"""
+    rounds = {r.id: r for r in award.rounds}
+    found = await session.execute(
+        sa.select(ScoreSheet.round_id).where(ScoreSheet.juror_id == juror_id, ScoreSheet.entry_id == entry_id)
+    )
+    now = utcnow()
+    return any(
+        (rnd := rounds.get(round_id)) is not None
+        and (rnd.finalised_at is not None or (rnd.scoring_close is not None and now > rnd.scoring_close))
+        for round_id in found.scalars()
+    )
+
+
 async def load_sheet(session: AsyncSession, rnd: Round, juror_id: int, entry_id: int) -> SheetSnapshot:
     """The stored sheet (or an empty one with version 0)."""
     row = (
