@@ -51,7 +51,9 @@
     return isNaN(value) ? null : value;
   }
   function formatNumber(value, places) {
+    // No grouping: a value put back into a number field ("1500") must read back as the same number.
     var options = places === undefined ? { maximumFractionDigits: 4 } : { minimumFractionDigits: places, maximumFractionDigits: places };
+    options.useGrouping = false;
     return new Intl.NumberFormat(lang(), options).format(value);
   }
 

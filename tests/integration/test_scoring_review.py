@@ -69,3 +69,39 @@ async def test_a_conflict_declared_in_a_later_round_keeps_the_sheets_of_a_finali
     assert conflicts == []
     assert response.status_code == 409
     assert "Ask the organisers" in response.text
+
+
+async def test_an_organiser_cannot_record_a_conflict_that_would_discard_a_finalised_sheet(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    from award_jury.accounts.models import Person
+    from award_jury.accounts.services import grant_role
+    from award_jury.enums import Role
+
+    doc = scoring_bundle("frozen-award")
+    doc["sheets"] = [
+        {"juror": "juror1@jury.example", "entry": "E001", "round": "pre-selection", "status": "submitted",
+         "scores": {"innovation": 8, "impact": 6}, "comment": "frozen"}
+    ]  # fmt: skip
+    async with db.session() as s:
+        world = await build_world(s, doc)
+        rnd = (await s.execute(sa.select(Round))).scalars().one()
+        rnd.finalised_at = utcnow()
+        organiser = await s.get(Person, world.jurors[1])
+        assert organiser is not None
+        await grant_role(s, organiser, Role.ORGANISER, world.award_id)
+        entry_id = world.entries["E001"]
+    await client.get("/")
+    await sign_in_as(client, db, settings, world.jurors[1])
+    response = await client.post(
+        f"/awards/{world.slug}/conflicts",
+        data={"_csrf_token": csrf_of(client), "juror": str(world.jurors[0]), "entry": str(entry_id),
+              "kind": "other", "reason": "found out later"},
+        headers=EN,
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "results are final" in response.text
+    async with db.session() as s:
+        assert (await s.execute(sa.select(ScoreSheet.comment))).scalars().all() == ["frozen"]
+        assert (await s.execute(sa.select(Conflict.id))).all() == []

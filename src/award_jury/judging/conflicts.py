@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from award_jury.accounts.models import AwardRole, Person
 from award_jury.audit.services import record_event
-from award_jury.awards.models import Award
+from award_jury.awards.models import Award, Round
 from award_jury.entries.models import Entry, Startup
 from award_jury.enums import ConflictKind, Role
 from award_jury.errors import FormError, NotFoundError
@@ -67,6 +67,19 @@ async def declare_conflict(
         )
         if exists.first() is not None:
             errors["entry"] = _("This conflict is recorded already.")
+        else:
+            frozen = await session.execute(
+                sa.select(ScoreSheet.id)
+                .join(Round, Round.id == ScoreSheet.round_id)
+                .where(
+                    ScoreSheet.juror_id == juror_id, ScoreSheet.entry_id == entry.id, Round.finalised_at.is_not(None)
+                )
+            )
+            if frozen.first() is not None:  # a conflict discards the pair's sheets; frozen results stay as they are
+                errors["entry"] = _(
+                    "This juror scored the entry in a round whose results are final; a conflict would discard "
+                    "that sheet, so it cannot be recorded."
+                )
     if errors:
         raise FormError(errors)
     assert entry is not None
