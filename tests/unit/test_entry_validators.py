@@ -86,3 +86,17 @@ def test_pdf_checks_look_at_the_content() -> None:
     assert "empty" in (pdf_problem(b"", 100) or "")
     # A header and an end marker around garbage still does not open.
     assert "cannot be opened" in (pdf_problem(b"%PDF-1.4\n" + b"\xff" * 300 + b"\n%%EOF", 100_000) or "")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("7,5", "7.5"), ("7.00000", "7"), ("7.50000", "7.5"), ("0E+999999999", "0"), ("1.2345", "1.2345")],
+)
+def test_typed_numbers_count_only_decimal_places_that_carry_a_digit(text: str, value: str) -> None:
+    from decimal import Decimal
+
+    from award_jury.awards.validators import parse_decimal
+
+    number, problem = parse_decimal(text)
+    assert problem is None and number == Decimal(value)
+    assert parse_decimal("1.23456")[1] is not None

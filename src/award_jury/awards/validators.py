@@ -80,7 +80,9 @@ def parse_decimal(value: str) -> tuple[Decimal | None, str | None]:
     if not number.is_finite() or abs(number) >= 10**7:
         return None, _("Enter a number, like 7.5.")
     if number.as_tuple().exponent < -MAX_DECIMALS:  # type: ignore[operator]
-        return None, _("Use at most 4 decimal places.")
+        number = number.normalize()  # "7.00000" is seven: only places that carry a digit count
+        if number.as_tuple().exponent < -MAX_DECIMALS:  # type: ignore[operator]
+            return None, _("Use at most 4 decimal places.")
     if number.as_tuple().exponent > 0:  # type: ignore[operator]
         # "0E+999999999" is a small number with an exponent PostgreSQL's numeric cannot take
         number = Decimal(int(number))

@@ -358,6 +358,8 @@ class JuryController(Controller):
     async def declare_conflict(
         self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
+        await read_form(request)  # the body first, then SQLite's write lock (reads, then writes)
+        await write_transaction(db_session)
         award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
         access = await sheets.sheet_access(db_session, award, rnd, actor.id, ref)
         if access.read_only:  # after the deadline a conflict would silently change closed results
