@@ -143,8 +143,19 @@
     if (hint) hint.hidden = total !== null;
   };
 
+  function describedBy(el, id, add) {
+    var ids = (el.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (t) { return t && t !== id; });
+    if (add) ids.push(id);
+    if (ids.length) el.setAttribute("aria-describedby", ids.join(" ")); else el.removeAttribute("aria-describedby");
+  }
+
   Sheet.prototype.clearErrors = function () {
-    Array.prototype.forEach.call(this.form.querySelectorAll("[data-js-error]"), function (el) { el.remove(); });
+    Array.prototype.forEach.call(this.form.querySelectorAll("[data-js-error]"), function (el) {
+      Array.prototype.forEach.call(document.querySelectorAll("[aria-describedby~='" + el.id + "']"), function (target) {
+        describedBy(target, el.id, false);
+      });
+      el.remove();
+    });
     Array.prototype.forEach.call(this.form.querySelectorAll("[aria-invalid=true]"), function (el) { el.removeAttribute("aria-invalid"); });
   };
   Sheet.prototype.showErrors = function (errors) {
@@ -154,11 +165,18 @@
       if (!box) return;
       var p = document.createElement("p");
       p.className = "field-error";
+      p.id = "f-" + name + "-error";
+      var earlier = document.getElementById(p.id);  // the server's message from a plain post
+      if (earlier) earlier.remove();
       p.setAttribute("data-js-error", "");
       p.textContent = errors[name];
       var legend = box.querySelector("legend") || box.querySelector("label");
       if (legend && legend.parentNode === box) { legend.insertAdjacentElement("afterend", p); } else { box.insertAdjacentElement("beforebegin", p); }
-      box.setAttribute("aria-invalid", "true");
+      // The message belongs to the field: read out with it, and the field marked invalid.
+      var input = box.querySelector("input.score-input, textarea, input[type=text]");
+      describedBy(box, p.id, true);
+      if (input) { describedBy(input, p.id, true); input.setAttribute("aria-invalid", "true"); }
+      else box.setAttribute("aria-invalid", "true");
     }, this);
   };
 
