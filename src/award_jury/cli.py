@@ -222,6 +222,23 @@ def export(slug: str, out: Path | None) -> None:
         click.echo(f"wrote {out} ({len(doc['entries'])} entries, {len(doc['sheets'])} sheets, {files} files)")
 
 
+async def _award_and_round(session: Any, slug: str, round_slug: str | None) -> tuple[Any, Any]:
+    """The award and its round (``--round``, by default the last one), or a one-line DomainError."""
+    from award_jury.awards.services import get_award
+    from award_jury.errors import NotFoundError
+
+    try:
+        award = await get_award(session, slug)
+    except NotFoundError:
+        raise DomainError(f"there is no award with the slug {slug!r}") from None
+    if not award.rounds:
+        raise DomainError(f"the award {slug!r} has no rounds")
+    rnd = award.rounds[-1] if round_slug is None else next((r for r in award.rounds if r.slug == round_slug), None)
+    if rnd is None:
+        raise DomainError(f"the award {slug!r} has no round {round_slug!r}")
+    return award, rnd
+
+
 @cli.command()
 @click.argument("slug")
 @click.option("--round", "round_slug", help="The round (default: the award's last round).")
@@ -235,8 +252,6 @@ def results(
     slug: str, round_slug: str | None, category: str | None, method: str | None, fmt: str, out: Path | None
 ) -> None:
     """The ranking of a round (SPEC §3) as JSON, CSV or XLSX."""
-    from award_jury.awards.services import get_award
-    from award_jury.errors import NotFoundError
     from award_jury.ranking import exports
     from award_jury.ranking.compute import results_document
     from award_jury.ranking.queries import rank
@@ -248,19 +263,7 @@ def results(
     async def work(database: Any) -> dict[str, Any]:
         await _migrate(database)
         async with database.session() as session:
-            try:
-                award = await get_award(session, slug)
-            except NotFoundError:
-                raise DomainError(f"there is no award with the slug {slug!r}") from None
-            if not award.rounds:
-                raise DomainError(f"the award {slug!r} has no rounds")
-            rnd = (
-                award.rounds[-1]
-                if round_slug is None
-                else next((r for r in award.rounds if r.slug == round_slug), None)
-            )
-            if rnd is None:
-                raise DomainError(f"the award {slug!r} has no round {round_slug!r}")
+            award, rnd = await _award_and_round(session, slug, round_slug)
             if category is not None and category not in {c.slug for c in award.categories}:
                 raise DomainError(f"the award {slug!r} has no category {category!r}")
             chosen = method or rnd.method.value
@@ -286,8 +289,6 @@ def results(
 @click.option("--round", "round_slug", help="The round (default: the award's last round).")
 def finalise(slug: str, round_slug: str | None) -> None:
     """Freeze a round's results; refused, naming the entries, while a tie needs a decision."""
-    from award_jury.awards.services import get_award
-    from award_jury.errors import NotFoundError
     from award_jury.ranking.services import finalise_round
 
     settings = load_settings()
@@ -295,17 +296,7 @@ def finalise(slug: str, round_slug: str | None) -> None:
     async def work(database: Any) -> str:
         await _migrate(database)
         async with database.session() as session:
-            try:
-                award = await get_award(session, slug)
-            except NotFoundError:
-                raise DomainError(f"there is no award with the slug {slug!r}") from None
-            rnd = (
-                award.rounds[-1]
-                if award.rounds and round_slug is None
-                else next((r for r in award.rounds if r.slug == round_slug), None)
-            )
-            if rnd is None:
-                raise DomainError(f"the award {slug!r} has no round {round_slug!r}")
+            award, rnd = await _award_and_round(session, slug, round_slug)
             snapshot = await finalise_round(session, award, rnd, None, actor_label="cli")
             return f"finalised {award.slug} / {rnd.slug} (sha256 {snapshot.sha256})"
 
@@ -350,23 +341,11 @@ async def _certificates(
     database: Any, settings: Settings, slug: str, round_slug: str | None, kind: str, out: Path | None,
     split: Path | None, progress: Callable[[int, int], None],
 ) -> str:  # fmt: skip
-    from award_jury.awards.services import get_award
     from award_jury.certificates import jobs
-    from award_jury.errors import NotFoundError
 
     await _migrate(database)
     async with database.session() as session:
-        try:
-            award = await get_award(session, slug)
-        except NotFoundError:
-            raise DomainError(f"there is no award with the slug {slug!r}") from None
-        rnd = (
-            award.rounds[-1]
-            if award.rounds and round_slug is None
-            else next((r for r in award.rounds if r.slug == round_slug), None)
-        )
-        if rnd is None:
-            raise DomainError(f"the award {slug!r} has no round {round_slug!r}")
+        award, rnd = await _award_and_round(session, slug, round_slug)
         await _writable(split if split is not None else out.parent if out is not None else Path("."))
         if split is not None:
             return await jobs.write_split(session, settings, award, rnd, kind, split, progress)

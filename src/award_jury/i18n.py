@@ -11,12 +11,14 @@ from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from award_jury.settings import LOCALE_DIR, SUPPORTED_LOCALES
 
@@ -129,3 +131,20 @@ def input_number(value: Decimal | float | int | None) -> str:
     if value is None:
         return ""
     return numbers.format_decimal(value, format="0.####", locale=current_locale.get())
+
+
+def template_environment(templates_dir: Path, escape: tuple[str, ...]) -> Environment:
+    """A Jinja environment over ``templates_dir`` that speaks the request's language: autoescape
+    for files ending in ``escape``, strict undefined, gettext installed (new-style)."""
+    env = Environment(
+        loader=FileSystemLoader(templates_dir),
+        autoescape=select_autoescape(list(escape), default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True, pgettext=pgettext
+    )
+    return env

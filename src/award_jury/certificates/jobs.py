@@ -15,7 +15,6 @@ import logging
 import multiprocessing
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
@@ -31,7 +30,7 @@ from award_jury.certificates.context import CertificateContext
 from award_jury.certificates.models import CertificateJob
 from award_jury.certificates.render import DocumentMeta, merge_pdfs, render_pdf
 from award_jury.db import Database, utcnow
-from award_jury.entries.storage import LocalStorage
+from award_jury.entries.storage import LocalStorage, atomic_write
 from award_jury.errors import DomainError, NotFoundError
 from award_jury.settings import Settings
 
@@ -81,24 +80,6 @@ def shutdown_pool() -> None:
     if _pool is not None:
         _pool.shutdown(wait=True, cancel_futures=True)
         _pool = None
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, moved into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-", suffix=".tmp")
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # like any file the user creates (mkstemp makes it private)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def merge_files(parts: Sequence[str], out: str) -> int:

@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, nodes, select_autoescape
+from jinja2 import Environment, StrictUndefined, TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from award_jury import i18n
@@ -53,18 +53,7 @@ class DocumentMeta:
 
 @cache
 def certificate_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(templates_dir),
-        autoescape=select_autoescape(["html", "xml", "css"], default_for_string=True),
-        extensions=["jinja2.ext.i18n"],
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
-    )
-    return env
+    return i18n.template_environment(templates_dir, ("html", "xml", "css"))
 
 
 @cache

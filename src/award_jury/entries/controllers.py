@@ -118,6 +118,17 @@ def form_page(
     )  # fmt: skip
 
 
+async def editing(session: AsyncSession, entry_id: int, viewer: Viewer) -> tuple[Entry, Person]:
+    """The prelude of every change to an entry by its startup: SQLite's write lock first (these
+    requests read, then write: two tabs saving at once queue instead of failing), then the entry
+    the policy lets the viewer edit, and the acting person."""
+    await write_transaction(session)
+    entry = await entry_for(session, entry_id, viewer, Action.EDIT_ENTRY)
+    actor = await session.get(Person, viewer.person_id)
+    assert actor is not None  # entry_for lets only a signed-in person through
+    return entry, actor
+
+
 async def status_page(
     session: AsyncSession,
     entry: Entry,
@@ -261,10 +272,7 @@ class EntryController(Controller):
         upload = None if autosave else await read_deck(request, settings.max_upload_bytes)
         # A form without its version (or with anything but ASCII digits there) is stale by definition.
         version = parse_id(form.get("version")) or -1
-        await write_transaction(db_session)  # reads, then writes: two tabs saving at once queue on SQLite
-        entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
-        actor = await db_session.get(Person, viewer.person_id)
-        assert actor is not None
+        entry, actor = await editing(db_session, entry_id, viewer)
         was_draft = entry.status is EntryStatus.DRAFT
         now = utcnow()
         try:
@@ -332,10 +340,7 @@ class EntryController(Controller):
 
     @post("/withdraw")
     async def withdraw(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
-        await write_transaction(db_session)
-        entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
-        actor = await db_session.get(Person, viewer.person_id)
-        assert actor is not None
+        entry, actor = await editing(db_session, entry_id, viewer)
         form = await read_form(request)
         if form.get("confirm") != "yes":
             return Redirect(f"/entries/{entry.id}?done=confirm_withdraw#withdraw", status_code=303)
@@ -347,10 +352,7 @@ class EntryController(Controller):
 
     @post("/delete")
     async def delete(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
-        await write_transaction(db_session)
-        entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
-        actor = await db_session.get(Person, viewer.person_id)
-        assert actor is not None
+        entry, actor = await editing(db_session, entry_id, viewer)
         form = await read_form(request)
         if form.get("confirm") != "yes":
             return Redirect(f"/entries/{entry.id}?done=confirm_delete#delete", status_code=303)
@@ -365,10 +367,7 @@ class EntryController(Controller):
     async def add_member(
         self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        await write_transaction(db_session)
-        entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
-        actor = await db_session.get(Person, viewer.person_id)
-        assert actor is not None
+        entry, actor = await editing(db_session, entry_id, viewer)
         form = await read_form(request)
         email, name = form.get("member_email", max_length=320), form.get("member_name", max_length=300)
         try:

@@ -13,6 +13,25 @@ from pathlib import Path
 from typing import Protocol
 
 
+def atomic_write(path: Path, data: bytes, *, prefix: str = ".part-") -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, moved into place:
+    ``path`` never names a half-written file, whatever happens meanwhile."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # like any file the user creates (mkstemp makes it private)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 class Storage(Protocol):
     def put(self, data: bytes) -> str: ...
 
@@ -37,17 +56,7 @@ class LocalStorage:
         path = self._path(key)
         if path.exists():
             return key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, data, prefix=".upload-")
         return key
 
     def get(self, key: str) -> bytes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 
 from award_jury import i18n
 from award_jury.web.auth import current_viewer
@@ -22,17 +22,7 @@ def levels_as_text(criterion: Any) -> str:
 
 
 def create_environment(templates_dir: Path) -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(templates_dir),
-        autoescape=select_autoescape(["html", "xml", "svg"], default_for_string=True),
-        extensions=["jinja2.ext.i18n"],
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
-    )
+    env = i18n.template_environment(templates_dir, ("html", "xml", "svg"))
     env.filters["datetime"] = i18n.format_datetime
     env.filters["date"] = i18n.format_date
     env.filters["number"] = i18n.format_number
