@@ -217,7 +217,7 @@ async def test_submission_sends_a_confirmation_and_the_status_page_shows_it(
     assert "01 Jul 2023, 12:00" in text or "1 Jul 2023, 12:00" in text  # Berlin time
     page = await b.get(f"/entries/{entry_id}")
     assert page.status_code == 200
-    assert "In the jury" in page.text and "Entry submitted" in page.text
+    assert "Judging starts after the deadline" in page.text and "Entry submitted" in page.text
     assert "Unser_Deck_final_.pdf" in page.text or "Unser Deck _final_.pdf" in page.text
     assert [e.object_id for e in await events(db, "entry.submitted")] == [str(entry_id)]
     # Edits stay possible until the deadline, and must keep the entry complete.
@@ -598,7 +598,7 @@ async def test_the_status_page_shows_the_outcome_once_results_are_published(
         entries = {e.ref: e.id for e in (await s.execute(sa.select(Entry))).scalars()}
     winner = await applicant(client, db, settings, "hallo@zweite.example")
     before = await winner.get(f"/entries/{entries['E002']}")
-    assert "In the jury" in before.text and "Winner" not in before.text
+    assert "With the jury" in before.text and "Winner" not in before.text
     async with db.session() as s:
         award = await get_award(s, SLUG)
         await finalise_round(s, award, award.rounds[0], None, "test")

@@ -212,7 +212,7 @@ async def test_an_entry_left_out_of_a_published_final_is_not_selected(
     other = await applicant(client, db, settings, "team@example.org")
     page = await other.get(f"/entries/{entry_id}")
     assert page.status_code == 200
-    assert "In the jury" not in page.text
+    assert "With the jury" not in page.text
     assert "Not selected" in page.text and "20 Nov 2023" in page.text
 
 

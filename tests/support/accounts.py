@@ -32,6 +32,11 @@ PASSWORD = "correct horse battery"
 _CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
+def choose_language(client: httpx.AsyncClient, lang: str) -> None:
+    """The visitor's language choice (the cookie the language switcher sets)."""
+    client.cookies.set("award_jury_lang", lang, domain=HOST, path="/")
+
+
 def csrf_token(html: str) -> str:
     match = _CSRF_FIELD.search(html)
     assert match, "the page has no CSRF field"

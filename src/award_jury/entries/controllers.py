@@ -141,6 +141,7 @@ async def status_page(
 ) -> Template:
     """The entry's status page: its state over time, its content, its people and the actions."""
     outcome = await services.outcome_of(session, entry)
+    now = utcnow()
     try:
         certificate = await published_certificate(session, entry.id)
     except NotFoundError:
@@ -148,8 +149,8 @@ async def status_page(
     return Template(
         "entries/status.html",
         context={
-            "entry": entry, "award": entry.award, "call": services.call_of(entry.award, utcnow()),
-            "steps": await services.timeline(session, entry), "state": services.current_state(entry, outcome),
+            "entry": entry, "award": entry.award, "call": services.call_of(entry.award, now),
+            "steps": await services.timeline(session, entry), "state": services.current_state(entry, outcome, now),
             "outcome": outcome, "deck": services.deck_of(entry), "member": services.is_member(entry, viewer.person_id),
             "people": await services.member_people(session, entry),
             "organiser": can(viewer, Action.REVIEW_ENTRIES, award_id=entry.award_id),
@@ -326,7 +327,7 @@ class EntryController(Controller):
                 to=email,
                 locale=locale,
                 award_name=entry.award.name,
-                startup=entry.startup.name,
+                startup=entry.startup.full_name,
                 title=entry.title,
                 category=entry.category.name,
                 ref=entry.ref,

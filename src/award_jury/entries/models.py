@@ -25,6 +25,22 @@ class Startup(TimestampMixin, Base):
     #: Investors and partners, one per line (used for conflict checks).
     investors: Mapped[str] = mapped_column(sa.Text, default="")
 
+    @property
+    def full_name(self) -> str:
+        """The name with its legal form, as one writes it: the form once, even when the name
+        already ends with it ("Behördenfunk GmbH" and "GmbH" make "Behördenfunk GmbH")."""
+        return company_name(self.name, self.legal_form)
+
+
+def company_name(name: str, legal_form: str | None) -> str:
+    """``name`` followed by ``legal_form`` unless the name already carries it at its end."""
+    name, form = (name or "").strip(), (legal_form or "").strip()
+    if not form or not name:
+        return name
+    if name.casefold().endswith(form.casefold()) and (len(name) == len(form) or not name[-len(form) - 1].isalnum()):
+        return name
+    return f"{name} {form}"
+
 
 class Entry(TimestampMixin, Base):
     __tablename__ = "entry"

@@ -586,7 +586,8 @@ async def _forget_address(session: AsyncSession, email: str) -> None:
 @dataclass(frozen=True)
 class Step:
     at: datetime | None
-    #: started, submitted, withdrawn, accepted, disqualified, round, advanced, winner, not_selected, finalist
+    #: started, submitted, withdrawn, accepted, disqualified, round, advanced, winner, not_selected, finalist,
+    #: advancing (won a round that is not the award's last; not moved on yet)
     kind: str
     detail: str = ""
     place: int | None = None
@@ -625,8 +626,15 @@ async def timeline(session: AsyncSession, entry: Entry) -> list[Step]:
 
 
 async def outcome_of(session: AsyncSession, entry: Entry) -> Step | None:
-    """What the published results say about the entry: winner (with place), finalist (advanced
-    to a later round), or not selected. None until a round it took part in is published."""
+    """What the published results say about the entry. None until a round it took part in (or a
+    later one) is published. The last published round of the entry decides:
+
+    - it has moved on to a later round already: ``finalist`` (of that later round);
+    - it won the award's last round: ``winner`` (with its place);
+    - the round is not the award's first (a final, a semi-final): ``finalist``, winner or not;
+      it holds a finalist certificate (SPEC §4);
+    - it won a round that is not the award's last, not moved on yet: ``advancing``;
+    - otherwise ``not_selected``."""
     if entry.status is not EntryStatus.SUBMITTED:
         return None
     rounds = sorted((er.round for er in entry.rounds), key=lambda r: r.position)
@@ -651,22 +659,35 @@ async def outcome_of(session: AsyncSession, entry: Entry) -> Step | None:
             for item in category.get("entries", []):
                 if item.get("ref") == entry.ref:
                     row = item
-    award_last = max(entry.award.rounds, key=lambda r: r.position)
-    if row is not None and row.get("winner") and last.id == award_last.id:
-        return Step(last.published_at, "winner", last.name, row.get("rank"))
+    won = row is not None and bool(row.get("winner"))
+    positions = [r.position for r in entry.award.rounds]
+    if won and last.position == max(positions):
+        return Step(last.published_at, "winner", last.name, row.get("rank") if row else None)
+    if last.position > min(positions):
+        return Step(last.published_at, "finalist", last.name)
+    if won:
+        return Step(last.published_at, "advancing", last.name)
     return Step(last.published_at, "not_selected", last.name)
 
 
-def current_state(entry: Entry, outcome: Step | None) -> str:
-    """One word for the status page's headline."""
+def current_state(entry: Entry, outcome: Step | None, now: datetime) -> str:
+    """One word for the status page's headline: before the submission window of its round has
+    closed a submitted entry is just ``submitted`` (judging starts after the deadline); then
+    it is ``in_round`` (with the jury)."""
     if outcome is not None:
         return outcome.kind
     if entry.status is not EntryStatus.SUBMITTED:
         return entry.status.value
-    positions = sorted(er.round.position for er in entry.rounds)
+    rounds = sorted((er.round for er in entry.rounds), key=lambda r: r.position)
     first = min((r.position for r in entry.award.rounds), default=0)
-    if positions and positions[-1] > first:
+    if rounds and rounds[-1].position > first:
         return "finalist"
-    if positions:
+    if rounds and judging_started(rounds[-1], now):
         return "in_round"
     return "submitted"
+
+
+def judging_started(rnd: Round, now: datetime) -> bool:
+    """The jury scores a round's entries once its submission window has closed (or at once,
+    when the round has no window)."""
+    return rnd.finalised_at is not None or rnd.submissions_close is None or now > rnd.submissions_close
