@@ -14,9 +14,21 @@ from urllib.parse import urlsplit, urlunsplit
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent.parent
-TEMPLATES_DIR = PROJECT_DIR / "templates"
-MIGRATIONS_DIR = PROJECT_DIR / "migrations"
-STATIC_DIR = PROJECT_DIR / "static"
+#: Where an installed wheel carries templates/, static/ (with the fonts) and migrations/
+#: (pyproject.toml force-includes them there); a checkout has them at the repository's top.
+BUNDLED_DATA_DIR = PACKAGE_DIR / "_data"
+
+
+def resource_dir(name: str) -> Path:
+    """The folder ``name`` (templates, static, migrations): inside the installed package if it
+    carries one, else at the top of the source checkout."""
+    bundled = BUNDLED_DATA_DIR / name
+    return bundled if bundled.is_dir() else PROJECT_DIR / name
+
+
+TEMPLATES_DIR = resource_dir("templates")
+MIGRATIONS_DIR = resource_dir("migrations")
+STATIC_DIR = resource_dir("static")
 LOCALE_DIR = PACKAGE_DIR / "locale"
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/award_jury.db"

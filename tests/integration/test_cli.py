@@ -1,7 +1,8 @@
-"""The ``award-jury`` console script (SPEC §1), run as a real subprocess.
+"""The ``award-jury`` command (SPEC §1), run in-process through click's CliRunner.
 
 Every test gets its own empty database (SQLite or PostgreSQL, after ``--db``) and data dir,
-passed through the environment exactly as an operator would.
+passed through the environment exactly as an operator would. One smoke test runs the installed
+console script as a real subprocess (the entry point and ``main()``'s program name).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from award_jury.cli import cli as award_jury_cli
 from tests.support.factories import small_bundle
 
 SCRIPT = Path(sys.executable).with_name("award-jury")
@@ -36,38 +39,28 @@ class Result:
 
 @dataclass
 class Cli:
-    env: dict[str, str]
-    cwd: Path
+    env: dict[str, str | None]
 
     def __call__(self, *args: str, stdin: str | None = None, **env: str) -> Result:
-        proc = subprocess.run(
-            [str(SCRIPT), *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            env={**self.env, **env},
-            cwd=self.cwd,
-            timeout=60,
-        )
-        result = Result(proc.returncode, proc.stdout, proc.stderr)
+        # catch_exceptions=False: an unexpected exception fails the test with its traceback.
+        done = CliRunner().invoke(
+            award_jury_cli, list(args), input=stdin, env={**self.env, **env}, prog_name="award-jury",
+            catch_exceptions=False,
+        )  # fmt: skip
+        result = Result(done.exit_code, done.stdout, done.stderr)
         assert "Traceback" not in result.out + result.err, result.err
         return result
 
 
 @pytest.fixture
-def cli(make_database_url: Any, tmp_path: Path) -> Cli:
-    if not SCRIPT.exists():
-        pytest.fail(f"the console script {SCRIPT} is not installed (uv sync)", pytrace=False)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWARD_JURY_")}
-    env |= {
-        "AWARD_JURY_DATABASE_URL": make_database_url("cli"),
-        "AWARD_JURY_DATA_DIR": str(tmp_path / "var"),
-        "PYTHONIOENCODING": "utf-8",
-    }
+def cli(make_database_url: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    # The operator's own AWARD_JURY_* variables must not leak in: unset them for the run.
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("AWARD_JURY_")}
+    env |= {"AWARD_JURY_DATABASE_URL": make_database_url("cli"), "AWARD_JURY_DATA_DIR": str(tmp_path / "var")}
     work = tmp_path / "cwd"
     work.mkdir()
-    return Cli(env, work)
+    monkeypatch.chdir(work)
+    return Cli(env)
 
 
 def canonical(doc: Any) -> str:
@@ -77,6 +70,39 @@ def canonical(doc: Any) -> str:
 def write_json(path: Path, doc: Any) -> Path:
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+# ---------------------------------------------------------------- the installed console script
+
+
+def test_console_script_upgrades_then_reports_a_bad_setting_in_one_line(make_database_url: Any, tmp_path: Path) -> None:
+    if not SCRIPT.exists():
+        pytest.fail(f"the console script {SCRIPT} is not installed (uv sync)", pytrace=False)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWARD_JURY_")}
+    env |= {
+        "AWARD_JURY_DATABASE_URL": make_database_url("script"),
+        "AWARD_JURY_DATA_DIR": str(tmp_path / "var"),
+        "PYTHONIOENCODING": "utf-8",
+    }
+
+    def run(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(SCRIPT), *args], capture_output=True, text=True, encoding="utf-8", env={**env, **extra},
+            cwd=tmp_path, timeout=60,
+        )  # fmt: skip
+
+    upgraded = run("db", "upgrade")
+    refused = run("db", "upgrade", AWARD_JURY_BASE_URL="ftp://x")
+    usage = run("create-user", "--email", "c@example.org", "--name", "Cem", "--role", "admin")
+
+    assert (upgraded.returncode, upgraded.stdout, upgraded.stderr) == (0, "database is up to date\n", "")
+    assert refused.returncode == 1
+    assert refused.stdout == ""
+    assert refused.stderr.startswith("award-jury: error: AWARD_JURY_BASE_URL")
+    assert len(refused.stderr.splitlines()) == 1, refused.stderr
+    assert usage.returncode == 2
+    assert "Usage: award-jury create-user" in usage.stderr
+    assert "Traceback" not in upgraded.stderr + refused.stderr + usage.stderr
 
 
 # ---------------------------------------------------------------- db upgrade

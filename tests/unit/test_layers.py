@@ -1,59 +1,233 @@
-"""Imports only point down (DESIGN "Layers"): models never import services or controllers,
-services never import controllers or the web layer, nothing but web/app imports controllers."""
+"""Imports only point down (DESIGN "Layers", docs/architecture.md).
+
+Every module of the package is read (not imported) and every import form counts: ``import x``,
+``from x import y`` (``y`` may be a module), relative imports (``from . import controllers``),
+imports inside functions or under ``TYPE_CHECKING``, and ``import_module("...")`` with a literal
+name. The rules:
+
+- nothing but the web layer (``award_jury.web``), the controllers (``*controllers.py``) and the
+  command line (``cli.py``) imports a controller or the web layer;
+- models import only models and what lies below them (``db``, ``enums``, ``errors``, the pure cores);
+- the pure cores (``ranking/compute.py``, ``judging/assign.py``, ``bundle/validate.py``,
+  ``awards/branding.py``) reach neither SQLAlchemy nor Litestar, not even through our own modules;
+- ``enums`` and ``errors`` import nothing of ours.
+"""
 
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from award_jury.settings import PACKAGE_DIR
 
+PACKAGE = "award_jury"
+ENTRY_POINTS = frozenset({"award_jury.cli"})
+PURE_CORES = frozenset(
+    {
+        "award_jury.ranking.compute",
+        "award_jury.judging.assign",
+        "award_jury.bundle.validate",
+        "award_jury.awards.branding",
+    }
+)
+BELOW_MODELS = frozenset({"award_jury.db", "award_jury.enums", "award_jury.errors"}) | PURE_CORES
+LEAVES = frozenset({"award_jury.enums", "award_jury.errors"})
+NO_WEB_STACK = ("sqlalchemy", "advanced_alchemy", "litestar", "alembic", "asyncpg", "aiosqlite")
 
-def imports_of(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+
+@dataclass(frozen=True)
+class Module:
+    name: str
+    source: str
+    is_package: bool = False
+
+    @property
+    def package(self) -> str:
+        return self.name if self.is_package else self.name.rpartition(".")[0]
+
+
+def package_modules(root: Path = PACKAGE_DIR) -> dict[str, Module]:
+    modules = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = [PACKAGE, *path.relative_to(root).with_suffix("").parts]
+        is_package = parts[-1] == "__init__"
+        if is_package:
+            parts.pop()
+        name = ".".join(parts)
+        modules[name] = Module(name, path.read_text(encoding="utf-8"), is_package)
+    return modules
+
+
+def _absolute(module: Module, node: ast.ImportFrom) -> str:
+    if not node.level:
+        return node.module or ""
+    base = module.package.split(".")
+    if node.level > 1:
+        base = base[: -(node.level - 1)]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
+def imports_of(module: Module, known: frozenset[str] | set[str] = frozenset()) -> set[str]:
+    """Every module name ``module`` imports, absolute: ``from x import y`` gives ``x.y`` when that
+    is one of the ``known`` modules, else ``x``."""
     found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-        elif isinstance(node, ast.Import):
+    for node in ast.walk(ast.parse(module.source)):
+        if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-    return {name for name in found if name.startswith("award_jury")}
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(module, node)
+            submodules = {f"{base}.{alias.name}" for alias in node.names} & set(known)
+            found |= submodules
+            if len(submodules) < len(node.names):
+                found.add(base)
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", None)) in ("import_module", "__import__")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.add(node.args[0].value)
+    return {name for name in found if name}
 
 
-def violations(file_glob: str, forbidden: tuple[str, ...]) -> list[str]:
-    bad = []
-    for path in sorted(PACKAGE_DIR.rglob(file_glob)):
-        for name in imports_of(path):
-            leaf = name.rsplit(".", 1)[-1]
-            if leaf in forbidden or any(name.startswith(f"award_jury.{f}") for f in forbidden if f == "web"):
-                bad.append(f"{path.relative_to(PACKAGE_DIR)} imports {name}")
+def is_controller(name: str) -> bool:
+    return any(part == "controllers" or part.endswith("_controllers") for part in name.split("."))
+
+
+def is_web(name: str) -> bool:
+    return name == f"{PACKAGE}.web" or name.startswith(f"{PACKAGE}.web.")
+
+
+def is_model(name: str) -> bool:
+    return name == f"{PACKAGE}.models" or name.endswith(".models")
+
+
+def ours(names: set[str]) -> set[str]:
+    return {n for n in names if n == PACKAGE or n.startswith(f"{PACKAGE}.")}
+
+
+def layer_violations(modules: dict[str, Module]) -> list[str]:
+    known = set(modules)
+    imports = {name: imports_of(module, known) for name, module in modules.items()}
+    bad: list[str] = []
+    for name, found in sorted(imports.items()):
+        if not (is_web(name) or is_controller(name) or name in ENTRY_POINTS):
+            upper = [i for i in sorted(found) if i.startswith(f"{PACKAGE}.") and (is_controller(i) or is_web(i))]
+            bad += [f"{name} imports {i} (controllers and web sit above it)" for i in upper]
+        if is_model(name):
+            lower = [i for i in sorted(ours(found)) if i != PACKAGE and not (is_model(i) or i in BELOW_MODELS)]
+            bad += [f"{name} imports {i} (models import only models, db, enums, errors, pure cores)" for i in lower]
+        if name in LEAVES:
+            bad += [f"{name} imports {i} (a leaf imports nothing of ours)" for i in sorted(ours(found))]
+    for core in sorted(PURE_CORES & known):
+        seen, todo = {core}, [core]
+        while todo:
+            current = todo.pop()
+            for i in sorted(imports[current]):
+                if i.split(".")[0] in NO_WEB_STACK:
+                    via = "" if current == core else f" through {current}"
+                    bad.append(f"{core} reaches {i}{via} (a pure core uses no database or web stack)")
+                target = next((m for m in (i, i.rpartition(".")[0]) if m in known), None)
+                if target and target not in seen:
+                    seen.add(target)
+                    todo.append(target)
     return bad
 
 
-def test_models_import_no_services_or_controllers() -> None:
-    assert violations("models.py", ("services", "controllers", "web")) == []
+# ---------------------------------------------------------------- the package as it is
 
 
-def test_services_import_no_controllers_or_web() -> None:
-    assert violations("services.py", ("controllers", "web")) == []
+def test_package_follows_the_layers() -> None:
+    modules = package_modules()
+
+    assert len(modules) > 50  # the walk found the package
+    assert layer_violations(modules) == []
 
 
-def test_leaf_modules_import_nothing_of_ours_above_them() -> None:
-    for leaf in ("enums.py", "errors.py"):
-        assert imports_of(PACKAGE_DIR / leaf) == set(), leaf
+# ---------------------------------------------------------------- the checker catches what it must
 
 
-def test_pure_modules_use_no_database_or_web() -> None:
-    pure = [PACKAGE_DIR / "bundle" / "validate.py", PACKAGE_DIR / "awards" / "branding.py"]
-    compute = PACKAGE_DIR / "ranking" / "compute.py"
-    if compute.exists():
-        pure.append(compute)
-    for path in pure:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        modules = {
-            (node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Import | ast.ImportFrom)
-            for alias in (node.names if isinstance(node, ast.Import) else [node])  # type: ignore[list-item]
-        }
-        assert not {m for m in modules if m.startswith(("sqlalchemy", "litestar", "award_jury.db"))}, path
+def planted(name: str, extra: str) -> dict[str, Module]:
+    modules = package_modules()
+    module = modules[name]
+    modules[name] = Module(name, module.source + "\n" + extra + "\n", module.is_package)
+    return modules
+
+
+def test_checker_catches_controller_import_planted_in_accounts_services() -> None:
+    modules = planted("award_jury.accounts.services", "from award_jury.accounts import controllers")
+
+    assert layer_violations(modules) == [
+        "award_jury.accounts.services imports award_jury.accounts.controllers (controllers and web sit above it)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "imported"),
+    [
+        ("import award_jury.accounts.controllers", "award_jury.accounts.controllers"),
+        ("import award_jury.accounts.controllers as c", "award_jury.accounts.controllers"),
+        ("from award_jury.accounts.controllers import AccountController", "award_jury.accounts.controllers"),
+        ("from award_jury.accounts import controllers", "award_jury.accounts.controllers"),
+        ("from award_jury.accounts import people_controllers", "award_jury.accounts.people_controllers"),
+        ("from . import controllers", "award_jury.accounts.controllers"),
+        ("from .controllers import AccountController", "award_jury.accounts.controllers"),
+        ("from ..judging import scoring_controllers", "award_jury.judging.scoring_controllers"),
+        ("from ..web.app import create_app", "award_jury.web.app"),
+        ("from award_jury import web", "award_jury.web"),
+        ("def later():\n    from award_jury.web import templating", "award_jury.web.templating"),
+        ("if TYPE_CHECKING:\n    from award_jury.web.deps import Deps", "award_jury.web.deps"),
+        ("import importlib\nimportlib.import_module('award_jury.web.app')", "award_jury.web.app"),
+    ],
+)
+def test_checker_catches_every_import_form(extra: str, imported: str) -> None:
+    modules = planted("award_jury.accounts.services", extra)
+
+    assert layer_violations(modules) == [
+        f"award_jury.accounts.services imports {imported} (controllers and web sit above it)"
+    ]
+
+
+def test_checker_catches_a_model_importing_a_service() -> None:
+    modules = planted("award_jury.judging.models", "from award_jury.judging import sheets")
+
+    assert layer_violations(modules) == [
+        "award_jury.judging.models imports award_jury.judging.sheets "
+        "(models import only models, db, enums, errors, pure cores)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("core", "extra", "reached"),
+    [
+        ("award_jury.ranking.compute", "import sqlalchemy as sa", "sqlalchemy"),
+        ("award_jury.judging.assign", "from litestar import Request", "litestar"),
+        ("award_jury.bundle.validate", "def f():\n    from sqlalchemy.orm import Session", "sqlalchemy.orm"),
+    ],
+)
+def test_checker_catches_a_pure_core_using_the_stack(core: str, extra: str, reached: str) -> None:
+    modules = planted(core, extra)
+
+    assert layer_violations(modules) == [f"{core} reaches {reached} (a pure core uses no database or web stack)"]
+
+
+def test_checker_catches_a_pure_core_reaching_the_database_through_our_models() -> None:
+    modules = planted("award_jury.ranking.compute", "from award_jury.awards.models import Round")
+
+    found = layer_violations(modules)
+
+    assert found
+    assert all(line.startswith("award_jury.ranking.compute reaches ") for line in found)
+    assert any("through award_jury.awards.models" in line or "through award_jury.db" in line for line in found)
+
+
+def test_checker_catches_a_leaf_importing_our_modules() -> None:
+    modules = planted("award_jury.errors", "from award_jury import settings")
+
+    assert layer_violations(modules) == [
+        "award_jury.errors imports award_jury.settings (a leaf imports nothing of ours)"
+    ]
