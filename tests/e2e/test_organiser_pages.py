@@ -1,5 +1,6 @@
-"""Every organiser page of the demo award, on a 360 px phone and in both languages: no
-serious axe-core violation and nothing wider than the screen."""
+"""Every organiser page of the demo award, on a 360 px phone and a 1280 px screen and in both
+languages: no serious axe-core violation, nothing wider than the screen, every radio and checkbox
+visibly changes when chosen and every button looks like a button."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from tests.e2e.conftest import sign_in_with_password
 from tests.support.browser import PHONE, LiveServer, serious_violations
+from tests.support.look import flat_buttons, invisible_choices
 
 pytestmark = pytest.mark.browser
 
@@ -37,9 +39,15 @@ PAGES = [
 ]
 
 
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360px", "1280px"])
 @pytest.mark.parametrize("locale", ["de-DE", "en-GB"])
-async def test_organiser_pages_fit_a_phone_and_pass_axe(browser: Any, mail_server: LiveServer, locale: str) -> None:
-    ctx = await browser.new_context(locale=locale, viewport=PHONE)
+async def test_organiser_pages_fit_the_screen_look_right_and_pass_axe(
+    browser: Any, mail_server: LiveServer, locale: str, viewport: dict[str, int]
+) -> None:
+    ctx = await browser.new_context(locale=locale, viewport=viewport)
     page = await ctx.new_page()
     await sign_in_with_password(page, mail_server)
     if locale.startswith("en"):
@@ -53,15 +61,17 @@ async def test_organiser_pages_fit_a_phone_and_pass_axe(browser: Any, mail_serve
             problems.append(f"{path}: status {response.status}")
             continue
         width = await page.evaluate("document.documentElement.scrollWidth")
-        if width > PHONE["width"]:
+        if width > viewport["width"]:
             wide = await page.evaluate(
                 """(limit) => [...document.querySelectorAll('main *')]
                     .filter(el => el.getBoundingClientRect().right > limit)
                     .slice(0, 3)
                     .map(el => el.tagName + '.' + el.className + ' ' + (el.textContent || '').slice(0, 40))""",
-                PHONE["width"],
+                viewport["width"],
             )
             problems.append(f"{path}: {width} px wide ({wide})")
         problems += [f"{path}: {v}" for v in await serious_violations(page)]
+        problems += [f"{path}: {v}" for v in await flat_buttons(page)]
+        problems += [f"{path}: {v}" for v in await invisible_choices(page)]
     assert problems == []
     await ctx.close()

@@ -136,10 +136,10 @@ async def test_juror_scores_three_entries_one_by_keyboard_and_survives_going_off
 
     # 2. E002: the network goes in the middle; the changes wait in the browser and go out when it is back.
     await page.goto(server.url + sheet_path(SLUG, "E002"))
-    await page.locator("#f-score-innovation label.choice", has_text="4").first.click()
+    await page.locator("#f-score-innovation label.score-choice", has_text="4").first.click()
     await wait_saved(page)
     await ctx.set_offline(True)
-    await page.locator("#f-score-impact label.choice", has_text="8.5").click()
+    await page.locator("#f-score-impact label.score-choice", has_text="8.5").click()
     await page.fill("#f-comment", "Written in a hall without Wi-Fi.")
     await page.locator("[data-save-state]", has_text="No connection").wait_for()
     kept = await page.evaluate("JSON.parse(localStorage.getItem('award_jury.sheets.v1'))")
@@ -158,8 +158,8 @@ async def test_juror_scores_three_entries_one_by_keyboard_and_survives_going_off
 
     # 3. E003 with the mouse, submitted straight away.
     await page.goto(server.url + sheet_path(SLUG, "E003"))
-    await page.locator("#f-score-innovation label.choice", has_text="10").click()
-    await page.locator("#f-score-impact label.choice", has_text="3").first.click()
+    await page.locator("#f-score-innovation label.score-choice", has_text="10").click()
+    await page.locator("#f-score-impact label.score-choice", has_text="3").first.click()
     async with page.expect_navigation():
         await page.get_by_role("button", name="Submit", exact=True).click()
     for ref in ("E002", "E003"):
@@ -178,9 +178,9 @@ async def test_two_tabs_of_one_sheet_show_a_visible_choice(
     first, second = await ctx.new_page(), await ctx.new_page()
     for tab in (first, second):
         await tab.goto(server.url + sheet_path(SLUG, "E004"))
-    await first.locator("#f-score-innovation label.choice", has_text="5").click()
+    await first.locator("#f-score-innovation label.score-choice", has_text="5").click()
     await wait_saved(first)
-    await second.locator("#f-score-innovation label.choice", has_text="2").click()
+    await second.locator("#f-score-innovation label.score-choice", has_text="2").click()
     panel = second.locator("[data-conflict-panel]")
     await panel.wait_for(state="visible")
     assert "changed in another tab" in await panel.inner_text()
@@ -226,8 +226,8 @@ async def test_phone_juror_follows_a_live_session_driven_by_the_organiser(
     assert await phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert await serious_violations(phone) == []
 
-    await phone.locator("#f-score-innovation label.choice", has_text="9").tap()
-    await phone.locator("#f-score-impact label.choice", has_text="7").first.tap()
+    await phone.locator("#f-score-innovation label.score-choice", has_text="9").tap()
+    await phone.locator("#f-score-impact label.score-choice", has_text="7").first.tap()
     await wait_saved(phone)
     async with desk.expect_navigation():
         await desk.get_by_role("button", name="Next entry").click()
@@ -241,8 +241,8 @@ async def test_phone_juror_follows_a_live_session_driven_by_the_organiser(
 
     # the juror submits E002 on the phone; the organiser's page shows it without a reload
     await desk.evaluate("window.__notReloaded = true")
-    await phone.locator("#f-score-innovation label.choice", has_text="6").tap()
-    await phone.locator("#f-score-impact label.choice", has_text="6").first.tap()
+    await phone.locator("#f-score-innovation label.score-choice", has_text="6").tap()
+    await phone.locator("#f-score-impact label.score-choice", has_text="6").first.tap()
     async with phone.expect_navigation():
         await phone.get_by_role("button", name="Submit", exact=True).tap()
     assert "/live" in phone.url and "Your sheet is submitted." in await phone.locator("main").inner_text()

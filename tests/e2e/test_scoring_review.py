@@ -80,8 +80,8 @@ async def test_submit_pressed_before_the_autosave_is_due_is_not_refused_as_stale
 
     await page.route(server.url + path, slow_form_post)
     await page.goto(server.url + path)
-    await page.locator("#f-score-innovation label.choice", has_text="5").first.click()
-    await page.locator("#f-score-impact label.choice", has_text="5").first.click()
+    await page.locator("#f-score-innovation label.score-choice", has_text="5").first.click()
+    await page.locator("#f-score-impact label.score-choice", has_text="5").first.click()
     async with page.expect_navigation(timeout=15000):
         await page.get_by_role("button", name="Submit", exact=True).click()
     text = await page.locator("main").inner_text()
