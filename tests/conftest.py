@@ -25,6 +25,7 @@ from award_jury.db import Database
 from award_jury.migrate import upgrade
 from award_jury.settings import Settings
 from award_jury.web.app import create_app
+from tests.support.look import LOOK
 from tests.support.pg import PostgresServer, PostgresUnavailable
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -37,6 +38,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("AWARD_JURY_TEST_DB", "sqlite"),
         help="database backend for the suite",
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # CSS does not depend on the database: the look checks run in the SQLite pass only.
+    LOOK.enabled = config.getoption("--db") == "sqlite" and os.environ.get("AWARD_JURY_TEST_LOOK", "1") != "0"
 
 
 def pytest_report_header(config: pytest.Config) -> str:

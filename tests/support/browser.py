@@ -15,6 +15,8 @@ from axe_playwright_python.async_playwright import Axe
 
 from award_jury.settings import Settings
 from award_jury.web.app import create_app
+from tests.support.look import PHONE as PHONE  # (re-exported for the tests)
+from tests.support.look import look_around
 from tests.support.pg import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -28,8 +30,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PHONE = {"width": 360, "height": 740}
-SERIOUS = ("serious", "critical")
+REPORTED = ("moderate", "serious", "critical")
 
 
 @dataclass
@@ -61,11 +62,12 @@ class LiveServer:
 _axe = Axe()
 
 
-async def serious_violations(page: Any) -> list[str]:
-    """axe-core's serious and critical violations on the page, as readable lines."""
+async def serious_violations(page: Any, *, look: bool = True) -> list[str]:
+    """axe-core's moderate, serious and critical violations on the page, as readable lines; in the
+    SQLite pass also what :func:`tests.support.look.look_around` sees in both languages and widths."""
     results = await _axe.run(page)
     return [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
         for v in results.response["violations"]
-        if v.get("impact") in SERIOUS
-    ]
+        if v.get("impact") in REPORTED
+    ] + (await look_around(page) if look else [])
