@@ -4,6 +4,7 @@ SMTP server, the idle-session warning and its extension, and a dead cookie after
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -73,22 +74,30 @@ async def test_sign_in_by_email_link_on_a_phone(browser: Any, mail_server: LiveS
 
 
 async def test_idle_warning_extends_the_session(browser: Any, mail_server: LiveServer) -> None:
+    """The page's clock is Playwright's, so nothing waits in real time: the warning shows half-way
+    through the idle time with the focus on its button, and Enter extends the session on the server
+    (its new deadline is later than the first; that the server then keeps the session past the first
+    deadline is tests/integration/test_accounts.py's job, with the database clock moved)."""
     ctx = await browser.new_context(locale="de-DE")
     page = await ctx.new_page()
+    await page.clock.install()
     await sign_in_with_password(page, mail_server)
     warning = page.locator("#session-warning")
+    first_deadline = datetime.fromisoformat(await warning.get_attribute("data-deadline"))
+    await page.clock.run_for((IDLE_SECONDS // 2 - 2) * 1000)
     assert await warning.is_hidden()
-    # The warning appears half-way through the idle time, with the focus on its button.
-    await warning.wait_for(state="visible", timeout=(IDLE_SECONDS + 5) * 1000)
+    await page.clock.run_for(3 * 1000)
+    await warning.wait_for(state="visible")
     assert await serious_violations(page) == []
     button = page.get_by_role("button", name="Angemeldet bleiben")
     assert await button.evaluate("el => el === document.activeElement")
+    await page.clock.set_system_time(datetime.now(UTC))  # back in step with the server's clock
     async with page.expect_response(lambda r: r.url.endswith("/session/extend")) as extended:
         await page.keyboard.press("Enter")
-    assert (await extended.value).status == 200
+    response = await extended.value
+    assert response.status == 200
+    assert datetime.fromisoformat((await response.json())["expires_at"]) > first_deadline
     await warning.wait_for(state="hidden")
-    # Past the first deadline the session lives on, because it was extended.
-    await page.wait_for_timeout((IDLE_SECONDS // 2 + 3) * 1000)
     await page.reload()
     assert page.url.endswith("/account")
     assert await page.locator("h1").inner_text() == "Ihr Konto"
