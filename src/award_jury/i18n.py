@@ -96,11 +96,16 @@ def format_date(value: datetime | None, time_zone: str = "Europe/Berlin") -> str
     return dates.format_date(local, "long", locale=current_locale.get())
 
 
-def format_number(value: Decimal | float | int | None, places: int | None = None) -> str:
-    """``87,5`` in German, ``87.5`` in English."""
+def format_number(value: Decimal | float | int | None, places: int | None = None, *, signed: bool = False) -> str:
+    """``87,5`` in German, ``87.5`` in English: the one number format of pages, charts and mails.
+
+    ``places`` fixes the decimals (rounding halves to even); ``signed`` writes ``+`` before
+    positive numbers and zero (an offset: ``+13,7``)."""
     if value is None:
         return ""
     pattern = "#,##0.####" if places is None else "#,##0." + "0" * places if places else "#,##0"
+    if signed:
+        pattern = f"+{pattern};-{pattern}"
     return numbers.format_decimal(value, format=pattern, locale=current_locale.get())
 
 

@@ -1,5 +1,6 @@
 """What the status page tells a startup about its entry: the outcome of every combination of
-rounds, the time before judging starts, and the company's name as it was typed."""
+rounds, the time before judging starts, and the company's name as it was typed; and how the same
+page speaks to an organiser (about the startup's entry, not "your entry")."""
 
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ import sqlalchemy as sa
 from award_jury.awards.models import Round
 from award_jury.db import Database
 from award_jury.entries.models import Entry, EntryRound
-from award_jury.enums import Method
+from award_jury.enums import Method, Role
 from award_jury.ranking.models import ResultSnapshot
 from award_jury.settings import Settings
 from tests.conftest import app_client
 from tests.support.accounts import choose_language, outbox
 from tests.support.entries import applicant, complete_values, freeze_clock, make_pdf, save, start_entry
-from tests.support.setup_helpers import field_errors, import_small, shared_app
+from tests.support.setup_helpers import browser_for, field_errors, import_small, shared_app
 
 Client = httpx.AsyncClient
 SLUG = "mini-award"
@@ -187,3 +188,36 @@ async def test_the_same_state_has_the_same_german_word_on_the_badge_and_in_the_m
     for page in pages:
         assert "Abgegeben" not in page and "abgegeben" not in page
     assert "Eingereicht" in pages[0]
+
+
+async def test_the_organiser_reads_about_the_startups_entry_in_the_third_person(
+    client: Client, db: Database, settings: Settings, award_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    freeze_clock(monkeypatch)
+    b = await applicant(client, db, settings)
+    entry_id = await start_entry(b)
+    startup_draft = " ".join((await b.get(f"/entries/{entry_id}")).text.split())
+    assert "Submit your entry before 31 Aug 2023, 23:59. Until then you can change it." in startup_draft
+    organiser = await browser_for(client, db, settings, "olga@example.org", role=Role.ORGANISER, award_ids=(award_id,))
+    draft = " ".join((await organiser.get(f"/entries/{entry_id}")).text.split())
+    assert "The startup has not submitted this entry yet. It can do so until 31 Aug 2023, 23:59." in draft
+    assert "your entry" not in draft.lower()
+
+    b = await applicant(client, db, settings)  # the startup again
+    done = await save(b, entry_id, complete_values(), action="submit", deck=("d.pdf", make_pdf()))
+    assert done.status_code == 303, field_errors(done.text)
+    startup = " ".join((await b.get(f"/entries/{entry_id}")).text.split())
+    assert "You can change your entry until 31 Aug 2023, 23:59." in startup
+    assert '<h2 id="h-entry">Your entry</h2>' in startup
+
+    organiser = await browser_for(client, db, settings, "olga@example.org", role=Role.ORGANISER, award_ids=(award_id,))
+    page = " ".join((await organiser.get(f"/entries/{entry_id}")).text.split())
+    assert "The startup can change its entry until 31 Aug 2023, 23:59." in page
+    assert '<h2 id="h-entry">The startup’s entry</h2>' in page
+    assert "your entry" not in page.lower() and "you can" not in page.lower()
+
+    choose_language(client, "de")
+    german = " ".join((await organiser.get(f"/entries/{entry_id}")).text.split())
+    assert "Das Startup kann seinen Beitrag bis 31.08.2023, 23:59 Uhr ändern." in german
+    assert '<h2 id="h-entry">Beitrag des Startups</h2>' in german
+    assert "Ihr Beitrag" not in german and "Ihren Beitrag" not in german

@@ -35,6 +35,7 @@ from award_jury.ranking.models import ResultSnapshot, TieDecision
 from award_jury.settings import Settings
 from award_jury.web.app import create_app
 from award_jury.web.auth import session_policy
+from award_jury.web.middleware import LANGUAGE_COOKIE
 from tests.conftest import app_client
 from tests.support.accounts import page_token, post_form, sign_in_as
 from tests.support.factories import small_bundle
@@ -217,7 +218,8 @@ async def test_results_page_shows_every_category_with_ranks_scores_sheets_flags_
     for slug, name, expected in (("smart-city", "Smart City", DEMO_ROWS["smart-city"]),
                                  ("govtech", "GovTech", DEMO_ROWS["govtech"])):  # fmt: skip
         html = section(page.text, f"h-{slug}")
-        assert f'<h2 id="h-{slug}">{name} <span class="count">1 prize</span>' in html
+        # the demo's "Vorauswahl" is a pre-selection round: its leaders advance, they do not win
+        assert f'<h2 id="h-{slug}">{name} <span class="count">1 place in the next round</span>' in html
         header = next(row for row in table_rows(html) if row and row[0] == "Rank")
         assert header == ["Rank", "Entry", "Score", "Sheets", "Spread", "Flags",
                           "Mean", "Median", "Trimmed mean", "Z-score"]  # fmt: skip
@@ -232,8 +234,8 @@ async def test_results_page_shows_every_category_with_ranks_scores_sheets_flags_
             assert row[3] == sheets, ref
             assert [cell.split(" ")[0] for cell in row[6:10]] == list(methods), ref
             prize = rank == "1"
-            assert all(("(prize)" in cell) is prize for cell in row[6:10]), ref
-            assert ("winner" in row[5]) is prize, ref
+            assert all(("(advances)" in cell) is prize for cell in row[6:10]), ref
+            assert ("advances" in row[5]) is prize and "winner" not in row[5], ref
             assert "changes" not in " ".join(row[6:10])  # every method gives the same winners
             for flag in ("tied", "decision needed", "too few sheets", "strong disagreement"):
                 assert flag not in row[5], (ref, flag)
@@ -265,15 +267,75 @@ async def test_why_this_rank_shows_every_sheet_with_its_total_and_the_tie_break_
         "Friederike Roß": "87.50", "Jana Schröder": "84.50", "Jörg Weiß": "75.50",
         "Katrin Müller": "97.00", "Tobias Brandt": "79.50",
     }  # fmt: skip
-    assert "84.8000" in page.text  # the mean of the five
+    # the mean of the five, with the results table's two decimals
+    assert "<dt>Score</dt><dd>84.80</dd>" in page.text
     ties = section(page.text, "h-ties")
-    order = re.findall(r"<li>(\w+) \(weight (\d+)\)</li>", ties)
-    assert order == [("innovation", "30"), ("impact", "25"), ("feasibility", "20"), ("scalability", "15"),
-                     ("team", "10")]  # fmt: skip
+    order = re.findall(r"<li>([^<(]+) \(weight (\d+)\)</li>", ties)
+    assert order == [("Innovationsgrad", "30"), ("Nutzen für Verwaltung und Bürger", "25"), ("Umsetzbarkeit", "20"),
+                     ("Übertragbarkeit und Skalierung", "15"), ("Team", "10")]  # fmt: skip
+    assert "84.80" in ties and "84.8000" not in page.text  # the neighbours too
 
     draft_sheet = await client.get(f"{DEMO_RESULTS}/entries/E002")  # Tobias Brandt's sheet is a draft
     names = [row[0] for row in sheet_rows(draft_sheet.text)]
     assert sorted(names) == ["Friederike Roß", "Jana Schröder", "Jörg Weiß", "Katrin Müller"]
+
+
+async def test_why_this_rank_in_german_uses_the_tables_number_format_and_criterion_names(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    await sign_in_organiser(client, db, settings, load_demo_bundle())
+    client.cookies.set(LANGUAGE_COOKIE, "de")
+    page = await client.get(f"{DEMO_RESULTS}/entries/E001")
+    assert page.status_code == 200
+    assert "<dt>Punktzahl</dt><dd>76,90</dd>" in page.text
+    table = await client.get(DEMO_RESULTS)
+    assert entry_rows(table.text)["E001"][2] == "76,90"  # the same number, the same way
+    ties = section(page.text, "h-ties")
+    assert "<li>Innovationsgrad (Gewichtung 30)</li>" in ties
+    assert "innovation" not in ties and "feasibility" not in ties
+    assert "76,9000" not in page.text and "76.90" not in page.text
+
+
+async def test_calibration_chart_writes_its_offsets_like_its_table(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    await sign_in_organiser(client, db, settings, load_demo_bundle())
+    for language, decimal in (("de", ","), ("en", ".")):
+        client.cookies.set(LANGUAGE_COOKIE, language)
+        page = await client.get(DEMO_RESULTS)
+        calibration = section(page.text, "h-calibration")
+        rows = table_rows(calibration)
+        offsets = [row[4] for row in rows if len(row) == 5 and row[0] not in ("Juror", "Jurymitglied")]
+        assert len(offsets) == 7 and all(re.fullmatch(rf"[+-]\d+\{decimal}\d", o) for o in offsets), offsets
+        chart = calibration[calibration.index("<svg") : calibration.index("</svg>")]
+        drawn = re.findall(r'font-size="12"[^>]*>([^<]+)</text>', chart)
+        assert sorted(drawn) == sorted(offsets), language
+
+
+async def test_only_the_last_round_has_winners_earlier_rounds_name_who_advances(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    await sign_in_organiser(client, db, settings, load_demo_bundle())
+    client.cookies.set(LANGUAGE_COOKIE, "de")
+    german = await client.get(DEMO_RESULTS)
+    flags = entry_rows(german.text)["E005"][5]
+    assert "Weiter in die nächste Runde" in flags
+    assert "Gewinner" not in german.text and "(Preis)" not in german.text
+    assert "1 Platz in der nächsten Runde" in german.text
+    client.cookies.set(LANGUAGE_COOKIE, "en")
+    english = await client.get(f"{DEMO_RESULTS}/stability")
+    assert "Reaches the next round" in english.text and "prize" not in english.text
+
+    # the tie award has one round: it is the last, so its leaders win
+    client.cookies.clear()
+    await sign_in_organiser(client, db, settings, tie_bundle())
+    page = await client.get(TIE_RESULTS)
+    rows = entry_rows(page.text)
+    assert "winner" in rows["E003"][5] and "advances" not in rows["E003"][5]
+    assert '<span class="count">2 prizes</span>' in page.text
+    assert "(prize)" in rows["E003"][6]
+    stability = await client.get(f"{TIE_RESULTS}/stability")
+    assert "Reaches a prize" in stability.text
 
 
 async def test_why_this_rank_of_an_unknown_or_unranked_entry_is_404(
@@ -592,6 +654,7 @@ async def test_jurors_see_a_published_ranking_only_where_the_round_allows_it(
         await s.execute(sa.update(Round).where(Round.slug == "vorauswahl").values(results_visible_to_jurors=True))
     page = await client.get(ranking)
     assert page.status_code == 200
-    assert "E005 – Quellwächter AG" in page.text and "winner" in page.text
+    assert "E005 – Quellwächter AG" in page.text and "advances" in page.text  # a pre-selection: nobody wins yet
+    assert "winner" not in page.text
     account = await client.get("/account")
     assert 'href="/awards/smart-country-startup-award-2026/rounds/vorauswahl/ranking"' in account.text

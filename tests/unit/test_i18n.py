@@ -91,6 +91,19 @@ def test_format_number_fixed_places_pads_and_rounds(de: None) -> None:
     assert format_number(Decimal("87.4"), 0) == "87"
 
 
+def test_format_number_signed_shows_the_sign_in_the_locales_format(de: None) -> None:
+    assert format_number(13.66, 1, signed=True) == "+13,7"
+    assert format_number(Decimal("-7.25"), 1, signed=True) == "-7,2"  # halves to even, as the tables do
+    assert format_number(0.0, 1, signed=True) == "+0,0"
+    assert format_number(Decimal("1234.5"), 1, signed=True) == "+1.234,5"
+    assert format_number(None, 1, signed=True) == ""
+
+
+def test_format_number_signed_english(en: None) -> None:
+    assert format_number(13.66, 1, signed=True) == "+13.7"
+    assert format_number(-7.25, 1, signed=True) == "-7.2"
+
+
 def test_current_locale_defaults_to_german() -> None:
     assert current_locale.get() == "de"
 

@@ -252,7 +252,8 @@ def parse(svg: str) -> ET.Element:
 
 def test_calibration_svg_is_well_formed_and_accessible() -> None:
     rows_ = [("<script>alert(1)</script>", 12.5), ("Jörg & Söhne", -7.25), ("Nobody Else", None), ("Zero", 0.0)]
-    svg = calibration_svg(rows_, title="Juror offsets <1>", description='How "harsh" & how lenient')
+    svg = calibration_svg(rows_, title="Juror offsets <1>", description='How "harsh" & how lenient',
+                          number=lambda v: f"{v:+.1f}")  # fmt: skip
     root = parse(svg)
     assert root.tag == f"{SVG}svg"
     assert root.get("role") == "img"
@@ -281,6 +282,15 @@ def test_calibration_svg_is_well_formed_and_accessible() -> None:
 
 
 def test_calibration_svg_without_jurors_is_still_well_formed() -> None:
-    root = parse(calibration_svg([], title="T", description="D"))
+    root = parse(calibration_svg([], title="T", description="D", number=str))
     assert root.get("role") == "img"
     assert not list(root.iter(f"{SVG}rect"))
+
+
+def test_calibration_svg_writes_each_offset_with_the_given_number_format() -> None:
+    """The page passes the locale's formatter, so the chart reads like its table ("+13,7" in German)."""
+    svg = calibration_svg([("A", 13.66), ("B", -7.25)], title="T", description="D",
+                          number=lambda v: f"{v:+.1f}".replace(".", ","))  # fmt: skip
+    texts = [t.text for t in parse(svg).iter(f"{SVG}text")]
+    assert {"+13,7", "-7,2"} <= set(texts)
+    assert "+13.7" not in texts

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -110,8 +110,11 @@ def calibration(criteria: Sequence[CriterionSpec], sheets: Sequence[SheetRow]) -
     return out
 
 
-def calibration_svg(rows: Sequence[tuple[str, float | None]], *, title: str, description: str) -> str:
-    """A small horizontal bar chart of offsets (points), drawn on the server: no chart library."""
+def calibration_svg(
+    rows: Sequence[tuple[str, float | None]], *, title: str, description: str, number: Callable[[float], str]
+) -> str:
+    """A small horizontal bar chart of offsets (points), drawn on the server: no chart library.
+    ``number`` writes an offset beside its bar (the page's own format, so chart and table agree)."""
     width, label_w, row_h, pad = 640, 200, 28, 8
     values = [abs(v) for _label, v in rows if v is not None]
     scale_max = max([10.0, *values])
@@ -138,7 +141,7 @@ def calibration_svg(rows: Sequence[tuple[str, float | None]], *, title: str, des
         )
         anchor, tx = ("start", x + length + 4) if value >= 0 else ("end", x - 4)
         parts.append(f'<text x="{tx:.1f}" y="{y + 18}" text-anchor="{anchor}" font-size="12" fill="#1b1f24">'
-                     f"{value:+.1f}</text>")  # fmt: skip
+                     f"{escape(number(value))}</text>")  # fmt: skip
     parts.append("</svg>")
     return "".join(parts)
 

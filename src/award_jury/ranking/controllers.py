@@ -14,7 +14,9 @@ from award_jury.awards.models import Award, Round
 from award_jury.awards.services import get_award
 from award_jury.awards.setup import find_round
 from award_jury.errors import DomainError, FormError
+from award_jury.i18n import format_number
 from award_jury.i18n import gettext as _
+from award_jury.judging.assignments import next_round
 from award_jury.policy import Action, Viewer, require
 from award_jury.ranking import analysis, services
 from award_jury.web.forms import read_form
@@ -40,11 +42,13 @@ async def results_page(session: AsyncSession, award: Award, rnd: Round, *, error
         description=_(
             "Each juror's mean difference, in points of 100, from the other jurors' mean on the same entries."
         ),
+        number=lambda value: format_number(value, 1, signed=True),
     )
     return Template(
         "results/round.html",
         context={"award": award, "round": rnd, "view": view, "check": check, "calibration_svg": svg,
                  "names": {c.slug: c.name for c in award.categories}, "methods": analysis.METHODS,
+                 "advancing": next_round(award, rnd) is not None,
                  "errors": errors or {}, "error_category": error_category, "message": message},
         status_code=status,
     )  # fmt: skip
@@ -63,7 +67,8 @@ class ResultsController(Controller):
         award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
         explanation = await services.entry_explanation(db_session, award, rnd, ref)
         return Template("results/entry.html", context={"award": award, "round": rnd, **explanation,
-                                                       "criteria": rnd.criteria})  # fmt: skip
+                                                       "criteria": rnd.criteria,
+                                                       "advancing": next_round(award, rnd) is not None})  # fmt: skip
 
     @get("/stability")
     async def stability(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
@@ -72,7 +77,8 @@ class ResultsController(Controller):
         return Template(
             "results/stability.html",
             context={"award": award, "round": rnd, "results": results, "shares": shares,
-                     "names": {c.slug: c.name for c in award.categories}},
+                     "names": {c.slug: c.name for c in award.categories},
+                     "advancing": next_round(award, rnd) is not None},
         )  # fmt: skip
 
     @post("/decisions")
@@ -133,7 +139,8 @@ class JurorRankingController(Controller):
         return Template(
             "results/ranking.html",
             context={"award": award, "round": rnd, "doc": published.get(rnd),
-                     "names": {c.slug: c.name for c in award.categories}},
+                     "names": {c.slug: c.name for c in award.categories},
+                     "advancing": next_round(award, rnd) is not None},
         )  # fmt: skip
 
 
