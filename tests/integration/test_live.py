@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -12,13 +13,14 @@ import sqlalchemy as sa
 
 from award_jury.accounts.services import get_or_create_person, grant_role
 from award_jury.audit.models import AuditEvent
-from award_jury.awards.models import Award, Round
+from award_jury.awards.models import Award, Criterion, Round
 from award_jury.awards.services import get_award
 from award_jury.db import Database
-from award_jury.enums import Role
+from award_jury.enums import Role, SheetStatus
 from award_jury.judging.live_controllers import juror_stage, stage_events
+from award_jury.judging.models import Score, ScoreSheet
 from award_jury.settings import Settings
-from tests.support.accounts import sign_in_as
+from tests.support.accounts import choose_language, sign_in_as
 from tests.support.scoring import ScoringWorld, build_world, post_sheet, scoring_bundle, sheet_path
 
 EN = {"accept-language": "en"}
@@ -126,6 +128,40 @@ async def test_juror_live_page_shows_the_sheet_of_the_entry_on_stage(
     assert (seen["submitted"], seen["jurors"][0]) == (1, {"name": "Juror 1", "state": "submitted"})
     page = await client.get(BASE + "/control", headers=EN)
     assert "1 of 2 submitted" in page.text
+
+
+async def test_live_sheet_without_a_submission_date_shows_no_empty_date_and_offers_a_jump_link(
+    client: httpx.AsyncClient, db: Database, settings: Settings, world: tuple[ScoringWorld, int]
+) -> None:
+    scoring, organiser = world
+    async with db.session() as s:  # a submitted sheet from a bundle: no submission time is known
+        rnd = (await s.execute(sa.select(Round).where(Round.award_id == scoring.award_id))).scalar_one()
+        criteria = (await s.execute(sa.select(Criterion).where(Criterion.round_id == rnd.id))).scalars().all()
+        sheet = ScoreSheet(juror_id=scoring.jurors[0], entry_id=scoring.entries["E001"], round_id=rnd.id,
+                           status=SheetStatus.SUBMITTED)  # fmt: skip
+        sheet.scores = [Score(criterion_id=c.id, value=Decimal(5)) for c in criteria]
+        s.add(sheet)
+    await client.get("/")
+    await sign_in_as(client, db, settings, organiser)
+    await control(client, "start")
+    await sign_in_as(client, db, settings, scoring.jurors[0])
+    for lang, submitted in (("en", "Submitted"), ("de", "Abgegeben")):
+        choose_language(client, lang)
+        page = await client.get(BASE)
+        status = re.search(r'<p class="sheet-status">(.*?)</p>', page.text, re.S)
+        assert status is not None and submitted in status.group(1)
+        words = " ".join(re.sub(r"<[^>]+>", " ", status.group(1)).split())
+        assert not re.search(r"\b(on|am)\s*(·|$)", words), words
+        jump = re.search(r'<a [^>]*href="#sheet"[^>]*>([^<]+)</a>', page.text)
+        assert jump is not None and jump.start() < page.text.index('id="sheet"'), lang
+    # a sheet submitted here says when
+    choose_language(client, "en")
+    await post_sheet(client, scoring.slug, "E002", 0, "submit", score_innovation="8", score_impact="7")
+    page = await client.get(sheet_path(scoring.slug, "E002"), headers=EN)
+    status = re.search(r'<p class="sheet-status">(.*?)</p>', page.text, re.S)
+    assert status is not None and re.search(r"on \d{1,2} \w{3} \d{4}, \d\d:\d\d", status.group(1))
+    jump = re.search(r'<a [^>]*href="#sheet"[^>]*>([^<]+)</a>', page.text)
+    assert jump is not None and jump.start() < page.text.index('id="entry-heading"')
 
 
 async def test_juror_without_the_entry_on_stage_is_told_so(

@@ -11,6 +11,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from award_jury.accounts.models import Person
+from award_jury.accounts.passwords import hash_password
 from award_jury.accounts.services import get_or_create_person, grant_role
 from award_jury.audit.models import AuditEvent
 from award_jury.awards.models import Round
@@ -21,8 +23,16 @@ from award_jury.enums import EntryStatus, Role, SheetStatus
 from award_jury.judging.dashboard import juror_order_key
 from award_jury.judging.models import Assignment, Conflict, Score, ScoreSheet
 from award_jury.settings import Settings
-from tests.support.accounts import outbox, sign_in_as
-from tests.support.scoring import ScoringWorld, autosave, build_world, post_sheet, scoring_bundle, sheet_path
+from tests.support.accounts import PASSWORD, choose_language, outbox, sign_in, sign_in_as
+from tests.support.scoring import (
+    ScoringWorld,
+    autosave,
+    build_world,
+    csrf_of,
+    post_sheet,
+    scoring_bundle,
+    sheet_path,
+)
 
 EN = {"accept-language": "en"}
 
@@ -84,6 +94,41 @@ async def test_jury_link_leads_to_the_open_round(
     )
     account = await client.get("/account", headers=EN)
     assert f'href="/awards/{world.slug}/jury"' in account.text
+
+
+async def test_juror_signing_in_lands_on_the_scoring_dashboard_titled_for_scoring(
+    client: httpx.AsyncClient, db: Database, world: ScoringWorld
+) -> None:
+    async with db.session() as s:
+        await s.execute(
+            sa.update(Person).where(Person.id == world.jurors[0]).values(password_hash=hash_password(PASSWORD))
+        )
+    response = await sign_in(client, "juror1@jury.example")
+    assert (response.status_code, response.headers["location"]) == (303, f"/awards/{world.slug}/jury")
+    dashboard = await client.get(response.headers["location"], headers=EN, follow_redirects=True)
+    assert dashboard.status_code == 200 and str(dashboard.url).endswith("/rounds/pre-selection/jury")
+    assert "<h1>Entries to score: " in dashboard.text and "Your entries" not in dashboard.text
+    choose_language(client, "de")
+    german = await client.get(f"/awards/{world.slug}/rounds/pre-selection/jury")
+    assert "<h1>Zu bewertende Beiträge: " in german.text and "Ihre Beiträge" not in german.text
+    sheet = await client.get(sheet_path(world.slug, "E001"))
+    assert "Zu bewertende Beiträge" in sheet.text and "Ihre Beiträge" not in sheet.text
+    # an explicit destination still wins
+    await client.post("/signout", data={"_csrf_token": csrf_of(client)})
+    again = await sign_in(client, "juror1@jury.example", next="/account")
+    assert again.headers["location"] == "/account"
+
+
+async def test_person_without_assignments_still_lands_on_the_account_page(
+    client: httpx.AsyncClient, db: Database, world: ScoringWorld
+) -> None:
+    async with db.session() as s:
+        await s.execute(sa.delete(Assignment).where(Assignment.juror_id == world.jurors[1]))
+        await s.execute(
+            sa.update(Person).where(Person.id == world.jurors[1]).values(password_hash=hash_password(PASSWORD))
+        )
+    response = await sign_in(client, "juror2@jury.example")
+    assert (response.status_code, response.headers["location"]) == (303, "/account")
 
 
 async def test_entry_page_shows_pitch_but_never_contact_details(

@@ -21,6 +21,7 @@ from award_jury.db import utcnow
 from award_jury.enums import TokenPurpose
 from award_jury.errors import RateLimitedError, SignInFailedError, SignInRequiredError, TokenInvalidError
 from award_jury.i18n import gettext as _
+from award_jury.judging.dashboard import award_to_score
 from award_jury.policy import Action, Viewer, require
 from award_jury.settings import SUPPORTED_LOCALES, Settings
 from award_jury.web.auth import client_ip, expired_session_cookie, session_cookie, session_policy
@@ -58,9 +59,15 @@ async def signed_in_redirect(
         session, person, session_policy(settings), utcnow(), ip=client_ip(request),
         user_agent=request.headers.get("user-agent", ""), method=method,
     )  # fmt: skip
-    response = Redirect(safe_next(target) if target else "/account", status_code=303)
+    response = Redirect(safe_next(target) if target else await landing_page(session, person.id), status_code=303)
     response.cookies.append(session_cookie(settings, token))
     return response
+
+
+async def landing_page(session: AsyncSession, person_id: int) -> str:
+    """Where a sign-in without a destination leads: a juror's scoring, else the account page."""
+    award = await award_to_score(session, person_id, utcnow())
+    return f"/awards/{award.slug}/jury" if award is not None else "/account"
 
 
 LINK_MAILS = {

@@ -169,3 +169,29 @@ def default_round(award: Award, now: datetime, work: dict[int, int] | None = Non
     if open_rounds:
         return open_rounds[0]
     return rounds[-1] if rounds else None
+
+
+async def award_to_score(session: AsyncSession, juror_id: int, now: datetime) -> Award | None:
+    """Where a juror most likely goes after signing in: the award they hold assignments in, or,
+    when there are several, the one award with sheets still to do in a round open for scoring.
+    None when that is not one award (the account page lists them all)."""
+    rows = (
+        await session.execute(
+            sa.select(Round)
+            .join(Assignment, Assignment.round_id == Round.id)
+            .where(Assignment.juror_id == juror_id)
+            .distinct()
+        )
+    ).scalars()
+    rounds = list(rows)
+    award_ids = {r.award_id for r in rounds}
+    if not award_ids:
+        return None
+    if len(award_ids) > 1:
+        open_ids = {
+            r.award_id for r in rounds if r.finalised_at is None and (r.scoring_close is None or now <= r.scoring_close)
+        }
+        if len(open_ids) != 1:
+            return None
+        award_ids = open_ids
+    return await session.get(Award, award_ids.pop())
