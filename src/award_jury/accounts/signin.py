@@ -16,41 +16,38 @@ from award_jury.accounts.services import find_person
 from award_jury.accounts.sessions import end_all_sessions, hash_token, new_token
 from award_jury.accounts.validators import normalise_email
 from award_jury.audit.services import record_event
+from award_jury.db import write_transaction
 from award_jury.enums import TokenPurpose
 from award_jury.errors import RateLimitedError, SignInFailedError, TokenInvalidError
 
 LINK_LIFETIME = timedelta(minutes=30)
 
 
-async def _refuse_if_limited(session: AsyncSession, limits: list[tuple[ratelimit.Limit, str]], now: datetime) -> None:
-    for limit, key in limits:
-        if await ratelimit.exceeded(session, limit, key, now):
-            wait = await ratelimit.retry_after(session, limit, key, now)
-            raise RateLimitedError(int(wait.total_seconds()))
-
-
 async def sign_in_with_password(
     session: AsyncSession, email: str, password: str, now: datetime, *, ip: str = "unknown"
 ) -> Person:
-    """The person, or SignInFailedError / RateLimitedError. Failures are counted per address
-    and per client IP; the caller must commit even when this raises, so the count holds."""
+    """The person, or SignInFailedError / RateLimitedError. Attempts are counted per address and
+    per client IP before the password is checked, and the count is committed at once: of many
+    simultaneous attempts, only as many as the limit allows get as far as the check. A right
+    password uncounts its attempt. The caller must commit even when this raises."""
     email = normalise_email(email)
     limits = [(ratelimit.SIGNIN_FAILURES_PER_EMAIL, email), (ratelimit.SIGNIN_FAILURES_PER_IP, ip)]
     try:
-        await _refuse_if_limited(session, limits, now)
+        hit_ids = await ratelimit.take(session, limits, now)
     except RateLimitedError:
         record_event(session, "signin.refused", object_type="email", object_id=email[:64], ip=ip)
         raise
     person = await find_person(session, email)
+    await session.commit()  # the attempt counts for everyone before the (slow) check; ends the lock
     ok = verify_password(person.password_hash if person else None, password)
+    await write_transaction(session)  # (SQLite: what follows reads, then writes)
     if person is None or not ok or not person.is_active:
-        for limit, key in limits:
-            await ratelimit.hit(session, limit, key, now)
         record_event(
             session, "signin.failed", actor_id=person.id if person else None, object_type="email",
             object_id=email[:64], ip=ip,
         )  # fmt: skip
         raise SignInFailedError("wrong e-mail address or password")
+    await ratelimit.forget(session, hit_ids)
     await ratelimit.clear(session, ratelimit.SIGNIN_FAILURES_PER_EMAIL, email)
     return person
 
@@ -62,9 +59,7 @@ async def issue_link(
     address has no active account (the caller answers exactly as if it had)."""
     email = normalise_email(email)
     limits = [(ratelimit.LINK_REQUESTS_PER_EMAIL, email), (ratelimit.LINK_REQUESTS_PER_IP, ip)]
-    await _refuse_if_limited(session, limits, now)
-    for limit, key in limits:
-        await ratelimit.hit(session, limit, key, now)
+    await ratelimit.take(session, limits, now)
     person = await find_person(session, email)
     if person is None or not person.is_active:
         return None
