@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.accounts import ratelimit
 from award_jury.accounts.models import LoginToken, Person
-from award_jury.accounts.passwords import hash_password, verify_password
+from award_jury.accounts.passwords import hash_password_async, verify_password_async
 from award_jury.accounts.services import find_person
 from award_jury.accounts.sessions import end_all_sessions, hash_token, new_token
 from award_jury.accounts.validators import normalise_email
@@ -39,7 +39,7 @@ async def sign_in_with_password(
         raise
     person = await find_person(session, email)
     await session.commit()  # the attempt counts for everyone before the (slow) check; ends the lock
-    ok = verify_password(person.password_hash if person else None, password)
+    ok = await verify_password_async(person.password_hash if person else None, password)
     await write_transaction(session)  # (SQLite: what follows reads, then writes)
     if person is None or not ok or not person.is_active:
         record_event(
@@ -121,7 +121,7 @@ async def redeem_link(session: AsyncSession, token: str, purpose: TokenPurpose, 
 
 async def set_password(session: AsyncSession, person: Person, password: str, *, ip: str | None = None) -> None:
     """Set a new password (already checked by the caller) and end every other session."""
-    person.password_hash = hash_password(password)
+    person.password_hash = await hash_password_async(password)
     await end_all_sessions(session, person.id)
     record_event(session, "password.changed", actor_id=person.id, object_type="person", object_id=person.id, ip=ip)
     await session.flush()
