@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.accounts import sessions as sessions_service
 from award_jury.accounts.models import Person
-from award_jury.accounts.passwords import MIN_PASSWORD_LENGTH, password_problem_code, verify_password
+from award_jury.accounts.passwords import MIN_PASSWORD_LENGTH, password_problem_code, verify_password_async
 from award_jury.accounts.services import awards_of
 from award_jury.accounts.signin import check_link, issue_link, redeem_link, set_password, sign_in_with_password
 from award_jury.accounts.validators import is_valid_email, normalise_email
@@ -294,7 +294,7 @@ class AccountController(Controller):
         assert person is not None
         form = await read_form(request)
         errors: dict[str, str] = {}
-        if person.password_hash and not verify_password(
+        if person.password_hash and not await verify_password_async(
             person.password_hash, form.raw("current_password", max_length=300)
         ):
             errors["current_password"] = _("This is not your current password.")

@@ -3,7 +3,10 @@ and the rules for new passwords."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -12,10 +15,27 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
+#: At most this many hashes are computed at once (each takes tens of milliseconds of CPU and
+#: argon2's 64 MiB of memory); further requests wait their turn without blocking the event loop.
+HASH_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 _hasher = PasswordHasher()
 #: Verifying against this keeps a sign-in for an unknown address as slow as for a known one.
 _DUMMY_HASH = _hasher.hash("award-jury timing equaliser")
+
+
+_pool = ThreadPoolExecutor(max_workers=HASH_WORKERS, thread_name_prefix="argon2")
+
+
+async def hash_password_async(password: str) -> str:
+    """:func:`hash_password` in the hashing threads (argon2 lets go of the GIL): the event loop
+    goes on answering other requests meanwhile."""
+    return await asyncio.get_running_loop().run_in_executor(_pool, hash_password, password)
+
+
+async def verify_password_async(password_hash: str | None, password: str) -> bool:
+    """:func:`verify_password` in the hashing threads (see :func:`hash_password_async`)."""
+    return await asyncio.get_running_loop().run_in_executor(_pool, verify_password, password_hash, password)
 
 
 def hash_password(password: str) -> str:

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from award_jury.accounts.models import AwardRole, Person
-from award_jury.accounts.passwords import hash_password, password_problem
+from award_jury.accounts.passwords import hash_password_async, password_problem
 from award_jury.accounts.sessions import end_all_sessions
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.audit.services import record_event
@@ -73,7 +73,7 @@ async def create_user(
         email=normalise_email(email),
         name=name.strip(),
         locale=locale,
-        password_hash=hash_password(password) if password else None,
+        password_hash=await hash_password_async(password) if password else None,
     )
     session.add(person)
     await session.flush()

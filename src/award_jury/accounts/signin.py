@@ -11,46 +11,43 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.accounts import ratelimit
 from award_jury.accounts.models import LoginToken, Person
-from award_jury.accounts.passwords import hash_password, verify_password
+from award_jury.accounts.passwords import hash_password_async, verify_password_async
 from award_jury.accounts.services import find_person
 from award_jury.accounts.sessions import end_all_sessions, hash_token, new_token
 from award_jury.accounts.validators import normalise_email
 from award_jury.audit.services import record_event
+from award_jury.db import write_transaction
 from award_jury.enums import TokenPurpose
 from award_jury.errors import RateLimitedError, SignInFailedError, TokenInvalidError
 
 LINK_LIFETIME = timedelta(minutes=30)
 
 
-async def _refuse_if_limited(session: AsyncSession, limits: list[tuple[ratelimit.Limit, str]], now: datetime) -> None:
-    for limit, key in limits:
-        if await ratelimit.exceeded(session, limit, key, now):
-            wait = await ratelimit.retry_after(session, limit, key, now)
-            raise RateLimitedError(int(wait.total_seconds()))
-
-
 async def sign_in_with_password(
     session: AsyncSession, email: str, password: str, now: datetime, *, ip: str = "unknown"
 ) -> Person:
-    """The person, or SignInFailedError / RateLimitedError. Failures are counted per address
-    and per client IP; the caller must commit even when this raises, so the count holds."""
+    """The person, or SignInFailedError / RateLimitedError. Attempts are counted per address and
+    per client IP before the password is checked, and the count is committed at once: of many
+    simultaneous attempts, only as many as the limit allows get as far as the check. A right
+    password uncounts its attempt. The caller must commit even when this raises."""
     email = normalise_email(email)
     limits = [(ratelimit.SIGNIN_FAILURES_PER_EMAIL, email), (ratelimit.SIGNIN_FAILURES_PER_IP, ip)]
     try:
-        await _refuse_if_limited(session, limits, now)
+        hit_ids = await ratelimit.take(session, limits, now)
     except RateLimitedError:
         record_event(session, "signin.refused", object_type="email", object_id=email[:64], ip=ip)
         raise
     person = await find_person(session, email)
-    ok = verify_password(person.password_hash if person else None, password)
+    await session.commit()  # the attempt counts for everyone before the (slow) check; ends the lock
+    ok = await verify_password_async(person.password_hash if person else None, password)
+    await write_transaction(session)  # (SQLite: what follows reads, then writes)
     if person is None or not ok or not person.is_active:
-        for limit, key in limits:
-            await ratelimit.hit(session, limit, key, now)
         record_event(
             session, "signin.failed", actor_id=person.id if person else None, object_type="email",
             object_id=email[:64], ip=ip,
         )  # fmt: skip
         raise SignInFailedError("wrong e-mail address or password")
+    await ratelimit.forget(session, hit_ids)
     await ratelimit.clear(session, ratelimit.SIGNIN_FAILURES_PER_EMAIL, email)
     return person
 
@@ -62,9 +59,7 @@ async def issue_link(
     address has no active account (the caller answers exactly as if it had)."""
     email = normalise_email(email)
     limits = [(ratelimit.LINK_REQUESTS_PER_EMAIL, email), (ratelimit.LINK_REQUESTS_PER_IP, ip)]
-    await _refuse_if_limited(session, limits, now)
-    for limit, key in limits:
-        await ratelimit.hit(session, limit, key, now)
+    await ratelimit.take(session, limits, now)
     person = await find_person(session, email)
     if person is None or not person.is_active:
         return None
@@ -126,7 +121,7 @@ async def redeem_link(session: AsyncSession, token: str, purpose: TokenPurpose, 
 
 async def set_password(session: AsyncSession, person: Person, password: str, *, ip: str | None = None) -> None:
     """Set a new password (already checked by the caller) and end every other session."""
-    person.password_hash = hash_password(password)
+    person.password_hash = await hash_password_async(password)
     await end_all_sessions(session, person.id)
     record_event(session, "password.changed", actor_id=person.id, object_type="person", object_id=person.id, ip=ip)
     await session.flush()
