@@ -87,8 +87,8 @@ def table_rows(html: str) -> list[list[str]]:
 
 
 def section(html: str, heading_id: str) -> str:
-    """The HTML of the <section> labelled by ``heading_id``."""
-    start = html.index(f'<section aria-labelledby="{heading_id}">')
+    """The HTML of the <section> headed by the heading with the id ``heading_id``."""
+    start = html.rindex("<section", 0, html.index(f'id="{heading_id}"'))
     return html[start : html.index("</section>", start)]
 
 
