@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from award_jury.accounts.invitations import accept, invite
 from award_jury.accounts.models import Person
 from award_jury.awards.models import Award, Round
-from award_jury.bundle.services import import_bundle
+from award_jury.bundle.services import export_bundle, import_bundle
 from award_jury.bundle.validate import validate_bundle
 from award_jury.db import Database, utcnow
 from award_jury.entries.models import Entry, EntryMember
@@ -274,3 +274,27 @@ async def test_the_conflicts_page_shows_a_team_conflict_recorded_automatically_w
     assert "Recorded automatically" in rows[0]
     assert "/delete" not in rows[0]
     assert "No conflicts recorded." not in page.text
+
+
+async def test_export_leaves_out_a_legacy_sheet_of_the_entrys_contact_so_the_bundle_imports_again(
+    db: Database, world: ScoringWorld
+) -> None:
+    juror, entry_id = world.jurors[0], world.entries["E002"]
+    async with db.session() as s:
+        award = await award_of(s, world)
+        rnd = award.rounds[0]
+        entry = await s.get(Entry, entry_id)
+        assert entry is not None
+        entry.contact_email = "juror1@jury.example"  # data from before the rule: the juror became its contact
+        s.add(EntryMember(entry_id=entry_id, person_id=juror, role=MemberRole.CONTACT))
+        for ref in ("E001", "E002"):
+            sheet = ScoreSheet(juror_id=juror, entry_id=world.entries[ref], round_id=rnd.id,
+                               status=SheetStatus.SUBMITTED, submitted_at=utcnow())  # fmt: skip
+            s.add(sheet)
+            await s.flush()
+            s.add_all(Score(sheet_id=sheet.id, criterion_id=c.id, value=Decimal(7)) for c in rnd.criteria)
+        await s.flush()
+        doc = await export_bundle(s, SLUG)
+
+    assert [(sh["juror"], sh["entry"]) for sh in doc["sheets"]] == [("juror1@jury.example", "E001")]
+    assert validate_bundle(doc) == []
