@@ -26,7 +26,7 @@ from award_jury.entries.services import add_member
 from award_jury.enums import MemberRole, Role, SheetStatus
 from award_jury.errors import FormError, ValidationError
 from award_jury.i18n import current_locale
-from award_jury.judging.models import Assignment, Score, ScoreSheet
+from award_jury.judging.models import Assignment, Conflict, Score, ScoreSheet
 from award_jury.ranking.queries import rank
 from award_jury.settings import Settings
 from tests.support.accounts import make_person, sign_in_as
@@ -298,3 +298,21 @@ async def test_export_leaves_out_a_legacy_sheet_of_the_entrys_contact_so_the_bun
 
     assert [(sh["juror"], sh["entry"]) for sh in doc["sheets"]] == [("juror1@jury.example", "E001")]
     assert validate_bundle(doc) == []
+
+
+async def test_recording_a_conflict_that_team_membership_makes_already_is_refused_beside_the_field(
+    client: httpx.AsyncClient, db: Database, settings: Settings, world: ScoringWorld
+) -> None:
+    organiser = await as_organiser(client, db, settings, world)
+    member = await joins_jury(db, world, CONTACT, organiser)
+    data = {"juror": str(member), "entry": str(world.entries["E001"]), "kind": "other", "reason": "Founder",
+            "_csrf_token": csrf_of(client)}  # fmt: skip
+
+    refused = await client.post(f"/awards/{SLUG}/conflicts", data=data, headers=EN)
+
+    assert refused.status_code == 400
+    error = re.search(r'<p class="field-error" id="[^"]*entry-error"><span[^>]*>[^<]*</span>([^<]*)</p>', refused.text)
+    assert error is not None
+    assert error.group(1) == "This juror is on the entry&#39;s team: that conflict is recorded automatically."
+    async with db.session() as s:
+        assert (await s.execute(sa.select(sa.func.count()).select_from(Conflict))).scalar_one() == 0

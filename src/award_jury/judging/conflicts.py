@@ -125,6 +125,8 @@ async def declare_conflict(
         )
         if exists.first() is not None:
             errors["entry"] = _("This conflict is recorded already.")
+        elif await is_on_team(session, juror_id, entry.id):
+            errors["entry"] = _("This juror is on the entry's team: that conflict is recorded automatically.")
         else:
             frozen = await session.execute(
                 sa.select(ScoreSheet.id)
