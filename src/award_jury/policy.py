@@ -43,7 +43,8 @@ class Action(StrEnum):
     #: A member of an entry (the startup's side) downloads the entry's certificate.
     DOWNLOAD_OWN_CERTIFICATE = "certificates.download_own"
     #: A juror scores entries of an award (the sheet service then checks the assignment,
-    #: conflicts, the entry's status and the round's deadline for each sheet).
+    #: conflicts, recorded ones and being on the entry's team (judging/conflicts.py), the
+    #: entry's status and the round's deadline for each sheet).
     SCORE = "sheet.score"
     #: Run a round's live pitch session (organisers).
     RUN_LIVE = "live.run"

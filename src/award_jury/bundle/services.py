@@ -23,6 +23,7 @@ from award_jury.entries.models import Attachment, Entry, EntryMember, EntryRound
 from award_jury.entries.storage import Storage
 from award_jury.enums import EntryStatus, MemberRole, Method, Role, SheetStatus
 from award_jury.errors import ConflictError, NotFoundError, ValidationError
+from award_jury.judging.conflicts import has_conflict
 from award_jury.judging.models import Conflict, JurorCategory, Score, ScoreSheet
 
 DEFAULT_TIME_ZONE = "Europe/Berlin"
@@ -394,7 +395,9 @@ async def export_bundle(session: AsyncSession, slug: str) -> dict[str, Any]:
     for sh in (
         await session.execute(
             sa.select(ScoreSheet)
-            .where(ScoreSheet.entry_id.in_(entry_ids))
+            # a sheet of a pair with a conflict is invalid (SPEC §2), e.g. one a team member stored
+            # before that was a conflict: it does not count, and the bundle must import again
+            .where(ScoreSheet.entry_id.in_(entry_ids), ~has_conflict(ScoreSheet.juror_id, ScoreSheet.entry_id))
             .order_by(ScoreSheet.id)
             .options(selectinload(ScoreSheet.scores))
         )

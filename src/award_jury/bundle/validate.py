@@ -346,6 +346,14 @@ def _check_entries(
     return by_ref
 
 
+def _contact_email(entry: dict[str, Any]) -> str | None:
+    """The entry's contact's e-mail address, normalised (the contact is on the entry's team, a
+    conflict of interest with it, like any member: see :mod:`award_jury.judging.conflicts`)."""
+    contact = entry.get("contact")
+    email = contact.get("email") if isinstance(contact, dict) else None
+    return normalise_email(email) if isinstance(email, str) else None
+
+
 def validate_bundle(doc: Any) -> list[str]:
     """Every problem of the bundle, each as ``path: message``; empty when it is valid."""
     c = _Checker()
@@ -413,6 +421,8 @@ def validate_bundle(doc: Any) -> list[str]:
             juror, ref = normalise_email(sh["juror"]), sh["entry"]
             if (juror, ref) in conflicted:
                 c.add(p, f"{sh['juror']} has a conflict with entry {ref} and cannot score it")
+            elif juror == _contact_email(entries[ref]):
+                c.add(p, f"{sh['juror']} is on the team of entry {ref} (its contact) and cannot score it")
             entry_rounds = entries[ref].get("rounds")
             if criteria is not None and isinstance(entry_rounds, list) and round_slug not in entry_rounds:
                 c.add(f"{p}.round", f"entry {ref} does not take part in round {show(round_slug)}")

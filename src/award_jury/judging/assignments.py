@@ -16,7 +16,8 @@ from award_jury.enums import EntryStatus, Role, SheetStatus
 from award_jury.errors import FormError
 from award_jury.i18n import gettext as _
 from award_jury.judging.assign import Plan, plan_assignments
-from award_jury.judging.models import Assignment, Conflict, JurorCategory, ScoreSheet
+from award_jury.judging.conflicts import recorded_pairs, team_pairs
+from award_jury.judging.models import Assignment, JurorCategory, ScoreSheet
 
 MAX_K = 50
 
@@ -27,13 +28,17 @@ class RoundFacts:
     refs: dict[int, str]
     jurors: dict[int, list[int]]
     names: dict[int, str]
+    #: Recorded and team conflicts: (juror_id, entry_id).
     conflicts: set[tuple[int, int]]
+    #: The team conflicts among them: the juror is on the entry's team.
+    team: set[tuple[int, int]]
     existing: set[tuple[int, int]]
 
 
 async def load_facts(session: AsyncSession, award: Award, rnd: Round) -> RoundFacts:
     """Submitted entries taking part in the round, the award's jurors with their categories
-    (none chosen: every category), conflicts and the round's current assignments."""
+    (none chosen: every category), conflicts (recorded ones and team members) and the round's
+    current assignments."""
     rows = (
         await session.execute(
             sa.select(Entry.id, Entry.category_id, Entry.ref)
@@ -57,12 +62,8 @@ async def load_facts(session: AsyncSession, award: Award, rnd: Round) -> RoundFa
     ):
         chosen.setdefault(person_id, []).append(category_id)
     entry_ids = [r.id for r in rows]
-    conflicts = {
-        (j, e)
-        for j, e in await session.execute(
-            sa.select(Conflict.juror_id, Conflict.entry_id).where(Conflict.entry_id.in_(entry_ids))
-        )
-    }
+    team = await team_pairs(session, entry_ids)
+    conflicts = await recorded_pairs(session, entry_ids) | team
     existing = {
         (j, e)
         for j, e in await session.execute(
@@ -75,6 +76,7 @@ async def load_facts(session: AsyncSession, award: Award, rnd: Round) -> RoundFa
         jurors={pid: chosen.get(pid, all_categories) for pid, _name in juror_rows},
         names={pid: name for pid, name in juror_rows},
         conflicts=conflicts,
+        team=team,
         existing=existing,
     )
 
@@ -135,6 +137,9 @@ async def assign_manually(
         raise FormError({"juror": _("Choose a juror of this award.")})
     if category not in facts.jurors[juror_id]:
         raise FormError({"juror": _("This juror does not judge the entry's category.")})
+    if (juror_id, entry_id) in facts.team:
+        message = _("This juror is on the entry's team (its contact or a co-editor) and cannot judge it.")
+        raise FormError({"juror": message})
     if (juror_id, entry_id) in facts.conflicts:
         raise FormError({"juror": _("This juror has a conflict of interest with the entry.")})
     if (juror_id, entry_id) in facts.existing:

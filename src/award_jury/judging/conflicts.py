@@ -1,12 +1,23 @@
-"""Conflicts of interest: declared by jurors or recorded by organisers, and suspected ones
-(a juror's organisation named among a startup's investors and partners).
+"""Conflicts of interest: declared by jurors or recorded by organisers, team conflicts (a person
+on an entry's team), and suspected ones (a juror's organisation named among a startup's
+investors and partners).
 
-A conflict removes the pair's assignments and sheets (their content goes into the audit
-event, so nothing is lost for the record) and blocks any new sheet for the pair."""
+A recorded conflict removes the pair's assignments and sheets (their content goes into the audit
+event, so nothing is lost for the record) and blocks any new sheet for the pair.
+
+Being on an entry's team (its contact or a co-editor: an :class:`EntryMember` row) is a conflict
+with it, whatever the order of events (applied, then joined the jury, or the other way round, or
+data from before this rule). It is not stored as a row but follows from the membership, so it
+can neither be forgotten nor removed while the person is on the team: :func:`on_team` is the one
+place the rule is written, and :func:`has_conflict`, :func:`conflicted_entries` and
+:func:`conflict_pairs` (recorded and team conflicts together) are what the planner, manual
+assignment, the sheet service, the juror's pages and the ranking ask."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,11 +26,58 @@ from sqlalchemy.orm import selectinload
 from award_jury.accounts.models import AwardRole, Person
 from award_jury.audit.services import record_event
 from award_jury.awards.models import Award, Round
-from award_jury.entries.models import Entry, Startup
-from award_jury.enums import ConflictKind, Role
+from award_jury.entries.models import Entry, EntryMember, Startup
+from award_jury.enums import ConflictKind, MemberRole, Role
 from award_jury.errors import FormError, NotFoundError
 from award_jury.i18n import gettext as _
 from award_jury.judging.models import Assignment, Conflict, JurorCategory, ScoreSheet
+
+#: The kind shown for a team conflict (not a :class:`ConflictKind`: nobody records it).
+TEAM = "team"
+
+
+def on_team(person_id: Any, entry_id: Any) -> sa.ColumnElement[bool]:
+    """THE rule: the person is on the entry's team (its contact or a co-editor), so they have a
+    conflict of interest with it. ``person_id`` and ``entry_id``: values or columns."""
+    return sa.exists().where(EntryMember.entry_id == entry_id, EntryMember.person_id == person_id)
+
+
+def has_conflict(juror_id: Any, entry_id: Any) -> sa.ColumnElement[bool]:
+    """A recorded conflict or a team conflict of the pair (values or columns)."""
+    recorded = sa.exists().where(Conflict.juror_id == juror_id, Conflict.entry_id == entry_id)
+    return sa.or_(recorded, on_team(juror_id, entry_id))
+
+
+def conflicted_entries(juror_id: Any) -> sa.CompoundSelect[Any]:
+    """The ids of the entries the juror has a conflict with (recorded or team)."""
+    return sa.union(
+        sa.select(Conflict.entry_id).where(Conflict.juror_id == juror_id),
+        sa.select(EntryMember.entry_id).where(EntryMember.person_id == juror_id),
+    )
+
+
+async def is_on_team(session: AsyncSession, person_id: int, entry_id: int) -> bool:
+    return bool((await session.execute(sa.select(on_team(person_id, entry_id)))).scalar())
+
+
+async def team_pairs(session: AsyncSession, entry_ids: Collection[int]) -> set[tuple[int, int]]:
+    """(person_id, entry_id) of everybody on the team of one of ``entry_ids``."""
+    if not entry_ids:
+        return set()
+    rows = await session.execute(
+        sa.select(EntryMember.person_id, EntryMember.entry_id).where(EntryMember.entry_id.in_(list(entry_ids)))
+    )
+    return {(p, e) for p, e in rows}
+
+
+async def recorded_pairs(session: AsyncSession, entry_ids: Collection[int]) -> set[tuple[int, int]]:
+    """(juror_id, entry_id) of the recorded conflicts with one of ``entry_ids``."""
+    if not entry_ids:
+        return set()
+    rows = await session.execute(
+        sa.select(Conflict.juror_id, Conflict.entry_id).where(Conflict.entry_id.in_(list(entry_ids)))
+    )
+    return {(j, e) for j, e in rows}
 
 
 async def award_entry(session: AsyncSession, award: Award, entry_id: int) -> Entry:
@@ -67,6 +125,8 @@ async def declare_conflict(
         )
         if exists.first() is not None:
             errors["entry"] = _("This conflict is recorded already.")
+        elif await is_on_team(session, juror_id, entry.id):
+            errors["entry"] = _("This juror is on the entry's team: that conflict is recorded automatically.")
         else:
             frozen = await session.execute(
                 sa.select(ScoreSheet.id)
@@ -137,7 +197,8 @@ async def remove_conflict(session: AsyncSession, award: Award, conflict_id: int,
 
 @dataclass(frozen=True)
 class ConflictRow:
-    id: int
+    #: ``None`` for a team conflict (it follows from the team and cannot be removed).
+    id: int | None
     juror: str
     entry_ref: str
     startup: str
@@ -168,9 +229,26 @@ async def conflicts_of(session: AsyncSession, award: Award) -> list[ConflictRow]
         .where(Entry.award_id == award.id)
         .order_by(juror.name, Entry.ref)
     )
-    return [
+    recorded = [
         ConflictRow(c.id, juror_name, ref, startup, c.kind.value, c.reason, declared or "")
         for c, juror_name, ref, startup, declared in rows
+    ]
+    return sorted([*recorded, *await team_conflicts_of(session, award)], key=lambda r: (r.juror, r.entry_ref))
+
+
+async def team_conflicts_of(session: AsyncSession, award: Award) -> list[ConflictRow]:
+    """The award's jurors who are on the team of one of its entries; ``reason`` is the member
+    role (``contact`` or ``editor``)."""
+    rows = await session.execute(
+        sa.select(Person.name, Entry.ref, Startup.name, EntryMember.role)
+        .join(EntryMember, EntryMember.person_id == Person.id)
+        .join(Entry, Entry.id == EntryMember.entry_id)
+        .join(Startup, Startup.id == Entry.startup_id)
+        .join(AwardRole, sa.and_(AwardRole.person_id == Person.id, AwardRole.award_id == Entry.award_id))
+        .where(Entry.award_id == award.id, AwardRole.role == Role.JUROR)
+    )
+    return [
+        ConflictRow(None, name, ref, startup, TEAM, MemberRole(role).value, "") for name, ref, startup, role in rows
     ]
 
 
@@ -212,13 +290,7 @@ async def suspected_conflicts(session: AsyncSession, award: Award) -> list[Suspi
             .where(Entry.award_id == award.id, Startup.investors != "")
         )
     ).all()
-    known = {
-        (j, e)
-        for j, e in await session.execute(
-            sa.select(Conflict.juror_id, Conflict.entry_id).join(Entry, Entry.id == Conflict.entry_id)
-            .where(Entry.award_id == award.id)
-        )
-    }  # fmt: skip
+    known = await recorded_pairs(session, [e.id for e in entries]) | await team_pairs(session, [e.id for e in entries])
     found = []
     for juror in jurors:
         cats = categories.get(juror.id)

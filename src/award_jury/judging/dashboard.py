@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from award_jury.awards.models import Award, Category, Round
 from award_jury.entries.models import Entry, EntryRound, Startup
 from award_jury.enums import EntryStatus, SheetStatus
-from award_jury.judging.models import Assignment, Conflict, Score, ScoreSheet
+from award_jury.judging.conflicts import conflicted_entries
+from award_jury.judging.models import Assignment, Score, ScoreSheet
 
 NOT_STARTED, DRAFT, SUBMITTED = "not_started", "draft", "submitted"
 STATES = (NOT_STARTED, DRAFT, SUBMITTED)
@@ -82,7 +83,7 @@ async def juror_dashboard(
     ``category`` (a slug) filter the list; the counts are of the whole list."""
     assigned = sa.select(Assignment.entry_id).where(Assignment.round_id == rnd.id, Assignment.juror_id == juror_id)
     own = sa.select(ScoreSheet.entry_id).where(ScoreSheet.round_id == rnd.id, ScoreSheet.juror_id == juror_id)
-    conflicted = sa.select(Conflict.entry_id).where(Conflict.juror_id == juror_id)
+    conflicted = conflicted_entries(juror_id)
     rows = (
         await session.execute(
             sa.select(
@@ -151,7 +152,10 @@ async def open_work(session: AsyncSession, award: Award, juror_id: int) -> dict[
     rows = await session.execute(
         sa.select(Assignment.round_id, sa.func.count())
         .where(
-            Assignment.juror_id == juror_id, Assignment.round_id.in_([r.id for r in award.rounds]), ~submitted.exists()
+            Assignment.juror_id == juror_id,
+            Assignment.round_id.in_([r.id for r in award.rounds]),
+            ~submitted.exists(),
+            Assignment.entry_id.not_in(conflicted_entries(juror_id)),
         )
         .group_by(Assignment.round_id)
     )

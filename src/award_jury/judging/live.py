@@ -22,7 +22,8 @@ from award_jury.entries.models import Entry, EntryRound, Startup
 from award_jury.enums import EntryStatus, SheetStatus
 from award_jury.errors import FormError
 from award_jury.i18n import gettext as _
-from award_jury.judging.models import Assignment, Conflict, ScoreSheet
+from award_jury.judging.conflicts import conflicted_entries
+from award_jury.judging.models import Assignment, ScoreSheet
 
 PITCH, QA = "pitch", "qa"
 ACTIONS = ("start", "next", "previous", "goto", "qa", "restart", "stop", "timing")
@@ -201,7 +202,7 @@ async def juror_entries(session: AsyncSession, rnd: Round, juror_id: int) -> set
         sa.select(Assignment.entry_id).where(
             Assignment.round_id == rnd.id,
             Assignment.juror_id == juror_id,
-            Assignment.entry_id.not_in(sa.select(Conflict.entry_id).where(Conflict.juror_id == juror_id)),
+            Assignment.entry_id.not_in(conflicted_entries(juror_id)),
         )
     )
     return set(rows.scalars())

@@ -12,6 +12,7 @@ from award_jury.accounts.models import AwardRole, Person
 from award_jury.awards.models import Award, Round
 from award_jury.entries.models import Entry, EntryRound, Startup
 from award_jury.enums import EntryStatus, Role, SheetStatus
+from award_jury.judging.conflicts import has_conflict
 from award_jury.judging.models import Assignment, ScoreSheet
 
 
@@ -85,14 +86,18 @@ async def round_progress(session: AsyncSession, award: Award, rnd: Round) -> Pro
         )
     }
     for juror_id, entry_id in await session.execute(
-        sa.select(Assignment.juror_id, Assignment.entry_id).where(Assignment.round_id == rnd.id)
+        sa.select(Assignment.juror_id, Assignment.entry_id).where(
+            Assignment.round_id == rnd.id, ~has_conflict(Assignment.juror_id, Assignment.entry_id)
+        )
     ):
         if juror_id in jurors:
             jurors[juror_id].assigned += 1
         if entry_id in entries:
             entries[entry_id].assigned += 1
     for juror_id, entry_id, status in await session.execute(
-        sa.select(ScoreSheet.juror_id, ScoreSheet.entry_id, ScoreSheet.status).where(ScoreSheet.round_id == rnd.id)
+        sa.select(ScoreSheet.juror_id, ScoreSheet.entry_id, ScoreSheet.status).where(
+            ScoreSheet.round_id == rnd.id, ~has_conflict(ScoreSheet.juror_id, ScoreSheet.entry_id)
+        )
     ):
         juror = jurors.get(juror_id)
         if status == SheetStatus.SUBMITTED:

@@ -2,8 +2,9 @@
 (SPEC §2), and versioned saves that are upserts on the named unique constraints.
 
 A sheet is editable only while its juror is assigned to the entry in that round, has no conflict
-with it, the entry is still ``submitted``, the round is not finalised and its scoring deadline
-(server clock) has not passed. Every save carries the version it was based on; a save based on
+with it (recorded, or on the entry's team: :func:`award_jury.judging.conflicts.has_conflict`),
+the entry is still ``submitted``, the round is not finalised and its scoring deadline (server
+clock) has not passed. Every save carries the version it was based on; a save based on
 an older version raises :class:`StaleSheetError` with the stored sheet, so nothing is overwritten
 silently.
 
@@ -34,7 +35,8 @@ from award_jury.entries.models import Entry, EntryRound
 from award_jury.enums import EntryStatus, SheetStatus
 from award_jury.errors import ConflictError, FormError, NotFoundError
 from award_jury.i18n import gettext as _
-from award_jury.judging.models import Assignment, Conflict, Score, ScoreSheet
+from award_jury.judging.conflicts import has_conflict
+from award_jury.judging.models import Assignment, Score, ScoreSheet
 from award_jury.ranking.compute import CriterionSpec, sheet_total
 
 #: Above this many possible values a criterion gets a number field instead of a radio group.
@@ -208,7 +210,7 @@ async def sheet_access(session: AsyncSession, award: Award, rnd: Round, juror_id
                 sa.exists().where(
                     Assignment.round_id == rnd.id, Assignment.entry_id == entry.id, Assignment.juror_id == juror_id
                 ),
-                sa.exists().where(Conflict.entry_id == entry.id, Conflict.juror_id == juror_id),
+                has_conflict(juror_id, entry.id),
                 sa.exists().where(
                     ScoreSheet.round_id == rnd.id, ScoreSheet.entry_id == entry.id, ScoreSheet.juror_id == juror_id
                 ),

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from award_jury.awards.models import Award, Category, Round
 from award_jury.entries.models import Entry, EntryRound, Startup
 from award_jury.enums import EntryStatus, SheetStatus
+from award_jury.judging.conflicts import has_conflict
 from award_jury.judging.models import Score, ScoreSheet
 from award_jury.ranking.compute import CategoryResult, CategorySpec, CriterionSpec, EntryRow, SheetRow, rank_round
 from award_jury.ranking.models import TieDecision
@@ -49,12 +50,15 @@ async def load_round_rows(
     # Scores are read as plain floats and turned into exact Decimals through a small cache: a
     # round uses few distinct values, and stored values have at most 4 decimals.
     key_of = {c.id: c.key for c in rnd.criteria}
+    # A sheet of a juror with a conflict is invalid (SPEC §2): one stored before the juror was
+    # known to be on the entry's team does not count.
+    valid = ~has_conflict(ScoreSheet.juror_id, ScoreSheet.entry_id)
     exact: dict[float, Decimal] = {}
     scores: dict[int, dict[str, Decimal]] = {}
     for sheet_id, criterion_id, raw in await session.execute(
         sa.select(Score.sheet_id, Score.criterion_id, sa.type_coerce(Score.value, sa.Float()))
         .join(ScoreSheet, ScoreSheet.id == Score.sheet_id)
-        .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED)
+        .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED, valid)
     ):
         value = exact.get(raw)
         if value is None:
@@ -65,7 +69,7 @@ async def load_round_rows(
         for sheet_id, juror_id, ref in await session.execute(
             sa.select(ScoreSheet.id, ScoreSheet.juror_id, Entry.ref)
             .join(Entry, Entry.id == ScoreSheet.entry_id)
-            .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED)
+            .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED, valid)
             .order_by(ScoreSheet.id)
         )
     ]
