@@ -98,13 +98,30 @@ _write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asy
 )
 
 
+#: ``session.info`` key: the session's transaction is a write transaction (see below).
+_WRITING = "award_jury_writing"
+
+
+def in_write_transaction(session: AsyncSession) -> bool:
+    return bool(session.info.get(_WRITING))
+
+
 async def write_transaction(session: AsyncSession) -> None:
-    """Call first in a session that will write after reading (concurrent score sheet saves).
+    """Begin the session's transaction as a write transaction (it will write after reading).
+
+    Every unsafe request's session starts this way (``web.deps.provide_db_session``), and so does
+    the touch of a web session (``web.auth.load_viewer``); handlers do not call it themselves. A
+    second call in the same transaction does nothing.
 
     On SQLite the writers of this process queue on an asyncio lock (no timeout, no connection
-    held while waiting) and the transaction starts with ``BEGIN IMMEDIATE``, so a burst of saves
-    never meets "database is locked"; writers of other processes wait behind the busy timeout.
+    held while waiting) and the transaction starts with ``BEGIN IMMEDIATE``, so a burst of writes
+    never meets "database is locked" (a read transaction that later writes fails at once when
+    another writer committed in between, whatever the busy timeout); writers of other processes
+    wait behind the busy timeout. The lock is released when the transaction ends (commit or
+    rollback); a later transaction of the same session is an ordinary one.
     On PostgreSQL it changes nothing (row locks do that job)."""
+    if in_write_transaction(session):
+        return
     bind = session.get_bind()
     if bind.dialect.name == "sqlite":
         locks = _write_locks.setdefault(asyncio.get_running_loop(), {})
@@ -116,6 +133,7 @@ async def write_transaction(session: AsyncSession) -> None:
             nonlocal released
             if transaction.parent is None and not released:
                 released = True
+                session.info.pop(_WRITING, None)
                 lock.release()  # (the listener stays: the session is one request's, and removing
                 # it while SQLAlchemy iterates its listeners is an error)
 
@@ -128,6 +146,8 @@ async def write_transaction(session: AsyncSession) -> None:
                 lock.release()
                 event.remove(session.sync_session, "after_transaction_end", release)
             raise
+        if not released:
+            session.info[_WRITING] = True
         return
     await session.connection(execution_options={IMMEDIATE: True})
 

@@ -96,6 +96,11 @@ class Settings:
     extra_hosts: tuple[str, ...] = ()
     #: The largest pitch deck a startup may upload (AWARD_JURY_MAX_UPLOAD_MB, default 20).
     max_upload_bytes: int = 20 * 1024 * 1024
+    #: The largest form body without a file (AWARD_JURY_MAX_FORM_KB, default 64).
+    max_form_bytes: int = 64 * 1024
+    #: A request body must arrive within this many seconds (AWARD_JURY_BODY_TIMEOUT_SECONDS,
+    #: default 15; uploads get more time, see web/bodies.py).
+    body_timeout_seconds: float = 15
     templates_dir: Path = TEMPLATES_DIR
     static_dir: Path = STATIC_DIR
     migrations_dir: Path = MIGRATIONS_DIR
@@ -124,6 +129,8 @@ class Settings:
             session_idle_seconds=_positive_int(env, "AWARD_JURY_SESSION_IDLE_MINUTES", 8 * 60) * 60,
             session_max_seconds=_positive_int(env, "AWARD_JURY_SESSION_MAX_HOURS", 7 * 24) * 3600,
             max_upload_bytes=_positive_int(env, "AWARD_JURY_MAX_UPLOAD_MB", 20) * 1024 * 1024,
+            max_form_bytes=_positive_int(env, "AWARD_JURY_MAX_FORM_KB", 64) * 1024,
+            body_timeout_seconds=_positive_int(env, "AWARD_JURY_BODY_TIMEOUT_SECONDS", 15),
             extra_hosts=tuple(
                 h.strip().lower() for h in env.get("AWARD_JURY_ALLOWED_HOSTS", "").split(",") if h.strip()
             ),

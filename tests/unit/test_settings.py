@@ -127,3 +127,12 @@ def test_secure_cookies_true_for_upper_case_https_scheme(tmp_path: Path) -> None
     # so the site is served over https and its cookies must be Secure.
     s = Settings.from_env(env_for(tmp_path, AWARD_JURY_BASE_URL="HTTPS://awards.example.org"))
     assert s.secure_cookies is True
+
+
+def test_body_limits_come_from_the_environment(tmp_path: Path) -> None:
+    default = Settings.from_env(env_for(tmp_path))
+    assert (default.max_form_bytes, default.body_timeout_seconds) == (64 * 1024, 15)
+    s = Settings.from_env(env_for(tmp_path, AWARD_JURY_MAX_FORM_KB="128", AWARD_JURY_BODY_TIMEOUT_SECONDS="30"))
+    assert (s.max_form_bytes, s.body_timeout_seconds) == (128 * 1024, 30)
+    with pytest.raises(SettingsError):
+        Settings.from_env(env_for(tmp_path, AWARD_JURY_MAX_FORM_KB="0"))

@@ -19,6 +19,7 @@ from award_jury.enums import Method, Role
 from award_jury.errors import ConflictError, FormError
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, can, require
+from award_jury.web.bodies import TAKES_FILE
 from award_jury.web.forms import Form, parse_id, read_form, read_upload
 from award_jury.web.guards import award_for
 
@@ -133,7 +134,7 @@ class AwardSetupController(Controller):
             return setup_page(award, form_id="award", errors=exc.errors, values=form.snapshot(), status=400)
         return Redirect(f"/awards/{award.slug}/setup?saved=award", status_code=303)
 
-    @post("/setup/logo")
+    @post("/setup/logo", opt={TAKES_FILE: True})
     async def upload_logo(
         self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:

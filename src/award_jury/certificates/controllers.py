@@ -19,6 +19,7 @@ from award_jury.certificates.render import DocumentMeta, render_pdf
 from award_jury.db import Database
 from award_jury.errors import DomainError, FormError, NotFoundError
 from award_jury.policy import Action, Viewer
+from award_jury.web.bodies import TAKES_FILE
 from award_jury.web.files import app_settings, app_storage
 from award_jury.web.forms import read_form, read_upload
 from award_jury.web.guards import award_for, entry_for
@@ -102,7 +103,7 @@ class CertificateController(Controller):
         award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         return await overview_page(db_session, request, award)
 
-    @post("/settings")
+    @post("/settings", opt={TAKES_FILE: True})
     async def save(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         form = await read_form(request)

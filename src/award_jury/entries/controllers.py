@@ -20,7 +20,7 @@ from award_jury.accounts.signin import issue_link
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.awards.services import get_award
 from award_jury.certificates.services import published_certificate
-from award_jury.db import utcnow, write_transaction  # the deadline's clock (tests move it); sign-in links use db.utcnow
+from award_jury.db import utcnow  # the deadline's clock (tests move it); sign-in links use db.utcnow
 from award_jury.entries import services
 from award_jury.entries.models import Entry
 from award_jury.entries.services import DeadlinePassedError, EntryFilter, StaleEntryError, Upload
@@ -31,6 +31,7 @@ from award_jury.i18n import current_locale
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, can, require
 from award_jury.web.auth import client_ip
+from award_jury.web.bodies import TAKES_FILE
 from award_jury.web.files import app_settings, app_storage, uploaded_file_response
 from award_jury.web.forms import Form, parse_id, read_form
 from award_jury.web.guards import award_for, entry_for
@@ -119,10 +120,9 @@ def form_page(
 
 
 async def editing(session: AsyncSession, entry_id: int, viewer: Viewer) -> tuple[Entry, Person]:
-    """The prelude of every change to an entry by its startup: SQLite's write lock first (these
-    requests read, then write: two tabs saving at once queue instead of failing), then the entry
-    the policy lets the viewer edit, and the acting person."""
-    await write_transaction(session)
+    """The prelude of every change to an entry by its startup: the entry the policy lets the
+    viewer edit, and the acting person. (The request's session is a write transaction already,
+    so two tabs saving at once queue instead of failing: web.deps.provide_db_session.)"""
     entry = await entry_for(session, entry_id, viewer, Action.EDIT_ENTRY)
     actor = await session.get(Person, viewer.person_id)
     assert actor is not None  # entry_for lets only a signed-in person through
@@ -195,7 +195,6 @@ class CallController(Controller):
     async def apply_link(self, request: Req, slug: str, db_session: AsyncSession) -> Template:
         """A new applicant gives an e-mail address and gets a sign-in link that leads to the form.
         The answer is the same whether or not the address already has an account."""
-        await write_transaction(db_session)
         award = await get_award(db_session, slug)
         call = services.call_of(award, utcnow())
         form = await read_form(request)
@@ -233,7 +232,6 @@ class CallController(Controller):
 
     @post("/awards/{slug:str}/apply")
     async def start(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Redirect | Template:
-        await write_transaction(db_session)
         award, actor = await award_for(db_session, slug, viewer, Action.APPLY)
         try:
             entry = await services.start_application(db_session, award, actor, utcnow())
@@ -260,11 +258,10 @@ class EntryController(Controller):
         closed = not editable or not services.call_of(entry.award, utcnow()).is_open
         return form_page(request, entry, services.form_values(entry), closed=closed)
 
-    @post("/edit")
+    @post("/edit", opt={TAKES_FILE: True})
     async def save(
         self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect | Response[dict[str, Any]]:
-        # The body first: the write lock below is never held while a slow phone uploads a deck.
         settings = _settings(request)
         form = await read_form(request)
         values = form_input(form)
@@ -408,7 +405,6 @@ class EntryController(Controller):
     async def eligibility(
         self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        await write_transaction(db_session)
         entry = await entry_for(db_session, entry_id, viewer, Action.VIEW_ENTRY)
         require(viewer, Action.REVIEW_ENTRIES, award_id=entry.award_id)
         actor = await db_session.get(Person, viewer.person_id)
@@ -473,7 +469,6 @@ class OrganiserEntriesController(Controller):
 
     @post("/anonymise")
     async def anonymise(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
-        await write_transaction(db_session)
         award, actor = await award_for(db_session, slug, viewer, Action.REVIEW_ENTRIES)
         form = await read_form(request)
         ended = services.award_ended(award, utcnow())

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from award_jury.accounts.models import Person
 from award_jury.awards.models import Award, Round
 from award_jury.awards.setup import find_round
-from award_jury.db import utcnow, write_transaction
+from award_jury.db import utcnow
 from award_jury.entries.models import Attachment
 from award_jury.enums import ConflictKind
 from award_jury.errors import FormError, NotFoundError
@@ -213,7 +213,6 @@ class JuryController(Controller):
     async def save(
         self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        await write_transaction(db_session)
         award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
         access = await sheets.sheet_access(db_session, award, rnd, actor.id, ref)
         if access.read_only:
@@ -276,7 +275,6 @@ class JuryController(Controller):
         self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
     ) -> Response[Any]:
         """The page's script saves here: JSON answers, the same rules as the form."""
-        await write_transaction(db_session)
         award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
         access = await sheets.sheet_access(db_session, award, rnd, actor.id, ref)
         if access.read_only:
@@ -358,8 +356,6 @@ class JuryController(Controller):
     async def declare_conflict(
         self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        await read_form(request)  # the body first, then SQLite's write lock (reads, then writes)
-        await write_transaction(db_session)
         award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
         access = await sheets.sheet_access(db_session, award, rnd, actor.id, ref)
         if access.read_only:  # after the deadline a conflict would silently change closed results

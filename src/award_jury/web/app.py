@@ -15,6 +15,7 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.logging import LoggingConfig
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
+from sqlalchemy.exc import DBAPIError
 
 from award_jury.accounts.controllers import AccountController, SessionController, SignInController
 from award_jury.accounts.people_controllers import InvitationController, PeopleController
@@ -32,6 +33,7 @@ from award_jury.ranking.controllers import JurorRankingController, PublicResults
 from award_jury.settings import Settings
 from award_jury.web import errors
 from award_jury.web.auth import load_viewer, provide_viewer, session_headers
+from award_jury.web.bodies import FORM_AROUND_FILE, BodyMiddleware
 from award_jury.web.controllers import SiteController
 from award_jury.web.deps import provide_db_session
 from award_jury.web.middleware import AllowedHostsMiddleware, LocaleMiddleware, add_security_headers
@@ -101,7 +103,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             cookie_httponly=True,
             cookie_samesite="lax",
         ),
-        middleware=[AllowedHostsMiddleware.factory(settings.allowed_hosts), LocaleMiddleware],
+        # BodyMiddleware runs after routing (it needs the route's limit) and before the CSRF check,
+        # the handler and its database session: an unsafe request's body is read whole first.
+        middleware=[AllowedHostsMiddleware.factory(settings.allowed_hosts), LocaleMiddleware, BodyMiddleware],
         before_send=[add_security_headers, session_headers],
         exception_handlers={
             NotFoundError: errors.not_found_handler,
@@ -109,10 +113,11 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             SignInRequiredError: errors.sign_in_required_handler,
             NotFoundException: errors.not_found_handler,
             HTTPException: errors.http_exception_handler,
+            DBAPIError: errors.database_error_handler,
             Exception: errors.internal_error_handler,
         },
-        # Room for the largest pitch deck and the form around it; bigger bodies get the 413 page.
-        request_max_body_size=settings.max_upload_bytes + 1024 * 1024,
+        # The per-route limits are BodyMiddleware's (web/bodies.py); this is Litestar's own backstop.
+        request_max_body_size=settings.max_upload_bytes + FORM_AROUND_FILE,
         openapi_config=None,
         logging_config=LoggingConfig(log_exceptions="never", configure_root_logger=False),
         debug=False,

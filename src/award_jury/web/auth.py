@@ -67,25 +67,20 @@ async def load_viewer(request: Request[Any, Any, Any]) -> None:
         token = request.cookies.get(settings.session_cookie_name)
         if token:
             db: Database = request.app.state.db
-            for attempt in (1, 2):
-                try:
-                    async with db.session() as session:
-                        if attempt == 2:
-                            await write_transaction(session)
-                        loaded = await load_session(session, token, session_policy(settings), utcnow())
-                        if loaded is None:
-                            _dead_cookie.set(expired_session_cookie(settings))
-                        else:
-                            viewer = await build_viewer(session, *loaded, session_policy(settings))
-                    break
-                except sa.exc.OperationalError as exc:
-                    # SQLite: touching the session upgrades this read to a write, which fails at once
-                    # when another writer committed meanwhile; the second attempt takes the write
-                    # lock first (db.write_transaction).
-                    if attempt == 2 or "locked" not in str(exc):
-                        raise
-                    viewer = ANONYMOUS
-                    _dead_cookie.set(None)
+            policy = session_policy(settings)
+            async with db.session() as session:
+                loaded = await load_session(session, token, policy, utcnow())
+                if session.dirty or session.deleted:
+                    # Touching (or removing) the web session is a write: on SQLite a read that
+                    # turns into a write fails when another writer committed in between, so the
+                    # read is done again inside a write transaction (db.write_transaction).
+                    await session.rollback()
+                    await write_transaction(session)
+                    loaded = await load_session(session, token, policy, utcnow())
+                if loaded is None:
+                    _dead_cookie.set(expired_session_cookie(settings))
+                else:
+                    viewer = await build_viewer(session, *loaded, policy)
     request.state.viewer = viewer
     current_viewer.set(viewer)
     if viewer.authenticated and viewer.locale and LANGUAGE_COOKIE not in request.cookies:

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
+from litestar import Request
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from award_jury.db import Database
+from award_jury.db import Database, write_transaction
+from award_jury.web.bodies import SAFE_METHODS
 
 
-async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
+async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work. An unsafe request (POST and friends: the ones that write) begins
+    it as a write transaction, so no handler has to remember to, and reads followed by writes
+    (sign-in, links, rate limits, saves) never meet SQLite's "database is locked". The body was
+    read before (``web.bodies``), so the lock is never held while a client is still sending."""
     db: Database = state.db
     async with db.session() as session:
+        if request.method not in SAFE_METHODS:
+            await write_transaction(session)
         yield session

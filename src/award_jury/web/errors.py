@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode
 
+import sqlalchemy as sa
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.response import Redirect, Template
@@ -13,11 +14,15 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from award_jury.errors import NotFoundError
 from award_jury.i18n import current_locale
+from award_jury.web.bodies import BodyTooLargeError
 from award_jury.web.middleware import locale_for
 
 log = logging.getLogger("award_jury.web")
 
-KNOWN_PAGES = {400, 401, 403, 404, 405, 409, 413, 429, 500, 503}
+KNOWN_PAGES = {400, 401, 403, 404, 405, 408, 409, 413, 429, 500, 503}
+
+#: Seconds a client is asked to wait after the database was too busy to answer.
+BUSY_RETRY_AFTER = 2
 
 
 def _wants_json(request: Request) -> bool:  # type: ignore[type-arg]
@@ -25,22 +30,33 @@ def _wants_json(request: Request) -> bool:  # type: ignore[type-arg]
     return "application/json" in accept and "text/html" not in accept
 
 
-def error_response(request: Request, status: int, detail: str = "") -> Response:  # type: ignore[type-arg]
+def error_response(
+    request: Request,  # type: ignore[type-arg]
+    status: int,
+    detail: str = "",
+    *,
+    takes_file: bool = True,
+) -> Response:  # type: ignore[type-arg]
     # The router answers unknown paths before any middleware runs: pick the language here too.
     current_locale.set(locale_for(request))
     if _wants_json(request):
         return Response({"status_code": status, "detail": detail}, status_code=status, media_type=MediaType.JSON)
     template = f"errors/{status if status in KNOWN_PAGES else 'generic'}.html"
     context: dict[str, object] = {"status": status}
-    if status == 413:  # say how much is accepted, and where to go back to
-        context["limit"] = request.app.state.settings.max_upload_bytes
+    if status == 413:  # say how much is accepted (a file, or a form's text), and where to go back to
+        settings = request.app.state.settings
+        context["takes_file"] = takes_file
+        context["limit"] = settings.max_upload_bytes if takes_file else settings.max_form_bytes
         path = request.url.path
         context["back"] = path if request.method == "POST" and path.endswith("/edit") else ""
     return Template(template, context=context, status_code=status)
 
 
 def http_exception_handler(request: Request, exc: HTTPException) -> Response:  # type: ignore[type-arg]
-    response = error_response(request, exc.status_code, "" if exc.status_code >= 500 else str(exc.detail))
+    takes_file = exc.rule.takes_file if isinstance(exc, BodyTooLargeError) else True
+    response = error_response(
+        request, exc.status_code, "" if exc.status_code >= 500 else str(exc.detail), takes_file=takes_file
+    )
     if exc.headers:
         response.headers.update(exc.headers)
     return response
@@ -65,3 +81,28 @@ def sign_in_required_handler(request: Request, exc: Exception) -> Response:  # t
 def internal_error_handler(request: Request, exc: Exception) -> Response:  # type: ignore[type-arg]
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+#: SQLSTATEs of PostgreSQL's lock trouble: deadlock, lock not available, serialization failure.
+_PG_CONTENTION = {"40P01", "55P03", "40001"}
+
+
+def is_lock_contention(exc: sa.exc.DBAPIError) -> bool:
+    """The database was too busy (locked by other writers) rather than broken."""
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code in _PG_CONTENTION:
+        return True
+    message = str(orig).lower()
+    return "database is locked" in message or "database table is locked" in message or "database is busy" in message
+
+
+def database_error_handler(request: Request, exc: sa.exc.DBAPIError) -> Response:  # type: ignore[type-arg]
+    """Lock contention is the server's load, not the visitor's fault: 503 with Retry-After and
+    the "try again in a moment" page, never 500. Anything else is an internal error."""
+    if not is_lock_contention(exc):
+        return internal_error_handler(request, exc)
+    log.warning("database busy on %s %s: %s", request.method, request.url.path, exc.orig)
+    response = error_response(request, 503, "Database busy")
+    response.headers["retry-after"] = str(BUSY_RETRY_AFTER)
+    return response
