@@ -21,6 +21,7 @@ from award_jury.db import utcnow
 from award_jury.enums import TokenPurpose
 from award_jury.errors import RateLimitedError, SignInFailedError, SignInRequiredError, TokenInvalidError
 from award_jury.i18n import gettext as _
+from award_jury.i18n import ngettext
 from award_jury.policy import Action, Viewer, require
 from award_jury.settings import SUPPORTED_LOCALES, Settings
 from award_jury.web.auth import client_ip, expired_session_cookie, session_cookie, session_policy
@@ -43,7 +44,11 @@ def password_message(code: str) -> str:
 
 def rate_limited_message(exc: RateLimitedError) -> str:
     minutes = max(1, (exc.retry_after_seconds + 59) // 60)
-    return _("Too many attempts. Please wait %(minutes)d minutes and try again.") % {"minutes": minutes}
+    return ngettext(
+        "Too many attempts. Please wait %(minutes)d minute and try again.",
+        "Too many attempts. Please wait %(minutes)d minutes and try again.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 async def signed_in_redirect(

@@ -26,12 +26,17 @@ LINK_LIFETIME = timedelta(minutes=30)
 async def sign_in_with_password(
     session: AsyncSession, email: str, password: str, now: datetime, *, ip: str = "unknown"
 ) -> Person:
-    """The person, or SignInFailedError / RateLimitedError. Attempts are counted per address and
-    per client IP before the password is checked, and the count is committed at once: of many
-    simultaneous attempts, only as many as the limit allows get as far as the check. A right
-    password uncounts its attempt. The caller must commit even when this raises."""
+    """The person, or SignInFailedError / RateLimitedError. Attempts are counted per (address, IP),
+    per IP and per address (see ``ratelimit``) before the password is checked, and the count is
+    committed at once: of many simultaneous attempts, only as many as the limits allow get as
+    far as the check. A right password uncounts its attempt. The caller must commit even when
+    this raises."""
     email = normalise_email(email)
-    limits = [(ratelimit.SIGNIN_FAILURES_PER_EMAIL, email), (ratelimit.SIGNIN_FAILURES_PER_IP, ip)]
+    limits = [
+        (ratelimit.SIGNIN_FAILURES_PER_PAIR, ratelimit.pair(email, ip)),
+        (ratelimit.SIGNIN_FAILURES_PER_IP, ip),
+        (ratelimit.SIGNIN_FAILURES_PER_EMAIL, email),
+    ]
     try:
         hit_ids = await ratelimit.take(session, limits, now)
     except RateLimitedError:
@@ -48,7 +53,8 @@ async def sign_in_with_password(
         )  # fmt: skip
         raise SignInFailedError("wrong e-mail address or password")
     await ratelimit.forget(session, hit_ids)
-    await ratelimit.clear(session, ratelimit.SIGNIN_FAILURES_PER_EMAIL, email)
+    # (The address's own count is left to age: signing in must not let someone elsewhere go on guessing.)
+    await ratelimit.clear(session, ratelimit.SIGNIN_FAILURES_PER_PAIR, ratelimit.pair(email, ip))
     return person
 
 
@@ -56,10 +62,20 @@ async def issue_link(
     session: AsyncSession, email: str, purpose: TokenPurpose, now: datetime, *, ip: str = "unknown"
 ) -> tuple[Person, str] | None:
     """A new one-time link token for the address, replacing older unused ones; None when the
-    address has no active account (the caller answers exactly as if it had)."""
+    address has no active account, or when the address was sent enough links lately (the newest
+    one stays valid): the caller answers exactly as if a link had been sent. RateLimitedError
+    when too many requests came from the client's IP (for this address or any)."""
     email = normalise_email(email)
-    limits = [(ratelimit.LINK_REQUESTS_PER_EMAIL, email), (ratelimit.LINK_REQUESTS_PER_IP, ip)]
-    await ratelimit.take(session, limits, now)
+    mails = (ratelimit.LINK_MAILS_PER_EMAIL, email)
+    await ratelimit.lock(session, [mails])
+    await ratelimit.take(
+        session,
+        [(ratelimit.LINK_REQUESTS_PER_PAIR, ratelimit.pair(email, ip)), (ratelimit.LINK_REQUESTS_PER_IP, ip)],
+        now,
+    )
+    if await ratelimit.exceeded(session, *mails, now):
+        return None
+    await ratelimit.hit(session, *mails, now)
     person = await find_person(session, email)
     if person is None or not person.is_active:
         return None

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury import db
+from award_jury.accounts.controllers import rate_limited_message
 from award_jury.accounts.models import Person
 from award_jury.accounts.services import get_or_create_person
 from award_jury.accounts.signin import issue_link
@@ -218,9 +219,7 @@ class CallController(Controller):
         try:
             issued = await issue_link(db_session, email, TokenPurpose.SIGNIN, db.utcnow(), ip=client_ip(request))
         except RateLimitedError as exc:
-            minutes = max(1, (exc.retry_after_seconds + 59) // 60)
-            message = _("Too many attempts. Please wait %(minutes)d minutes and try again.") % {"minutes": minutes}
-            return again({"email": message}, 429)
+            return again({"email": rate_limited_message(exc)}, 429)
         task = None
         if issued is not None:
             _person, token = issued
