@@ -13,6 +13,7 @@ from typing import Any
 import uvicorn
 from axe_playwright_python.async_playwright import Axe
 
+from award_jury.cli import uvicorn_options
 from award_jury.settings import Settings
 from award_jury.web.app import create_app
 from tests.support.pg import free_port
@@ -42,7 +43,10 @@ class LiveServer:
     @classmethod
     def start(cls, settings: Settings) -> LiveServer:
         port = free_port()
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+            **uvicorn_options(settings),
+        )  # fmt: skip
         server = uvicorn.Server(config)
         thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True, name="live-server")
         thread.start()
