@@ -1,9 +1,11 @@
-"""X-Forwarded-For counts only from configured proxies (issue 19, item 4): a real uvicorn server
-with the options ``award-jury serve`` gives it, on a database of its own."""
+"""What a real uvicorn server, run with the options ``award-jury serve`` gives it, makes of the
+client: X-Forwarded-For counts only from configured proxies (issue 19, item 4), and link tokens
+stay out of the access log (item 6). Each test has a database of its own."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -87,3 +89,42 @@ def test_trusted_proxies_come_from_the_environment() -> None:
     assert options == {"proxy_headers": True, "forwarded_allow_ips": "10.0.0.2,192.168.0.0/24"}
     with pytest.raises(SettingsError, match="AWARD_JURY_TRUSTED_PROXIES"):
         Settings.from_env(env | {"AWARD_JURY_TRUSTED_PROXIES": "*"})
+
+
+class Captured(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_the_access_log_shows_no_tokens(make_database_url: Any, tmp_path: Path) -> None:
+    """Sign-in, reset and invitation links reach uvicorn's access log with their token blanked."""
+    url = make_database_url("accesslog")
+    asyncio.run(_migrate(url))
+    settings = Settings(
+        database_url=url, data_dir=tmp_path / "var", secret_key="log-secret-0123456789abcdef",
+        base_url="http://127.0.0.1:8000",
+    )  # fmt: skip
+    secret = "Zq3xSecretTokenValue_0123456789-abcdefghij"
+    paths = [f"/signin/link/{secret}?next=/account", f"/password/reset/{secret}", f"/invitations/{secret}"]
+    server = LiveServer.start(settings, log_level="info")
+    captured = Captured()
+    logging.getLogger("uvicorn.access").addHandler(captured)
+    try:
+        with httpx.Client(base_url=server.url, headers={"host": "127.0.0.1:8000"}) as client:
+            for path in paths:
+                assert client.get(path).status_code == 400
+            client.post(f"/signin/link/{secret}")  # (403 without the CSRF token: logged all the same)
+    finally:
+        server.stop()
+        logging.getLogger("uvicorn.access").removeHandler(captured)
+    logged = [
+        line for line in captured.lines if "/signin/link/" in line or "/reset/" in line or "/invitations/" in line
+    ]
+    assert len(logged) == 4, captured.lines
+    assert not any(secret in line for line in captured.lines)
+    assert any('"GET /signin/link/…?next=/account HTTP/1.1" 400' in line for line in logged), logged
+    assert any("/password/reset/…" in line for line in logged) and any("/invitations/…" in line for line in logged)

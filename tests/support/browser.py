@@ -41,10 +41,10 @@ class LiveServer:
     thread: threading.Thread
 
     @classmethod
-    def start(cls, settings: Settings) -> LiveServer:
+    def start(cls, settings: Settings, *, log_level: str = "warning") -> LiveServer:
         port = free_port()
         config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+            create_app(settings), host="127.0.0.1", port=port, log_level=log_level, lifespan="on",
             **uvicorn_options(settings),
         )  # fmt: skip
         server = uvicorn.Server(config)
