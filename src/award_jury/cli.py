@@ -88,6 +88,16 @@ def db_upgrade() -> None:
     click.echo("database is up to date")
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """What uvicorn needs from the settings. X-Forwarded-For and -Proto are believed only from
+    AWARD_JURY_TRUSTED_PROXIES (uvicorn's own default trusts loopback, FORWARDED_ALLOW_IPS
+    included, which would let anyone on the host, or any proxy forwarding the client's header
+    unchanged, pick the client address the rate limits and the audit log see)."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.trusted_proxies)}
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
@@ -99,12 +109,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
             host=host,
             port=port,
             workers=workers,
-            proxy_headers=True,
+            **uvicorn_options(settings),
         )
     else:
         from award_jury.web.app import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
+        uvicorn.run(create_app(settings), host=host, port=port, **uvicorn_options(settings))
 
 
 @cli.command()

@@ -6,6 +6,7 @@ mails written to ``var/outbox/``, a secret key generated once into ``var/secret_
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
@@ -79,6 +80,19 @@ def _positive_int(env: dict[str, str], name: str, default: int) -> int:
     return value
 
 
+def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks (``10.0.0.2``, ``10.0.0.0/8``, ``::1``)."""
+    found = []
+    for part in env.get(name, "").split(","):
+        if part.strip():
+            try:
+                ipaddress.ip_network(part.strip(), strict=False)
+            except ValueError:
+                raise SettingsError(f"{name} must list IP addresses or networks, got {part.strip()!r}") from None
+            found.append(part.strip())
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -94,6 +108,9 @@ class Settings:
     session_max_seconds: int = 7 * 24 * 3600
     #: Host names accepted besides the base URL's (comma-separated in AWARD_JURY_ALLOWED_HOSTS).
     extra_hosts: tuple[str, ...] = ()
+    #: Addresses or networks of the reverse proxies whose X-Forwarded-For / -Proto headers are
+    #: believed (AWARD_JURY_TRUSTED_PROXIES, comma-separated; empty: none, the headers are ignored).
+    trusted_proxies: tuple[str, ...] = ()
     #: The largest pitch deck a startup may upload (AWARD_JURY_MAX_UPLOAD_MB, default 20).
     max_upload_bytes: int = 20 * 1024 * 1024
     #: The largest form body without a file (AWARD_JURY_MAX_FORM_KB, default 64).
@@ -134,6 +151,7 @@ class Settings:
             extra_hosts=tuple(
                 h.strip().lower() for h in env.get("AWARD_JURY_ALLOWED_HOSTS", "").split(",") if h.strip()
             ),
+            trusted_proxies=_networks(env, "AWARD_JURY_TRUSTED_PROXIES"),
         )
 
     @property

@@ -560,8 +560,9 @@ async def test_anonymising_an_ended_award_removes_personal_data_and_keeps_scores
 
         record_event(s, "signin.failed", object_type="email", object_id="lena@strassenklar.example", ip="192.0.2.7")
         record_event(s, "entry.viewed", award_id=award_id, object_type="entry", object_id=entry_id, ip="192.0.2.7")
-        bucket = ratelimit.LINK_REQUESTS_PER_EMAIL.bucket("lena@strassenklar.example")
-        s.add(RateLimitHit(bucket=bucket))
+        address = "lena@strassenklar.example"
+        s.add(RateLimitHit(bucket=ratelimit.LINK_MAILS_PER_EMAIL.bucket(address)))
+        s.add(RateLimitHit(bucket=ratelimit.SIGNIN_FAILURES_PER_PAIR.bucket(ratelimit.pair(address, "192.0.2.7"))))
     assert stored.exists()
     done = await organiser.post(f"/awards/{SLUG}/anonymise", {"confirm": SLUG})
     assert done.status_code == 303

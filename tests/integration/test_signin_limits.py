@@ -8,7 +8,9 @@ import asyncio
 import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +20,21 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from award_jury.accounts import passwords
-from award_jury.accounts.models import WebSession
+from award_jury.accounts.models import RateLimitHit, WebSession
 from award_jury.db import Database
 from award_jury.migrate import upgrade
 from award_jury.settings import Settings
 from award_jury.web.app import create_app
-from tests.support.accounts import EN, PASSWORD, csrf_token, make_organiser, use_cheap_argon2
+from tests.support.accounts import (
+    EN,
+    PASSWORD,
+    csrf_token,
+    link_token,
+    make_organiser,
+    outbox,
+    use_cheap_argon2,
+    without_csrf,
+)
 
 ORGANISER = "olga@example.org"
 WRONG = "not the password at all"
@@ -152,3 +163,82 @@ async def test_the_event_loop_answers_while_passwords_are_verified(
     assert [a.status_code for a in answers] == [400] * len(clients)
     assert hasher.finished == len(clients)
     assert hasher.most <= bound
+
+
+# --- nobody can lock a named person out (item 3) ---------------------------------------------
+
+
+@pytest.fixture
+def shared(settings: Settings, db: Database) -> World:
+    """The app on the suite's rolled-back database (for tests without simultaneous requests)."""
+    return World(db, settings, create_app(settings, database=db))
+
+
+async def request_link(client: httpx.AsyncClient, email: str, path: str = "/signin/link") -> httpx.Response:
+    data = {"email": email, "_csrf_token": client.headers["x-form-token"]}
+    return await client.post(path, data=data, headers=EN, follow_redirects=False)
+
+
+async def age_hits(db: Database, prefix: str, by: timedelta) -> None:
+    """Move the counted attempts of the buckets starting with ``prefix`` back in time."""
+    async with db.session() as s:
+        for row in (await s.execute(sa.select(RateLimitHit).where(RateLimitHit.bucket.startswith(prefix)))).scalars():
+            row.at -= by
+
+
+async def test_wrong_passwords_from_elsewhere_do_not_lock_the_owner_out(shared: World) -> None:
+    await make_organiser(shared.db)
+    attacker, owner = await browser(shared, "203.0.113.9"), await browser(shared, "198.51.100.20")
+    async with aclosing(attacker), aclosing(owner):
+        for _ in range(5):
+            assert (await attempt(attacker, ORGANISER, WRONG)).status_code == 400
+        assert (await attempt(attacker, ORGANISER, PASSWORD)).status_code == 429  # that address from that IP
+        for path in ["/signin/link"] * 3 + ["/password/forgot"] * 2:
+            assert (await request_link(attacker, ORGANISER, path)).status_code == 200
+        assert (await request_link(attacker, ORGANISER)).status_code == 429  # the same, for links
+
+        # The owner, elsewhere: the right password, a link and a reset all work.
+
+        assert (await attempt(owner, ORGANISER, PASSWORD)).status_code == 303
+        assert (await request_link(owner, ORGANISER)).status_code == 200
+        assert (await request_link(owner, ORGANISER, "/password/forgot")).status_code == 200
+
+
+async def test_wrong_passwords_from_many_addresses_slow_the_address_down(shared: World) -> None:
+    """From the tenth failure in 15 minutes, whatever the IPs, the address may be tried once a
+    minute: a delay, not a lock."""
+    await make_organiser(shared.db)
+    for n in range(10):
+        async with aclosing(await browser(shared, f"203.0.113.{n + 1}")) as attacker:
+            assert (await attempt(attacker, ORGANISER, WRONG)).status_code == 400, n
+    async with aclosing(await browser(shared, "198.51.100.20")) as owner:
+        slowed = await attempt(owner, ORGANISER, PASSWORD)
+        assert slowed.status_code == 429
+        assert "Please wait 1 minute and try again." in slowed.text
+        await age_hits(shared.db, "signin-fail-email:", timedelta(seconds=61))
+        assert (await attempt(owner, ORGANISER, PASSWORD)).status_code == 303
+
+
+async def test_link_requests_from_anywhere_reach_the_owner_at_a_bounded_rate(shared: World) -> None:
+    """Requests from many IPs cannot stop the owner getting a sign-in link: five mails go out
+    in 15 minutes, then one every 5 minutes, and every answer looks the same."""
+    await make_organiser(shared.db)
+    answers = []
+    for n in range(8):
+        async with aclosing(await browser(shared, f"203.0.113.{n + 1}")) as attacker:
+            answers.append(await request_link(attacker, ORGANISER))
+    assert [a.status_code for a in answers] == [200] * 8
+    assert len({without_csrf(a.text) for a in answers}) == 1
+    mails = outbox(shared.settings)
+    assert len(mails) == 5
+    async with aclosing(await browser(shared, "198.51.100.20")) as owner:
+        assert (await request_link(owner, ORGANISER)).status_code == 200
+        assert len(outbox(shared.settings)) == 5  # no new mail: the newest link still works
+        newest = link_token(mails[-1], "/signin/link")
+        used = await owner.post(
+            f"/signin/link/{newest}", data={"_csrf_token": owner.headers["x-form-token"]}, follow_redirects=False
+        )
+        assert used.status_code == 303
+        await age_hits(shared.db, "link-email:", timedelta(minutes=5))
+        assert (await request_link(owner, ORGANISER)).status_code == 200
+        assert len(outbox(shared.settings)) == 6

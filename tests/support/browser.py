@@ -13,6 +13,7 @@ from typing import Any
 import uvicorn
 from axe_playwright_python.async_playwright import Axe
 
+from award_jury.cli import uvicorn_options
 from award_jury.settings import Settings
 from award_jury.web.app import create_app
 from tests.support.look import PHONE as PHONE  # (re-exported for the tests)
@@ -41,9 +42,12 @@ class LiveServer:
     thread: threading.Thread
 
     @classmethod
-    def start(cls, settings: Settings) -> LiveServer:
+    def start(cls, settings: Settings, *, log_level: str = "warning") -> LiveServer:
         port = free_port()
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_level=log_level, lifespan="on",
+            **uvicorn_options(settings),
+        )  # fmt: skip
         server = uvicorn.Server(config)
         thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True, name="live-server")
         thread.start()

@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.accounts import sessions as sessions_service
-from award_jury.accounts.models import Person
+from award_jury.accounts.models import LoginToken, Person
 from award_jury.accounts.passwords import MIN_PASSWORD_LENGTH, password_problem_code, verify_password_async
 from award_jury.accounts.services import awards_of
 from award_jury.accounts.signin import check_link, issue_link, redeem_link, set_password, sign_in_with_password
@@ -21,6 +21,7 @@ from award_jury.db import utcnow
 from award_jury.enums import TokenPurpose
 from award_jury.errors import RateLimitedError, SignInFailedError, SignInRequiredError, TokenInvalidError
 from award_jury.i18n import gettext as _
+from award_jury.i18n import ngettext
 from award_jury.judging.dashboard import award_to_score
 from award_jury.policy import Action, Viewer, require
 from award_jury.settings import SUPPORTED_LOCALES, Settings
@@ -44,7 +45,11 @@ def password_message(code: str) -> str:
 
 def rate_limited_message(exc: RateLimitedError) -> str:
     minutes = max(1, (exc.retry_after_seconds + 59) // 60)
-    return _("Too many attempts. Please wait %(minutes)d minutes and try again.") % {"minutes": minutes}
+    return ngettext(
+        "Too many attempts. Please wait %(minutes)d minute and try again.",
+        "Too many attempts. Please wait %(minutes)d minutes and try again.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 async def signed_in_redirect(
@@ -101,6 +106,10 @@ async def send_link(
     return Template("accounts/link_sent.html", context={"email": email, "purpose": purpose_name}, background=task)
 
 
+def secret_key(request: Req) -> str:
+    return str(request.app.state.settings.secret_key)
+
+
 def link_invalid(reason: str) -> Template:
     return Template("accounts/link_invalid.html", context={"reason": reason}, status_code=400)
 
@@ -148,10 +157,10 @@ class SignInController(Controller):
         return await send_link(request, db_session, TokenPurpose.SIGNIN, form_again)
 
     @get("/signin/link/{token:str}")
-    async def link_page(self, token: str, db_session: AsyncSession, next: str = "") -> Template:
+    async def link_page(self, request: Req, token: str, db_session: AsyncSession, next: str = "") -> Template:
         # Opening the link only shows a button: mail scanners that fetch links must not use it up.
         try:
-            await check_link(db_session, token, TokenPurpose.SIGNIN, utcnow())
+            await check_link(db_session, token, TokenPurpose.SIGNIN, utcnow(), secret=secret_key(request))
         except TokenInvalidError as exc:
             return link_invalid(exc.reason)
         return Template("accounts/link_confirm.html", context={"token": token, "next": safe_next(next) if next else ""})
@@ -159,7 +168,7 @@ class SignInController(Controller):
     @post("/signin/link/{token:str}")
     async def use_link(self, request: Req, token: str, db_session: AsyncSession) -> Template | Redirect:
         try:
-            person = await redeem_link(db_session, token, TokenPurpose.SIGNIN, utcnow())
+            person = await redeem_link(db_session, token, TokenPurpose.SIGNIN, utcnow(), secret=secret_key(request))
         except TokenInvalidError as exc:
             return link_invalid(exc.reason)
         target = (await read_form(request)).get("next")
@@ -202,6 +211,7 @@ class SignInController(Controller):
             row = await check_link(db_session, token, TokenPurpose.RESET, utcnow())
         except TokenInvalidError as exc:
             return link_invalid(exc.reason)
+        assert isinstance(row, LoginToken)  # (only sign-in links can be a new applicant's)
         person = await db_session.get(Person, row.person_id)
         assert person is not None
         errors = new_password_errors(

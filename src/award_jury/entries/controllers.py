@@ -14,10 +14,11 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury import db
+from award_jury.accounts.controllers import rate_limited_message
 from award_jury.accounts.models import Person
-from award_jury.accounts.services import get_or_create_person
-from award_jury.accounts.signin import issue_link
-from award_jury.accounts.validators import is_valid_email, normalise_email
+from award_jury.accounts.services import find_person
+from award_jury.accounts.signin import issue_apply_link, issue_link
+from award_jury.accounts.validators import is_plain_name, is_valid_email, normalise_email
 from award_jury.awards.services import get_award
 from award_jury.certificates.services import published_certificate
 from award_jury.db import utcnow  # the deadline's clock (tests move it); sign-in links use db.utcnow
@@ -209,23 +210,32 @@ class CallController(Controller):
         errors: dict[str, str] = {}
         if not is_valid_email(normalise_email(email)):
             errors["email"] = _("Enter a valid e-mail address, like name@example.org.")
+        name = " ".join(name.split())
         if not name:
             errors["name"] = _("Enter your name.")
+        elif not is_plain_name(name):
+            errors["name"] = _(
+                "Enter your name in letters, with spaces, hyphens, apostrophes or dots between them "
+                "(at most 100 characters)."
+            )
         if errors:
             return again(errors, 400)
-        person = await get_or_create_person(db_session, email, name, current_locale.get())
+        # No account yet: the link creates it when used; the mail greets nobody by name (the
+        # form's text is a stranger's until the address's owner confirms it).
         try:
-            issued = await issue_link(db_session, email, TokenPurpose.SIGNIN, db.utcnow(), ip=client_ip(request))
+            token = await issue_apply_link(
+                db_session, email, name, current_locale.get(), db.utcnow(), ip=client_ip(request),
+                secret=_settings(request).secret_key,
+            )  # fmt: skip
         except RateLimitedError as exc:
-            minutes = max(1, (exc.retry_after_seconds + 59) // 60)
-            message = _("Too many attempts. Please wait %(minutes)d minutes and try again.") % {"minutes": minutes}
-            return again({"email": message}, 429)
+            return again({"email": rate_limited_message(exc)}, 429)
         task = None
-        if issued is not None:
-            _person, token = issued
+        if token is not None:
+            person = await find_person(db_session, email)
+            locale = person.locale if person else current_locale.get()
             target = quote(f"/awards/{award.slug}/apply", safe="/")
             task = mail_task(
-                request, "apply_link", to=person.email, locale=person.locale, name=person.name,
+                request, "apply_link", to=normalise_email(email), locale=locale,
                 award_name=award.name, link=f"{_settings(request).base_url}/signin/link/{token}?next={target}",
             )  # fmt: skip
         return Template("entries/apply_sent.html", context={"award": award, "email": email}, background=task)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from award_jury.accounts import ratelimit
-from award_jury.accounts.models import AwardRole, LoginToken, Person, RateLimitHit, WebSession
+from award_jury.accounts.models import AwardRole, LoginToken, Person, WebSession
 from award_jury.accounts.services import get_or_create_person, grant_role
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.audit.models import AuditEvent
@@ -574,10 +574,7 @@ async def _forget_address(session: AsyncSession, email: str) -> None:
         .where(AuditEvent.object_type == "email", AuditEvent.object_id == address[:64])
         .values(object_id="anonymised", ip=None)
     )
-    buckets = [
-        limit.bucket(address) for limit in (ratelimit.SIGNIN_FAILURES_PER_EMAIL, ratelimit.LINK_REQUESTS_PER_EMAIL)
-    ]
-    await session.execute(sa.delete(RateLimitHit).where(RateLimitHit.bucket.in_(buckets)))
+    await ratelimit.forget_address(session, address)
 
 
 # -- the status page ------------------------------------------------------------------------

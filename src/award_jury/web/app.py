@@ -31,7 +31,7 @@ from award_jury.judging.round_controllers import AdvanceController, AssignmentCo
 from award_jury.judging.scoring_controllers import JuryController
 from award_jury.ranking.controllers import JurorRankingController, PublicResultsController, ResultsController
 from award_jury.settings import Settings
-from award_jury.web import errors
+from award_jury.web import errors, logs
 from award_jury.web.auth import load_viewer, provide_viewer, session_headers
 from award_jury.web.bodies import FORM_AROUND_FILE, BodyMiddleware
 from award_jury.web.controllers import SiteController
@@ -47,6 +47,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
     otherwise the app opens its own from ``settings`` and closes it on shutdown."""
     owns_db = database is None
     db = database or Database.from_url(settings.database_url)
+    logs.install()  # no link tokens in the access log
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
