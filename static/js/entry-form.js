@@ -1,4 +1,5 @@
-// The application form: character counters, and autosave a few seconds after each change.
+// The application form: character counters, and autosave a few seconds after each change (a
+// draft is saved with values that are not valid yet; their problems are shown beside the fields).
 // Without JavaScript the form still works with its "Save draft" and "Submit" buttons.
 // Unsaved changes are kept in this browser (localStorage) while the network is gone and sent
 // when it is back. Every save carries the entry's version: when someone else saved in the
@@ -71,7 +72,9 @@
       if (result.status === 200) {
         versionInput.value = result.body.version;
         forget();
-        say("saved");
+        var problems = result.body.errors || {};
+        showProblems(problems);
+        say(Object.keys(problems).length ? "saved-problems" : "saved");
         if (dirty) schedule();
       } else if (result.status === 409) {
         stopped = true;
@@ -93,6 +96,71 @@
       remember();
       say("offline");
     }).then(settled);
+  }
+
+  // A draft is saved even with values that are not valid yet; the answer lists every problem
+  // left (the file's own problem aside: autosave sends no file), shown beside its field as the
+  // server's page does, with the summary at the top kept in step.
+  function control(name) { return document.getElementById("f-" + name); }
+  function boxOf(el) { return el.tagName === "FIELDSET" ? el : el.closest(".field"); }
+  function described(el, id, on) {
+    var ids = (el.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (t) { return t && t !== id; });
+    if (on) ids.push(id);
+    if (ids.length) el.setAttribute("aria-describedby", ids.join(" ")); else el.removeAttribute("aria-describedby");
+  }
+  function clearProblem(name) {
+    var el = control(name);
+    var p = document.getElementById("f-" + name + "-error");
+    if (p) p.remove();
+    if (!el) return;
+    var box = boxOf(el);
+    if (box) box.classList.remove("has-error");
+    described(el, "f-" + name + "-error", false);
+    el.removeAttribute("aria-invalid");
+  }
+  function showProblem(name, message) {
+    var el = control(name);
+    var box = el && boxOf(el);
+    if (!box) return;
+    var p = document.createElement("p");
+    p.className = "field-error";
+    p.id = "f-" + name + "-error";
+    var prefix = document.createElement("span");
+    prefix.className = "visually-hidden";
+    prefix.textContent = (status && status.getAttribute("data-error-prefix")) || "";
+    p.appendChild(prefix);
+    p.appendChild(document.createTextNode(" " + message));
+    if (box === el) {  // a group (the categories): the message follows its legend
+      var legend = box.querySelector("legend");
+      if (legend) legend.insertAdjacentElement("afterend", p); else box.insertBefore(p, box.firstChild);
+    } else {  // before the control (after its label and hint)
+      var anchor = el;
+      while (anchor.parentNode !== box) anchor = anchor.parentNode;
+      box.insertBefore(p, anchor);
+    }
+    box.classList.add("has-error");
+    described(el, p.id, true);
+    el.setAttribute("aria-invalid", "true");
+  }
+  function showProblems(problems) {
+    form.querySelectorAll(".field-error").forEach(function (p) {
+      var name = p.id.replace(/^f-/, "").replace(/-error$/, "");
+      if (name !== "deck") clearProblem(name);
+    });
+    Object.keys(problems).forEach(function (name) { if (name !== "deck") showProblem(name, problems[name]); });
+    var summary = document.querySelector(".error-summary");
+    if (!summary) return;
+    var list = summary.querySelector("ul");
+    list.textContent = "";
+    form.querySelectorAll(".field-error").forEach(function (p) {
+      var item = document.createElement("li");
+      var link = document.createElement("a");
+      link.href = "#" + p.id.replace(/-error$/, "");
+      link.textContent = p.lastChild ? p.lastChild.textContent.trim() : "";
+      item.appendChild(link);
+      list.appendChild(item);
+    });
+    summary.hidden = !list.children.length;
   }
 
   // Once the autosave's answer is in (and the version updated), send the form the person

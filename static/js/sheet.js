@@ -1,6 +1,7 @@
 // Score sheets: the weighted total as you score, autosave a moment after each change, unsaved
 // changes kept in this browser's storage while the network is gone (sent with the sheet's version
 // when it is back), and a visible choice when another tab or device saved the sheet meanwhile.
+// A submitted sheet is never autosaved: it changes only when it is submitted again.
 // Without JavaScript the same form posts and the server does all of this on its own.
 (function () {
   "use strict";
@@ -183,6 +184,11 @@
   Sheet.prototype.changed = function () {
     if (this.readOnly) return;
     this.updateTotal();
+    if (this.form.getAttribute("data-status") === "submitted") {
+      // A submitted sheet changes only when submitted again (the server refuses anything else).
+      this.say(this.text("resubmit"), "pending");
+      return;
+    }
     var item = pendingFor(this.url);
     setPending(this.url, { version: item && this.blocked ? item.version : this.version(), fields: this.collect(), at: Date.now() });
     if (!this.blocked) this.say(this.text("pending"), "pending");
@@ -231,6 +237,10 @@
       this.form.setAttribute("data-status", data.status);
     } else if (status === 409 && data.error === "stale") {
       this.conflict(item, data.current);
+    } else if (status === 409 && data.error === "submitted") {
+      setPending(this.url, null);
+      this.form.setAttribute("data-status", "submitted");
+      this.say(data.message || this.text("resubmit"), "error");
     } else if (status === 409 && data.error === "read_only") {
       setPending(this.url, null);
       this.readOnly = true;
@@ -354,10 +364,13 @@
       if (sheets.some(function (s) { return s.url === url && document.body.contains(s.form); })) return;
       var item = data[key];
       post(url, item.fields, item.version).then(function (response) {
-        if (response.ok) {
-          var now = pendingFor(url);
-          if (now && sameFields(now.fields, item.fields)) setPending(url, null);
-        }
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          // saved, or never to be saved (submitted or closed meanwhile): nothing left to send
+          if (response.ok || data.error === "submitted" || data.error === "read_only") {
+            var now = pendingFor(url);
+            if (now && sameFields(now.fields, item.fields)) setPending(url, null);
+          }
+        });
       }, function () { /* still offline: next time */ });
     });
   }

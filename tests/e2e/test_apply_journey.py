@@ -93,7 +93,12 @@ async def test_a_new_startup_applies_on_a_phone(
     await page.get_by_label("City (required)").fill("Leipzig")
     await page.get_by_label("Pitch summary (required)").fill("Citizens report road damage with one photo.")
     assert "43 of 600 characters" in await page.locator("#f-pitch-count").inner_text()
-    await page.locator("[data-autosave-status]").filter(has_text="All changes saved.").wait_for(timeout=10_000)
+    # A slip in one field (no https://) does not stop the draft: it is saved, the problem shown beside it.
+    await page.get_by_label("Website").fill("strassenklar.example")
+    await page.locator("[data-autosave-status]").filter(has_text="Draft saved.").wait_for(timeout=10_000)
+    assert "https://" in await page.locator("#f-website-error").inner_text()
+    assert await page.get_by_label("Website").get_attribute("aria-invalid") == "true"
+    await fits_and_passes_axe(page)
     await page.goto(f"{call_server.url}/account")
 
     # Second visit: everything is still there; fill the rest, upload, submit.
@@ -105,6 +110,13 @@ async def test_a_new_startup_applies_on_a_phone(
         await page.get_by_label("Pitch summary (required)").input_value()
         == "Citizens report road damage with one photo."
     )
+    # the slip is kept as typed, still marked; corrected, autosave clears the mark
+    assert await page.get_by_label("Website").input_value() == "strassenklar.example"
+    assert "https://" in await page.locator("#f-website-error").inner_text()
+    await page.get_by_label("Website").fill("https://strassenklar.example")
+    await page.locator("[data-autosave-status]").filter(has_text="All changes saved.").wait_for(timeout=10_000)
+    assert await page.locator("#f-website-error").count() == 0
+    assert await page.get_by_label("Website").get_attribute("aria-invalid") is None
     await page.get_by_label("Founding year (required)").fill("2021")
     await page.get_by_label("Employees (required)").fill("12")
     await page.get_by_label("Title of your solution (required)").fill("Potholes reported in seconds")

@@ -133,6 +133,24 @@ async def test_juror_scores_three_entries_one_by_keyboard_and_survives_going_off
         {"innovation": Decimal("7"), "impact": Decimal("6.5")},
         "Clear problem, strong pilot.",
     )
+    # A submitted sheet is read-only: a stray tap changes nothing; "Change my scores" opens it,
+    # and a change counts only once submitted again (no autosave of a submitted sheet).
+    assert await page.locator("#f-score-innovation input[value='7']").is_disabled()
+    await page.locator("#f-score-innovation label.score-choice", has_text="3").click(force=True)
+    assert await page.locator("#f-score-innovation input[value='7']").is_checked()
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Change my scores").click()
+    assert await serious_violations(page) == []
+    await page.locator("#f-score-innovation label.score-choice", has_text="8").click()
+    await page.locator("[data-save-state]", has_text="submit your changes").wait_for()
+    assert (await stored(server, juror, world.entries["E001"]))[1]["innovation"] == Decimal("7")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Submit changes").click()
+    assert "Your sheet is submitted." in await page.locator("main").inner_text()
+    assert (await stored(server, juror, world.entries["E001"]))[:2] == (
+        "submitted",
+        {"innovation": Decimal("8"), "impact": Decimal("6.5")},
+    )
 
     # 2. E002: the network goes in the middle; the changes wait in the browser and go out when it is back.
     await page.goto(server.url + sheet_path(SLUG, "E002"))

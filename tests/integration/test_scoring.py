@@ -260,20 +260,46 @@ async def test_invalid_scores_come_back_beside_the_field_and_nothing_is_saved(
     assert (await stored_sheet(db, juror, world.entries["E004"]))[0] is None
 
 
-async def test_submitted_sheet_can_be_changed_and_reopened_until_the_deadline(
+async def test_a_submitted_sheet_changes_only_through_change_my_scores_and_a_new_submission(
     client: httpx.AsyncClient, db: Database, settings: Settings, world: ScoringWorld
 ) -> None:
     juror = await as_juror(client, db, settings, world)
     await post_sheet(client, world.slug, "E001", 0, "submit", score_innovation="5", score_impact="5")
     sheet, _ = await stored_sheet(db, juror, world.entries["E001"])
-    assert sheet is not None
-    changed = await autosave(client, world.slug, "E001", sheet.version, score_innovation="6", score_impact="5")
-    assert changed.status_code == 200 and changed.json()["status"] == "submitted"
+    assert sheet is not None and sheet.submitted_at is not None
+    first_submission = sheet.submitted_at
+    path = sheet_path(world.slug, "E001")
+    # shown read-only, with an explicit way to change it
+    page = await client.get(path, headers=EN)
+    assert '<fieldset class="sheet-fields" disabled>' in page.text and "data-read-only" in page.text
+    assert f'<a class="button" href="{path}?change=1#sheet">Change my scores</a>' in page.text
+    assert 'name="action"' not in page.text
+    # autosave (a stray tap) never changes a submitted sheet, nor does a plain save
+    tapped = await autosave(client, world.slug, "E001", sheet.version, score_innovation="6", score_impact="5")
+    assert tapped.status_code == 409 and tapped.json()["error"] == "submitted"
+    plain = await post_sheet(client, world.slug, "E001", sheet.version, "save", score_innovation="6", score_impact="5")
+    assert plain.status_code == 409 and "Not saved: this sheet is submitted." in plain.text
+    assert 'name="action" value="submit"' in plain.text  # the juror's values come back, ready to submit
+    unchanged, scores = await stored_sheet(db, juror, world.entries["E001"])
+    assert unchanged is not None and (unchanged.version, unchanged.status) == (sheet.version, SheetStatus.SUBMITTED)
+    assert sorted(scores.values()) == [Decimal(5), Decimal(5)]
+    # "Change my scores" opens the form (a plain link, no script needed); submitting again changes the sheet
+    change = await client.get(f"{path}?change=1", headers=EN)
+    assert '<fieldset class="sheet-fields">' in change.text and "data-read-only" not in change.text
+    assert ">Submit changes</button>" in change.text and "Change my scores</a>" not in change.text
+    resubmitted = await post_sheet(
+        client, world.slug, "E001", sheet.version, "submit", score_innovation="6", score_impact="5"
+    )
+    assert resubmitted.status_code == 303
+    sheet, scores = await stored_sheet(db, juror, world.entries["E001"])
+    assert sheet is not None and sheet.status == SheetStatus.SUBMITTED and sorted(scores.values()) == [5, 6]
+    assert sheet.submitted_at is not None and sheet.submitted_at >= first_submission
     # a submitted sheet stays complete
-    emptied = await autosave(client, world.slug, "E001", changed.json()["version"], score_innovation="6")
-    assert emptied.status_code == 422 and "score-impact" in emptied.json()["errors"]
+    emptied = await post_sheet(client, world.slug, "E001", sheet.version, "submit", score_innovation="6")
+    assert emptied.status_code == 422 and "f-score-impact-error" in emptied.text
+    assert ">Submit changes</button>" in emptied.text  # still changing, with the problem beside the field
     reopened = await post_sheet(
-        client, world.slug, "E001", changed.json()["version"], "reopen", score_innovation="6", score_impact="5"
+        client, world.slug, "E001", sheet.version, "reopen", score_innovation="6", score_impact="5"
     )
     assert reopened.status_code == 303
     sheet, _ = await stored_sheet(db, juror, world.entries["E001"])
@@ -287,6 +313,30 @@ async def test_submitted_sheet_can_be_changed_and_reopened_until_the_deadline(
             ).scalars()
         )
     assert actions == ["sheet.submitted", "sheet.changed", "sheet.reopened"]
+
+
+async def test_a_submitted_sheet_on_the_live_page_changes_only_after_change_my_scores(
+    client: httpx.AsyncClient, db: Database, settings: Settings, world: ScoringWorld
+) -> None:
+    juror = await as_juror(client, db, settings, world)
+    async with db.session() as s:
+        await s.execute(sa.update(Round).where(Round.award_id == world.award_id).values(
+            live_entry_id=world.entries["E002"], live_phase="pitch"))  # fmt: skip
+    await post_sheet(client, world.slug, "E002", 0, "submit", score_innovation="5", score_impact="5")
+    live = f"/awards/{world.slug}/rounds/pre-selection/live"
+    page = await client.get(live, headers=EN)
+    assert '<fieldset class="sheet-fields" disabled>' in page.text
+    assert f'href="{live}?change=1#sheet">Change my scores</a>' in page.text
+    change = await client.get(f"{live}?change=1", headers=EN)
+    assert '<fieldset class="sheet-fields">' in change.text and ">Submit changes</button>" in change.text
+    sheet, _ = await stored_sheet(db, juror, world.entries["E002"])
+    assert sheet is not None
+    data = {"version": str(sheet.version), "action": "submit", "back": "live", "_csrf_token": csrf_of(client),
+            "score-innovation": "8", "score-impact": "5"}  # fmt: skip
+    done = await client.post(sheet_path(world.slug, "E002"), data=data, headers=EN, follow_redirects=False)
+    assert (done.status_code, done.headers["location"]) == (303, f"{live}?saved=submit")
+    _sheet, scores = await stored_sheet(db, juror, world.entries["E002"])
+    assert sorted(scores.values()) == [5, 8]
 
 
 async def close_round(db: Database, world: ScoringWorld, **values: object) -> None:
@@ -320,6 +370,7 @@ async def test_sheets_are_read_only_after_the_deadline_finalisation_or_withdrawa
     page = await client.get(sheet_path(world.slug, "E001"), headers=EN)
     assert page.status_code == 200
     assert '<fieldset class="sheet-fields" disabled>' in page.text and message in page.text
+    assert "Change my scores" not in page.text and "?change=1" not in page.text
     sheet, scores = await stored_sheet(db, juror, world.entries["E001"])
     assert sheet is not None and sheet.comment == "before" and list(scores.values()) == [Decimal("7")]
 

@@ -266,7 +266,8 @@ class EntryController(Controller):
         entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
         editable = entry.status in (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
         closed = not editable or not services.call_of(entry.award, utcnow()).is_open
-        return form_page(request, entry, services.form_values(entry), closed=closed)
+        problems = {} if closed else services.draft_problems(entry, utcnow())
+        return form_page(request, entry, services.form_values(entry), errors=problems, closed=closed)
 
     @post("/edit", opt={TAKES_FILE: True})
     async def save(
@@ -284,15 +285,15 @@ class EntryController(Controller):
         was_draft = entry.status is EntryStatus.DRAFT
         now = utcnow()
         try:
-            await services.save_entry(
+            saved = await services.save_entry(
                 db_session, entry, values, version=version, now=now, actor=actor, storage=_storage(request),
                 upload=upload, upload_limit=settings.max_upload_bytes, submit=action == "submit",
             )  # fmt: skip
         except StaleEntryError as exc:
             await db_session.rollback()
             fresh = await services.load_entry(db_session, entry_id)
-            saved = services.form_values(fresh)
-            mine = {k: v for k, v in values.items() if v != saved.get(k, "")}
+            current = services.form_values(fresh)
+            mine = {k: v for k, v in values.items() if v != current.get(k, "")}
             if wants_json(request):
                 message = _("This entry was changed in another window or by a co-editor.")
                 return Response({"error": "stale", "version": exc.current_version, "message": message}, status_code=409)
@@ -300,7 +301,7 @@ class EntryController(Controller):
                 "Someone saved this entry in the meantime (another window, or a co-editor). Nothing of yours "
                 "was saved. The form now shows the newer version; your text is below so you can copy it."
             )
-            return form_page(request, fresh, saved, status=409, notice=notice, stale=mine)
+            return form_page(request, fresh, current, status=409, notice=notice, stale=mine)
         except DeadlinePassedError:
             await db_session.rollback()
             fresh = await services.load_entry(db_session, entry_id)
@@ -315,7 +316,11 @@ class EntryController(Controller):
             fresh = await services.load_entry(db_session, entry_id)
             return form_page(request, fresh, values, errors=exc.errors, status=400)
         if wants_json(request):
-            return Response({"ok": True, "version": entry.version, "saved_at": now.isoformat()}, status_code=200)
+            answer = {"ok": True, "version": entry.version, "saved_at": now.isoformat(), "errors": saved.problems}
+            return Response(answer, status_code=200)
+        if saved.problems:  # a draft with values that are not valid yet: saved, and shown beside the fields
+            notice = _("Your draft is saved. Before you can submit it, please correct the marked fields.")
+            return form_page(request, entry, services.form_values(entry), errors=saved.problems, notice=notice)
         if action == "submit" and was_draft:
             return Redirect(
                 f"/entries/{entry.id}?done=submitted", status_code=303, background=self._confirm(request, entry, actor)

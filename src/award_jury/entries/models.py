@@ -69,6 +69,10 @@ class Entry(TimestampMixin, Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
     #: When an organiser checked the entry and accepted it as eligible.
     accepted_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: What a draft's form holds that is not valid yet, as typed (field name -> text), so a slip
+    #: in one field never blocks saving the others; the checked columns hold only valid values.
+    #: Submitting needs every value valid and empties it (NULL: nothing kept aside).
+    draft_values: Mapped[dict[str, str] | None] = mapped_column(sa.JSON, default=None)
     #: Optimistic lock for concurrent edits (a stale form answers 409).
     version: Mapped[int] = mapped_column(default=1)
 

@@ -195,7 +195,22 @@ async def start_application(session: AsyncSession, award: Award, person: Person,
 
 
 def form_values(entry: Entry) -> dict[str, str]:
-    """The entry as the form shows it."""
+    """The entry as the form shows it: a draft's values that are not valid yet as they were typed."""
+    kept = (entry.draft_values or {}) if entry.status is EntryStatus.DRAFT else {}
+    return stored_values(entry) | {k: v for k, v in kept.items() if k in FIELD_NAMES and isinstance(v, str)}
+
+
+def draft_problems(entry: Entry, now: datetime) -> dict[str, str]:
+    """What is wrong with a draft's values as kept (shown beside the fields; required fields
+    left empty are not problems of a draft)."""
+    if entry.status is not EntryStatus.DRAFT or not entry.draft_values:
+        return {}
+    categories = frozenset(c.slug for c in entry.award.categories)
+    return check_values(form_values(entry), categories=categories, now=now, for_submission=False, has_deck=True)
+
+
+def stored_values(entry: Entry) -> dict[str, str]:
+    """The entry's checked columns as the form's texts."""
     s = entry.startup
     return {
         "startup_name": s.name,
@@ -245,10 +260,15 @@ async def save_entry(
     upload: Upload | None = None,
     upload_limit: int,
     submit: bool = False,
-) -> list[str]:
-    """Save the form (and submit it when ``submit``). A submitted entry stays complete: its
-    edits are checked like a submission. Raises DeadlinePassedError, StaleEntryError or
-    FormError (every problem by field); changes nothing then. Returns the changed fields."""
+) -> Saved:
+    """Save the form (and submit it when ``submit``).
+
+    A draft saves whatever is there: a value that is not valid yet is kept as typed in
+    ``draft_values`` (its column keeps no wrong value) and comes back as a problem beside its
+    field; a deck that is not an acceptable PDF is not stored and is a problem too. Submitting,
+    and every edit of a submitted entry, needs every value valid and complete and raises
+    FormError (every problem by field) otherwise, changing nothing. Raises DeadlinePassedError
+    or StaleEntryError (nothing changed). Returns the changed fields and the draft's problems."""
     _check_editable(entry, now)
     if version is not None and version != entry.version:
         raise StaleEntryError(entry.version)
@@ -262,10 +282,13 @@ async def save_entry(
     has_deck = (upload is not None and "deck" not in errors) or deck_of(entry) is not None
     errors = check_values(values, categories=frozenset(categories), now=now, for_submission=complete,
                           has_deck=has_deck) | errors  # fmt: skip
-    if errors:
+    if errors and complete:
         raise FormError(errors)
 
     before = form_values(entry)
+    typed = values
+    kept = {name: typed.get(name, "") for name in FIELD_NAMES if name in errors}
+    values = {name: "" if name in kept else typed.get(name, "") for name in FIELD_NAMES}
     s = entry.startup
     s.name = values.get("startup_name", "")
     s.legal_form = values.get("legal_form") or None
@@ -282,11 +305,12 @@ async def save_entry(
         setattr(entry, name, values.get(name, ""))
     entry.video_url = values.get("video_url") or None
     entry.consent_at = (entry.consent_at or now) if values.get("consent") == "yes" else None
+    entry.draft_values = kept or None
     entry.updated_at = now  # bumps the version even when only the startup or the deck changed
-    changed = [name for name in FIELD_NAMES if before.get(name, "") != values.get(name, "")]
+    changed = [name for name in FIELD_NAMES if before.get(name, "") != typed.get(name, "")]
 
     replaced: str | None = None
-    if upload is not None:
+    if upload is not None and "deck" not in errors:
         key = storage.put(upload.data)
         deck = deck_of(entry)
         name = safe_file_name(upload.filename)
@@ -317,7 +341,15 @@ async def save_entry(
     except StaleDataError:  # another request saved between our read and our write
         raise StaleEntryError(entry.version) from None
     await release_files(session, storage, [replaced])  # the old deck, unless another entry has the same file
-    return changed
+    return Saved(changed, errors)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a save did: the fields that changed, and what is still wrong with a draft (by field)."""
+
+    changed: list[str]
+    problems: dict[str, str]
 
 
 async def withdraw_entry(session: AsyncSession, entry: Entry, *, now: datetime, actor: Person) -> None:
@@ -522,6 +554,7 @@ async def anonymise_award(
         e.contact_name = ""
         e.contact_email = ""
         e.video_url = None
+        e.draft_values = None  # what a draft kept as typed may hold any of these
         e.startup.investors = ""
         e.startup.website = None
         keys += [a.storage_key for a in e.attachments]

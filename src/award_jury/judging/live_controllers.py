@@ -172,10 +172,10 @@ class LiveController(Controller):
 
     @get("")
     async def juror_page(
-        self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, saved: str = ""
+        self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, saved: str = "", change: str = ""
     ) -> Template:
         award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
-        return await juror_live_page(db_session, award, rnd, actor, notice=saved[:10])
+        return await juror_live_page(db_session, award, rnd, actor, notice=saved[:10], change=change == "1")
 
     @get("/state")
     async def juror_state(
@@ -188,7 +188,7 @@ class LiveController(Controller):
 
 
 async def juror_live_page(
-    session: AsyncSession, award: Award, rnd: Round, actor: Person, *, notice: str = ""
+    session: AsyncSession, award: Award, rnd: Round, actor: Person, *, notice: str = "", change: bool = False
 ) -> Template:
     order = await live.running_order(session, award, rnd)
     stage = await live.read_stage(session, rnd.id)
@@ -207,5 +207,6 @@ async def juror_live_page(
         "scoring": current is not None and current.entry_id in mine,
     }
     if context["scoring"] and current is not None:
-        context.update(await sheet_context(session, award, rnd, actor, current.ref, live=True, notice=notice))
+        context.update(await sheet_context(session, award, rnd, actor, current.ref, live=True, notice=notice,
+                                             change=change))  # fmt: skip
     return Template("judging/live.html", context=context)

@@ -107,8 +107,11 @@ async def sheet_context(
     conflict_values: dict[str, str] | None = None,
     notice: str = "",
     live: bool = False,
+    change: bool = False,
 ) -> dict[str, Any]:
-    """Everything the sheet form shows (the entry page and the live page use it)."""
+    """Everything the sheet form shows (the entry page and the live page use it). A submitted
+    sheet shows read-only with a "Change my scores" link, unless ``change`` (that link) or a
+    posted form coming back (``given``) opens it for changing."""
     access = access or await sheets.sheet_access(session, award, rnd, actor.id, ref)
     entry = access.entry
     stored = await sheets.load_sheet(session, rnd, actor.id, entry.id)
@@ -153,6 +156,9 @@ async def sheet_context(
         "next_ref": await next_open_entry(session, award, rnd, actor.id, entry.ref) if notice == "submit" else None,
         "stale_total": sheets.total_of(rnd, stale.scores) if stale else None,
         "read_only_message": read_only_message(access.read_only) if access.read_only else "",
+        "changing": change or given is not None,
+        "change_url": (f"/awards/{award.slug}/rounds/{rnd.slug}/live" if live else sheet_url(award, rnd, entry.ref))
+        + "?change=1#sheet",
     }
 
 
@@ -203,11 +209,18 @@ class JuryController(Controller):
 
     @get("/rounds/{round_slug:str}/jury/entries/{ref:str}")
     async def entry_page(
-        self, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession, saved: str = ""
+        self,
+        slug: str,
+        round_slug: str,
+        ref: str,
+        viewer: Viewer,
+        db_session: AsyncSession,
+        saved: str = "",
+        change: str = "",
     ) -> Template:
         award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
         notice = saved if saved in (sheets.SAVE, sheets.SUBMIT, sheets.REOPEN) else ""
-        return await sheet_page(db_session, award, rnd, actor, ref, notice=notice)
+        return await sheet_page(db_session, award, rnd, actor, ref, notice=notice, change=change == "1")
 
     @post("/rounds/{round_slug:str}/jury/entries/{ref:str}")
     async def save(
@@ -240,6 +253,10 @@ class JuryController(Controller):
             )
         except sheets.SheetReadOnlyError:
             return await sheet_page(db_session, award, rnd, actor, ref, access=access, status=409)
+        except sheets.SheetSubmittedError:
+            return await sheet_page(
+                db_session, award, rnd, actor, ref, access=access, given=given, notice="submitted", status=409
+            )
         except FormError as exc:
             return await sheet_page(
                 db_session,
@@ -293,6 +310,9 @@ class JuryController(Controller):
             )
         except sheets.SheetReadOnlyError as exc:
             return read_only_response(exc.reason)
+        except sheets.SheetSubmittedError:
+            message = _("Not saved: this sheet is submitted. Your changes count once you submit them again.")
+            return Response({"error": "submitted", "message": message}, status_code=409, media_type=MediaType.JSON)
         except FormError as exc:
             return Response({"error": "invalid", "errors": exc.errors}, status_code=422, media_type=MediaType.JSON)
         except sheets.StaleSheetError as exc:

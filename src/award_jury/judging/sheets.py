@@ -56,6 +56,14 @@ class SheetReadOnlyError(ConflictError):
         super().__init__(f"the sheet is read-only ({reason})")
 
 
+class SheetSubmittedError(ConflictError):
+    """A submitted sheet changes only by submitting it again (or reopening it): a mere save, an
+    autosave above all, never changes it, so a stray tap on a phone changes no score."""
+
+    def __init__(self) -> None:
+        super().__init__("the sheet is submitted: change it by submitting it again")
+
+
 class StaleSheetError(ConflictError):
     """The save was based on an older version; ``current`` is what is stored now."""
 
@@ -297,11 +305,12 @@ async def save_sheet(
     given: SheetInput,
     action: str = SAVE,
 ) -> SheetSnapshot:
-    """Save a juror's sheet: ``save`` keeps its status (a submitted sheet stays submitted, so it
-    must stay complete), ``submit`` needs every criterion, ``reopen`` makes it a draft again.
+    """Save a juror's sheet: ``save`` saves a draft, ``submit`` needs every criterion (on a
+    submitted sheet it submits the changed scores), ``reopen`` makes it a draft again.
 
-    Raises SheetReadOnlyError, FormError (nothing saved) or StaleSheetError (``version`` is not
-    the stored one; nothing saved)."""
+    Raises SheetReadOnlyError, FormError (nothing saved), StaleSheetError (``version`` is not
+    the stored one; nothing saved) or SheetSubmittedError (``save`` of a submitted sheet;
+    nothing saved)."""
     if access.read_only is not None:
         raise SheetReadOnlyError(access.read_only)
     entry = access.entry
@@ -345,10 +354,7 @@ async def save_sheet(
     if action == REOPEN and not was_submitted:
         action = SAVE
     if action == SAVE and was_submitted:
-        # a submitted sheet changed in place stays submitted, so it must stay complete
-        _parsed, errors = validate(rnd, given, complete=True)
-        if errors:
-            raise FormError(errors)
+        raise SheetSubmittedError()
 
     now = utcnow()
     sheet.comment = given.comment
@@ -373,9 +379,7 @@ async def save_sheet(
         await session.execute(sa.delete(Score).where(Score.sheet_id == sheet.id, Score.criterion_id.in_(cleared)))
     await session.flush()
     after = await load_sheet(session, rnd, juror_id, entry.id)
-    event = {SUBMIT: "sheet.submitted", REOPEN: "sheet.reopened"}.get(action)
-    if event is None and was_submitted:
-        event = "sheet.changed"
+    event = {SUBMIT: "sheet.changed" if was_submitted else "sheet.submitted", REOPEN: "sheet.reopened"}.get(action)
     if event is not None:
         record_event(
             session,
