@@ -7,6 +7,7 @@ mails written to ``var/outbox/``, a secret key generated once into ``var/secret_
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,26 @@ def _positive_int(env: dict[str, str], name: str, default: int) -> int:
     return value
 
 
+_PLAIN_ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def _mail_address(env: dict[str, str], name: str) -> str | None:
+    """A plain address (``jury@stadt.example``), no display name: that has its own variable."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not _PLAIN_ADDRESS.fullmatch(raw):
+        raise SettingsError(f"{name} must be a plain e-mail address like jury@example.org, got {raw!r}")
+    return raw
+
+
+def _one_line(env: dict[str, str], name: str) -> str | None:
+    raw = (env.get(name) or "").strip()
+    if any(c in raw for c in "\r\n\0"):
+        raise SettingsError(f"{name} must be a single line")
+    return raw or None
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -96,6 +117,11 @@ class Settings:
     extra_hosts: tuple[str, ...] = ()
     #: The largest pitch deck a startup may upload (AWARD_JURY_MAX_UPLOAD_MB, default 20).
     max_upload_bytes: int = 20 * 1024 * 1024
+    #: The sender address of every mail (AWARD_JURY_MAIL_FROM; unset: noreply@ the base URL's host).
+    mail_from: str | None = None
+    #: The sender's display name (AWARD_JURY_MAIL_FROM_NAME; unset: the award's name for mails
+    #: about an award, "award_jury" for the others).
+    mail_from_name: str | None = None
     templates_dir: Path = TEMPLATES_DIR
     static_dir: Path = STATIC_DIR
     migrations_dir: Path = MIGRATIONS_DIR
@@ -127,6 +153,8 @@ class Settings:
             extra_hosts=tuple(
                 h.strip().lower() for h in env.get("AWARD_JURY_ALLOWED_HOSTS", "").split(",") if h.strip()
             ),
+            mail_from=_mail_address(env, "AWARD_JURY_MAIL_FROM"),
+            mail_from_name=_one_line(env, "AWARD_JURY_MAIL_FROM_NAME"),
         )
 
     @property

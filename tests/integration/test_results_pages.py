@@ -291,7 +291,7 @@ async def test_why_this_rank_in_german_uses_the_tables_number_format_and_criteri
     table = await client.get(DEMO_RESULTS)
     assert entry_rows(table.text)["E001"][2] == "76,90"  # the same number, the same way
     ties = section(page.text, "h-ties")
-    assert "<li>Innovationsgrad (Gewichtung 30)</li>" in ties
+    assert "<li>Innovationsgrad (Gewicht 30)</li>" in ties
     assert "innovation" not in ties and "feasibility" not in ties
     assert "76,9000" not in page.text and "76.90" not in page.text
 

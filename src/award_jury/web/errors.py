@@ -32,6 +32,8 @@ def error_response(request: Request, status: int, detail: str = "") -> Response:
         return Response({"status_code": status, "detail": detail}, status_code=status, media_type=MediaType.JSON)
     template = f"errors/{status if status in KNOWN_PAGES else 'generic'}.html"
     context: dict[str, object] = {"status": status}
+    if status == 403:  # a form sent with a stale or missing token is no question of rights
+        context["csrf"] = "CSRF" in detail
     if status == 413:  # say how much is accepted, and where to go back to
         context["limit"] = request.app.state.settings.max_upload_bytes
         path = request.url.path
