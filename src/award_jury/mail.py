@@ -29,6 +29,8 @@ class Mail:
     subject: str
     text: str
     html: str
+    #: The award the mail is about, if any: its name is the sender's name unless one is configured.
+    award_name: str = ""
 
 
 def render_mail(env: Environment, template: str, *, to: str, locale: str, context: dict[str, Any]) -> Mail:
@@ -41,19 +43,27 @@ def render_mail(env: Environment, template: str, *, to: str, locale: str, contex
         subject = " ".join(env.get_template(f"emails/{template}.subject").render(**context).split())
     finally:
         current_locale.reset(token)
-    return Mail(to=to, subject=subject, text=text, html=html)
+    return Mail(to=to, subject=subject, text=text, html=html, award_name=str(context.get("award_name") or ""))
 
 
 def sender_address(settings: Settings) -> str:
+    """AWARD_JURY_MAIL_FROM, else ``noreply@`` the base URL's host (``award-jury.invalid`` for an IP)."""
+    if settings.mail_from:
+        return settings.mail_from
     host = urlsplit(settings.base_url).hostname or "localhost"
     if host.replace(".", "").isdigit() or "." not in host:
         host = "award-jury.invalid"
     return f"noreply@{host}"
 
 
+def sender_name(mail: Mail, settings: Settings) -> str:
+    """AWARD_JURY_MAIL_FROM_NAME, else the award's name for a mail about an award, else award_jury."""
+    return " ".join((settings.mail_from_name or mail.award_name or SENDER_NAME).split())
+
+
 def to_message(mail: Mail, settings: Settings) -> EmailMessage:
     msg = EmailMessage()
-    msg["From"] = formataddr((SENDER_NAME, sender_address(settings)))
+    msg["From"] = formataddr((sender_name(mail, settings), sender_address(settings)))
     msg["To"] = mail.to
     msg["Subject"] = mail.subject
     msg["Date"] = formatdate(localtime=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,26 @@ def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+_PLAIN_ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def _mail_address(env: dict[str, str], name: str) -> str | None:
+    """A plain address (``jury@stadt.example``), no display name: that has its own variable."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not _PLAIN_ADDRESS.fullmatch(raw):
+        raise SettingsError(f"{name} must be a plain e-mail address like jury@example.org, got {raw!r}")
+    return raw
+
+
+def _one_line(env: dict[str, str], name: str) -> str | None:
+    raw = (env.get(name) or "").strip()
+    if any(c in raw for c in "\r\n\0"):
+        raise SettingsError(f"{name} must be a single line")
+    return raw or None
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -118,6 +139,11 @@ class Settings:
     #: A request body must arrive within this many seconds (AWARD_JURY_BODY_TIMEOUT_SECONDS,
     #: default 15; uploads get more time, see web/bodies.py).
     body_timeout_seconds: float = 15
+    #: The sender address of every mail (AWARD_JURY_MAIL_FROM; unset: noreply@ the base URL's host).
+    mail_from: str | None = None
+    #: The sender's display name (AWARD_JURY_MAIL_FROM_NAME; unset: the award's name for mails
+    #: about an award, "award_jury" for the others).
+    mail_from_name: str | None = None
     templates_dir: Path = TEMPLATES_DIR
     static_dir: Path = STATIC_DIR
     migrations_dir: Path = MIGRATIONS_DIR
@@ -152,6 +178,8 @@ class Settings:
                 h.strip().lower() for h in env.get("AWARD_JURY_ALLOWED_HOSTS", "").split(",") if h.strip()
             ),
             trusted_proxies=_networks(env, "AWARD_JURY_TRUSTED_PROXIES"),
+            mail_from=_mail_address(env, "AWARD_JURY_MAIL_FROM"),
+            mail_from_name=_one_line(env, "AWARD_JURY_MAIL_FROM_NAME"),
         )
 
     @property

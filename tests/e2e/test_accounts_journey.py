@@ -50,7 +50,7 @@ async def test_sign_in_by_email_link_on_a_phone(browser: Any, mail_server: LiveS
     await page.fill("#l-email", JUROR_EMAIL)
     async with page.expect_navigation():
         await page.get_by_role("button", name="Anmeldelink senden").click()
-    assert "Sehen Sie in Ihr E-Mail-Postfach" in await page.locator("h1").inner_text()
+    assert "Bitte sehen Sie in Ihrem E-Mail-Postfach nach" in await page.locator("h1").inner_text()
     (message,) = await asyncio.to_thread(smtp.wait_for, 1)
     assert message["To"] == JUROR_EMAIL
     assert message["Subject"] == "Ihr Anmeldelink für award_jury"

@@ -499,7 +499,7 @@ async def test_sign_in_link_mail_in_recipients_language(client: Client, db: Data
     assert "noreply@testserver.local" in mail["From"]
     assert mail.get_content_type() == "multipart/alternative"
     text, body = mail_parts(mail)
-    assert "Hallo Jutta Juror," in text and "Hallo Jutta Juror," in body
+    assert "Guten Tag Jutta Juror," in text and "Guten Tag Jutta Juror," in body
     assert "30 Minuten" in text
     token = link_token(mail, "/signin/link")
     assert token not in response.text
@@ -803,7 +803,7 @@ async def test_sign_in_without_csrf_token_is_refused(client: Client, db: Databas
     await page_token(client)  # the CSRF cookie is there, the form field is not
     response = await post_form(client, "/signin", {"email": ORGANISER, "password": PASSWORD}, token="")
     assert response.status_code == 403
-    assert "<h1>Access denied</h1>" in response.text
+    assert "<h1>The form was not sent</h1>" in response.text
     assert SESSION_COOKIE not in set_cookies(response)
     assert await session_rows(db) == []
     wrong = await post_form(client, "/signin", {"email": ORGANISER, "password": PASSWORD}, token="forged-token")

@@ -162,8 +162,8 @@ async def test_invitation_mail_in_german_for_german_person(
     (mail,) = outbox(settings)
     assert mail["Subject"] == "Einladung: Mini Award"
     text, _ = mail_parts(mail)
-    assert "Hallo Dora Deutsch," in text  # an existing person keeps their name
-    assert "Olga Organiser lädt Sie ein, den Wettbewerb Mini Award mitzuorganisieren." in text
+    assert "Guten Tag Dora Deutsch," in text  # an existing person keeps their name
+    assert "Olga Organiser lädt Sie ein, den Wettbewerb „Mini Award“ mitzuorganisieren." in text
     (row,) = await invitations(db)
     assert (row.role, row.categories) == (Role.ORGANISER, [])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import aiosmtplib
 import pytest
@@ -53,7 +54,7 @@ async def test_send_mail_delivers_multipart_message(settings: Settings, smtp: Sm
     assert received.mail_from == "noreply@testserver.local"
     assert received.rcpt_tos == ("jutta@example.org",)
     msg = received.message
-    assert msg["From"] == "award_jury <noreply@testserver.local>"
+    assert msg["From"] == "award_jury <noreply@testserver.local>"  # not about an award
     assert msg["To"] == "jutta@example.org"
     assert msg["Subject"] == "Ihr Anmeldelink für award_jury"
     assert msg["Auto-Submitted"] == "auto-generated"
@@ -62,8 +63,9 @@ async def test_send_mail_delivers_multipart_message(settings: Settings, smtp: Sm
     assert msg.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
     text, html = mail_parts(msg)
-    assert "Hallo Jutta Jürgens," in text and LINK in text
+    assert "Guten Tag Jutta Jürgens," in text and LINK in text
     assert "Öffnen Sie diesen Link" in text
+    assert "Der Link ist 30 Minuten gültig und kann einmal verwendet werden" in text
     assert f'href="{LINK}"' in html and '<html lang="de">' in html
     assert not settings.outbox_dir.exists()  # nothing written to the outbox
 
@@ -74,6 +76,57 @@ async def test_send_mail_in_english(settings: Settings, smtp: SmtpSink) -> None:
     (msg,) = smtp.messages
     assert msg["Subject"] == "Your sign-in link for award_jury"
     assert "Hello Jutta Jürgens," in mail_parts(msg)[0]
+
+
+def invitation(settings: Settings, *, locale: str = "de", name: str = "Dr. Petra Hoffmann") -> Mail:
+    env = create_environment(settings.templates_dir)
+    return render_mail(
+        env, "invitation", to="petra@example.org", locale=locale,
+        context={"name": name, "link": LINK, "base_url": settings.base_url, "role": "juror",
+                 "inviter": "Olga Organiser", "award_name": "Smart Country Startup Award 2026",
+                 "expires_at": datetime(2026, 9, 1, 10, 0, tzinfo=UTC), "time_zone": "Europe/Berlin"},
+    )  # fmt: skip
+
+
+async def test_an_award_mail_comes_from_the_award_by_default(settings: Settings, smtp: SmtpSink) -> None:
+    settings = replace(settings, smtp_url=smtp.url)
+    await send_mail(invitation(settings), settings)
+    (received,) = smtp.received
+    assert received.mail_from == "noreply@testserver.local"
+    (sender,) = received.message["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == ("Smart Country Startup Award 2026", "noreply@testserver.local")
+    text, html = mail_parts(received.message)
+    assert "Guten Tag Dr. Petra Hoffmann," in text and "Hallo" not in text
+    expected = "Olga Organiser lädt Sie in die Jury des Wettbewerbs „Smart Country Startup Award 2026“ ein."
+    assert expected in text and expected in html
+    assert "Jury von" not in text
+
+
+async def test_the_sender_name_and_address_can_be_configured(settings: Settings, smtp: SmtpSink) -> None:
+    settings = replace(settings, smtp_url=smtp.url, mail_from="wettbewerb@stadt.example",
+                       mail_from_name="Stadt Beispiel – Wettbewerbe")  # fmt: skip
+    await send_mail(invitation(settings), settings)
+    await send_mail(render(settings), settings)
+    award_mail, signin_mail = smtp.received
+    for received in (award_mail, signin_mail):
+        assert received.mail_from == "wettbewerb@stadt.example"
+        (sender,) = received.message["From"].addresses
+        assert (sender.display_name, sender.addr_spec) == ("Stadt Beispiel – Wettbewerbe", "wettbewerb@stadt.example")
+        assert received.message["Message-ID"].endswith("@stadt.example>")
+
+
+async def test_a_mail_not_about_an_award_comes_from_award_jury(settings: Settings, smtp: SmtpSink) -> None:
+    settings = replace(settings, smtp_url=smtp.url, mail_from="jury@stadt.example")
+    await send_mail(render(settings), settings)
+    (sender,) = smtp.messages[0]["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == ("award_jury", "jury@stadt.example")
+
+
+async def test_a_greeting_without_a_name_has_no_stray_space(settings: Settings) -> None:
+    for locale, greeting in (("de", "Guten Tag,"), ("en", "Hello,")):
+        mail = invitation(settings, locale=locale, name="")
+        assert mail.text.startswith(greeting + "\n"), mail.text[:40]
+        assert " ," not in mail.text and " ," not in mail.html
 
 
 async def test_send_mail_authenticates_with_url_credentials(settings: Settings) -> None:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
 import httpx
 import pytest
 
+from award_jury.accounts.services import get_or_create_person, grant_role
+from award_jury.awards.services import get_award
 from award_jury.bundle.services import import_bundle
 from award_jury.db import Database
 from award_jury.demo import load_demo_bundle
+from award_jury.enums import Role
+from award_jury.settings import Settings
 from tests.conftest import QueryCounter, app_client
+from tests.support.accounts import sign_in_as
 from tests.support.factories import small_bundle
 
 Client = httpx.AsyncClient
@@ -174,7 +180,37 @@ async def test_unexpected_error_is_friendly_500_without_details(settings: Any, d
 async def test_csrf_failure_is_friendly_403_page(client: Client) -> None:
     response = await client.post("/language", data={"lang": "en"}, headers={"accept-language": "de"})
     assert response.status_code == 403
-    assert "Zugriff verweigert" in response.text
+    text = " ".join(response.text.split())
+    assert "<h1>Das Formular wurde nicht gesendet</h1>" in text
+    assert "Bitte gehen Sie zurück, laden Sie die Seite neu und versuchen Sie es erneut." in text
+    assert "Das dürfen Sie nicht" not in text and "freigegeben" not in text  # not a matter of rights
+
+
+async def test_forbidden_page_explains_politely_and_offers_a_way_on(
+    client: Client, db: Database, settings: Settings
+) -> None:
+    await seed(db, small_bundle())
+    async with db.session() as s:
+        award = await get_award(s, "mini-award")
+        juror = await get_or_create_person(s, "jana@example.org", "Jana Juror", "de")
+        await grant_role(s, juror, Role.JUROR, award.id)
+        juror_id = juror.id
+    await sign_in_as(client, db, settings, juror_id)
+    for language, heading, sentence in (
+        ("de", "Kein Zugriff",
+         "Diese Seite ist für Ihr Konto nicht freigegeben. Wenn Sie mit einer anderen E-Mail-Adresse eingeladen "
+         "wurden, melden Sie sich bitte damit an; sonst wenden Sie sich bitte an das Organisationsteam des "
+         "Wettbewerbs."),
+        ("en", "Access denied",
+         "This page is not open to your account. If you were invited with another e-mail address, please sign in "
+         "with that one; otherwise please ask the award's organisers."),
+    ):  # fmt: skip
+        response = await client.get("/awards/mini-award/entries", headers={"accept-language": language})
+        assert response.status_code == 403
+        text = " ".join(html.unescape(response.text).split())
+        assert f"<h1>{heading}</h1>" in text and sentence in text, language
+        assert 'href="/account"' in text and 'href="/"' in text  # a way on: the account (to switch) and the start
+    assert "Das dürfen Sie nicht" not in text
 
 
 @pytest.mark.parametrize(

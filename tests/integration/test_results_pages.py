@@ -291,7 +291,7 @@ async def test_why_this_rank_in_german_uses_the_tables_number_format_and_criteri
     table = await client.get(DEMO_RESULTS)
     assert entry_rows(table.text)["E001"][2] == "76,90"  # the same number, the same way
     ties = section(page.text, "h-ties")
-    assert "<li>Innovationsgrad (Gewichtung 30)</li>" in ties
+    assert "<li>Innovationsgrad (Gewicht 30)</li>" in ties
     assert "innovation" not in ties and "feasibility" not in ties
     assert "76,9000" not in page.text and "76.90" not in page.text
 
@@ -658,3 +658,22 @@ async def test_jurors_see_a_published_ranking_only_where_the_round_allows_it(
     assert "winner" not in page.text
     account = await client.get("/account")
     assert 'href="/awards/smart-country-startup-award-2026/rounds/vorauswahl/ranking"' in account.text
+
+
+async def test_the_public_page_says_a_pre_selection_names_who_advances(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    async with db.session() as s:
+        award = await import_bundle(s, load_demo_bundle())
+        chair = await get_or_create_person(s, "chair@example.org", "Chair", "de")
+        await grant_role(s, chair, Role.ORGANISER, award.id)
+        full = await get_award(s, award.slug)
+        await ranking_services.finalise_round(s, full, full.rounds[0], chair.id)
+        await ranking_services.publish_round(s, full, full.rounds[0], chair)
+    for language, lead in (("de", "Diese Startups kommen in die nächste Runde."),
+                           ("en", "These startups advance to the next round.")):  # fmt: skip
+        client.cookies.set(LANGUAGE_COOKIE, language)
+        page = await client.get(f"/awards/{DEMO}/results")
+        assert page.status_code == 200
+        section_html = section(page.text, "p-vorauswahl")
+        assert lead in section_html and "Quellwächter AG" in section_html, language

@@ -136,3 +136,28 @@ def test_body_limits_come_from_the_environment(tmp_path: Path) -> None:
     assert (s.max_form_bytes, s.body_timeout_seconds) == (128 * 1024, 30)
     with pytest.raises(SettingsError):
         Settings.from_env(env_for(tmp_path, AWARD_JURY_MAX_FORM_KB="0"))
+
+
+def test_mail_sender_defaults_to_noreply_at_the_base_urls_host(tmp_path: Path) -> None:
+    s = Settings.from_env(env_for(tmp_path, AWARD_JURY_BASE_URL="https://jury.stadt.example"))
+    assert s.mail_from is None and s.mail_from_name is None
+
+
+def test_mail_sender_name_and_address_come_from_the_environment(tmp_path: Path) -> None:
+    env = env_for(tmp_path, AWARD_JURY_MAIL_FROM=" wettbewerb@stadt.example ")
+    s = Settings.from_env({**env, "AWARD_JURY_MAIL_FROM_NAME": " Stadt Beispiel "})
+    assert s.mail_from == "wettbewerb@stadt.example"
+    assert s.mail_from_name == "Stadt Beispiel"
+
+
+@pytest.mark.parametrize(
+    "address", ["no-at-sign", "two@@example.org", "a@b", "Name <a@example.org>", "a@example.org\nBcc: x@evil.example"]
+)
+def test_mail_sender_address_that_is_not_a_plain_address_raises(tmp_path: Path, address: str) -> None:
+    with pytest.raises(SettingsError, match="AWARD_JURY_MAIL_FROM"):
+        Settings.from_env(env_for(tmp_path, AWARD_JURY_MAIL_FROM=address))
+
+
+def test_mail_sender_name_with_a_line_break_raises(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="AWARD_JURY_MAIL_FROM_NAME"):
+        Settings.from_env(env_for(tmp_path, AWARD_JURY_MAIL_FROM_NAME="Stadt\r\nBcc: x@evil.example"))

@@ -151,5 +151,10 @@ class PublicResultsController(Controller):
         published = await services.published_winners(db_session, award)
         return Template(
             "results/public.html",
-            context={"award": award, "published": published, "names": {c.slug: c.name for c in award.categories}},
+            context={
+                "award": award,
+                "published": published,
+                "names": {c.slug: c.name for c in award.categories},
+                "advancing_rounds": {r.slug for r in award.rounds if next_round(award, r) is not None},
+            },
         )

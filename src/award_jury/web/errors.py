@@ -43,6 +43,8 @@ def error_response(
         return Response({"status_code": status, "detail": detail}, status_code=status, media_type=MediaType.JSON)
     template = f"errors/{status if status in KNOWN_PAGES else 'generic'}.html"
     context: dict[str, object] = {"status": status}
+    if status == 403:  # a form sent with a stale or missing token is no question of rights
+        context["csrf"] = "CSRF" in detail
     if status == 413:  # say how much is accepted (a file, or a form's text), and where to go back to
         settings = request.app.state.settings
         context["takes_file"] = takes_file
