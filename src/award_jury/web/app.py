@@ -34,7 +34,12 @@ from award_jury.web import errors
 from award_jury.web.auth import load_viewer, provide_viewer, session_headers
 from award_jury.web.controllers import SiteController
 from award_jury.web.deps import provide_db_session
-from award_jury.web.middleware import AllowedHostsMiddleware, LocaleMiddleware, add_security_headers
+from award_jury.web.middleware import (
+    AllowedHostsMiddleware,
+    LocaleMiddleware,
+    PathValuesMiddleware,
+    add_security_headers,
+)
 from award_jury.web.templating import create_environment
 
 CSRF_COOKIE = "award_jury_csrf"
@@ -101,7 +106,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             cookie_httponly=True,
             cookie_samesite="lax",
         ),
-        middleware=[AllowedHostsMiddleware.factory(settings.allowed_hosts), LocaleMiddleware],
+        middleware=[AllowedHostsMiddleware.factory(settings.allowed_hosts), LocaleMiddleware, PathValuesMiddleware],
         before_send=[add_security_headers, session_headers],
         exception_handlers={
             NotFoundError: errors.not_found_handler,
