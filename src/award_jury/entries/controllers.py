@@ -22,6 +22,7 @@ from award_jury.awards.services import get_award
 from award_jury.certificates.services import published_certificate
 from award_jury.db import utcnow, write_transaction  # the deadline's clock (tests move it); sign-in links use db.utcnow
 from award_jury.entries import services
+from award_jury.entries.deck_check import deck_problem
 from award_jury.entries.models import Entry
 from award_jury.entries.services import DeadlinePassedError, EntryFilter, StaleEntryError, Upload
 from award_jury.entries.validators import FIELD_NAMES, ONE_LINE, PITCH_LIMIT, STAGES
@@ -47,7 +48,8 @@ def wants_json(request: Req) -> bool:
 
 
 async def read_deck(request: Req, limit: int) -> Upload | None:
-    """The uploaded pitch deck (at most ``limit`` + 1 bytes read, so "too large" can be told)."""
+    """The uploaded pitch deck (at most ``limit`` + 1 bytes read, so "too large" can be told),
+    checked off the event loop (in a child process with a time budget)."""
     try:
         form = await request.form()
     except Exception:  # a body that is not a form has no file
@@ -58,7 +60,7 @@ async def read_deck(request: Req, limit: int) -> Upload | None:
     data: bytes = await upload.read(limit + 1)
     if not data and not upload.filename:
         return None
-    return Upload(data=data, filename=upload.filename)
+    return Upload(data=data, filename=upload.filename, problem=await deck_problem(data, limit))
 
 
 def form_input(form: Form) -> dict[str, str]:
@@ -264,7 +266,8 @@ class EntryController(Controller):
     async def save(
         self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect | Response[dict[str, Any]]:
-        # The body first: the write lock below is never held while a slow phone uploads a deck.
+        # The body and the deck check first: the write lock below is never held while a slow
+        # phone uploads a deck or while a crafted PDF is being checked.
         settings = _settings(request)
         form = await read_form(request)
         values = form_input(form)
@@ -279,7 +282,7 @@ class EntryController(Controller):
         try:
             await services.save_entry(
                 db_session, entry, values, version=version, now=now, actor=actor, storage=_storage(request),
-                upload=upload, upload_limit=settings.max_upload_bytes, submit=action == "submit",
+                upload=upload, submit=action == "submit",
             )  # fmt: skip
         except StaleEntryError as exc:
             await db_session.rollback()
