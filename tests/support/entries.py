@@ -48,6 +48,43 @@ def make_pdf(pages: int = 1, padding: int = 0) -> bytes:
     return out.getvalue()
 
 
+def _assemble_pdf(objects: list[bytes]) -> bytes:
+    """A PDF file of these objects (numbered from 1; object 1 is the catalogue), with its xref table."""
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def wide_page_tree_pdf(kids: int, declared: int | None = None) -> bytes:
+    """A crafted PDF: one /Pages node with ``kids`` leaves (all the same page object: 100,000 of
+    them make 600 KB), declaring ``declared`` pages (default: honestly ``kids``)."""
+    refs = b" ".join([b"3 0 R"] * kids)
+    count = kids if declared is None else declared
+    return _assemble_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Count %d /Kids [%s] >>" % (count, refs),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+    ])  # fmt: skip
+
+
+def nested_page_tree_pdf(depth: int) -> bytes:
+    """A crafted PDF: /Pages nodes nested ``depth`` deep, one page at the bottom, declaring 1 page."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    for level in range(depth):
+        number = level + 2
+        objects.append(b"<< /Type /Pages /Count 1 /Kids [%d 0 R] >>" % (number + 1))
+    objects.append(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] >>" % (depth + 1))
+    return _assemble_pdf(objects)
+
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 200
 
 

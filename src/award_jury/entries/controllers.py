@@ -21,8 +21,9 @@ from award_jury.accounts.signin import issue_apply_link, issue_link
 from award_jury.accounts.validators import is_plain_name, is_valid_email, normalise_email
 from award_jury.awards.services import get_award
 from award_jury.certificates.services import published_certificate
-from award_jury.db import utcnow  # the deadline's clock (tests move it); sign-in links use db.utcnow
+from award_jury.db import utcnow, write_transaction  # the deadline's clock (tests move it); sign-in links use db.utcnow
 from award_jury.entries import services
+from award_jury.entries.deck_check import deck_problem
 from award_jury.entries.models import Entry
 from award_jury.entries.services import DeadlinePassedError, EntryFilter, StaleEntryError, Upload
 from award_jury.entries.validators import FIELD_NAMES, ONE_LINE, PITCH_LIMIT, STAGES
@@ -32,7 +33,7 @@ from award_jury.i18n import current_locale
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, can, require
 from award_jury.web.auth import client_ip
-from award_jury.web.bodies import TAKES_FILE
+from award_jury.web.bodies import LOCK_AFTER_CHECKS, TAKES_FILE
 from award_jury.web.files import app_settings, app_storage, uploaded_file_response
 from award_jury.web.forms import Form, parse_id, read_form
 from award_jury.web.guards import award_for, entry_for
@@ -49,7 +50,8 @@ def wants_json(request: Req) -> bool:
 
 
 async def read_deck(request: Req, limit: int) -> Upload | None:
-    """The uploaded pitch deck (at most ``limit`` + 1 bytes read, so "too large" can be told)."""
+    """The uploaded pitch deck (at most ``limit`` + 1 bytes read, so "too large" can be told),
+    checked off the event loop (in a child process with a time budget)."""
     try:
         form = await request.form()
     except Exception:  # a body that is not a form has no file
@@ -60,7 +62,7 @@ async def read_deck(request: Req, limit: int) -> Upload | None:
     data: bytes = await upload.read(limit + 1)
     if not data and not upload.filename:
         return None
-    return Upload(data=data, filename=upload.filename)
+    return Upload(data=data, filename=upload.filename, problem=await deck_problem(data, limit))
 
 
 def form_input(form: Form) -> dict[str, str]:
@@ -269,7 +271,7 @@ class EntryController(Controller):
         problems = {} if closed else services.draft_problems(entry, utcnow())
         return form_page(request, entry, services.form_values(entry), errors=problems, closed=closed)
 
-    @post("/edit", opt={TAKES_FILE: True})
+    @post("/edit", opt={TAKES_FILE: True, LOCK_AFTER_CHECKS: True})
     async def save(
         self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect | Response[dict[str, Any]]:
@@ -279,6 +281,8 @@ class EntryController(Controller):
         action = form.get("action")
         autosave = action == "autosave"
         upload = None if autosave else await read_deck(request, settings.max_upload_bytes)
+        # The deck is checked (off the event loop, in a child process): only now the write lock.
+        await write_transaction(db_session)
         # A form without its version (or with anything but ASCII digits there) is stale by definition.
         version = parse_id(form.get("version")) or -1
         entry, actor = await editing(db_session, entry_id, viewer)
@@ -287,7 +291,7 @@ class EntryController(Controller):
         try:
             saved = await services.save_entry(
                 db_session, entry, values, version=version, now=now, actor=actor, storage=_storage(request),
-                upload=upload, upload_limit=settings.max_upload_bytes, submit=action == "submit",
+                upload=upload, submit=action == "submit",
             )  # fmt: skip
         except StaleEntryError as exc:
             await db_session.rollback()

@@ -30,7 +30,7 @@ from award_jury.audit.services import record_event
 from award_jury.awards.models import Award, Category, Round
 from award_jury.entries.models import Attachment, Entry, EntryMember, EntryRound, Startup
 from award_jury.entries.storage import Storage
-from award_jury.entries.validators import FIELD_NAMES, check_values, pdf_problem, safe_file_name
+from award_jury.entries.validators import FIELD_NAMES, check_values, safe_file_name
 from award_jury.enums import EntryStatus, MemberRole, Role
 from award_jury.errors import ConflictError, DomainError, FormError, NotFoundError
 from award_jury.i18n import gettext as _
@@ -240,6 +240,9 @@ class Upload:
 
     data: bytes
     filename: str
+    #: Why the file is not an acceptable deck (``deck_check.deck_problem``, run before the write
+    #: lock and off the event loop), or None.
+    problem: str | None
 
 
 def _check_editable(entry: Entry, now: datetime) -> None:
@@ -258,7 +261,6 @@ async def save_entry(
     actor: Person,
     storage: Storage,
     upload: Upload | None = None,
-    upload_limit: int,
     submit: bool = False,
 ) -> Saved:
     """Save the form (and submit it when ``submit``).
@@ -273,10 +275,8 @@ async def save_entry(
     if version is not None and version != entry.version:
         raise StaleEntryError(entry.version)
     errors: dict[str, str] = {}
-    if upload is not None:
-        problem = pdf_problem(upload.data, upload_limit)
-        if problem:
-            errors["deck"] = problem
+    if upload is not None and upload.problem:
+        errors["deck"] = upload.problem
     categories = {c.slug: c for c in entry.award.categories}
     complete = submit or entry.status is EntryStatus.SUBMITTED
     has_deck = (upload is not None and "deck" not in errors) or deck_of(entry) is not None

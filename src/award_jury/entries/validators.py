@@ -6,15 +6,13 @@ show it beside the field."""
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from pypdf import PdfReader
-
 from award_jury.accounts.validators import is_valid_email, normalise_email
+from award_jury.entries.pdf_structure import MAX_DECK_PAGES, pdf_structure_problem
 from award_jury.i18n import format_size
 from award_jury.i18n import gettext as _
 
@@ -141,10 +139,9 @@ def safe_file_name(name: str) -> str:
     return base
 
 
-def pdf_problem(data: bytes, limit: int) -> str | None:
-    """Why ``data`` is not an acceptable pitch deck, or None. Checked by content: the PDF header
-    at the start, the end-of-file marker at the end (a cut-off upload has none), and the file must
-    open as a PDF with at least one page. The name and the browser's media type are not trusted."""
+def pdf_quick_problem(data: bytes, limit: int) -> str | None:
+    """The cheap part of the deck check (size, header, end-of-file marker), or None: fine to run
+    on the event loop. The name and the browser's media type are not trusted."""
     if len(data) > limit:
         message = _("The file is larger than %(size)s. Please make it smaller, for example with compressed images.")
         return message % {"size": format_size(limit)}
@@ -154,13 +151,32 @@ def pdf_problem(data: bytes, limit: int) -> str | None:
         return _("This file is not a PDF. Please upload your pitch deck as a PDF.")
     if b"%%EOF" not in data[-2048:]:
         return _("The PDF is incomplete (it may have been cut off while uploading). Please upload it again.")
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            return _("The PDF is protected by a password. Please upload it without a password.")
-        pages = len(reader.pages)
-    except Exception:  # any failure of the parser on untrusted bytes means "cannot be opened"
-        return _("The PDF cannot be opened. Please export it again and upload the new file.")
-    if pages < 1:
-        return _("The PDF has no pages.")
     return None
+
+
+def deck_message(code: str, max_pages: int = MAX_DECK_PAGES) -> str:
+    """The message beside the deck field for a code of ``pdf_structure_problem`` (or "too-slow",
+    "too-large-to-check": the check ran out of time or memory, in ``deck_check``)."""
+    if code == "encrypted":
+        return _("The PDF is protected by a password. Please upload it without a password.")
+    if code == "no-pages":
+        return _("The PDF has no pages.")
+    if code == "too-many-pages":
+        return _("The PDF has more than %(pages)s pages. Please upload a shorter pitch deck.") % {"pages": max_pages}
+    if code in ("too-slow", "too-large-to-check"):
+        return _(
+            "The PDF is too complex to check (its structure is unusually large). Please export it again, "
+            "for example with “Save as PDF”, and upload the new file."
+        )
+    return _("The PDF cannot be opened. Please export it again and upload the new file.")
+
+
+def pdf_problem(data: bytes, limit: int, max_pages: int = MAX_DECK_PAGES) -> str | None:
+    """Why ``data`` is not an acceptable pitch deck, or None: the quick checks, then the PDF must
+    open with 1 to ``max_pages`` pages. Runs the parser here, without a time limit: the web app
+    uses ``deck_check.deck_problem`` instead."""
+    problem = pdf_quick_problem(data, limit)
+    if problem:
+        return problem
+    code = pdf_structure_problem(data, max_pages)
+    return deck_message(code, max_pages) if code else None

@@ -36,7 +36,12 @@ from award_jury.web.auth import load_viewer, provide_viewer, session_headers
 from award_jury.web.bodies import FORM_AROUND_FILE, BodyMiddleware
 from award_jury.web.controllers import SiteController
 from award_jury.web.deps import provide_db_session
-from award_jury.web.middleware import AllowedHostsMiddleware, LocaleMiddleware, add_security_headers
+from award_jury.web.middleware import (
+    AllowedHostsMiddleware,
+    LocaleMiddleware,
+    PathValuesMiddleware,
+    add_security_headers,
+)
 from award_jury.web.templating import create_environment
 
 CSRF_COOKIE = "award_jury_csrf"
@@ -106,7 +111,12 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         ),
         # BodyMiddleware runs after routing (it needs the route's limit) and before the CSRF check,
         # the handler and its database session: an unsafe request's body is read whole first.
-        middleware=[AllowedHostsMiddleware.factory(settings.allowed_hosts), LocaleMiddleware, BodyMiddleware],
+        middleware=[
+            AllowedHostsMiddleware.factory(settings.allowed_hosts),
+            LocaleMiddleware,
+            PathValuesMiddleware,
+            BodyMiddleware,
+        ],
         before_send=[add_security_headers, session_headers],
         exception_handlers={
             NotFoundError: errors.not_found_handler,

@@ -29,6 +29,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 #: Handler ``opt`` key: this route takes an uploaded file (the deck limit applies to multipart bodies).
 TAKES_FILE = "takes_file"
+#: Handler ``opt`` key: the handler checks its upload (the pitch deck: a PDF parsed in a child
+#: process, up to seconds) before it touches the database, and takes the write transaction itself
+#: afterwards (``db.write_transaction``), so the lock is never held during the check.
+LOCK_AFTER_CHECKS = "lock_after_checks"
 
 #: Bytes per second an upload may be as slow as (its time limit grows with its size limit).
 SLOWEST_UPLOAD = 50 * 1024

@@ -10,16 +10,17 @@ from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.db import Database, write_transaction
-from award_jury.web.bodies import SAFE_METHODS
+from award_jury.web.bodies import LOCK_AFTER_CHECKS, SAFE_METHODS
 
 
 async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
     """The request's unit of work. An unsafe request (POST and friends: the ones that write) begins
     it as a write transaction, so no handler has to remember to, and reads followed by writes
     (sign-in, links, rate limits, saves) never meet SQLite's "database is locked". The body was
-    read before (``web.bodies``), so the lock is never held while a client is still sending."""
+    read before (``web.bodies``), so the lock is never held while a client is still sending. A handler
+    marked ``LOCK_AFTER_CHECKS`` checks its upload first and then begins the write transaction itself."""
     db: Database = state.db
     async with db.session() as session:
-        if request.method not in SAFE_METHODS:
+        if request.method not in SAFE_METHODS and not request.route_handler.opt.get(LOCK_AFTER_CHECKS):
             await write_transaction(session)
         yield session

@@ -1,4 +1,5 @@
-"""ASGI middleware: the request's language, and strict security headers on every response."""
+"""ASGI middleware: the request's language, paths no route can serve, and strict security headers
+on every response."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
+from litestar.exceptions import NotFoundException
 from litestar.response.base import ASGIResponse
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -91,3 +93,24 @@ class AllowedHostsMiddleware:
             return
         response = ASGIResponse(body=b"Unknown host name.\n", status_code=400, media_type="text/plain")
         await response(scope, receive, send)
+
+
+#: Ids are database integers (32-bit on PostgreSQL, as ``forms.parse_id`` has them); no row has another.
+MAX_ID = 2**31 - 1
+
+
+class PathValuesMiddleware:
+    """404 for a path that names nothing: a NUL byte anywhere in it (a file name cannot hold one;
+    the operating system refuses it), or an integer parameter outside 1 … 2^31−1 (a database
+    driver refuses what its integers cannot hold). Runs after routing, so the parameters are
+    parsed, and before any handler, guard or dependency reads them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP:
+            params = scope.get("path_params") or {}
+            if "\x00" in scope["path"] or any(isinstance(v, int) and not 0 < v <= MAX_ID for v in params.values()):
+                raise NotFoundException()
+        await self.app(scope, receive, send)
