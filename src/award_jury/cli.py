@@ -384,5 +384,55 @@ async def _writable(folder: Path) -> None:
         raise DomainError(f"cannot write to {folder}: {exc.strerror or exc}") from None
 
 
+async def _pg_state(db: Any) -> tuple[str | None, bool]:
+    """The Alembic revision and whether an award or a person exists (PostgreSQL backups)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    async with db.session() as session:
+        try:
+            revision = (await session.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            has_data = bool(
+                (
+                    await session.execute(text("SELECT EXISTS (SELECT 1 FROM person) OR EXISTS (SELECT 1 FROM award)"))
+                ).scalar()
+            )
+        except DBAPIError:
+            return None, False  # an empty database: no tables yet
+    return revision, has_data
+
+
+@cli.command("backup")
+@click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
+def backup_command(dest: Path) -> None:
+    """A consistent backup of the database and the files, in a new folder under DEST."""
+    from award_jury.backup import BackupError, backup
+
+    settings = load_settings()
+    revision = None if settings.is_sqlite else run_with_db(settings, _pg_state)[0]
+    try:
+        folder = backup(settings, dest, revision_of_pg=revision)
+    except BackupError as exc:
+        fail(str(exc))
+    click.echo(str(folder))
+
+
+@cli.command("restore")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--force", is_flag=True, help="Replace a database that holds data already.")
+def restore_command(folder: Path, force: bool) -> None:
+    """Restore a backup made by `award-jury backup` (stop the app first), then migrate."""
+    from award_jury.backup import BackupError, restore
+
+    settings = load_settings()
+    has_data = False if settings.is_sqlite else run_with_db(settings, _pg_state)[1]
+    try:
+        manifest = restore(settings, folder, force=force, has_data=has_data)
+    except BackupError as exc:
+        fail(str(exc))
+    run_with_db(settings, _migrate)
+    click.echo(f"restored the backup of {manifest.created_at} ({len(manifest.files)} files)")
+
+
 def main() -> None:
     cli(prog_name="award-jury")
