@@ -601,7 +601,7 @@ async def test_the_status_page_shows_the_outcome_once_results_are_published(
     assert "With the jury" in before.text and "Winner" not in before.text
     async with db.session() as s:
         award = await get_award(s, SLUG)
-        await finalise_round(s, award, award.rounds[0], None, "test")
+        await finalise_round(s, award, award.rounds[0], None, "test", override_reason="test data: some sheets missing")
     finalised = await winner.get(f"/entries/{entries['E002']}")
     assert "Winner" not in finalised.text  # finalised is not published yet
     async with db.session() as s:

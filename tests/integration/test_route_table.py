@@ -123,8 +123,11 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/results/entries/{ref:str}"): organisers_only(303, 200),
     ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/results/stability"): organisers_only(303, 200),
     ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/results/decisions"): organisers_only(401, 400),
-    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/results/finalise"): organisers_only(401, 303),
-    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/results/publish"): organisers_only(401, 303),
+    # the confirmation pages; a POST without the confirmation's fields changes nothing (400)
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/results/finalise"): organisers_only(303, 200),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/results/finalise"): organisers_only(401, 400),
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/results/publish"): organisers_only(303, 200),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/results/publish"): organisers_only(401, 400),
     ("GET", "/awards/{slug:str}/results"): same(200),
     # not published (and not shown to jurors) in the table's world: organisers only
     ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/ranking"): organisers_only(303, 200),
