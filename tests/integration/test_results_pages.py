@@ -492,6 +492,23 @@ async def test_tie_decision_finalisation_fingerprint_and_publication(
     assert "Fünfte eG" in public_after.text  # still the frozen winners
 
 
+async def test_tie_places_default_to_distinct_places_so_the_form_as_shown_is_accepted(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    token = await sign_in_organiser(client, db, settings, tie_bundle())
+    page = await client.get(TIE_RESULTS)
+    chosen = {}
+    for ref in ("E001", "E002"):
+        select = page.text[page.text.index(f'name="place_{ref}"') :]
+        select = select[: select.index("</select>")]
+        chosen[f"place_{ref}"] = re.findall(r'<option value="(\d+)" selected>', select)
+    assert chosen == {"place_E001": ["1"], "place_E002": ["2"]}  # one default each, and no two alike
+    form = {"category": "smart-city", "reason": "Stronger team", **{k: v[0] for k, v in chosen.items()}}
+    sent = await post_form(client, f"{TIE_RESULTS}/decisions", form, token=token)
+    assert sent.status_code == 303
+    assert [d.ordered_refs for d in await decisions(db)] == [["E001", "E002"]]
+
+
 async def test_second_finalise_does_not_claim_that_a_tie_needs_a_decision(
     client: httpx.AsyncClient, db: Database, settings: Settings
 ) -> None:
