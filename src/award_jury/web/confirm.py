@@ -8,7 +8,7 @@ what went wrong (409 refused or changed, 400 when the override reason is missing
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request
@@ -26,6 +26,7 @@ class Confirmation:
     back: str  # where "cancel" leads
     button: str
     lead: str = ""
+    fields: dict[str, str] = field(default_factory=dict)  # hidden fields the action needs besides the confirmation
 
 
 @dataclass
