@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -294,11 +295,16 @@ def results(
         out.write_text(text, encoding="utf-8")
 
 
+_OVERRIDE_HELP = "Go ahead despite the warnings (scoring still open, missing sheets); the reason is audited."
+
+
 @cli.command()
 @click.argument("slug")
 @click.option("--round", "round_slug", help="The round (default: the award's last round).")
-def finalise(slug: str, round_slug: str | None) -> None:
-    """Freeze a round's results; refused, naming the entries, while a tie needs a decision."""
+@click.option("--override-reason", default="", help=_OVERRIDE_HELP)
+def finalise(slug: str, round_slug: str | None, override_reason: str) -> None:
+    """Freeze a round's results; refused, naming the entries, while a tie needs a decision, and while the
+    round's call is open; while scoring is open or sheets are missing only with --override-reason."""
     from award_jury.ranking.services import finalise_round
 
     settings = load_settings()
@@ -307,10 +313,58 @@ def finalise(slug: str, round_slug: str | None) -> None:
         await _migrate(database)
         async with database.session() as session:
             award, rnd = await _award_and_round(session, slug, round_slug)
-            snapshot = await finalise_round(session, award, rnd, None, actor_label="cli")
+            with _english(), _override_hint():
+                snapshot = await finalise_round(session, award, rnd, None, actor_label="cli",
+                                                override_reason=override_reason)  # fmt: skip
             return f"finalised {award.slug} / {rnd.slug} (sha256 {snapshot.sha256})"
 
     click.echo(run_with_db(settings, work))
+
+
+@cli.command()
+@click.argument("slug")
+@click.option("--round", "round_slug", help="The round (default: the award's last round).")
+@click.option("--override-reason", default="", help=_OVERRIDE_HELP)
+def publish(slug: str, round_slug: str | None, override_reason: str) -> None:
+    """Publish a finalised round's results (status pages, winners page); refused before finalisation."""
+    from award_jury.ranking.services import publish_round
+
+    settings = load_settings()
+
+    async def work(database: Any) -> str:
+        await _migrate(database)
+        async with database.session() as session:
+            award, rnd = await _award_and_round(session, slug, round_slug)
+            with _english(), _override_hint():
+                await publish_round(session, award, rnd, None, actor_label="cli", override_reason=override_reason)
+            return f"published {award.slug} / {rnd.slug}"
+
+    click.echo(run_with_db(settings, work))
+
+
+@contextmanager
+def _override_hint() -> Iterator[None]:
+    """A refusal that an override reason would lift says how to give one."""
+    from award_jury.consequences import ConfirmationError
+
+    try:
+        yield
+    except ConfirmationError as exc:
+        if exc.kind == "override":
+            raise ConfirmationError(exc.kind, f"{exc}; to go ahead anyway, give --override-reason TEXT") from None
+        raise
+
+
+@contextmanager
+def _english() -> Iterator[None]:
+    """Messages of the domain rules in English on the command line (its other messages are English)."""
+    from award_jury.i18n import current_locale
+
+    token = current_locale.set("en")
+    try:
+        yield
+    finally:
+        current_locale.reset(token)
 
 
 @cli.command()

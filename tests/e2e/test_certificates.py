@@ -40,7 +40,7 @@ async def cert_server(make_database_url: Any, tmp_path_factory: pytest.TempPathF
         await create_user(session, email=ORGANISER_EMAIL, name="Clara Chair", role=Role.ORGANISER,
                           password=ORGANISER_PASSWORD)  # fmt: skip
         award = await get_award(session, award.slug)
-        await finalise_round(session, award, award.rounds[0], None, "test")
+        await finalise_round(session, award, award.rounds[0], None, "test", override_reason="demo: two drafts")
     await db.dispose()
     data_dir: Path = tmp_path_factory.mktemp("e2e-cert")
     settings = Settings(database_url=url, data_dir=data_dir, secret_key="e2e-cert-secret-0123456789abcdef",

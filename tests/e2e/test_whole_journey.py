@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from award_jury.accounts.models import Person
 from award_jury.accounts.services import create_user, get_or_create_person
 from award_jury.accounts.sessions import start_session
+from award_jury.awards.models import Round
 from award_jury.bundle.services import import_bundle
 from award_jury.db import Database, utcnow
 from award_jury.enums import Role
@@ -214,10 +216,27 @@ async def test_the_whole_journey(browser: Any, journey: LiveServer, tmp_path: Pa
     async with op.expect_navigation():
         await op.get_by_role("button", name="Record the decision").click()
     await j.check(op)
+    # Time passes: the call closes (finalising is refused while it is open). Scoring stays open, so
+    # the confirmation page asks why the organiser finalises early, and the reason is audited.
+    db = Database.from_url(server.settings.database_url)
+    async with db.session() as s:
+        await s.execute(sa.update(Round).values(submissions_close=utcnow() - timedelta(minutes=1)))
+    await db.dispose()
+    async with op.expect_navigation():
+        await op.get_by_role("link", name="Finalise this round").click()
+    await j.check(op)
+    facts = await op.locator("ul.consequences").inner_text()
+    assert "2 entries take part in this round" in facts and "6 score sheets are submitted and count." in facts
+    await op.get_by_label("Why do you go ahead anyway?").fill("All three jurors have scored; the jury met early.")
     async with op.expect_navigation():
         await op.get_by_role("button", name="Finalise this round").click()
+    assert "The round is finalised." in await op.locator("main").inner_text()
+    async with op.expect_navigation():
+        await op.get_by_role("link", name="Publish the results").click()
+    await j.check(op)
     async with op.expect_navigation():
         await op.get_by_role("button", name="Publish the results").click()
+    assert "The results are published." in await op.locator("main").inner_text()
     await j.check(op)
 
     # 5. The organiser prints the winners' certificates in one batch.

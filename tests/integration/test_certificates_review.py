@@ -35,7 +35,7 @@ def finalised(env: dict[str, str], tmp_path: Path) -> None:
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(bundle(), ensure_ascii=False), encoding="utf-8")
     assert run(env, "import", str(path)).exit_code == 0
-    assert run(env, "finalise", SLUG).exit_code == 0
+    assert run(env, "finalise", SLUG, "--override-reason", "test data: some sheets missing").exit_code == 0
 
 
 def test_cli_certificates_without_or_with_both_outputs_is_a_usage_error(

@@ -104,6 +104,20 @@ async def test_call_page_shows_the_deadline_in_the_awards_zone_and_locale(
     assert (await client.get("/awards/nope/call")).status_code == 404
 
 
+async def test_call_page_says_closed_early_when_the_round_was_finalised_before_its_deadline(
+    client: Client, db: Database, award_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    freeze_clock(monkeypatch)  # during the call (deadline 31 Aug 2023)
+    async with db.session() as s:  # finalised on 16 Aug, two weeks early (allowed before finalising checked it)
+        rnd = (await s.execute(sa.select(Round).where(Round.award_id == award_id))).scalar_one()
+        rnd.finalised_at = datetime(2023, 8, 16, 10, 0, tzinfo=UTC)
+    en = await client.get(f"/awards/{SLUG}/call", headers=EN)
+    assert "The call for entries closed early, on 16 Aug 2023, 12:00." in en.text
+    assert "The deadline was" not in en.text and "Apply now" not in en.text
+    de = await client.get(f"/awards/{SLUG}/call", headers={"accept-language": "de"})
+    assert "Die Ausschreibung wurde vorzeitig beendet, am 16.08.2023, 12:00 Uhr." in de.text
+
+
 async def test_a_new_startup_applies_by_e_mail_link(
     client: Client, db: Database, settings: Settings, award_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -658,7 +672,7 @@ async def test_the_status_page_shows_the_outcome_once_results_are_published(
     assert "With the jury" in before.text and "Winner" not in before.text
     async with db.session() as s:
         award = await get_award(s, SLUG)
-        await finalise_round(s, award, award.rounds[0], None, "test")
+        await finalise_round(s, award, award.rounds[0], None, "test", override_reason="test data: some sheets missing")
     finalised = await winner.get(f"/entries/{entries['E002']}")
     assert "Winner" not in finalised.text  # finalised is not published yet
     async with db.session() as s:

@@ -38,6 +38,7 @@ from tests.support.accounts import (
     sign_in_as,
     use_cheap_argon2,
 )
+from tests.support.confirm import confirm, open_confirmation
 from tests.support.factories import small_bundle
 
 Client = httpx.AsyncClient
@@ -396,14 +397,25 @@ async def test_invitation_of_another_award_is_not_found(org_client: Client, db: 
 # --- roles -----------------------------------------------------------------------------------
 
 
-async def test_organiser_removes_a_jurors_role(org_client: Client, db: Database, award_id: int) -> None:
+async def test_organiser_removes_a_jurors_role_after_a_confirmation_page(
+    org_client: Client, db: Database, award_id: int
+) -> None:
     jane = await person_by_email(db, JANE)
     assert jane is not None
     page = await org_client.get(PEOPLE, headers=EN)
-    assert f"/people/{jane.id}/remove-role" in page.text
-    response = await post_form(
-        org_client, f"{PEOPLE}/{jane.id}/remove-role", {"role": "juror"}, token=csrf_token(page.text)
-    )
+    confirm_url = f"{PEOPLE}/{jane.id}/remove-role"
+    assert f'href="{confirm_url}?role=juror"' in page.text  # a link to the confirmation page, no one-click form
+    shown = await open_confirmation(org_client, f"{confirm_url}?role=juror")
+    assert shown.status == 200 and "Remove Jane Doe as juror?" in shown.html
+    assert shown.facts == ["Jane Doe can no longer open this award's score sheets.",
+                           "1 submitted sheet stays and counts."]  # fmt: skip
+    assert (shown.refusals, shown.warnings) == ([], [])
+    # the old one-click form (no confirmation fields) changes nothing
+    token = csrf_token(page.text)
+    unconfirmed = await post_form(org_client, confirm_url, {"role": "juror"}, token=token)
+    assert unconfirmed.status_code == 400
+    assert await roles_of(db, jane.id, award_id) == {Role.JUROR}
+    response = await confirm(org_client, confirm_url, page=shown)
     assert (response.status_code, response.headers["location"]) == (303, f"{PEOPLE}?removed=1")
     assert await roles_of(db, jane.id, award_id) == set()
     async with db.session() as s:
@@ -415,20 +427,42 @@ async def test_organiser_cannot_remove_own_organiser_role(
     org_client: Client, db: Database, organiser: int, award_id: int
 ) -> None:
     token = await page_token(org_client, PEOPLE)
-    response = await post_form(org_client, f"{PEOPLE}/{organiser}/remove-role", {"role": "organiser"}, token=token)
-    assert (response.status_code, response.headers["location"]) == (303, f"{PEOPLE}?own_role=1")
+    shown = await open_confirmation(org_client, f"{PEOPLE}/{organiser}/remove-role?role=organiser")
+    assert shown.refusals == ["You cannot remove your own organiser role."] and shown.fields == {}
+    forged = {"role": "organiser", "confirm": "yes", "state": "x"}
+    response = await post_form(org_client, f"{PEOPLE}/{organiser}/remove-role", forged, token=token)
+    assert response.status_code == 409
+    assert "You cannot remove your own organiser role." in response.text
     assert await roles_of(db, organiser, award_id) == {Role.ORGANISER}
-    page = await org_client.get(response.headers["location"], headers=EN)
-    assert "You cannot remove your own organiser role." in page.text
     assert "role.revoked" not in await audit_actions(db)
 
 
-async def test_organiser_removes_another_organiser(org_client: Client, db: Database, award_id: int) -> None:
+async def test_organiser_removes_another_organiser(
+    org_client: Client, db: Database, award_id: int, organiser: int
+) -> None:
     other = await make_person(db, "otto@example.org", "Otto Org", role=Role.ORGANISER, award_id=award_id)
-    token = await page_token(org_client, PEOPLE)
-    response = await post_form(org_client, f"{PEOPLE}/{other}/remove-role", {"role": "organiser"}, token=token)
+    shown = await open_confirmation(org_client, f"{PEOPLE}/{other}/remove-role?role=organiser")
+    assert shown.facts == ["Otto Org can no longer manage this award.", "1 organiser remains: Olga Organiser."]
+    response = await confirm(org_client, f"{PEOPLE}/{other}/remove-role", page=shown)
     assert response.headers["location"] == f"{PEOPLE}?removed=1"
     assert await roles_of(db, other, award_id) == set()
+
+
+async def test_the_last_organiser_of_an_award_is_never_removed(
+    client: Client, db: Database, settings: Settings, award_id: int, organiser: int
+) -> None:
+    root = await make_organiser(db, "root@example.org", "Rita Root")  # platform-wide: manages every award
+    await sign_in_as(client, db, settings, root)
+    path = f"{PEOPLE}/{organiser}/remove-role"
+    shown = await open_confirmation(client, f"{path}?role=organiser")
+    assert shown.facts == ["Olga Organiser can no longer manage this award.", "No organiser remains."]
+    assert shown.refusals == ["Olga Organiser is the award's last organiser. Invite another organiser first."]
+    assert shown.fields == {}
+    token = await page_token(client, PEOPLE)
+    forged = await post_form(client, path, {"role": "organiser", "confirm": "yes", "state": "x"}, token=token)
+    assert forged.status_code == 409
+    assert await roles_of(db, organiser, award_id) == {Role.ORGANISER}
+    assert "role.revoked" not in await audit_actions(db)
 
 
 async def test_people_page_lists_people_by_role(org_client: Client) -> None:

@@ -38,6 +38,7 @@ from award_jury.web.auth import session_policy
 from award_jury.web.middleware import LANGUAGE_COOKIE
 from tests.conftest import app_client
 from tests.support.accounts import page_token, post_form, sign_in_as
+from tests.support.confirm import confirm, open_confirmation
 from tests.support.factories import small_bundle
 
 EN = {"accept-language": "en"}
@@ -394,16 +395,22 @@ async def test_tie_decision_finalisation_fingerprint_and_publication(
     assert [(row[0], row[-1]) for row in sheet_rows(why.text)] == [("Jane Doe", "100.00"), ("Kim <i>Roe</i>", "60.00")]
     assert "<i>Roe</i>" not in why.text
 
-    # publishing before finalising is refused
-    early = await post_form(client, f"{TIE_RESULTS}/publish", token=token)
-    assert early.status_code == 409
-    assert "Finalise the round before publishing it." in early.text
+    # publishing before finalising is refused: the confirmation page says why and offers no form,
+    # and a confirmation forged past it is refused too
+    early = await open_confirmation(client, f"{TIE_RESULTS}/publish")
+    assert early.refusals == ["Finalise the round before publishing it."] and early.fields == {}
+    forged = {"confirm": "yes", "state": "x", "_csrf_token": token}
+    early_post = await post_form(client, f"{TIE_RESULTS}/publish", forged, token=token)
+    assert early_post.status_code == 409
+    assert "Finalise the round before publishing it." in early_post.text
     assert (await round_row(db, TIE, "pre-selection")).published_at is None
 
     # finalising is refused while the tie needs a decision, naming the entries; nothing is stored
-    refused = await post_form(client, f"{TIE_RESULTS}/finalise", token=token)
+    tied = await open_confirmation(client, f"{TIE_RESULTS}/finalise")
+    assert tied.refusals == ["A tie needs a decision first: E001, E002."] and tied.fields == {}
+    refused = await post_form(client, f"{TIE_RESULTS}/finalise", forged, token=token)
     assert refused.status_code == 409
-    assert "The round cannot be finalised while a tie needs a decision: E001, E002." in refused.text
+    assert "A tie needs a decision first: E001, E002." in refused.text
     assert await snapshots(db) == []
     assert (await round_row(db, TIE, "pre-selection")).finalised_at is None
 
@@ -444,13 +451,37 @@ async def test_tie_decision_finalisation_fingerprint_and_publication(
     assert rows["E002"][0] == "1" and "winner" in rows["E002"][5] and "decision needed" not in rows["E002"][5]
     assert rows["E001"][0] == "2" and "winner" not in rows["E001"][5]
 
-    # finalise: the snapshot's fingerprint is the SHA-256 of its payload's canonical JSON
-    final = await post_form(client, f"{TIE_RESULTS}/finalise", token=token)
+    # finalise: E004 has one sheet of two, so the confirmation page asks for a reason to go ahead
+    confirmation = await open_confirmation(client, f"{TIE_RESULTS}/finalise")
+    assert confirmation.facts == [
+        "5 entries take part in this round; their results are frozen with a fingerprint.",
+        "3 entries win a prize.",
+        "9 score sheets are submitted and count.",
+        "1 entry has fewer than 2 submitted sheets and gets no rank.",
+        "The score sheets of 2 jurors become read-only.",
+        "The call for entries closed on 31 Aug 2023, 23:59.",
+    ]
+    assert confirmation.refusals == [] and confirmation.warnings == ["1 entry has too few sheets for a rank."]
+    no_reason = await confirm(client, f"{TIE_RESULTS}/finalise", override_reason="  ", page=confirmation)
+    assert no_reason.status_code == 400
+    assert "Write down why you go ahead despite the warnings." in no_reason.text
+    assert await snapshots(db) == []
+    # the snapshot's fingerprint is the SHA-256 of its payload's canonical JSON
+    final = await confirm(client, f"{TIE_RESULTS}/finalise", override_reason="E004's second juror fell ill")
     assert final.status_code == 303
     assert final.headers["location"] == f"{TIE_RESULTS}?finalised=1"
     (snapshot,) = await snapshots(db)
     assert snapshot.sha256 == canonical_sha256(snapshot.payload)
     assert snapshot.finalised_by_id == chair.id
+    async with db.session() as s:
+        (audited,) = (await s.execute(sa.select(AuditEvent).where(AuditEvent.action == "round.finalised"))).scalars()
+    assert audited.actor_id == chair.id
+    assert audited.after == {
+        "sha256": snapshot.sha256,
+        "method": "mean",
+        "override_reason": "E004's second juror fell ill",
+        "overridden": ["1 entry has too few sheets for a rank."],
+    }
     assert (snapshot.payload["award"], snapshot.payload["round"], snapshot.payload["method"]) == (
         TIE, "pre-selection", "mean",
     )  # fmt: skip
@@ -468,12 +499,21 @@ async def test_tie_decision_finalisation_fingerprint_and_publication(
     assert "Zweite AG" not in unpublished.text
 
     # a second finalisation is refused and changes nothing
-    again = await post_form(client, f"{TIE_RESULTS}/finalise", token=token)
+    assert (await open_confirmation(client, f"{TIE_RESULTS}/finalise")).refusals == ["This round is finalised already."]
+    again = await post_form(client, f"{TIE_RESULTS}/finalise", {**forged, "override_reason": "again"}, token=token)
     assert again.status_code == 409
     assert [s.sha256 for s in await snapshots(db)] == [snapshot.sha256]
 
-    # publish: the public page names the winners and nothing else
-    published = await post_form(client, f"{TIE_RESULTS}/publish", token=token)
+    # publish: the confirmation page counts what becomes public; then the public page names the winners
+    publishing = await open_confirmation(client, f"{TIE_RESULTS}/publish")
+    assert publishing.facts == [
+        "The award's public results page names 3 winners.",
+        "5 startups see their result on their status pages.",
+        "The award's jurors do not see the ranking (the round's setting).",
+        "Publishing cannot be undone.",
+    ]
+    assert publishing.warnings == [] and not publishing.asks_for_reason
+    published = await confirm(client, f"{TIE_RESULTS}/publish", page=publishing)
     assert published.status_code == 303
     assert published.headers["location"] == f"{TIE_RESULTS}?published=1"
     assert (await round_row(db, TIE, "pre-selection")).published_at is not None
@@ -514,16 +554,35 @@ async def test_tie_decision_finalisation_fingerprint_and_publication(
     assert "Fünfte eG" in public_after.text  # still the frozen winners
 
 
+async def test_tie_places_default_to_distinct_places_so_the_form_as_shown_is_accepted(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    token = await sign_in_organiser(client, db, settings, tie_bundle())
+    page = await client.get(TIE_RESULTS)
+    chosen = {}
+    for ref in ("E001", "E002"):
+        select = page.text[page.text.index(f'name="place_{ref}"') :]
+        select = select[: select.index("</select>")]
+        chosen[f"place_{ref}"] = re.findall(r'<option value="(\d+)" selected>', select)
+    assert chosen == {"place_E001": ["1"], "place_E002": ["2"]}  # one default each, and no two alike
+    form = {"category": "smart-city", "reason": "Stronger team", **{k: v[0] for k, v in chosen.items()}}
+    sent = await post_form(client, f"{TIE_RESULTS}/decisions", form, token=token)
+    assert sent.status_code == 303
+    assert [d.ordered_refs for d in await decisions(db)] == [["E001", "E002"]]
+
+
 async def test_second_finalise_does_not_claim_that_a_tie_needs_a_decision(
     client: httpx.AsyncClient, db: Database, settings: Settings
 ) -> None:
-    token = await sign_in_organiser(client, db, settings, load_demo_bundle())
-    assert (await post_form(client, f"{DEMO_RESULTS}/finalise", token=token)).status_code == 303
-    again = await post_form(client, f"{DEMO_RESULTS}/finalise", token=token)
+    await sign_in_organiser(client, db, settings, load_demo_bundle())
+    page = await open_confirmation(client, f"{DEMO_RESULTS}/finalise")
+    assert (await confirm(client, f"{DEMO_RESULTS}/finalise", override_reason="drafts", page=page)).status_code == 303
+    again = await confirm(client, f"{DEMO_RESULTS}/finalise", override_reason="drafts", page=page)  # the same form
     assert again.status_code == 409
     assert len(await snapshots(db)) == 1
     # No tie needs a decision here: the refusal must not say so (with an empty list of entries).
-    assert "while a tie needs a decision" not in again.text
+    assert "This round is finalised already." in again.text
+    assert "A tie needs a decision" not in again.text
 
 
 async def test_a_stale_decision_form_is_refused_with_a_visible_reason(
@@ -596,6 +655,8 @@ def imported(env: dict[str, str], tmp_path: Path, doc: dict[str, Any]) -> str:
 def test_cli_finalise_prints_the_fingerprint_and_refuses_a_second_time(env: dict[str, str], tmp_path: Path) -> None:
     doc = tie_bundle()
     doc["sheets"][2]["scores"]["innovation"] = 9  # E002 ahead of E001: no tie
+    doc["entries"] = [e for e in doc["entries"] if e["ref"] != "E004"]  # and no entry short of sheets
+    doc["sheets"] = [s for s in doc["sheets"] if s["entry"] != "E004"]
     slug = imported(env, tmp_path, doc)
     expected = json.loads(run(env, "results", slug, "--round", "pre-selection").stdout)
     result = run(env, "finalise", slug)  # the award's last (and only) round
@@ -646,7 +707,7 @@ async def test_jurors_see_a_published_ranking_only_where_the_round_allows_it(
         await grant_role(s, chair, Role.ORGANISER, award.id)
         full = await get_award(s, award.slug)
         rnd = full.rounds[0]
-        await ranking_services.finalise_round(s, full, rnd, chair.id)
+        await ranking_services.finalise_round(s, full, rnd, chair.id, override_reason="two drafts left")
         await ranking_services.publish_round(s, full, rnd, chair)
     assert (await client.get(ranking)).status_code == 403  # published, but not shown to jurors
 

@@ -85,6 +85,8 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/awards/{slug:str}/invitations"): organisers_only(401, 400),
     ("POST", "/awards/{slug:str}/invitations/{invitation_id:int}/resend"): organisers_only(401, 303),
     ("POST", "/awards/{slug:str}/invitations/{invitation_id:int}/revoke"): organisers_only(401, 303),
+    # the confirmation page (no role given: back to the people page)
+    ("GET", "/awards/{slug:str}/people/{person_id:int}/remove-role"): organisers_only(303, 303),
     ("POST", "/awards/{slug:str}/people/{person_id:int}/remove-role"): organisers_only(401, 303),
     ("GET", "/awards/new"): {"anonymous": 303, **dict.fromkeys(ROLES[1:], 403)},
     ("POST", "/awards/new"): {"anonymous": 401, **dict.fromkeys(ROLES[1:], 403)},
@@ -123,8 +125,11 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/results/entries/{ref:str}"): organisers_only(303, 200),
     ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/results/stability"): organisers_only(303, 200),
     ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/results/decisions"): organisers_only(401, 400),
-    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/results/finalise"): organisers_only(401, 303),
-    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/results/publish"): organisers_only(401, 303),
+    # the confirmation pages; a POST without the confirmation's fields changes nothing (400)
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/results/finalise"): organisers_only(303, 200),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/results/finalise"): organisers_only(401, 400),
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/results/publish"): organisers_only(303, 200),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/results/publish"): organisers_only(401, 400),
     ("GET", "/awards/{slug:str}/results"): same(200),
     # not published (and not shown to jurors) in the table's world: organisers only
     ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/ranking"): organisers_only(303, 200),

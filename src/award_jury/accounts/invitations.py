@@ -162,26 +162,6 @@ async def accept(session: AsyncSession, token: str, now: datetime) -> tuple[Invi
     return invitation, person
 
 
-async def remove_role(session: AsyncSession, award: Award, person_id: int, role: Role, actor: Person) -> None:
-    grant = (
-        await session.execute(
-            sa.select(AwardRole).where(
-                AwardRole.person_id == person_id, AwardRole.award_id == award.id, AwardRole.role == role
-            )
-        )
-    ).scalar_one_or_none()
-    if grant is None:
-        raise NotFoundError("role")
-    if role == Role.ORGANISER and person_id == actor.id:
-        raise ConflictError("you cannot remove your own organiser role")
-    await session.delete(grant)
-    record_event(
-        session, "role.revoked", actor_id=actor.id, award_id=award.id, object_type="person", object_id=person_id,
-        before={"role": role.value},
-    )  # fmt: skip
-    await session.flush()
-
-
 async def set_juror_categories(
     session: AsyncSession, award: Award, person_id: int, slugs: list[str], actor: Person
 ) -> list[str]:

@@ -10,17 +10,19 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from award_jury.accounts import invitations
+from award_jury.accounts import invitations, roles
 from award_jury.accounts.controllers import signed_in_redirect
 from award_jury.accounts.models import AwardRole, Invitation, Person
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.awards.models import Award, Category
+from award_jury.consequences import ConfirmationError
 from award_jury.db import utcnow
 from award_jury.enums import Role
 from award_jury.errors import ConflictError, TokenInvalidError
 from award_jury.i18n import gettext as _
 from award_jury.judging.models import JurorCategory
 from award_jury.policy import Action, Viewer
+from award_jury.web.confirm import Confirmation, confirm_page, read_confirmation, refused_page, unconfirmed_page
 from award_jury.web.forms import read_form
 from award_jury.web.guards import award_for
 from award_jury.web.mailer import mail_task
@@ -160,20 +162,45 @@ class PeopleController(Controller):
             return Redirect(f"/awards/{award.slug}/people", status_code=303)
         return Redirect(f"/awards/{award.slug}/people?categories=1", status_code=303)
 
+    @get("/people/{person_id:int}/remove-role")
+    async def confirm_remove_role(
+        self, slug: str, person_id: int, viewer: Viewer, db_session: AsyncSession, role: str = ""
+    ) -> Template | Redirect:
+        award, actor = await managed_award(db_session, slug, viewer)
+        if role not in (Role.JUROR.value, Role.ORGANISER.value):
+            return Redirect(f"/awards/{award.slug}/people", status_code=303)
+        person, check = await roles.remove_role_check(db_session, award, person_id, Role(role), actor)
+        return confirm_page(role_confirmation(award, person, Role(role)), check, award=award)
+
     @post("/people/{person_id:int}/remove-role")
     async def remove_role(
         self, request: Req, slug: str, person_id: int, viewer: Viewer, db_session: AsyncSession
-    ) -> Redirect:
+    ) -> Template | Redirect:
         award, actor = await managed_award(db_session, slug, viewer)
         form = await read_form(request)
         role = form.get("role")
-        if role not in [r.value for r in Role]:
+        if role not in (Role.JUROR.value, Role.ORGANISER.value):
             return Redirect(f"/awards/{award.slug}/people", status_code=303)
+        person, check = await roles.remove_role_check(db_session, award, person_id, Role(role), actor)
+        confirmation = role_confirmation(award, person, Role(role))
+        answer = await read_confirmation(request)
+        if answer is None:
+            return unconfirmed_page(confirmation, check, award=award)
         try:
-            await invitations.remove_role(db_session, award, person_id, Role(role), actor)
-        except ConflictError:
-            return Redirect(f"/awards/{award.slug}/people?own_role=1", status_code=303)
+            await roles.remove_role(db_session, award, person_id, Role(role), actor, state=answer.state)
+        except ConfirmationError as exc:
+            return refused_page(confirmation, check, exc, answer, award=award)
         return Redirect(f"/awards/{award.slug}/people?removed=1", status_code=303)
+
+
+def role_confirmation(award: Award, person: Person, role: Role) -> Confirmation:
+    title = (_("Remove %(name)s as organiser?") if role == Role.ORGANISER else _("Remove %(name)s as juror?")) % {
+        "name": person.name
+    }
+    return Confirmation(
+        title=title, action=f"/awards/{award.slug}/people/{person.id}/remove-role",
+        back=f"/awards/{award.slug}/people", button=_("Remove role"), fields={"role": role.value},
+    )  # fmt: skip
 
 
 def invitation_mail(

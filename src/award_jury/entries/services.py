@@ -74,6 +74,13 @@ class Call:
     def is_open(self) -> bool:
         return self.state == "open"
 
+    @property
+    def closed_early(self) -> datetime | None:
+        """When the round was finalised before its deadline (that closed the call), else None."""
+        if self.round is None or self.round.finalised_at is None or self.round.submissions_close is None:
+            return None
+        return self.round.finalised_at if self.round.finalised_at < self.round.submissions_close else None
+
 
 def call_of(award: Award, now: datetime) -> Call:
     rnd = next((r for r in award.rounds if r.submissions_close is not None), None)

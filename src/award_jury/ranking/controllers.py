@@ -13,12 +13,14 @@ from award_jury.accounts.models import Person
 from award_jury.awards.models import Award, Round
 from award_jury.awards.services import get_award
 from award_jury.awards.setup import find_round
-from award_jury.errors import DomainError, FormError
+from award_jury.consequences import ConfirmationError
+from award_jury.errors import FormError
 from award_jury.i18n import format_number
 from award_jury.i18n import gettext as _
 from award_jury.judging.assignments import next_round
 from award_jury.policy import Action, Viewer, require
 from award_jury.ranking import analysis, services
+from award_jury.web.confirm import Confirmation, confirm_page, read_confirmation, refused_page, unconfirmed_page
 from award_jury.web.forms import read_form
 from award_jury.web.guards import award_for
 
@@ -33,7 +35,7 @@ async def results_context(
 
 
 async def results_page(session: AsyncSession, award: Award, rnd: Round, *, errors: dict[str, str] | None = None,
-                       error_category: str = "", message: str = "", status: int = 200) -> Template:  # fmt: skip
+                       error_category: str = "", status: int = 200) -> Template:  # fmt: skip
     view = await services.round_results(session, award, rnd)
     check = services.sha256_of(view.document) if view.snapshot else None  # recomputed from the sheets
     svg = analysis.calibration_svg(
@@ -49,7 +51,7 @@ async def results_page(session: AsyncSession, award: Award, rnd: Round, *, error
         context={"award": award, "round": rnd, "view": view, "check": check, "calibration_svg": svg,
                  "names": {c.slug: c.name for c in award.categories}, "methods": analysis.METHODS,
                  "advancing": next_round(award, rnd) is not None,
-                 "errors": errors or {}, "error_category": error_category, "message": message},
+                 "errors": errors or {}, "error_category": error_category},
         status_code=status,
     )  # fmt: skip
 
@@ -102,29 +104,70 @@ class ResultsController(Controller):
             return await results_page(db_session, award, rnd, errors=exc.errors, error_category=category, status=400)
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/results?decided=1", status_code=303)
 
+    @get("/finalise")
+    async def confirm_finalise(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
+        award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
+        check = await services.finalise_consequences(db_session, award, rnd)
+        return confirm_page(finalise_confirmation(award, rnd), check, award=award)
+
     @post("/finalise")
     async def finalise(
-        self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
         award, rnd, actor = await results_context(db_session, slug, round_slug, viewer)
-        if rnd.finalised_at is not None:
-            return await results_page(db_session, award, rnd, message="finalised_already", status=409)
+        answer = await read_confirmation(request)
+        if answer is None:
+            check = await services.finalise_consequences(db_session, award, rnd)
+            return unconfirmed_page(finalise_confirmation(award, rnd), check, award=award)
         try:
-            await services.finalise_round(db_session, award, rnd, actor.id)
-        except DomainError:
-            return await results_page(db_session, award, rnd, message="finalise_refused", status=409)
+            await services.finalise_round(db_session, award, rnd, actor.id, override_reason=answer.override_reason,
+                                          state=answer.state)  # fmt: skip
+        except ConfirmationError as exc:
+            check = await services.finalise_consequences(db_session, award, rnd)
+            return refused_page(finalise_confirmation(award, rnd), check, exc, answer, award=award)
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/results?finalised=1", status_code=303)
+
+    @get("/publish")
+    async def confirm_publish(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
+        award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
+        check = await services.publish_consequences(db_session, award, rnd)
+        return confirm_page(publish_confirmation(award, rnd), check, award=award)
 
     @post("/publish")
     async def publish(
-        self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
         award, rnd, actor = await results_context(db_session, slug, round_slug, viewer)
+        answer = await read_confirmation(request)
+        if answer is None:
+            check = await services.publish_consequences(db_session, award, rnd)
+            return unconfirmed_page(publish_confirmation(award, rnd), check, award=award)
         try:
-            await services.publish_round(db_session, award, rnd, actor)
-        except DomainError:
-            return await results_page(db_session, award, rnd, message="publish_refused", status=409)
+            await services.publish_round(db_session, award, rnd, actor, override_reason=answer.override_reason,
+                                         state=answer.state)  # fmt: skip
+        except ConfirmationError as exc:
+            check = await services.publish_consequences(db_session, award, rnd)
+            return refused_page(publish_confirmation(award, rnd), check, exc, answer, award=award)
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/results?published=1", status_code=303)
+
+
+def finalise_confirmation(award: Award, rnd: Round) -> Confirmation:
+    results = f"/awards/{award.slug}/rounds/{rnd.slug}/results"
+    return Confirmation(
+        title=_("Finalise %(round)s?") % {"round": rnd.name}, action=f"{results}/finalise", back=results,
+        button=_("Finalise this round"),
+        lead=_("Finalising freezes the results: they are stored with a fingerprint, and the score sheets of the "
+               "round become read-only. It cannot be undone."),
+    )  # fmt: skip
+
+
+def publish_confirmation(award: Award, rnd: Round) -> Confirmation:
+    results = f"/awards/{award.slug}/rounds/{rnd.slug}/results"
+    return Confirmation(
+        title=_("Publish the results of %(round)s?") % {"round": rnd.name}, action=f"{results}/publish",
+        back=results, button=_("Publish the results"),
+        lead=_("Publishing shows the frozen results of the round to the public and to the startups."),
+    )  # fmt: skip
 
 
 class JurorRankingController(Controller):

@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from award_jury.accounts.models import Person
 from award_jury.audit.services import record_event
 from award_jury.awards.models import Award, Round
+from award_jury.consequences import Consequences
 from award_jury.db import utcnow
-from award_jury.errors import DomainError, FormError, NotFoundError
+from award_jury.errors import FormError, NotFoundError
 from award_jury.i18n import gettext as _
-from award_jury.ranking import analysis
+from award_jury.ranking import analysis, rules
 from award_jury.ranking.compute import CategoryResult, rank_round, results_document, sheet_total, tie_break_order
 from award_jury.ranking.models import ResultSnapshot, TieDecision
 from award_jury.ranking.queries import criterion_specs, load_round_rows, rank
@@ -165,33 +166,52 @@ async def decide_tie(
 
 
 async def finalise_round(
-    session: AsyncSession, award: Award, rnd: Round, actor_id: int | None, actor_label: str = ""
-) -> ResultSnapshot:
-    """Freeze the round's results. Refused, naming the entries, while a tie needs a decision."""
-    if rnd.finalised_at is not None:
-        raise DomainError(f"round {rnd.slug!r} is finalised already")
+    session: AsyncSession, award: Award, rnd: Round, actor_id: int | None, actor_label: str = "", *,
+    override_reason: str = "", state: str | None = None,
+) -> ResultSnapshot:  # fmt: skip
+    """Freeze the round's results, after the rules of :func:`rules.finalise_check`: refused while a tie
+    needs a decision (naming the entries) or the call is open; while scoring is open or sheets are
+    missing only with ``override_reason``, which is audited. ``state`` binds a confirmation page."""
     results, document = await ranked_document(session, award, rnd)
-    pending = [e.ref for c in results for e in c.entries if e.decision_needed]
-    if pending:
-        raise DomainError("a tie needs a decision first: " + ", ".join(pending))
+    check = await rules.finalise_check(session, award, rnd, results)
+    reason = check.require(state=state, override_reason=override_reason)
     snapshot = ResultSnapshot(round_id=rnd.id, method=rnd.method, sha256=sha256_of(document),
                               payload=document, finalised_by_id=actor_id)  # fmt: skip
     session.add(snapshot)
     rnd.finalised_at = utcnow()
     await session.flush()
-    after = {"sha256": snapshot.sha256, "method": rnd.method.value}
+    after: dict[str, Any] = {"sha256": snapshot.sha256, "method": rnd.method.value}
+    if reason:
+        after |= {"override_reason": reason, "overridden": check.warnings}
     record_event(session, "round.finalised", actor_id=actor_id, actor_label=actor_label, award_id=award.id,
                  object_type="round", object_id=rnd.id, after=after)  # fmt: skip
     return snapshot
 
 
-async def publish_round(session: AsyncSession, award: Award, rnd: Round, actor: Person) -> None:
-    if rnd.finalised_at is None:
-        raise DomainError("finalise the round before publishing it")
-    if rnd.published_at is None:
-        rnd.published_at = utcnow()
-        record_event(session, "round.published", actor_id=actor.id, award_id=award.id, object_type="round",
-                     object_id=rnd.id)  # fmt: skip
+async def publish_consequences(session: AsyncSession, award: Award, rnd: Round) -> Consequences:
+    snapshot = (
+        await session.execute(sa.select(ResultSnapshot).where(ResultSnapshot.round_id == rnd.id))
+    ).scalar_one_or_none()
+    recomputed = sha256_of((await ranked_document(session, award, rnd))[1]) if snapshot else None
+    return rules.publish_check(award, rnd, snapshot, recomputed)
+
+
+async def finalise_consequences(session: AsyncSession, award: Award, rnd: Round) -> Consequences:
+    results, _document = await ranked_document(session, award, rnd)
+    return await rules.finalise_check(session, award, rnd, results)
+
+
+async def publish_round(
+    session: AsyncSession, award: Award, rnd: Round, actor: Person | None, actor_label: str = "", *,
+    override_reason: str = "", state: str | None = None,
+) -> None:  # fmt: skip
+    """Publish the frozen results of a finalised round (refused before finalisation and when published)."""
+    check = await publish_consequences(session, award, rnd)
+    reason = check.require(state=state, override_reason=override_reason)
+    rnd.published_at = utcnow()
+    after: dict[str, Any] = {"override_reason": reason, "overridden": check.warnings} if reason else {}
+    record_event(session, "round.published", actor_id=actor.id if actor else None, actor_label=actor_label,
+                 award_id=award.id, object_type="round", object_id=rnd.id, after=after or None)  # fmt: skip
 
 
 async def published_winners(session: AsyncSession, award: Award) -> list[tuple[Round, dict[str, Any]]]:

@@ -1,0 +1,77 @@
+"""Confirmation pages for irreversible actions (finalise, publish, …), one mechanism for all.
+
+A GET shows :class:`~award_jury.consequences.Consequences` on ``confirm/page.html``; its form posts
+``confirm=yes``, the ``state`` fingerprint of what was shown and, when there are warnings, an
+``override_reason``. A POST without that confirmation acts on nothing (400, the page again); a
+service's :class:`~award_jury.consequences.ConfirmationError` comes back as the same page with
+what went wrong (409 refused or changed, 400 when the override reason is missing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Request
+from litestar.response import Template
+
+from award_jury.consequences import ConfirmationError, Consequences
+from award_jury.i18n import gettext as _
+from award_jury.web.forms import read_form
+
+
+@dataclass
+class Confirmation:
+    title: str
+    action: str  # where the form posts
+    back: str  # where "cancel" leads
+    button: str
+    lead: str = ""
+    fields: dict[str, str] = field(default_factory=dict)  # hidden fields the action needs besides the confirmation
+
+
+@dataclass
+class Confirmed:
+    state: str
+    override_reason: str
+
+
+async def read_confirmation(request: Request[Any, Any, Any]) -> Confirmed | None:
+    """The confirmation step's fields, or None when the POST did not come through the page."""
+    form = await read_form(request)
+    if form.get("confirm") != "yes" or not form.get("state"):
+        return None
+    return Confirmed(state=form.get("state", max_length=64), override_reason=form.get("override_reason",
+                                                                                      max_length=2000))  # fmt: skip
+
+
+def confirm_page(
+    c: Confirmation, check: Consequences, *, award: Any = None, message: str = "", error: str = "",
+    reason: str = "", status: int = 200,
+) -> Template:  # fmt: skip
+    return Template(
+        "confirm/page.html",
+        context={"c": c, "check": check, "award": award, "message": message, "error": error, "reason": reason},
+        status_code=status,
+    )
+
+
+def unconfirmed_page(c: Confirmation, check: Consequences, *, award: Any = None) -> Template:
+    return confirm_page(
+        c, check, award=award, status=400,
+        message=_("Nothing was changed: this needs your confirmation on this page first."),
+    )  # fmt: skip
+
+
+def refused_page(
+    c: Confirmation, check: Consequences, exc: ConfirmationError, answer: Confirmed, *, award: Any = None
+) -> Template:
+    """The page again after the service refused: what went wrong, nothing changed."""
+    if exc.kind == "override":
+        return confirm_page(c, check, award=award, status=400, reason=answer.override_reason,
+                            error=_("Write down why you go ahead despite the warnings."))  # fmt: skip
+    message = (
+        _("Nothing was changed: the situation changed since the page was shown. Check the numbers again.")
+        if exc.kind == "stale"
+        else _("Nothing was changed: this is not possible now.")
+    )
+    return confirm_page(c, check, award=award, status=409, message=message, reason=answer.override_reason)

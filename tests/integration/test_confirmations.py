@@ -1,0 +1,273 @@
+"""Irreversible actions go through a confirmation page that states their consequences in numbers,
+and the server checks the same rules again when the form comes back (finalise and publish; the
+command line keeps the same rules). Refused: finalising while the round's call is open. Needs an
+override with a written reason (audited): finalising while scoring is open or sheets are missing."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from award_jury.accounts.models import Person
+from award_jury.accounts.services import get_or_create_person, grant_role
+from award_jury.audit.models import AuditEvent
+from award_jury.awards.models import Award, Round
+from award_jury.bundle.services import import_bundle
+from award_jury.cli import cli
+from award_jury.db import Database, utcnow
+from award_jury.entries.models import Entry
+from award_jury.enums import Role
+from award_jury.judging.models import Assignment
+from award_jury.ranking.models import ResultSnapshot
+from award_jury.settings import Settings
+from tests.support.accounts import page_token, post_form, sign_in_as
+from tests.support.confirm import confirm, open_confirmation
+from tests.support.factories import small_bundle
+
+SLUG = "mini-award"
+RESULTS = f"/awards/{SLUG}/rounds/pre-selection/results"
+FINALISE, PUBLISH = f"{RESULTS}/finalise", f"{RESULTS}/publish"
+
+
+def complete_bundle() -> dict[str, Any]:
+    """One entry (E002) with its one submitted sheet; min_sheets 1; every window closed in 2023."""
+    doc = small_bundle(SLUG)
+    doc["entries"] = [e for e in doc["entries"] if e["ref"] != "E001"]
+    doc["conflicts"] = []
+    return doc
+
+
+def with_windows(
+    doc: dict[str, Any], *, call_days: int | None = None, scoring_days: int | None = None
+) -> dict[str, Any]:
+    """The round's call and scoring close this many days from now (negative: in the past)."""
+    rnd = doc["award"]["rounds"][0]
+    now = utcnow().replace(microsecond=0)
+    if call_days is not None:
+        rnd["submissions_open"] = (now - timedelta(days=30)).isoformat()
+        rnd["submissions_close"] = (now + timedelta(days=call_days)).isoformat()
+    if scoring_days is not None:
+        rnd["scoring_close"] = (now + timedelta(days=scoring_days)).isoformat()
+    return doc
+
+
+async def organiser(
+    client: httpx.AsyncClient, db: Database, settings: Settings, doc: dict[str, Any], locale: str = "en"
+) -> str:
+    async with db.session() as s:
+        award = await import_bundle(s, doc)
+        chair = await get_or_create_person(s, "chair@example.org", "Clara Chair", locale)
+        await grant_role(s, chair, Role.ORGANISER, award.id)
+    await sign_in_as(client, db, settings, chair.id)
+    return await page_token(client, RESULTS)
+
+
+async def stored(db: Database) -> tuple[list[ResultSnapshot], Round, list[AuditEvent]]:
+    async with db.session() as s:
+        snapshots = list((await s.execute(sa.select(ResultSnapshot))).scalars())
+        rnd = (await s.execute(sa.select(Round).join(Award).where(Award.slug == SLUG))).scalar_one()
+        events = list(
+            (await s.execute(sa.select(AuditEvent).where(AuditEvent.action.like("round.%")).order_by(AuditEvent.id)))
+            .scalars()
+        )  # fmt: skip
+    return snapshots, rnd, events
+
+
+# --- the web pages ----------------------------------------------------------------------------
+
+
+async def test_finalise_and_publish_of_a_complete_round_need_only_a_plain_confirmation(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    await organiser(client, db, settings, complete_bundle())
+    results = await client.get(RESULTS)
+    assert f'href="{FINALISE}"' in results.text and f'action="{FINALISE}"' not in results.text  # a link, no form
+    page = await open_confirmation(client, FINALISE)
+    assert page.status == 200
+    assert page.facts == [
+        "1 entry takes part in this round; its result is frozen with a fingerprint.",
+        "1 entry wins a prize.",
+        "1 score sheet is submitted and counts.",
+        "The score sheets of 1 juror become read-only.",
+        "The call for entries closed on 31 Aug 2023, 23:59.",
+    ]
+    assert (page.refusals, page.warnings, page.asks_for_reason) == ([], [], False)
+    done = await confirm(client, FINALISE, page=page)
+    assert done.status_code == 303 and done.headers["location"] == f"{RESULTS}?finalised=1"
+    snapshots, rnd, events = await stored(db)
+    assert len(snapshots) == 1 and rnd.finalised_at is not None
+    assert [(e.action, e.after) for e in events] == [("round.finalised", {"sha256": snapshots[0].sha256,
+                                                                           "method": "mean"})]  # fmt: skip
+
+    publishing = await open_confirmation(client, PUBLISH)
+    assert publishing.facts[:2] == [
+        "The award's public results page names 1 winner.",
+        "1 startup sees its result on its status page.",
+    ]
+    published = await confirm(client, PUBLISH, page=publishing)
+    assert published.status_code == 303 and published.headers["location"] == f"{RESULTS}?published=1"
+    _snapshots, rnd, events = await stored(db)
+    assert rnd.published_at is not None and [e.action for e in events] == ["round.finalised", "round.published"]
+    assert (await open_confirmation(client, PUBLISH)).refusals == ["The results are published already."]
+
+
+async def test_a_post_without_the_confirmation_step_changes_nothing(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    token = await organiser(client, db, settings, complete_bundle())
+    for path in (FINALISE, PUBLISH):
+        response = await post_form(client, path, token=token)  # the old one-click button
+        assert response.status_code == 400, path
+        assert "Nothing was changed: this needs your confirmation on this page first." in response.text
+        assert 'name="confirm" value="yes"' in response.text or "Not possible now" in response.text
+    no_state = await post_form(client, FINALISE, {"confirm": "yes"}, token=token)
+    assert no_state.status_code == 400
+    snapshots, rnd, events = await stored(db)
+    assert (snapshots, rnd.finalised_at, rnd.published_at, events) == ([], None, None, [])
+
+
+async def test_finalising_is_refused_while_the_call_is_open_even_with_a_reason(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    token = await organiser(client, db, settings, with_windows(complete_bundle(), call_days=14, scoring_days=40))
+    async with db.session() as s:
+        close = (await s.execute(sa.select(Round.submissions_close))).scalar_one()
+    page = await open_confirmation(client, FINALISE)
+    assert page.status == 200 and page.fields == {}  # nothing to confirm
+    (refusal,) = page.refusals
+    assert refusal.startswith("The call for entries is open until ")
+    assert "finalising now would close it and lock the startups' entries" in refusal
+    assert close.strftime("%Y") in refusal
+    forged = await post_form(client, FINALISE, {"confirm": "yes", "state": "x", "override_reason": "hurry"},
+                             token=token)  # fmt: skip
+    assert forged.status_code == 409
+    assert "Nothing was changed: this is not possible now." in forged.text
+    snapshots, rnd, events = await stored(db)
+    assert (snapshots, rnd.finalised_at, events) == ([], None, [])
+
+
+async def test_finalising_while_scoring_is_open_with_missing_sheets_needs_an_audited_reason(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    doc = with_windows(complete_bundle(), call_days=-10, scoring_days=40)
+    doc["jurors"] += [{"email": "k.roe@example.org", "name": "Kim Roe", "categories": ["smart-city"]},
+                      {"email": "m.poe@example.org", "name": "Mo Poe", "categories": ["smart-city"]}]  # fmt: skip
+    doc["sheets"].append({"juror": "k.roe@example.org", "entry": "E002", "round": "pre-selection",
+                          "status": "draft", "scores": {"innovation": 5}, "comment": ""})  # fmt: skip
+    await organiser(client, db, settings, doc)
+    async with db.session() as s:
+        mo = (await s.execute(sa.select(Person).where(Person.email == "m.poe@example.org"))).scalar_one()
+        entry = (await s.execute(sa.select(Entry).where(Entry.ref == "E002"))).scalar_one()
+        rnd = (await s.execute(sa.select(Round))).scalar_one()
+        s.add(Assignment(round_id=rnd.id, entry_id=entry.id, juror_id=mo.id))
+    page = await open_confirmation(client, FINALISE)
+    assert "1 sheet is still a draft and will not count." in page.facts
+    assert "1 assigned sheet is not started." in page.facts
+    assert page.refusals == []
+    (scoring, missing) = page.warnings
+    assert scoring.startswith("Scoring is open until ")
+    assert scoring.endswith(": jurors can still submit and change sheets.")
+    assert missing == "2 score sheets are missing (drafts and sheets not started)."
+    assert page.asks_for_reason
+
+    no_reason = await confirm(client, FINALISE, page=page)
+    assert no_reason.status_code == 400
+    assert "Write down why you go ahead despite the warnings." in no_reason.text
+    assert 'aria-invalid="true"' in no_reason.text
+    assert (await stored(db))[0] == []
+
+    done = await confirm(client, FINALISE, page=page, override_reason="Pitch day moved the final forward")
+    assert done.status_code == 303
+    snapshots, rnd, events = await stored(db)
+    (event,) = events
+    assert event.action == "round.finalised" and event.actor_label == ""
+    assert event.after == {"sha256": snapshots[0].sha256, "method": "mean", "overridden": [scoring, missing],
+                           "override_reason": "Pitch day moved the final forward"}  # fmt: skip
+
+
+async def test_a_confirmation_given_on_a_page_that_no_longer_matches_is_refused(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    doc = complete_bundle()
+    doc["jurors"].append({"email": "k.roe@example.org", "name": "Kim Roe", "categories": ["smart-city"]})
+    await organiser(client, db, settings, doc)
+    page = await open_confirmation(client, FINALISE)
+    assert page.warnings == []
+    async with db.session() as s:  # meanwhile a juror is assigned and has not started
+        kim = (await s.execute(sa.select(Person).where(Person.email == "k.roe@example.org"))).scalar_one()
+        entry = (await s.execute(sa.select(Entry).where(Entry.ref == "E002"))).scalar_one()
+        rnd = (await s.execute(sa.select(Round))).scalar_one()
+        s.add(Assignment(round_id=rnd.id, entry_id=entry.id, juror_id=kim.id))
+    stale = await confirm(client, FINALISE, page=page, override_reason="")
+    assert stale.status_code == 409
+    assert "the situation changed since the page was shown" in stale.text
+    assert "1 assigned sheet is not started." in stale.text
+    assert (await stored(db))[0] == []
+
+
+async def test_the_confirmation_page_speaks_german(client: httpx.AsyncClient, db: Database, settings: Settings) -> None:
+    await organiser(client, db, settings, complete_bundle(), locale="de")
+    page = await open_confirmation(client, FINALISE, headers={"accept-language": "de"})
+    assert '<html lang="de">' in page.html
+    assert page.facts == [
+        "1 Beitrag nimmt an dieser Runde teil; sein Ergebnis wird mit einem Fingerabdruck eingefroren.",
+        "1 Beitrag gewinnt einen Preis.",
+        "1 Bewertungsbogen ist abgegeben und zählt.",
+        "Die Bewertungsbögen von 1 Jurymitglied werden schreibgeschützt.",
+        "Die Ausschreibung endete am 31.08.2023, 23:59 Uhr.",
+    ]
+    assert "%(round)s abschließen?".replace("%(round)s", "Pre-selection") in page.html
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def env(make_database_url: Any, tmp_path: Path) -> dict[str, str]:
+    return {"AWARD_JURY_DATABASE_URL": make_database_url("conf"), "AWARD_JURY_DATA_DIR": str(tmp_path / "var")}
+
+
+def run(env: dict[str, str], *args: str) -> Any:
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def imported(env: dict[str, str], tmp_path: Path, doc: dict[str, Any]) -> None:
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    result = run(env, "import", str(path))
+    assert result.exit_code == 0, result.output
+
+
+def test_cli_finalise_refuses_an_open_call_even_with_an_override_reason(env: dict[str, str], tmp_path: Path) -> None:
+    imported(env, tmp_path, with_windows(complete_bundle(), call_days=14, scoring_days=40))
+    result = run(env, "finalise", SLUG, "--override-reason", "hurry")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "The call for entries is open until" in result.stderr
+
+
+def test_cli_finalise_needs_an_override_reason_while_scoring_is_open(env: dict[str, str], tmp_path: Path) -> None:
+    imported(env, tmp_path, with_windows(complete_bundle(), call_days=-1, scoring_days=3))
+    refused = run(env, "finalise", SLUG)
+    assert refused.exit_code == 1 and refused.stderr.count("\n") == 1
+    assert "Scoring is open until" in refused.stderr and "--override-reason" in refused.stderr
+    done = run(env, "finalise", SLUG, "--override-reason", "jury met early")
+    assert done.exit_code == 0, done.output
+    assert done.stdout.startswith(f"finalised {SLUG} / pre-selection (sha256 ")
+
+
+def test_cli_publish_needs_a_finalised_round_and_publishes_once(env: dict[str, str], tmp_path: Path) -> None:
+    imported(env, tmp_path, complete_bundle())
+    early = run(env, "publish", SLUG)
+    assert early.exit_code == 1 and "Finalise the round before publishing it." in early.stderr
+    assert run(env, "finalise", SLUG).exit_code == 0
+    published = run(env, "publish", SLUG, "--round", "pre-selection")
+    assert published.exit_code == 0 and published.stdout == f"published {SLUG} / pre-selection\n"
+    again = run(env, "publish", SLUG)
+    assert again.exit_code == 1 and "The results are published already." in again.stderr
