@@ -166,15 +166,19 @@ async def look_around(page: Any) -> list[str]:
                 problems.append(f"{url} ({lang}): status {response and response.status}")
                 continue
             stored = await tab.evaluate("JSON.stringify(Object.assign({}, localStorage))")
+            # First what is drawn as it came (screenshots, width, buttons) at both widths, then the
+            # choices, which the check clicks (so a screenshot never shows its clicks).
             for viewport in (PHONE, DESKTOP):
                 await tab.set_viewport_size(viewport)
                 where = f"{urlsplit(url).path} ({lang}, {viewport['width']} px)"
                 path = _shot_path(url, lang, viewport["width"])
                 path.parent.mkdir(parents=True, exist_ok=True)
                 await tab.screenshot(path=str(path), full_page=True, animations="disabled")
-                found = await sticking_out(tab) + await flat_buttons(tab)
-                found += await invisible_choices(tab, one_per_name=True)
-                problems += [f"{where}: {problem}" for problem in found]
+                problems += [f"{where}: {problem}" for problem in await sticking_out(tab) + await flat_buttons(tab)]
+            for viewport in (PHONE, DESKTOP):
+                await tab.set_viewport_size(viewport)
+                where = f"{urlsplit(url).path} ({lang}, {viewport['width']} px)"
+                problems += [f"{where}: {problem}" for problem in await invisible_choices(tab, one_per_name=True)]
             await tab.evaluate("s => { localStorage.clear(); Object.assign(localStorage, JSON.parse(s)); }", stored)
     finally:
         await tab.close()
