@@ -10,7 +10,10 @@
   if (!form) return;
   var status = form.querySelector("[data-autosave-status]");
   var versionInput = form.querySelector("input[name=version]");
-  var key = "award-jury:" + form.getAttribute("data-autosave");
+  // Kept values are the signed-in person's (as for score sheets): on a shared device a co-editor
+  // signing in after them never sees or sends them. Without a known person nothing is kept.
+  var owner = (document.currentScript && document.currentScript.getAttribute("data-owner")) || "";
+  var key = owner ? "award-jury:" + owner + ":" + form.getAttribute("data-autosave") : "";
   var timer = null;
   var saving = false;
   var dirty = false;
@@ -44,10 +47,12 @@
     values().forEach(function (value, name) {
       if (name !== "_csrf_token" && name !== "action") copy[name] = value;
     });
+    if (!key) return;
     try { localStorage.setItem(key, JSON.stringify(copy)); } catch (e) { /* storage full or blocked */ }
   }
 
   function forget() {
+    if (!key) return;
     try { localStorage.removeItem(key); } catch (e) { /* ignore */ }
   }
 
@@ -242,9 +247,18 @@
     if (panel.querySelectorAll("textarea").length) form.parentNode.insertBefore(panel, form);
   }
 
+  // Values kept by earlier versions under the form's address alone cannot be told apart by
+  // person: they are dropped unread.
+  try {
+    for (var i = localStorage.length - 1; i >= 0; i--) {
+      var name = localStorage.key(i);
+      if (name && name.indexOf("award-jury:/") === 0) localStorage.removeItem(name);
+    }
+  } catch (e) { /* storage blocked */ }
+
   // Changes kept from a visit without network: put them back if the entry has not changed since.
   try {
-    var kept = JSON.parse(localStorage.getItem(key) || "null");
+    var kept = key ? JSON.parse(localStorage.getItem(key) || "null") : null;
     if (kept && kept.version === versionInput.value) {
       Object.keys(kept).forEach(function (name) {
         if (name === "version") return;
