@@ -218,8 +218,8 @@ async def test_text_kept_for_an_older_version_is_shown_and_a_signed_out_autosave
     path = page.url.removeprefix(call_server.url)
     kept = {"version": "0", "title": "Title typed offline", "startup_name": ""}
     owner = await page.locator("script[data-owner]").get_attribute("data-owner")
-    await page.evaluate("([key, value]) => localStorage.setItem(key, JSON.stringify(value))",
-                        [f"award-jury:{owner}:{path}", kept])  # fmt: skip
+    await page.evaluate("(kept) => localStorage.setItem('award_jury.entries.v1', JSON.stringify(kept))",
+                        {f"{owner} {path}": kept})  # fmt: skip
     await page.reload()
     panel = page.locator("section.panel[role=alert]")
     assert "was not saved" in await panel.inner_text()
@@ -268,8 +268,9 @@ async def test_text_kept_offline_stays_with_its_person_on_a_shared_browser(
     await page.unroute("**/entries/*/edit")
     # what an earlier version of the page kept under the form's address alone, not knowing whose it is
     await page.evaluate("""(path) => {
-        const own = Object.keys(localStorage).filter((k) => k.startsWith("award-jury:") && k.endsWith(path));
-        localStorage.setItem("award-jury:" + path, localStorage.getItem(own[0]));
+        const kept = JSON.parse(localStorage.getItem("award_jury.entries.v1"));
+        const own = Object.keys(kept).filter((k) => k.endsWith(" " + path));
+        localStorage.setItem("award-jury:" + path, JSON.stringify(kept[own[0]]));
     }""", edit_path)  # fmt: skip
     async with page.expect_navigation():
         await page.get_by_role("button", name="Sign out").click()
