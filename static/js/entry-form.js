@@ -4,21 +4,30 @@
 // Unsaved changes are kept in this browser (localStorage) while the network is gone and sent
 // when it is back. Every save carries the entry's version: when someone else saved in the
 // meantime the server answers 409 and nothing is overwritten; the page then says so.
+// The kept store, the save request, the delay and the status line come from autosave.js.
 (function () {
   "use strict";
+  var AJ = window.AwardJuryAutosave;
   var form = document.querySelector("form[data-autosave]");
   if (!form) return;
   var status = form.querySelector("[data-autosave-status]");
   var versionInput = form.querySelector("input[name=version]");
-  var key = "award-jury:" + form.getAttribute("data-autosave");
-  var timer = null;
+  var url = form.getAttribute("data-autosave");
+  // Kept values are the signed-in person's (as for score sheets): on a shared device a co-editor
+  // signing in after them never sees or sends them.
+  var keeper = new AJ.Keeper("award_jury.entries.v1", AJ.owner(document.currentScript));
+  var delay = new AJ.Delay(save);
   var saving = false;
   var dirty = false;
   var stopped = false;
   var pendingSubmit = null; // a button pressed while an autosave was on its way
 
+  var KIND = {
+    saving: "saving", saved: "saved", "saved-problems": "error", unsaved: "pending", restored: "pending",
+    offline: "offline", stale: "error", closed: "error", invalid: "error", signedout: "error",
+  };
   function say(name) {
-    if (status) status.textContent = status.getAttribute("data-" + name) || "";
+    if (status) AJ.say(status, status.getAttribute("data-" + name), KIND[name]);
   }
 
   // Counters under text areas with a limit ("123 of 600 characters").
@@ -44,45 +53,35 @@
     values().forEach(function (value, name) {
       if (name !== "_csrf_token" && name !== "action") copy[name] = value;
     });
-    try { localStorage.setItem(key, JSON.stringify(copy)); } catch (e) { /* storage full or blocked */ }
+    keeper.set(url, copy);
   }
 
   function forget() {
-    try { localStorage.removeItem(key); } catch (e) { /* ignore */ }
+    keeper.set(url, null);
   }
 
   function save() {
-    timer = null;
     if (saving || stopped || !dirty) return;
     if (!navigator.onLine) { remember(); say("offline"); return; }
     saving = true;
     dirty = false;
     say("saving");
-    var token = form.querySelector("input[name=_csrf_token]").value;
-    fetch(form.getAttribute("data-autosave"), {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Accept": "application/json", "X-CSRFToken": token },
-      body: values(),
-    }).then(function (response) {
-      var json = (response.headers.get("content-type") || "").indexOf("json") !== -1;
-      if (!json) return { status: response.status, body: {} };  // an error page: signed out, or the like
-      return response.json().then(function (body) { return { status: response.status, body: body }; });
-    }).then(function (result) {
-      if (result.status === 200) {
+    AJ.send(url, values()).then(function (result) {
+      var outcome = AJ.outcome(result);
+      if (outcome === "saved") {
         versionInput.value = result.body.version;
         forget();
         var problems = result.body.errors || {};
         showProblems(problems);
         say(Object.keys(problems).length ? "saved-problems" : "saved");
         if (dirty) schedule();
-      } else if (result.status === 409) {
+      } else if (outcome === "stale" || outcome === "refused") {
         stopped = true;
         remember();
         say(result.body.error === "stale" ? "stale" : "closed");
-      } else if (result.status === 422) {
+      } else if (outcome === "invalid") {
         say("invalid");
-      } else if (result.status === 401 || result.status === 403) {
+      } else if (outcome === "signedout") {
         stopped = true;
         remember();
         say("signedout");
@@ -185,8 +184,7 @@
   }
 
   function schedule() {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(save, 2500);
+    delay.later(2500);
   }
 
   function changed(event) {
@@ -200,7 +198,7 @@
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
   form.addEventListener("submit", function (event) {
-    if (timer) clearTimeout(timer);
+    delay.cancel();
     stopped = true;
     if (saving) {
       event.preventDefault();
@@ -242,9 +240,18 @@
     if (panel.querySelectorAll("textarea").length) form.parentNode.insertBefore(panel, form);
   }
 
+  // Values kept by earlier versions under the form's address alone ("award-jury:/entries/…")
+  // cannot be told apart by person: they are dropped unread.
+  try {
+    for (var i = localStorage.length - 1; i >= 0; i--) {
+      var name = localStorage.key(i);
+      if (name && name.indexOf("award-jury:") === 0) localStorage.removeItem(name);
+    }
+  } catch (e) { /* storage blocked */ }
+
   // Changes kept from a visit without network: put them back if the entry has not changed since.
   try {
-    var kept = JSON.parse(localStorage.getItem(key) || "null");
+    var kept = keeper.get(url);
     if (kept && kept.version === versionInput.value) {
       Object.keys(kept).forEach(function (name) {
         if (name === "version") return;

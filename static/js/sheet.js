@@ -3,27 +3,18 @@
 // when it is back), and a visible choice when another tab or device saved the sheet meanwhile.
 // A submitted sheet is never autosaved: it changes only when it is submitted again.
 // Without JavaScript the same form posts and the server does all of this on its own.
+// The kept store, the save request, the delay and the status line come from autosave.js.
 (function () {
   "use strict";
-  var STORE = "award_jury.sheets.v1";
+  var AJ = window.AwardJuryAutosave;
   // Kept changes are the signed-in person's: on a shared device another juror never sees or sends them.
-  var OWNER = ((document.currentScript && document.currentScript.getAttribute("data-owner")) || "") + " ";
+  var keeper = new AJ.Keeper("award_jury.sheets.v1", AJ.owner(document.currentScript));
   var DELAY = 1500;
   var RETRY = 5000;
   var sheets = [];
 
-  function readStore() {
-    try { return JSON.parse(window.localStorage.getItem(STORE) || "{}") || {}; } catch (e) { return {}; }
-  }
-  function writeStore(data) {
-    try { window.localStorage.setItem(STORE, JSON.stringify(data)); } catch (e) { /* private mode: memory only */ }
-  }
-  function pendingFor(url) { return readStore()[OWNER + url] || null; }
-  function setPending(url, item) {
-    var data = readStore();
-    if (item) { data[OWNER + url] = item; } else { delete data[OWNER + url]; }
-    writeStore(data);
-  }
+  function pendingFor(url) { return keeper.get(url); }
+  function setPending(url, item) { keeper.set(url, item); }
   function sameFields(a, b) {
     var keys = Object.keys(a).concat(Object.keys(b));
     for (var i = 0; i < keys.length; i++) {
@@ -31,20 +22,11 @@
     }
     return true;
   }
-  function csrfToken() {
-    var field = document.querySelector("input[name=_csrf_token]");
-    return field ? field.value : "";
-  }
   function post(url, fields, version) {
     var body = new URLSearchParams();
     Object.keys(fields).forEach(function (name) { body.append(name, fields[name]); });
     body.set("version", String(version));
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() },
-      body: body,
-    });
+    return AJ.send(url, body);
   }
   function lang() { return document.documentElement.lang || "de"; }
   function number(text) {
@@ -67,7 +49,8 @@
     this.panel = this.section.querySelector("[data-conflict-panel]");
     this.readOnly = form.hasAttribute("data-read-only");
     this.inflight = null;
-    this.timer = null;
+    var self = this;
+    this.delay = new AJ.Delay(function () { self.send(); });
     this.blocked = false;
     this.bind();
   }
@@ -75,11 +58,7 @@
   Sheet.prototype.text = function (name) { return this.form.getAttribute("data-text-" + name) || ""; };
   Sheet.prototype.version = function () { return parseInt(this.versionField.value, 10) || 0; };
   Sheet.prototype.setVersion = function (v) { this.versionField.value = String(v); };
-  Sheet.prototype.say = function (message, kind) {
-    if (!this.stateLine) return;
-    this.stateLine.textContent = message;
-    this.stateLine.setAttribute("data-kind", kind || "");
-  };
+  Sheet.prototype.say = function (message, kind) { AJ.say(this.stateLine, message, kind); };
 
   Sheet.prototype.criteria = function () {
     return Array.prototype.slice.call(this.form.querySelectorAll("[data-criterion]"));
@@ -194,11 +173,7 @@
     if (!this.blocked) this.say(this.text("pending"), "pending");
     this.schedule(DELAY);
   };
-  Sheet.prototype.schedule = function (ms) {
-    var self = this;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(function () { self.send(); }, ms);
-  };
+  Sheet.prototype.schedule = function (ms) { this.delay.later(ms); };
 
   Sheet.prototype.send = function () {
     var self = this;
@@ -206,12 +181,10 @@
     if (this.blocked || this.readOnly) return Promise.resolve();
     var item = pendingFor(this.url);
     if (!item) return Promise.resolve();
-    clearTimeout(this.timer);
+    this.delay.cancel();
     this.say(this.text("saving"), "saving");
-    this.inflight = post(this.url, item.fields, item.version).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        self.answer(response.status, data, item);
-      });
+    this.inflight = post(this.url, item.fields, item.version).then(function (result) {
+      self.answer(result, item);
     }, function () {
       self.say(self.text("offline"), "offline");
       self.schedule(RETRY);
@@ -219,8 +192,9 @@
     return this.inflight;
   };
 
-  Sheet.prototype.answer = function (status, data, item) {
-    if (status === 200 && data.ok) {
+  Sheet.prototype.answer = function (result, item) {
+    var outcome = AJ.outcome(result), data = result.body;
+    if (outcome === "saved" && data.ok) {
       this.setVersion(data.version);
       this.clearErrors();
       var now = pendingFor(this.url);
@@ -235,20 +209,20 @@
         this.say(this.text("saved-at").replace("{time}", time), "saved");
       }
       this.form.setAttribute("data-status", data.status);
-    } else if (status === 409 && data.error === "stale") {
+    } else if (outcome === "stale") {
       this.conflict(item, data.current);
-    } else if (status === 409 && data.error === "submitted") {
+    } else if (outcome === "refused" && data.error === "submitted") {
       setPending(this.url, null);
       this.form.setAttribute("data-status", "submitted");
       this.say(data.message || this.text("resubmit"), "error");
-    } else if (status === 409 && data.error === "read_only") {
+    } else if (outcome === "refused" && data.error === "read_only") {
       setPending(this.url, null);
       this.readOnly = true;
       this.say(data.message || this.text("readonly"), "error");
-    } else if (status === 422 && data.errors) {
+    } else if (outcome === "invalid" && data.errors) {
       this.showErrors(data.errors);
       this.say(this.text("invalid"), "error");
-    } else if (status === 401 || status === 403) {
+    } else if (outcome === "signedout") {
       this.say(this.text("signin"), "error");
       this.schedule(RETRY * 2);
     } else {
@@ -321,7 +295,7 @@
     this.form.addEventListener("submit", function (event) {
       if (self.blocked) { event.preventDefault(); self.panel.focus(); return; }
       if (!navigator.onLine) { event.preventDefault(); self.say(self.text("offline"), "offline"); return; }
-      clearTimeout(self.timer); // the post carries the same changes; an autosave on its way would make it stale
+      self.delay.cancel(); // the post carries the same changes; an autosave on its way would make it stale
       if (self.inflight) {
         event.preventDefault();
         var submitter = event.submitter;
@@ -357,20 +331,17 @@
 
   // Changes kept for sheets that are not on this page (the live page moved on): sent quietly.
   function flushOthers() {
-    var data = readStore();
-    Object.keys(data).forEach(function (key) {
-      if (key.indexOf(OWNER) !== 0) return;
-      var url = key.slice(OWNER.length);
+    keeper.urls().forEach(function (url) {
       if (sheets.some(function (s) { return s.url === url && document.body.contains(s.form); })) return;
-      var item = data[key];
-      post(url, item.fields, item.version).then(function (response) {
-        return response.json().catch(function () { return {}; }).then(function (data) {
-          // saved, or never to be saved (submitted or closed meanwhile): nothing left to send
-          if (response.ok || data.error === "submitted" || data.error === "read_only") {
-            var now = pendingFor(url);
-            if (now && sameFields(now.fields, item.fields)) setPending(url, null);
-          }
-        });
+      var item = pendingFor(url);
+      if (!item) return;
+      post(url, item.fields, item.version).then(function (result) {
+        var ok = result.status >= 200 && result.status < 300;
+        // saved, or never to be saved (submitted or closed meanwhile): nothing left to send
+        if (ok || result.body.error === "submitted" || result.body.error === "read_only") {
+          var now = pendingFor(url);
+          if (now && sameFields(now.fields, item.fields)) setPending(url, null);
+        }
       }, function () { /* still offline: next time */ });
     });
   }

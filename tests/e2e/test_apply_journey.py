@@ -217,8 +217,9 @@ async def test_text_kept_for_an_older_version_is_shown_and_a_signed_out_autosave
     await start_by_link(page, call_server, smtp, "Kai Kept", "kai@kept.example")
     path = page.url.removeprefix(call_server.url)
     kept = {"version": "0", "title": "Title typed offline", "startup_name": ""}
-    await page.evaluate("([key, value]) => localStorage.setItem(key, JSON.stringify(value))",
-                        [f"award-jury:{path}", kept])  # fmt: skip
+    owner = await page.locator("script[data-owner]").get_attribute("data-owner")
+    await page.evaluate("(kept) => localStorage.setItem('award_jury.entries.v1', JSON.stringify(kept))",
+                        {f"{owner} {path}": kept})  # fmt: skip
     await page.reload()
     panel = page.locator("section.panel[role=alert]")
     assert "was not saved" in await panel.inner_text()
@@ -229,4 +230,65 @@ async def test_text_kept_for_an_older_version_is_shown_and_a_signed_out_autosave
     await ctx.clear_cookies()
     await page.get_by_label("City (required)").fill("Kiel")
     await page.locator("[data-autosave-status]").filter(has_text="you are signed out").wait_for(timeout=10_000)
+    await ctx.close()
+
+
+async def test_text_kept_offline_stays_with_its_person_on_a_shared_browser(
+    browser: Any, call_server: LiveServer, smtp: SmtpSink
+) -> None:
+    """Kept values were stored under the form's address only: a co-editor signing in on the same
+    browser got the previous person's offline text put back into the form and autosaved as theirs."""
+    ctx = await browser.new_context(locale="en-GB", viewport=PHONE)
+    page = await ctx.new_page()
+    await start_by_link(page, call_server, smtp, "Anna Erste", "anna@geteilt.example")
+    edit_path = page.url.removeprefix(call_server.url)
+    entry_path = edit_path.removesuffix("/edit")
+    # Anna invites a colleague, who gets a sign-in link to the same entry.
+    smtp.clear()
+    await page.goto(call_server.url + entry_path)
+    await page.locator("#m-member_name").fill("Bert Zweiter")
+    await page.locator("#m-member_email").fill("bert@geteilt.example")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Send invitation").click()
+    (invitation,) = await asyncio.to_thread(smtp.wait_for, 1)
+    body = invitation.get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"https?://[^/\s]+(/signin/link/[A-Za-z0-9_-]+\?next=\S+)", body)
+    assert link, body
+
+    # Anna types while the network is gone: the text is kept in this browser.
+    await page.goto(call_server.url + edit_path)
+    secret = "Anna's unsaved idea"
+
+    async def no_network_for_saves(route: Any) -> None:
+        await (route.abort() if route.request.method == "POST" else route.continue_())
+
+    await page.route("**/entries/*/edit", no_network_for_saves)
+    await page.get_by_label("Title of your solution (required)").fill(secret)
+    await page.locator("[data-autosave-status]").filter(has_text="No connection").wait_for(timeout=10_000)
+    await page.unroute("**/entries/*/edit")
+    # what an earlier version of the page kept under the form's address alone, not knowing whose it is
+    await page.evaluate("""(path) => {
+        const kept = JSON.parse(localStorage.getItem("award_jury.entries.v1"));
+        const own = Object.keys(kept).filter((k) => k.endsWith(" " + path));
+        localStorage.setItem("award-jury:" + path, JSON.stringify(kept[own[0]]));
+    }""", edit_path)  # fmt: skip
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Sign out").click()
+
+    # Bert signs in on the same browser and opens the same entry: nothing of Anna's appears or is sent.
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.post_data or "") if request.method == "POST" else None)
+    await page.goto(call_server.url + link.group(1))
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Sign in now").click()
+    assert page.url.endswith(edit_path), page.url
+    assert await page.locator("#f-title").input_value() == ""  # Bert's language is German: ids, not labels
+    assert secret not in await page.locator("main").inner_text()
+    assert await page.locator("section.panel[role=alert]").count() == 0
+    assert await page.evaluate("(path) => localStorage.getItem('award-jury:' + path)", edit_path) is None
+    async with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith(edit_path)) as saved:
+        await page.locator("#f-city").fill("Rostock")
+    assert (await saved.value).status == 200
+    assert any("Rostock" in data for data in sent)
+    assert not any("unsaved idea" in data for data in sent)
     await ctx.close()
