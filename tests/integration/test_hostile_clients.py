@@ -360,3 +360,28 @@ async def test_other_database_errors_stay_500(
         token = await page_token(client)
         response = await client.post("/signin", data={"email": "x@example.org", "password": "p", "_csrf_token": token})
         assert response.status_code == 500 and "retry-after" not in response.headers
+
+
+def test_every_write_handler_gets_the_write_protocol(settings: Settings) -> None:
+    """Issue 17: the write transaction comes with the request's session (web.deps) and the body
+    is read before it (web.bodies), so an unsafe handler must not open sessions of its own, and
+    only handlers marked as taking a file accept more than a form."""
+    from award_jury.web.bodies import SAFE_METHODS, TAKES_FILE, BodyMiddleware
+
+    app = create_app(settings)
+    takes_file = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            methods = set(getattr(handler, "http_methods", set())) - SAFE_METHODS
+            if not methods:
+                continue
+            params = set(handler.parsed_fn_signature.parameters)
+            assert "db" not in params or "db_session" in params, (route.path, "opens its own sessions")
+            assert BodyMiddleware in handler.resolve_middleware(), route.path
+            if handler.opt.get(TAKES_FILE):
+                takes_file.add(route.path)
+    assert takes_file == {
+        "/entries/{entry_id:int}/edit",
+        "/awards/{slug:str}/setup/logo",
+        "/awards/{slug:str}/certificates/settings",
+    }
