@@ -30,7 +30,8 @@ from tests.support.scoring import ScoringWorld, build_world, scoring_bundle, she
 
 PASSWORD = "Kastanienallee im Herbst"
 SIGNERS = 7
-SAFETY = 30  # seconds: only so that a broken server fails the test instead of hanging it
+SAFETY = 30
+EN_HEADER = {"accept-language": "en"}  # seconds: only so that a broken server fails the test instead of hanging it
 
 
 @dataclass
@@ -311,6 +312,12 @@ async def test_an_oversized_form_gets_a_clear_413_page(settings: Settings, db: D
             "/entries/1/edit", data={**form, "title": "t"}, headers={"accept-language": "en", "x-csrftoken": token}
         )
         assert text.status_code == 413 and "Too much text" in text.text
+        # Many small fields within the size: refused too (parsing them would stall the server).
+        fields = b"&".join(b"a=%d" % n for n in range(1500)) + b"&_csrf_token=" + token.encode()
+        many = await client.post(
+            "/signin", content=fields, headers={"content-type": "application/x-www-form-urlencoded", **EN_HEADER}
+        )
+        assert len(fields) < settings.max_form_bytes and many.status_code == 413 and "Too much text" in many.text
         # Just under the limit is an ordinary (wrong) sign-in.
         small = {**form, "password": "y" * (settings.max_form_bytes - 200)}
         assert (await client.post("/signin", data=small, headers={"accept-language": "en"})).status_code == 400
