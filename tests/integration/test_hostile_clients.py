@@ -30,7 +30,8 @@ from tests.support.scoring import ScoringWorld, build_world, scoring_bundle, she
 
 PASSWORD = "Kastanienallee im Herbst"
 SIGNERS = 7
-SAFETY = 30  # seconds: only so that a broken server fails the test instead of hanging it
+SAFETY = 30
+EN_HEADER = {"accept-language": "en"}  # seconds: only so that a broken server fails the test instead of hanging it
 
 
 @dataclass
@@ -311,6 +312,12 @@ async def test_an_oversized_form_gets_a_clear_413_page(settings: Settings, db: D
             "/entries/1/edit", data={**form, "title": "t"}, headers={"accept-language": "en", "x-csrftoken": token}
         )
         assert text.status_code == 413 and "Too much text" in text.text
+        # Many small fields within the size: refused too (parsing them would stall the server).
+        fields = b"&".join(b"a=%d" % n for n in range(1500)) + b"&_csrf_token=" + token.encode()
+        many = await client.post(
+            "/signin", content=fields, headers={"content-type": "application/x-www-form-urlencoded", **EN_HEADER}
+        )
+        assert len(fields) < settings.max_form_bytes and many.status_code == 413 and "Too much text" in many.text
         # Just under the limit is an ordinary (wrong) sign-in.
         small = {**form, "password": "y" * (settings.max_form_bytes - 200)}
         assert (await client.post("/signin", data=small, headers={"accept-language": "en"})).status_code == 400
@@ -360,3 +367,28 @@ async def test_other_database_errors_stay_500(
         token = await page_token(client)
         response = await client.post("/signin", data={"email": "x@example.org", "password": "p", "_csrf_token": token})
         assert response.status_code == 500 and "retry-after" not in response.headers
+
+
+def test_every_write_handler_gets_the_write_protocol(settings: Settings) -> None:
+    """Issue 17: the write transaction comes with the request's session (web.deps) and the body
+    is read before it (web.bodies), so an unsafe handler must not open sessions of its own, and
+    only handlers marked as taking a file accept more than a form."""
+    from award_jury.web.bodies import SAFE_METHODS, TAKES_FILE, BodyMiddleware
+
+    app = create_app(settings)
+    takes_file = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            methods = set(getattr(handler, "http_methods", set())) - SAFE_METHODS
+            if not methods:
+                continue
+            params = set(handler.parsed_fn_signature.parameters)
+            assert "db" not in params or "db_session" in params, (route.path, "opens its own sessions")
+            assert BodyMiddleware in handler.resolve_middleware(), route.path
+            if handler.opt.get(TAKES_FILE):
+                takes_file.add(route.path)
+    assert takes_file == {
+        "/entries/{entry_id:int}/edit",
+        "/awards/{slug:str}/setup/logo",
+        "/awards/{slug:str}/certificates/settings",
+    }

@@ -5,6 +5,7 @@ who may do it, and odd input that must never answer 500."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -987,15 +988,28 @@ async def test_odd_query_strings_on_the_pages(with_round: Browser) -> None:
     assert (await with_round.get(f"{SETUP}?saved=%FF%FE&created=1")).status_code == 200
 
 
-async def test_very_long_values_get_messages_not_errors(with_round: Browser, db: Database) -> None:
-    await _prepared(with_round)
-    long = "ä" * 30_000  # beyond every field's limit, within the request size limit
-    for path, data in odd_posts():
-        response = await with_round.post(path, {name: long for name in data})
-        assert response.status_code == 400, (path, response.status_code)
-        assert field_errors(response.text), path
-    assert (await get_award(db, "smart-country")).name == "Smart Country Award"
-    assert await count_rows(db, Award) == 1 and await count_rows(db, Criterion) == 1
+class TestVeryLongValues:
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        # About the fields' limits, not the body's: room for every field far beyond its limit
+        # (a form's own limit, AWARD_JURY_MAX_FORM_KB, is tested in test_hostile_clients.py).
+        return replace(settings, max_form_bytes=8 * 1024 * 1024)
+
+    async def test_very_long_values_get_messages_not_errors(self, with_round: Browser, db: Database) -> None:
+        await _prepared(with_round)
+        long = "ä" * 30_000  # beyond every field's limit, within the request size limit
+        for path, data in odd_posts():
+            response = await with_round.post(path, {name: long for name in data})
+            assert response.status_code == 400, (path, response.status_code)
+            assert field_errors(response.text), path
+        assert (await get_award(db, "smart-country")).name == "Smart Country Award"
+        assert await count_rows(db, Award) == 1 and await count_rows(db, Criterion) == 1
+
+
+async def test_a_form_beyond_the_form_limit_gets_the_too_much_text_page(with_round: Browser) -> None:
+    response = await with_round.post(f"{ROUNDS}/pre-selection", {name: "ä" * 30_000 for name in ROUND})
+    assert response.status_code == 413
+    assert "Too much text" in response.text or "Zu viel Text" in response.text
 
 
 async def test_missing_fields_get_messages_not_errors(with_round: Browser, db: Database) -> None:
