@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from award_jury.accounts.controllers import AccountController, SessionController
 from award_jury.accounts.people_controllers import InvitationController, PeopleController
 from award_jury.awards.controllers import AwardPagesController
 from award_jury.awards.setup_controllers import AwardSetupController, NewAwardController
+from award_jury.certificates import jobs
 from award_jury.certificates.controllers import CertificateController, EntryCertificateController, VerifyController
 from award_jury.db import Database
 from award_jury.entries.controllers import CallController, EntryController, OrganiserEntriesController
@@ -56,6 +58,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         try:
             yield
         finally:
+            # The render processes end with the app (a clean stop; a killed server takes them
+            # along by themselves, see certificates/jobs.py).
+            await asyncio.to_thread(jobs.stop_pool)
             if owns_db:
                 await db.dispose()
 
