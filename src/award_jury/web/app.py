@@ -25,7 +25,7 @@ from award_jury.certificates import jobs
 from award_jury.certificates.controllers import CertificateController, EntryCertificateController, VerifyController
 from award_jury.db import Database
 from award_jury.entries.controllers import CallController, EntryController, OrganiserEntriesController
-from award_jury.errors import NotAuthorizedError, NotFoundError, SignInRequiredError
+from award_jury.errors import NotAuthorizedError, NotFoundError, SignInRequiredError, StorageFullError
 from award_jury.judging.controllers import ConflictController
 from award_jury.judging.live_controllers import LiveController
 from award_jury.judging.round_controllers import AdvanceController, AssignmentController, ProgressController
@@ -117,6 +117,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             NotFoundError: errors.not_found_handler,
             NotAuthorizedError: errors.forbidden_handler,
             SignInRequiredError: errors.sign_in_required_handler,
+            StorageFullError: errors.storage_full_handler,
             NotFoundException: errors.not_found_handler,
             HTTPException: errors.http_exception_handler,
             Exception: errors.internal_error_handler,
