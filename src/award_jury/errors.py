@@ -55,3 +55,7 @@ class FormError(DomainError):
     def __init__(self, errors: dict[str, str]) -> None:
         self.errors = errors
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+class StorageFullError(DomainError):
+    """The disk (or quota) of the file storage is full: nothing was written."""

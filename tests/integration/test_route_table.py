@@ -60,6 +60,7 @@ def jurors_only(anonymous: int, allowed: int, *, mixed: int | None = None) -> di
 ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/"): same(200),
     ("GET", "/healthz"): same(200),
+    ("GET", "/readyz"): same(200),
     ("POST", "/language"): same(303),
     ("GET", "/static/{file_path:path}"): same(200),
     ("HEAD", "/static/{file_path:path}"): same(200),

@@ -29,6 +29,7 @@ from award_jury.certificates import services
 from award_jury.certificates.context import CertificateContext
 from award_jury.certificates.models import CertificateJob
 from award_jury.certificates.render import DocumentMeta, merge_pdfs, render_pdf
+from award_jury.children import die_with_parent
 from award_jury.db import Database, utcnow
 from award_jury.entries.storage import LocalStorage, atomic_write
 from award_jury.errors import DomainError, NotFoundError
@@ -48,8 +49,10 @@ RUNNING: dict[int, asyncio.Task[Path | None]] = {}
 # -- the process pool -------------------------------------------------------------------------
 
 
-def _worker_init() -> None:
-    """Render processes yield to the web server, and load WeasyPrint and the fonts up front."""
+def _worker_init(parent_pid: int) -> None:
+    """Render processes die with the server (however it ends, even ``kill -9``), yield to it,
+    and load WeasyPrint and the fonts up front."""
+    die_with_parent(parent_pid)
     with contextlib.suppress(OSError):  # not allowed: render at normal priority
         os.nice(5)
     import award_jury.certificates.render  # noqa: F401
@@ -71,6 +74,7 @@ def pool(workers: int | None = None) -> ProcessPoolExecutor:
             max_workers=workers or os.cpu_count() or 2,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_worker_init,
+            initargs=(os.getpid(),),
         )
     return _pool
 
@@ -80,6 +84,25 @@ def shutdown_pool() -> None:
     if _pool is not None:
         _pool.shutdown(wait=True, cancel_futures=True)
         _pool = None
+
+
+def stop_pool() -> None:
+    """On server stop: end the render processes now (a render still running is cut off; its job
+    is resumed by generating again, the parts already written are kept). Blocks briefly."""
+    global _pool
+    executor, _pool = _pool, None
+    if executor is None:
+        return
+    processes = list(getattr(executor, "_processes", {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.terminate()
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AssertionError):
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
 
 
 def merge_files(parts: Sequence[str], out: str) -> int:

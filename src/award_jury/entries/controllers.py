@@ -28,7 +28,7 @@ from award_jury.entries.models import Entry
 from award_jury.entries.services import DeadlinePassedError, EntryFilter, StaleEntryError, Upload
 from award_jury.entries.validators import FIELD_NAMES, ONE_LINE, PITCH_LIMIT, STAGES
 from award_jury.enums import EntryStatus, TokenPurpose
-from award_jury.errors import ConflictError, FormError, NotFoundError, RateLimitedError
+from award_jury.errors import ConflictError, FormError, NotFoundError, RateLimitedError, StorageFullError
 from award_jury.i18n import current_locale
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, can, require
@@ -319,6 +319,16 @@ class EntryController(Controller):
                 return Response({"error": "invalid", "errors": exc.errors}, status_code=422)
             fresh = await services.load_entry(db_session, entry_id)
             return form_page(request, fresh, values, errors=exc.errors, status=400)
+        except StorageFullError:
+            await db_session.rollback()
+            message = _(
+                "The server's storage is full, so the file could not be saved. Nothing was changed. "
+                "Please try again later or tell the organisers."
+            )
+            if wants_json(request):
+                return Response({"error": "storage-full", "message": message}, status_code=507)
+            fresh = await services.load_entry(db_session, entry_id)
+            return form_page(request, fresh, values, errors={"deck": message}, status=507)
         if wants_json(request):
             answer = {"ok": True, "version": entry.version, "saved_at": now.isoformat(), "errors": saved.problems}
             return Response(answer, status_code=200)

@@ -10,15 +10,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from award_jury.accounts import ratelimit
@@ -36,6 +38,8 @@ from award_jury.errors import ConflictError, DomainError, FormError, NotFoundErr
 from award_jury.i18n import gettext as _
 from award_jury.ranking.exports import neutralise
 from award_jury.ranking.models import ResultSnapshot
+
+log = logging.getLogger("award_jury.entries")
 
 PDF = "application/pdf"
 
@@ -372,14 +376,40 @@ async def withdraw_entry(session: AsyncSession, entry: Entry, *, now: datetime, 
 
 
 async def release_files(session: AsyncSession, storage: Storage, keys: Sequence[str | None]) -> None:
-    """Delete stored files that no attachment or logo names any more (keys are shared by content)."""
+    """Delete stored files that no attachment or logo names any more (keys are shared by content),
+    once this session's transaction is committed: until then the rows may still name them (a
+    failed commit, a crash) and the files must stay. A rollback forgets them."""
+    unused = []
     for key in {k for k in keys if k}:
         used = await session.scalar(
             sa.select(sa.func.count()).select_from(Attachment).where(Attachment.storage_key == key)
         )
         logo = await session.scalar(sa.select(sa.func.count()).select_from(Award).where(Award.logo_key == key))
         if not used and not logo:
-            storage.delete(key)
+            unused.append(key)
+    if unused:
+        delete_after_commit(session, storage, unused)
+
+
+def delete_after_commit(session: AsyncSession, storage: Storage, keys: Sequence[str]) -> None:
+    sync = session.sync_session
+    pending: list[tuple[Storage, str]] | None = sync.info.get("files_to_delete")
+    if pending is None:
+        pending = sync.info["files_to_delete"] = []
+
+        def committed(_session: Session) -> None:
+            for store, key in sync.info.pop("files_to_delete", []):
+                try:
+                    store.delete(key)
+                except OSError:  # left behind: an unreferenced file wastes space, nothing more
+                    log.warning("could not delete the unreferenced file %s", key)
+
+        def rolled_back(_session: Session) -> None:
+            sync.info.pop("files_to_delete", None)
+
+        event.listen(sync, "after_commit", committed, once=True)
+        event.listen(sync, "after_rollback", rolled_back, once=True)
+    pending.extend((storage, key) for key in keys)
 
 
 async def delete_draft(session: AsyncSession, entry: Entry, *, actor: Person, storage: Storage) -> None:

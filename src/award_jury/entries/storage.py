@@ -6,18 +6,29 @@ file that is moved into place, so no key ever names a half-written file.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
 from pathlib import Path
 from typing import Protocol
 
+from award_jury.errors import StorageFullError
+
+FULL = (errno.ENOSPC, errno.EDQUOT)
+
 
 def atomic_write(path: Path, data: bytes, *, prefix: str = ".part-") -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder, moved into place:
-    ``path`` never names a half-written file, whatever happens meanwhile."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
+    ``path`` never names a half-written file, whatever happens meanwhile. A full disk (or
+    quota) raises StorageFullError, with nothing left behind."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
+    except OSError as exc:
+        if exc.errno in FULL:
+            raise StorageFullError(str(exc)) from exc
+        raise
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -27,8 +38,10 @@ def atomic_write(path: Path, data: bytes, *, prefix: str = ".part-") -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in FULL:
+            raise StorageFullError(str(exc)) from exc
         raise
 
 

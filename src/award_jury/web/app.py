@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,10 +22,11 @@ from award_jury.accounts.controllers import AccountController, SessionController
 from award_jury.accounts.people_controllers import InvitationController, PeopleController
 from award_jury.awards.controllers import AwardPagesController
 from award_jury.awards.setup_controllers import AwardSetupController, NewAwardController
+from award_jury.certificates import jobs
 from award_jury.certificates.controllers import CertificateController, EntryCertificateController, VerifyController
 from award_jury.db import Database
 from award_jury.entries.controllers import CallController, EntryController, OrganiserEntriesController
-from award_jury.errors import NotAuthorizedError, NotFoundError, SignInRequiredError
+from award_jury.errors import NotAuthorizedError, NotFoundError, SignInRequiredError, StorageFullError
 from award_jury.judging.controllers import ConflictController
 from award_jury.judging.live_controllers import LiveController
 from award_jury.judging.round_controllers import AdvanceController, AssignmentController, ProgressController
@@ -59,6 +61,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         try:
             yield
         finally:
+            # The render processes end with the app (a clean stop; a killed server takes them
+            # along by themselves, see certificates/jobs.py).
+            await asyncio.to_thread(jobs.stop_pool)
             if owns_db:
                 await db.dispose()
 
@@ -122,6 +127,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             NotFoundError: errors.not_found_handler,
             NotAuthorizedError: errors.forbidden_handler,
             SignInRequiredError: errors.sign_in_required_handler,
+            StorageFullError: errors.storage_full_handler,
             NotFoundException: errors.not_found_handler,
             HTTPException: errors.http_exception_handler,
             DBAPIError: errors.database_error_handler,

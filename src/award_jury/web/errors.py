@@ -19,7 +19,7 @@ from award_jury.web.middleware import locale_for
 
 log = logging.getLogger("award_jury.web")
 
-KNOWN_PAGES = {400, 401, 403, 404, 405, 408, 409, 413, 429, 500, 503}
+KNOWN_PAGES = {400, 401, 403, 404, 405, 408, 409, 413, 429, 500, 503, 507}
 
 #: Seconds a client is asked to wait after the database was too busy to answer.
 BUSY_RETRY_AFTER = 2
@@ -78,6 +78,12 @@ def sign_in_required_handler(request: Request, exc: Exception) -> Response:  # t
         return error_response(request, 401, "Sign-in required")
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return Redirect(f"/signin?{urlencode({'next': target})}", status_code=303)
+
+
+def storage_full_handler(request: Request, exc: Exception) -> Response:  # type: ignore[type-arg]
+    """A full disk where no form can say so: a page that says what happened (nothing was saved)."""
+    log.error("storage full on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(request, 507, "Insufficient Storage")
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:  # type: ignore[type-arg]
