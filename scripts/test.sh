@@ -2,7 +2,8 @@
 # The suite, as `make test` runs it: the SQLite pass (every test, the pure unit tests and the
 # wheel test included) and the PostgreSQL pass (every test that touches a database) side by side,
 # each in its own process with its own throwaway PostgreSQL server or SQLite files and its own log.
-# Unit tests and the packaging test do not depend on the database, so they run once.
+# Unit tests, the packaging test and tests marked `once` do not depend on the database, so they
+# run once, in the SQLite pass.
 # Each pass's log is printed whole when both have ended; the exit code fails if either failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ start=$(date +%s)
 "$UV" run --frozen pytest --db sqlite -p no:cacheprovider --durations=15 "$@" >"$logs/sqlite.log" 2>&1 &
 sqlite_pid=$!
 "$UV" run --frozen pytest --db postgresql -p no:cacheprovider --durations=15 \
-  --ignore=tests/unit --ignore=tests/packaging "$@" >"$logs/postgresql.log" 2>&1 &
+  --ignore=tests/unit --ignore=tests/packaging -m "not once" "$@" >"$logs/postgresql.log" 2>&1 &
 pg_pid=$!
 
 wait "$sqlite_pid"; sqlite_rc=$?

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.look import PHONE, flat_buttons, invisible_choices, sticking_out
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.once]
 
 PAGE = """<!doctype html><html lang="en"><head><style>
   body {{ margin: 0; font: 16px sans-serif; background: #fff; }}

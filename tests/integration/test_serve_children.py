@@ -27,6 +27,8 @@ from award_jury.web.auth import session_policy
 from tests.support.factories import small_bundle
 from tests.support.pg import free_port
 
+pytestmark = [pytest.mark.once, pytest.mark.slow]  # (processes and signals do not depend on the database)
+
 SCRIPT = Path(sys.executable).with_name("award-jury")
 #: Guards against a hang, not performance limits: a loaded machine starts Python slowly.
 START_WITHIN = 120.0
