@@ -19,6 +19,7 @@ from award_jury.enums import Role, SheetStatus
 from award_jury.judging.models import Assignment, Conflict, ScoreSheet
 from award_jury.settings import Settings
 from award_jury.web.auth import session_policy
+from tests.support.confirm import confirm, open_confirmation
 
 PAGE = "/awards/smart-country-startup-award-2026/rounds/vorauswahl/assignments"
 
@@ -105,14 +106,34 @@ async def test_release_keeps_assignments_with_submitted_sheets(
             ScoreSheet.juror_id == juror_id, ScoreSheet.status == SheetStatus.SUBMITTED
         )
         submitted = set((await s.execute(done)).scalars())
-    response = await client.post(
-        f"{PAGE}/release", data={"juror": str(juror_id), "_csrf_token": token}, follow_redirects=False
-    )
     expected = len([e for e in mine if e not in submitted])
     assert expected >= 1
-    assert response.headers["location"] == f"{PAGE}?released={expected}"
+    page = await client.get(PAGE, headers={"accept-language": "en"})
+    assert f'href="{PAGE}/release?juror={juror_id}"' in page.text  # a link to the confirmation page
+    # the old one-click form (no confirmation fields) changes nothing
+    unconfirmed = await client.post(
+        f"{PAGE}/release", data={"juror": str(juror_id), "_csrf_token": token}, follow_redirects=False
+    )
+    assert unconfirmed.status_code == 400
+    assert "Nothing was changed: this needs your confirmation on this page first." in unconfirmed.text
     remaining = sa.select(sa.func.count()).select_from(Assignment).where(Assignment.juror_id == juror_id)
+    assert await count(db, remaining) == len(mine)
+    shown = await open_confirmation(client, f"{PAGE}/release?juror={juror_id}")
+    assert shown.status == 200 and shown.refusals == []
+    (removed, *_rest) = shown.facts
+    assert removed.startswith(f"{expected} assignment{'s' if expected > 1 else ''} of ")
+    async with db.session() as s:
+        open_ids = [e for e in mine if e not in submitted]
+        refs = sorted((await s.execute(sa.select(Entry.ref).where(Entry.id.in_(open_ids)))).scalars())
+    assert removed.endswith(": " + ", ".join(refs) + ".")
+    assert f"{len(submitted & set(mine))} assignment" in shown.facts[2]
+    response = await confirm(client, f"{PAGE}/release", page=shown)
+    assert response.headers["location"] == f"{PAGE}?released={expected}"
     assert await count(db, remaining) == len(mine) - expected
+    # nothing open any more: the page says so and offers no button
+    again = await open_confirmation(client, f"{PAGE}/release?juror={juror_id}")
+    assert len(again.refusals) == 1 and again.refusals[0].endswith("has no open assignments in this round.")
+    assert again.fields == {}
 
 
 PROGRESS = "/awards/smart-country-startup-award-2026/rounds/vorauswahl/progress"

@@ -21,6 +21,7 @@ from award_jury.judging.live_controllers import juror_stage, stage_events
 from award_jury.judging.models import Score, ScoreSheet
 from award_jury.settings import Settings
 from tests.support.accounts import choose_language, sign_in_as
+from tests.support.confirm import confirm, open_confirmation
 from tests.support.scoring import ScoringWorld, build_world, post_sheet, scoring_bundle, sheet_path
 
 EN = {"accept-language": "en"}
@@ -94,8 +95,23 @@ async def test_organiser_moves_through_the_running_order(
         "jurors": [{"name": "Juror 1", "state": "not_started"}, {"name": "Juror 2", "state": "not_started"}],
         "submitted": 0,
     }
-    await control(client, "stop")
+    # ending the session: the old button (do=stop) only shows the confirmation page; nothing changes
+    stop = await control(client, "stop")
+    assert stop.status_code == 400
+    assert "Nothing was changed: this needs your confirmation on this page first." in stop.text
+    assert (await stage_of(db))[0] is not None
+    shown = await open_confirmation(client, BASE + "/end")
+    assert shown.facts == [
+        "E001 – Startup 1 GmbH is on stage now, entry 1 of 3; the stage is cleared for every juror.",
+        "2 entries of the running order come after it.",
+        "Score sheets stay as they are. You can start again from any entry.",
+    ]
+    ended = await confirm(client, BASE + "/end", page=shown)
+    assert (ended.status_code, ended.headers["location"]) == (303, BASE + "/control")
     assert (await stage_of(db))[:2] == (None, None)
+    assert (await open_confirmation(client, BASE + "/end")).refusals == [
+        "No entry is on stage: there is no session to end."
+    ]
     async with db.session() as s:
         actions = (
             (await s.execute(sa.select(AuditEvent.action).where(AuditEvent.action.like("live.%")))).scalars().all()

@@ -106,6 +106,8 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/copy-criteria"): organisers_only(401, 400),
     ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/assignments"): organisers_only(303, 200),
     ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/assignments"): organisers_only(401, 303),
+    # the confirmation page (no juror given: back to the assignments page)
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/assignments/release"): organisers_only(303, 303),
     ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/assignments/release"): organisers_only(401, 303),
     ("POST", "/awards/{slug:str}/people/{person_id:int}/categories"): organisers_only(401, 303),
     ("GET", "/awards/{slug:str}/conflicts"): organisers_only(303, 200),
@@ -190,6 +192,9 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/live/state"): jurors_only(303, 200),
     ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/live/control"): organisers_only(303, 200),
     ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/live/control"): organisers_only(401, 303),
+    # ending the session: its confirmation page; a POST without the confirmation changes nothing (400)
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/live/end"): organisers_only(303, 200),
+    ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/live/end"): organisers_only(401, 400),
     ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/live/control/state"): organisers_only(303, 200),
     ("GET", "/invitations/{token:str}"): same(400),
     ("POST", "/invitations/{token:str}"): same(400),

@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from award_jury.accounts.models import AwardRole, Person
 from award_jury.audit.services import record_event
 from award_jury.awards.models import Award, Round
+from award_jury.consequences import Consequences
 from award_jury.entries.models import Entry, EntryRound
 from award_jury.enums import EntryStatus, Role, SheetStatus
-from award_jury.errors import FormError
+from award_jury.errors import FormError, NotFoundError
 from award_jury.i18n import gettext as _
+from award_jury.i18n import ngettext
 from award_jury.judging.assign import Plan, plan_assignments
 from award_jury.judging.conflicts import recorded_pairs, team_pairs
 from award_jury.judging.models import Assignment, JurorCategory, ScoreSheet
@@ -106,9 +108,70 @@ async def apply_plan(session: AsyncSession, award: Award, rnd: Round, k: int, ac
     return plan
 
 
-async def release_juror(session: AsyncSession, award: Award, rnd: Round, juror_id: int, actor: Person) -> int:
+async def release_check(session: AsyncSession, award: Award, rnd: Round, juror_id: int) -> tuple[str, Consequences]:
+    """The juror's name and what releasing their open assignments in ``rnd`` would change
+    (NotFoundError: not a juror of the award)."""
+    name = (
+        await session.execute(
+            sa.select(Person.name)
+            .join(AwardRole, AwardRole.person_id == Person.id)
+            .where(Person.id == juror_id, AwardRole.award_id == award.id, AwardRole.role == Role.JUROR)
+        )
+    ).scalar_one_or_none()
+    if name is None:
+        raise NotFoundError("juror")
+    submitted = sa.select(ScoreSheet.entry_id).where(
+        ScoreSheet.round_id == rnd.id, ScoreSheet.juror_id == juror_id, ScoreSheet.status == SheetStatus.SUBMITTED
+    )
+    rows = (
+        await session.execute(
+            sa.select(Entry.ref, Assignment.entry_id.in_(submitted))
+            .join(Entry, Entry.id == Assignment.entry_id)
+            .where(Assignment.round_id == rnd.id, Assignment.juror_id == juror_id)
+            .order_by(Entry.ref)
+        )
+    ).all()
+    released = [ref for ref, done in rows if not done]
+    kept = len(rows) - len(released)
+    drafts = (
+        await session.execute(
+            sa.select(sa.func.count()).where(
+                ScoreSheet.round_id == rnd.id, ScoreSheet.juror_id == juror_id, ScoreSheet.status == SheetStatus.DRAFT
+            )
+        )
+    ).scalar_one()
+    check = Consequences(numbers={"juror": juror_id, "released": released, "kept": kept, "drafts": drafts})
+    if released:
+        check.facts.append(
+            ngettext("%(num)d assignment of %(name)s without a submitted sheet is removed: %(refs)s.",
+                     "%(num)d assignments of %(name)s without a submitted sheet are removed: %(refs)s.",
+                     len(released)) % {"num": len(released), "name": name, "refs": ", ".join(released)}
+        )  # fmt: skip
+        check.facts.append(_("A new automatic assignment gives these entries to other jurors."))
+    check.facts.append(
+        ngettext("%(num)d assignment with a submitted sheet stays.",
+                 "%(num)d assignments with a submitted sheet stay.", kept) % {"num": kept}
+    )  # fmt: skip
+    if drafts:
+        check.facts.append(
+            ngettext("%(num)d draft sheet of %(name)s stays a draft and does not count.",
+                     "%(num)d draft sheets of %(name)s stay drafts and do not count.", drafts)
+            % {"num": drafts, "name": name}
+        )  # fmt: skip
+    if rnd.finalised_at is not None:
+        check.refusals.append(_("This round is finalised; its assignments no longer change."))
+    elif not released:
+        check.refusals.append(_("%(name)s has no open assignments in this round.") % {"name": name})
+    return name, check
+
+
+async def release_juror(
+    session: AsyncSession, award: Award, rnd: Round, juror_id: int, actor: Person, *, state: str | None = None
+) -> int:
     """A juror drops out: their assignments without a submitted sheet go, so a new plan can
-    give those entries to others. Returns how many were released."""
+    give those entries to others, after :func:`release_check` allows it. Returns how many were released."""
+    _name, check = await release_check(session, award, rnd, juror_id)
+    check.require(state=state, override_reason="")
     done = sa.select(ScoreSheet.entry_id).where(
         ScoreSheet.round_id == rnd.id, ScoreSheet.juror_id == juror_id, ScoreSheet.status == SheetStatus.SUBMITTED
     )

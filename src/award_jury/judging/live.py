@@ -17,11 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from award_jury.accounts.models import Person
 from award_jury.audit.services import record_event
 from award_jury.awards.models import Award, Category, Round
+from award_jury.consequences import Consequences
 from award_jury.db import utcnow
 from award_jury.entries.models import Entry, EntryRound, Startup
 from award_jury.enums import EntryStatus, SheetStatus
 from award_jury.errors import FormError
 from award_jury.i18n import gettext as _
+from award_jury.i18n import ngettext
 from award_jury.judging.conflicts import conflicted_entries
 from award_jury.judging.models import Assignment, ScoreSheet
 
@@ -103,6 +105,29 @@ def _position(order: list[Slot], entry_id: int | None) -> int | None:
     return next((i for i, slot in enumerate(order) if slot.entry_id == entry_id), None)
 
 
+async def end_check(session: AsyncSession, award: Award, rnd: Round) -> Consequences:
+    """What ending the live session of ``rnd`` would change (the ``stop`` of :func:`control`)."""
+    order = await running_order(session, award, rnd)
+    here = _position(order, rnd.live_entry_id)
+    check = Consequences(numbers={"entry": rnd.live_entry_id, "phase": rnd.live_phase, "total": len(order)})
+    if rnd.live_entry_id is None:
+        check.refusals.append(_("No entry is on stage: there is no session to end."))
+        return check
+    if here is not None:
+        slot = order[here]
+        check.facts.append(
+            _("%(entry)s is on stage now, entry %(position)d of %(total)d; the stage is cleared for every juror.")
+            % {"entry": f"{slot.ref} – {slot.startup}", "position": here + 1, "total": len(order)}
+        )
+        after = len(order) - here - 1
+        check.facts.append(
+            ngettext("%(num)d entry of the running order comes after it.",
+                     "%(num)d entries of the running order come after it.", after) % {"num": after}
+        )  # fmt: skip
+    check.facts.append(_("Score sheets stay as they are. You can start again from any entry."))
+    return check
+
+
 async def control(
     session: AsyncSession,
     award: Award,
@@ -113,12 +138,16 @@ async def control(
     entry_id: int | None = None,
     pitch_minutes: str = "",
     qa_minutes: str = "",
+    state: str | None = None,
 ) -> None:
     """The organiser moves the stage: ``start`` (first entry, or ``entry_id``), ``next``,
     ``previous``, ``goto``, ``qa`` (questions start), ``restart`` (timer of the phase), ``stop``,
-    ``timing`` (durations in minutes). Unknown actions and entries change nothing."""
+    ``timing`` (durations in minutes). Unknown actions and entries change nothing. ``stop`` follows
+    :func:`end_check` (``state``: the confirmation page's)."""
     if action not in ACTIONS:
         return
+    if action == "stop":
+        (await end_check(session, award, rnd)).require(state=state, override_reason="")
     order = await running_order(session, award, rnd)
     now = utcnow()
     here = _position(order, rnd.live_entry_id)

@@ -21,11 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from award_jury.accounts.models import Person
 from award_jury.awards.models import Award, Round
 from award_jury.awards.setup import find_round
+from award_jury.consequences import ConfirmationError
 from award_jury.db import Database, utcnow
 from award_jury.errors import FormError, NotFoundError
+from award_jury.i18n import gettext as _
 from award_jury.judging import live
 from award_jury.judging.scoring_controllers import jury_round, sheet_context, sheet_url
 from award_jury.policy import Action, Viewer
+from award_jury.web.confirm import Confirmation, confirm_page, read_confirmation, refused_page, unconfirmed_page
 from award_jury.web.forms import parse_id, read_form
 from award_jury.web.guards import award_for
 
@@ -146,6 +149,9 @@ class LiveController(Controller):
         rnd = find_round(award, round_slug)
         form = await read_form(request)
         action = form.get("do", max_length=20)
+        if action == "stop":  # ending the session goes through its confirmation page
+            check = await live.end_check(db_session, award, rnd)
+            return unconfirmed_page(end_confirmation(award, rnd), check, award=award)
         try:
             await live.control(
                 db_session,
@@ -159,6 +165,30 @@ class LiveController(Controller):
             )
         except FormError as exc:
             return await render_control(db_session, award, rnd, errors=exc.errors, status=400)
+        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/live/control", status_code=303)
+
+    @get("/end")
+    async def confirm_end(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
+        award, _actor = await award_for(db_session, slug, viewer, Action.RUN_LIVE)
+        rnd = find_round(award, round_slug)
+        check = await live.end_check(db_session, award, rnd)
+        return confirm_page(end_confirmation(award, rnd), check, award=award)
+
+    @post("/end")
+    async def end(
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Template | Redirect:
+        award, actor = await award_for(db_session, slug, viewer, Action.RUN_LIVE)
+        rnd = find_round(award, round_slug)
+        answer = await read_confirmation(request)
+        if answer is None:
+            check = await live.end_check(db_session, award, rnd)
+            return unconfirmed_page(end_confirmation(award, rnd), check, award=award)
+        try:
+            await live.control(db_session, award, rnd, actor, "stop", state=answer.state)
+        except ConfirmationError as exc:
+            check = await live.end_check(db_session, award, rnd)
+            return refused_page(end_confirmation(award, rnd), check, exc, answer, award=award)
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/live/control", status_code=303)
 
     @get("/control/state")
@@ -210,3 +240,11 @@ async def juror_live_page(
         context.update(await sheet_context(session, award, rnd, actor, current.ref, live=True, notice=notice,
                                              change=change))  # fmt: skip
     return Template("judging/live.html", context=context)
+
+
+def end_confirmation(award: Award, rnd: Round) -> Confirmation:
+    base = f"/awards/{award.slug}/rounds/{rnd.slug}/live"
+    return Confirmation(
+        title=_("End the live session of %(round)s?") % {"round": rnd.name}, action=f"{base}/end",
+        back=f"{base}/control", button=_("End the session"),
+    )  # fmt: skip

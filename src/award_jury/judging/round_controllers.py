@@ -14,6 +14,7 @@ from award_jury.audit.services import record_event
 from award_jury.awards import setup, validators
 from award_jury.awards.models import Award, Round
 from award_jury.awards.setup_controllers import organised_award
+from award_jury.consequences import ConfirmationError
 from award_jury.db import utcnow
 from award_jury.errors import FormError
 from award_jury.i18n import gettext as _
@@ -21,6 +22,7 @@ from award_jury.judging import assignments as assignments_service
 from award_jury.judging import progress as progress_service
 from award_jury.policy import Viewer
 from award_jury.ranking import queries as ranking
+from award_jury.web.confirm import Confirmation, confirm_page, read_confirmation, refused_page, unconfirmed_page
 from award_jury.web.forms import parse_id, read_form
 from award_jury.web.mailer import mail_task
 
@@ -114,18 +116,47 @@ class AssignmentController(Controller):
             await assignments_service.unassign(db_session, award, rnd, juror_id, entry_id, actor)
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/assignments?removed=1#entry-{entry}", status_code=303)
 
+    @get("/release")
+    async def confirm_release(
+        self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, juror: str = ""
+    ) -> Template | Redirect:
+        award, _actor = await organised_award(db_session, slug, viewer)
+        rnd = setup.find_round(award, round_slug)
+        juror_id = parse_id(juror)
+        if juror_id is None:
+            return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/assignments", status_code=303)
+        name, check = await assignments_service.release_check(db_session, award, rnd, juror_id)
+        return confirm_page(release_confirmation(award, rnd, juror_id, name), check, award=award)
+
     @post("/release")
     async def release(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
-    ) -> Redirect:
+    ) -> Template | Redirect:
         award, actor = await organised_award(db_session, slug, viewer)
         rnd = setup.find_round(award, round_slug)
         form = await read_form(request)
         juror_id = parse_id(form.get("juror"))
-        released = 0
-        if juror_id is not None:
-            released = await assignments_service.release_juror(db_session, award, rnd, juror_id, actor)
+        if juror_id is None:
+            return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/assignments", status_code=303)
+        name, check = await assignments_service.release_check(db_session, award, rnd, juror_id)
+        confirmation = release_confirmation(award, rnd, juror_id, name)
+        answer = await read_confirmation(request)
+        if answer is None:
+            return unconfirmed_page(confirmation, check, award=award)
+        try:
+            released = await assignments_service.release_juror(db_session, award, rnd, juror_id, actor,
+                                                               state=answer.state)  # fmt: skip
+        except ConfirmationError as exc:
+            return refused_page(confirmation, check, exc, answer, award=award)
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/assignments?released={released}", status_code=303)
+
+
+def release_confirmation(award: Award, rnd: Round, juror_id: int, name: str) -> Confirmation:
+    page = f"/awards/{award.slug}/rounds/{rnd.slug}/assignments"
+    return Confirmation(
+        title=_("Release the open assignments of %(name)s?") % {"name": name}, action=f"{page}/release", back=page,
+        button=_("Release open assignments"), fields={"juror": str(juror_id)},
+    )  # fmt: skip
 
 
 class ProgressController(Controller):
