@@ -202,8 +202,7 @@ class JuryController(Controller):
                 "now": now,
                 "rounds": dashboard.scoring_rounds(award),
                 "conflict_ref": conflict[:32],
-                "read_only": rnd.finalised_at is not None
-                or (rnd.scoring_close is not None and now > rnd.scoring_close),
+                "read_only": rnd.scoring_closed(now),
             },
         )
 

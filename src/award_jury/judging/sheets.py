@@ -203,7 +203,7 @@ def read_only_reason(rnd: Round, entry: Entry, assigned: bool, now: datetime) ->
         return ENTRY_NOT_SUBMITTED
     if rnd.finalised_at is not None:
         return FINALISED
-    if rnd.scoring_close is not None and now > rnd.scoring_close:
+    if rnd.scoring_closed(now):
         return CLOSED
     return None
 
@@ -238,11 +238,7 @@ async def holds_closed_sheet(session: AsyncSession, award: Award, juror_id: int,
         sa.select(ScoreSheet.round_id).where(ScoreSheet.juror_id == juror_id, ScoreSheet.entry_id == entry_id)
     )
     now = utcnow()
-    return any(
-        (rnd := rounds.get(round_id)) is not None
-        and (rnd.finalised_at is not None or (rnd.scoring_close is not None and now > rnd.scoring_close))
-        for round_id in found.scalars()
-    )
+    return any((rnd := rounds.get(round_id)) is not None and rnd.scoring_closed(now) for round_id in found.scalars())
 
 
 async def load_sheet(session: AsyncSession, rnd: Round, juror_id: int, entry_id: int) -> SheetSnapshot:
