@@ -109,6 +109,13 @@ def format_number(value: Decimal | float | int | None, places: int | None = None
     return numbers.format_decimal(value, format=pattern, locale=current_locale.get())
 
 
+def plain_number(value: Decimal | int) -> str:
+    """A number as data, the same in every language: ``7.5``, ``10`` (no exponent, no grouping,
+    no trailing zeros). For form values the page's scripts read, audit snapshots and messages
+    about bundles; for people use :func:`format_number`."""
+    return format(Decimal(value).normalize(), "f")
+
+
 def format_size(size: int | None) -> str:
     """A file size for people: ``850 KB``, ``2,4 MB`` (in the locale's number format)."""
     if size is None:

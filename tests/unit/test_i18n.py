@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from award_jury.i18n import current_locale, format_datetime, format_number, gettext, negotiate
+from award_jury.i18n import current_locale, format_datetime, format_number, gettext, negotiate, plain_number
 
 DEADLINE = datetime(2023, 8, 31, 21, 59, tzinfo=UTC)
 
@@ -121,3 +121,22 @@ def test_gettext_english_keeps_message(en: None) -> None:
 
 def test_gettext_unknown_message_is_returned_unchanged(de: None) -> None:
     assert gettext("No such message 4711") == "No such message 4711"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Decimal("7.50"), "7.5"),
+        (Decimal("10.000"), "10"),
+        (Decimal("1E+1"), "10"),
+        (Decimal("0.0001"), "0.0001"),
+        (3, "3"),
+    ],
+)
+def test_plain_number_is_data_the_same_in_every_language(value: Decimal | int, text: str) -> None:
+    for locale in ("de", "en"):
+        token = current_locale.set(locale)
+        try:
+            assert plain_number(value) == text
+        finally:
+            current_locale.reset(token)

@@ -81,6 +81,23 @@ class Round(Base):
         back_populates="round", order_by="Criterion.position", cascade="all, delete-orphan"
     )
 
+    def scoring_closed(self, now: datetime) -> bool:
+        """The one rule for "scoring is closed": see :func:`scoring_closed`."""
+        return scoring_closed(self.finalised_at, self.scoring_close, now)
+
+    def scoring_open(self, now: datetime) -> bool:
+        """Jurors may still change their sheets (the negation of :meth:`scoring_closed`)."""
+        return not self.scoring_closed(now)
+
+
+def scoring_closed(finalised_at: datetime | None, scoring_close: datetime | None, now: datetime) -> bool:
+    """Scoring is closed once the round is finalised, or once ``now`` is past its deadline (the
+    deadline itself still counts as open; no deadline means open until finalised).
+
+    A function of the columns as well as :meth:`Round.scoring_closed`, for queries that read the
+    columns without loading the round (``judging/live.read_stage``)."""
+    return finalised_at is not None or (scoring_close is not None and now > scoring_close)
+
 
 class Criterion(Base):
     __tablename__ = "criterion"

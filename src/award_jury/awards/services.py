@@ -21,9 +21,7 @@ def round_phase(rnd: Round, now: datetime) -> str:
         return "upcoming"
     if rnd.submissions_open and rnd.submissions_close and now <= rnd.submissions_close:
         return "open"
-    if rnd.scoring_close is None or now <= rnd.scoring_close:
-        return "judging"
-    return "closed"
+    return "closed" if rnd.scoring_closed(now) else "judging"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from award_jury.entries.storage import Storage
 from award_jury.enums import Method, Role, SheetStatus
 from award_jury.errors import ConflictError, FormError, NotFoundError
 from award_jury.i18n import gettext as _
+from award_jury.i18n import plain_number
 from award_jury.judging.models import ScoreSheet
 from award_jury.ranking import queries as ranking
 
@@ -268,14 +269,10 @@ class CriterionForm:
     levels: str
 
 
-def _plain(value: Decimal) -> str:
-    return format(Decimal(value).normalize(), "f")
-
-
 def criterion_snapshot(c: Criterion) -> dict[str, Any]:
     return {
-        "key": c.key, "name": c.name, "weight": _plain(c.weight), "min": _plain(c.min_value),
-        "max": _plain(c.max_value), "step": _plain(c.step),
+        "key": c.key, "name": c.name, "weight": plain_number(c.weight), "min": plain_number(c.min_value),
+        "max": plain_number(c.max_value), "step": plain_number(c.step),
     }  # fmt: skip
 
 

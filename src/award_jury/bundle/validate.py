@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.enums import EntryStatus, Method, SheetStatus
+from award_jury.i18n import plain_number
 
 FORMAT = "award-jury/bundle@1"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -70,7 +71,7 @@ def show(value: Any) -> str:
     """A value as it appears in a message: numbers plain, everything else as JSON-ish repr."""
     d = value if isinstance(value, Decimal) else to_decimal(value)
     if d is not None:
-        return format(d.normalize(), "f")
+        return plain_number(d)
     if isinstance(value, str):
         return f'"{value}"' if len(value) <= 60 else f'"{value[:57]}..."'
     return "null" if value is None else type(value).__name__

@@ -564,7 +564,7 @@ def award_ended(award: Award, now: datetime) -> bool:
     if not award.rounds:
         return False
     last = award.rounds[-1]
-    return last.finalised_at is not None or (last.scoring_close is not None and now > last.scoring_close)
+    return last.scoring_closed(now)
 
 
 async def anonymise_award(

@@ -166,7 +166,7 @@ def default_round(award: Award, now: datetime, work: dict[int, int] | None = Non
     """The round a juror most likely wants: the first still open for scoring where they have
     sheets to do, else the first still open, else the last one."""
     rounds = scoring_rounds(award)
-    open_rounds = [r for r in rounds if r.finalised_at is None and (r.scoring_close is None or now <= r.scoring_close)]
+    open_rounds = [r for r in rounds if r.scoring_open(now)]
     for rnd in open_rounds:
         if (work or {}).get(rnd.id, 0) > 0:
             return rnd
@@ -192,9 +192,7 @@ async def award_to_score(session: AsyncSession, juror_id: int, now: datetime) ->
     if not award_ids:
         return None
     if len(award_ids) > 1:
-        open_ids = {
-            r.award_id for r in rounds if r.finalised_at is None and (r.scoring_close is None or now <= r.scoring_close)
-        }
+        open_ids = {r.award_id for r in rounds if r.scoring_open(now)}
         if len(open_ids) != 1:
             return None
         award_ids = open_ids

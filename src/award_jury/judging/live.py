@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.accounts.models import Person
 from award_jury.audit.services import record_event
-from award_jury.awards.models import Award, Category, Round
+from award_jury.awards.models import Award, Category, Round, scoring_closed
 from award_jury.consequences import Consequences
 from award_jury.db import utcnow
 from award_jury.entries.models import Entry, EntryRound, Startup
@@ -95,7 +95,7 @@ async def read_stage(session: AsyncSession, round_id: int) -> Stage | None:
     ).one_or_none()
     if row is None:
         return None
-    closed = row.finalised_at is not None or (row.scoring_close is not None and utcnow() > row.scoring_close)
+    closed = scoring_closed(row.finalised_at, row.scoring_close, utcnow())
     return Stage(
         row.live_entry_id, row.live_phase, row.live_started_at, row.live_pitch_seconds, row.live_qa_seconds, closed
     )

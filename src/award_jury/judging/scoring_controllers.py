@@ -20,7 +20,7 @@ from award_jury.entries.models import Attachment
 from award_jury.enums import ConflictKind
 from award_jury.errors import FormError, NotFoundError
 from award_jury.i18n import gettext as _
-from award_jury.i18n import input_number
+from award_jury.i18n import input_number, plain_number
 from award_jury.judging import conflicts, dashboard, sheets
 from award_jury.judging.controllers import conflict_mails
 from award_jury.policy import Action, Viewer
@@ -56,7 +56,7 @@ def sheet_input(form: Form, rnd: Round) -> sheets.SheetInput:
 
 def snapshot_input(snapshot: sheets.SheetSnapshot) -> sheets.SheetInput:
     return sheets.SheetInput(
-        {k: sheets.plain(v) for k, v in snapshot.scores.items()}, snapshot.comment, snapshot.private_note
+        {k: plain_number(v) for k, v in snapshot.scores.items()}, snapshot.comment, snapshot.private_note
     )
 
 
@@ -65,7 +65,7 @@ def snapshot_json(rnd: Round, snapshot: sheets.SheetSnapshot) -> dict[str, Any]:
     return {
         "version": snapshot.version,
         "status": snapshot.status.value,
-        "scores": {k: sheets.plain(v) for k, v in snapshot.scores.items()},
+        "scores": {k: plain_number(v) for k, v in snapshot.scores.items()},
         "comment": snapshot.comment,
         "private_note": snapshot.private_note,
         "total": None if total is None else round(total, 4),
@@ -144,7 +144,7 @@ async def sheet_context(
         "total": sheets.total_of(rnd, preview),
         "choices": {c.key: sheets.score_choices(c) for c in rnd.criteria},
         "level_text": sheets.level_text,
-        "plain": sheets.plain,
+        "plain": plain_number,
         "field_text": field_text,
         "url": sheet_url(award, rnd, entry.ref),
         "now": utcnow(),
@@ -202,8 +202,7 @@ class JuryController(Controller):
                 "now": now,
                 "rounds": dashboard.scoring_rounds(award),
                 "conflict_ref": conflict[:32],
-                "read_only": rnd.finalised_at is not None
-                or (rnd.scoring_close is not None and now > rnd.scoring_close),
+                "read_only": rnd.scoring_closed(now),
             },
         )
 

@@ -35,6 +35,7 @@ from award_jury.entries.models import Entry, EntryRound
 from award_jury.enums import EntryStatus, SheetStatus
 from award_jury.errors import ConflictError, FormError, NotFoundError
 from award_jury.i18n import gettext as _
+from award_jury.i18n import plain_number
 from award_jury.judging.conflicts import has_conflict
 from award_jury.judging.models import Assignment, Score, ScoreSheet
 from award_jury.ranking.compute import CriterionSpec, sheet_total
@@ -110,12 +111,6 @@ class SheetInput:
     private_note: str = ""
 
 
-def plain(value: Decimal) -> str:
-    """A score as the forms send it: ``7.5``, ``10`` (no exponent, no trailing zeros)."""
-    text = format(value.normalize(), "f")
-    return text
-
-
 def score_choices(criterion: Criterion) -> list[Decimal] | None:
     """Every valid value of a criterion (for a radio group), or None when there are too many."""
     count = (criterion.max_value - criterion.min_value) / criterion.step
@@ -153,9 +148,9 @@ def check_score(criterion: Criterion, text: str) -> tuple[Decimal | None, str | 
     lo, hi, step = criterion.min_value, criterion.max_value, criterion.step
     if not lo <= value <= hi or (value - lo) % step != 0:
         return None, _("Choose a value from %(lo)s to %(hi)s in steps of %(step)s.") % {
-            "lo": plain(lo),
-            "hi": plain(hi),
-            "step": plain(step),
+            "lo": plain_number(lo),
+            "hi": plain_number(hi),
+            "step": plain_number(step),
         }
     return value, None
 
@@ -203,7 +198,7 @@ def read_only_reason(rnd: Round, entry: Entry, assigned: bool, now: datetime) ->
         return ENTRY_NOT_SUBMITTED
     if rnd.finalised_at is not None:
         return FINALISED
-    if rnd.scoring_close is not None and now > rnd.scoring_close:
+    if rnd.scoring_closed(now):
         return CLOSED
     return None
 
@@ -238,11 +233,7 @@ async def holds_closed_sheet(session: AsyncSession, award: Award, juror_id: int,
         sa.select(ScoreSheet.round_id).where(ScoreSheet.juror_id == juror_id, ScoreSheet.entry_id == entry_id)
     )
     now = utcnow()
-    return any(
-        (rnd := rounds.get(round_id)) is not None
-        and (rnd.finalised_at is not None or (rnd.scoring_close is not None and now > rnd.scoring_close))
-        for round_id in found.scalars()
-    )
+    return any((rnd := rounds.get(round_id)) is not None and rnd.scoring_closed(now) for round_id in found.scalars())
 
 
 async def load_sheet(session: AsyncSession, rnd: Round, juror_id: int, entry_id: int) -> SheetSnapshot:
@@ -289,7 +280,7 @@ def _insert(session: AsyncSession, table: Any) -> Any:
 def _audit_values(rnd: Round, snapshot: SheetSnapshot) -> dict[str, Any]:
     return {
         "status": snapshot.status.value,
-        "scores": {k: plain(v) for k, v in sorted(snapshot.scores.items())},
+        "scores": {k: plain_number(v) for k, v in sorted(snapshot.scores.items())},
         "comment": snapshot.comment,
     }
 
