@@ -18,6 +18,8 @@ from award_jury.errors import NotAuthorizedError, SignInRequiredError
 class Action(StrEnum):
     #: The own account: profile, language, password, sessions.
     MANAGE_OWN_ACCOUNT = "account.manage"
+    #: Download a copy of everything stored about oneself (GDPR Art. 15): the person themself only.
+    EXPORT_OWN_DATA = "account.export_data"
     #: An award's people page: organisers, jurors, invitations, roles.
     MANAGE_AWARD_PEOPLE = "award.people"
     #: Create a new award (platform-wide organisers).
@@ -89,7 +91,7 @@ def can(
     """``entry_member``: the viewer is one of the startup's people on the entry in question."""
     if not viewer.authenticated:
         return False
-    if action is Action.MANAGE_OWN_ACCOUNT:
+    if action in (Action.MANAGE_OWN_ACCOUNT, Action.EXPORT_OWN_DATA):
         return True
     if action in (
         Action.MANAGE_AWARD_PEOPLE,

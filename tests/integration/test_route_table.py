@@ -78,6 +78,7 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/password/reset/{token:str}"): same(400),
     ("GET", "/account"): signed_in(303, 200),
     ("POST", "/account"): signed_in(401, 400),
+    ("GET", "/account/data"): signed_in(303, 200),
     ("GET", "/account/password"): signed_in(303, 200),
     ("POST", "/account/password"): signed_in(401, 400),
     ("POST", "/account/signout-everywhere"): signed_in(401, 303),

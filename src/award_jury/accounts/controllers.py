@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from award_jury.accounts import sessions as sessions_service
 from award_jury.accounts.models import LoginToken, Person
 from award_jury.accounts.passwords import MIN_PASSWORD_LENGTH, password_problem_code, verify_password_async
+from award_jury.accounts.personal_data import export_personal_data
 from award_jury.accounts.services import awards_of
 from award_jury.accounts.signin import check_link, issue_link, redeem_link, set_password, sign_in_with_password
 from award_jury.accounts.validators import is_valid_email, normalise_email
@@ -287,6 +289,20 @@ class AccountController(Controller):
         response = Redirect("/account?saved=1", status_code=303)
         response.cookies.append(language_cookie(request.app.state.settings, locale))
         return response
+
+    @get("/data", name="account_data")
+    async def my_data(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Response[bytes]:
+        """Everything stored about the signed-in person, as a JSON file (GDPR Art. 15)."""
+        require(viewer, Action.EXPORT_OWN_DATA)
+        person = await db_session.get(Person, viewer.person_id)
+        assert person is not None
+        data = await export_personal_data(db_session, person, ip=client_ip(request))
+        name = f"award-jury-my-data-{utcnow().date().isoformat()}.json"
+        return Response(
+            json.dumps(data, ensure_ascii=False, indent=2).encode(),
+            media_type="application/json",
+            headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"},
+        )
 
     @get("/password")
     async def password_form(self, viewer: Viewer, db_session: AsyncSession) -> Template:
