@@ -152,12 +152,23 @@ async def write_transaction(session: AsyncSession) -> None:
     await session.connection(execution_options={IMMEDIATE: True})
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None) -> AsyncEngine:
+def create_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+    pool_timeout: float | None = None,
+) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": echo}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 10}
     elif pool_size is not None:
         kwargs["pool_size"] = pool_size
+    if max_overflow is not None:
+        kwargs["max_overflow"] = max_overflow
+    if pool_timeout is not None:
+        kwargs["pool_timeout"] = pool_timeout
     if url.startswith("postgresql"):
         kwargs["pool_pre_ping"] = True
     engine = create_async_engine(url, **kwargs)

@@ -64,6 +64,8 @@ class Viewer:
     award_roles: Mapping[int, frozenset[Role]] = field(default_factory=dict)
     #: When the session ends unless the person does something (for the idle warning).
     session_deadline: datetime | None = None
+    #: The web session's id (live streams re-check it and are counted per session).
+    session_id: int | None = None
 
     @property
     def authenticated(self) -> bool:

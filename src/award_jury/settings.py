@@ -144,6 +144,14 @@ class Settings:
     #: The sender's display name (AWARD_JURY_MAIL_FROM_NAME; unset: the award's name for mails
     #: about an award, "award_jury" for the others).
     mail_from_name: str | None = None
+    #: Live pitch day (judging/live_controllers.py): open event streams allowed per web session
+    #: and per person (AWARD_JURY_LIVE_STREAMS_PER_SESSION / _PER_PERSON, default 3 and 6; more
+    #: get 429 and the page reconnects later), how often a stream reads the stage and checks the
+    #: web session, and after how long it ends (the browser then reconnects).
+    live_streams_per_session: int = 3
+    live_streams_per_person: int = 6
+    live_poll_seconds: float = 1.0
+    live_stream_seconds: float = 300.0
     templates_dir: Path = TEMPLATES_DIR
     static_dir: Path = STATIC_DIR
     migrations_dir: Path = MIGRATIONS_DIR
@@ -180,6 +188,8 @@ class Settings:
             trusted_proxies=_networks(env, "AWARD_JURY_TRUSTED_PROXIES"),
             mail_from=_mail_address(env, "AWARD_JURY_MAIL_FROM"),
             mail_from_name=_one_line(env, "AWARD_JURY_MAIL_FROM_NAME"),
+            live_streams_per_session=_positive_int(env, "AWARD_JURY_LIVE_STREAMS_PER_SESSION", 3),
+            live_streams_per_person=_positive_int(env, "AWARD_JURY_LIVE_STREAMS_PER_PERSON", 6),
         )
 
     @property

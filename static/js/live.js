@@ -80,15 +80,7 @@
     });
   }
 
-  var source = new EventSource(root.getAttribute("data-state-url"));
-  source.addEventListener("open", function () {
-    if (connection) connection.textContent = connection.getAttribute("data-text-live");
-  });
-  source.addEventListener("error", function () {
-    if (connection) connection.textContent = connection.getAttribute("data-text-lost");
-  });
-  source.addEventListener("stage", function (event) {
-    var data = JSON.parse(event.data);
+  function onStage(data) {
     var next = data.entry || "";
     if (next !== entry) {
       entry = next;
@@ -102,6 +94,35 @@
     if (summary && data.jurors && summary.getAttribute("data-template")) {
       summary.textContent = summary.getAttribute("data-template").replace("{done}", data.submitted).replace("{total}", data.jurors.length);
     }
-  });
+  }
+
+  // The server refuses a stream when this session already has too many open (429), and ends it
+  // at sign-out; EventSource then gives up for good. Follow the stage by polling the JSON answer
+  // (a few seconds apart, "connection lost" shown) and try a stream again now and then.
+  var url = root.getAttribute("data-state-url");
+  var source = null, polls = 0, pollTimer = null;
+  function poll() {
+    pollTimer = null;
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } }).then(function (response) {
+      if (!response.ok || (response.headers.get("content-type") || "").indexOf("json") < 0) return null;
+      return response.json();
+    }).then(function (data) {
+      if (data) onStage(data);
+      polls += 1;
+      if (polls % 6 === 0) connect(); else pollTimer = setTimeout(poll, 5000);
+    }).catch(function () { pollTimer = setTimeout(poll, 5000); });
+  }
+  function connect() {
+    source = new EventSource(url);
+    source.addEventListener("open", function () {
+      if (connection) connection.textContent = connection.getAttribute("data-text-live");
+    });
+    source.addEventListener("error", function () {
+      if (connection) connection.textContent = connection.getAttribute("data-text-lost");
+      if (source.readyState === EventSource.CLOSED && pollTimer === null) pollTimer = setTimeout(poll, 5000);
+    });
+    source.addEventListener("stage", function (event) { onStage(JSON.parse(event.data)); });
+  }
+  connect();
   setInterval(tick, 250);
 })();

@@ -2,7 +2,11 @@
 round's stage through server-sent events (JSON once for a client that does not ask for a stream).
 
 The streams read the stage from the database about once a second, so they work with several
-workers and on PostgreSQL; they end after a few minutes and the browser reconnects by itself."""
+workers and on PostgreSQL; they end after a few minutes and the browser reconnects by itself.
+Each read is a short unit of work of its own: a stream holds no database connection while it
+waits, so many streams cannot exhaust the pool. Each read also checks that the web session is still
+valid, so a stream ends within a tick of sign-out. A web session and a person may hold only a few
+streams at once (settings ``live_streams_per_session`` / ``_per_person``); more get 429."""
 
 from __future__ import annotations
 
@@ -13,12 +17,13 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import sqlalchemy as sa
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.response.sse import ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from award_jury.accounts.models import Person
+from award_jury.accounts.models import Person, WebSession
 from award_jury.awards.models import Award, Round
 from award_jury.awards.setup import find_round
 from award_jury.consequences import ConfirmationError
@@ -28,6 +33,8 @@ from award_jury.i18n import gettext as _
 from award_jury.judging import live
 from award_jury.judging.scoring_controllers import jury_round, sheet_context, sheet_url
 from award_jury.policy import Action, Viewer
+from award_jury.settings import Settings
+from award_jury.web.auth import session_policy
 from award_jury.web.confirm import Confirmation, confirm_page, read_confirmation, refused_page, unconfirmed_page
 from award_jury.web.forms import parse_id, read_form
 from award_jury.web.guards import award_for
@@ -38,8 +45,62 @@ log = logging.getLogger("award_jury.live")
 POLL_SECONDS = 1.0
 STREAM_SECONDS = 300.0
 KEEPALIVE_POLLS = 15
+#: Seconds a refused stream is told to wait (Retry-After) before it tries again.
+STREAM_RETRY_AFTER = 30
 
 Builder = Callable[[AsyncSession], Awaitable[dict[str, Any]]]
+Alive = Callable[[AsyncSession], Awaitable[bool]]
+
+
+class StreamRegistry:
+    """The open live streams per web session and per person, counted in this process's memory.
+
+    With several app processes (workers) each one counts only its own streams, so the caps hold
+    per process; the scale-out issue moves live updates to channels, which will count them
+    centrally. Only the event loop touches the counts (no awaits in between), so no lock."""
+
+    def __init__(self) -> None:
+        self.by_session: dict[int, int] = {}
+        self.by_person: dict[int, int] = {}
+
+    def for_person(self, person_id: int) -> int:
+        return self.by_person.get(person_id, 0)
+
+    def try_open(self, session_id: int, person_id: int, *, per_session: int, per_person: int) -> bool:
+        if self.by_session.get(session_id, 0) >= per_session or self.for_person(person_id) >= per_person:
+            return False
+        self.by_session[session_id] = self.by_session.get(session_id, 0) + 1
+        self.by_person[person_id] = self.for_person(person_id) + 1
+        return True
+
+    def close(self, session_id: int, person_id: int) -> None:
+        for counts, key in ((self.by_session, session_id), (self.by_person, person_id)):
+            left = counts.get(key, 0) - 1
+            if left > 0:
+                counts[key] = left
+            else:
+                counts.pop(key, None)
+
+
+def session_still_valid(settings: Settings, session_id: int) -> Alive:
+    """The per-tick check that the web session behind a stream is still there and not past its
+    deadlines (one small query; sign-out and "sign out everywhere" delete the row)."""
+    policy = session_policy(settings)
+
+    async def alive(session: AsyncSession) -> bool:
+        row = (
+            await session.execute(
+                sa.select(WebSession.last_seen_at, WebSession.expires_at, Person.is_active)
+                .join(Person, Person.id == WebSession.person_id)
+                .where(WebSession.id == session_id)
+            )
+        ).first()
+        if row is None or not row.is_active:
+            return False
+        deadline = min(row.last_seen_at + policy.idle, row.expires_at)
+        return bool(utcnow() < deadline)
+
+    return alive
 
 
 def wants_stream(request: Req) -> bool:
@@ -47,16 +108,25 @@ def wants_stream(request: Req) -> bool:
 
 
 async def stage_events(
-    db: Database, build: Builder, *, seconds: float = STREAM_SECONDS, poll: float = POLL_SECONDS
+    db: Database,
+    build: Builder,
+    *,
+    seconds: float = STREAM_SECONDS,
+    poll: float = POLL_SECONDS,
+    alive: Alive | None = None,
 ) -> AsyncIterator[ServerSentEventMessage]:
     """``stage`` events whenever the state changes (the timer's seconds alone are no change),
-    a comment now and then to keep proxies from closing the line, and the end after ``seconds``."""
+    a comment now and then to keep proxies from closing the line, and the end after ``seconds``
+    or as soon as ``alive`` says the web session has ended. Every tick is a short unit of work
+    of its own: no database connection is held between ticks."""
     started = time.monotonic()
     last, quiet = None, 0
     yield ServerSentEventMessage(retry=2000, comment="stage")
     while time.monotonic() - started < seconds:
         try:
             async with db.session() as session:
+                if alive is not None and not await alive(session):
+                    return
                 data = await build(session)
         except Exception:  # the next poll tries again; the browser keeps its last state
             log.exception("could not read the live stage")
@@ -102,10 +172,52 @@ async def organiser_stage(session: AsyncSession, award: Award, rnd_id: int) -> d
     return data
 
 
-async def live_response(request: Req, db: Database, build: Builder) -> Response[Any]:
-    if wants_stream(request):
+async def counted(
+    events: AsyncIterator[ServerSentEventMessage], registry: StreamRegistry, session_id: int, person_id: int
+) -> AsyncIterator[ServerSentEventMessage]:
+    """The events of a stream already counted in ``registry``; uncounted however it ends (also when
+    the browser goes away and the server cancels it)."""
+    try:
+        async for message in events:
+            yield message
+    finally:
+        registry.close(session_id, person_id)
+
+
+def stream_registry(request: Req) -> StreamRegistry:
+    registry: StreamRegistry = request.app.state.live_streams
+    return registry
+
+
+async def live_response(request: Req, db: Database, viewer: Viewer, build: Builder) -> Response[Any]:
+    if wants_stream(request) and viewer.person_id is not None and viewer.session_id is not None:
+        settings: Settings = request.app.state.settings
+        registry = stream_registry(request)
+        session_id, person_id = viewer.session_id, viewer.person_id
+        if not registry.try_open(
+            session_id,
+            person_id,
+            per_session=settings.live_streams_per_session,
+            per_person=settings.live_streams_per_person,
+        ):
+            # EventSource gives up on this answer; static/js/live.js then follows the stage by
+            # polling the JSON answer and tries a stream again later.
+            return Response(
+                {"error": "too many live streams"},
+                status_code=429,
+                media_type=MediaType.JSON,
+                headers={"retry-after": str(STREAM_RETRY_AFTER), "cache-control": "no-store"},
+            )
+        events = stage_events(
+            db,
+            build,
+            seconds=settings.live_stream_seconds,
+            poll=settings.live_poll_seconds,
+            alive=session_still_valid(settings, session_id),
+        )
         return ServerSentEvent(
-            stage_events(db, build), headers={"cache-control": "no-store", "x-accel-buffering": "no"}
+            counted(events, registry, session_id, person_id),
+            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
         )
     async with db.session() as session:
         return Response(await build(session), media_type=MediaType.JSON)
@@ -198,7 +310,7 @@ class LiveController(Controller):
         async with db.session() as session:
             award, _actor = await award_for(session, slug, viewer, Action.RUN_LIVE)
             rnd_id = find_round(award, round_slug).id
-        return await live_response(request, db, lambda s: organiser_stage(s, award, rnd_id))
+        return await live_response(request, db, viewer, lambda s: organiser_stage(s, award, rnd_id))
 
     @get("")
     async def juror_page(
@@ -214,7 +326,7 @@ class LiveController(Controller):
         async with db.session() as session:
             award, rnd, actor = await jury_round(session, slug, round_slug, viewer)
             rnd_id, juror_id = rnd.id, actor.id
-        return await live_response(request, db, lambda s: juror_stage(s, award, rnd_id, juror_id))
+        return await live_response(request, db, viewer, lambda s: juror_stage(s, award, rnd_id, juror_id))
 
 
 async def juror_live_page(

@@ -28,7 +28,7 @@ from award_jury.db import Database
 from award_jury.entries.controllers import CallController, EntryController, OrganiserEntriesController
 from award_jury.errors import NotAuthorizedError, NotFoundError, SignInRequiredError, StorageFullError
 from award_jury.judging.controllers import ConflictController
-from award_jury.judging.live_controllers import LiveController
+from award_jury.judging.live_controllers import LiveController, StreamRegistry
 from award_jury.judging.round_controllers import AdvanceController, AssignmentController, ProgressController
 from award_jury.judging.scoring_controllers import JuryController
 from award_jury.ranking.controllers import JurorRankingController, PublicResultsController, ResultsController
@@ -138,7 +138,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         openapi_config=None,
         logging_config=LoggingConfig(log_exceptions="never", configure_root_logger=False),
         debug=False,
-        state=State({"settings": settings, "db": db, "jinja_env": env}),
+        state=State({"settings": settings, "db": db, "jinja_env": env, "live_streams": StreamRegistry()}),
     )
 
 

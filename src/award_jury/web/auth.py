@@ -51,6 +51,7 @@ async def build_viewer(session: AsyncSession, web_session: WebSession, person: P
         platform_roles=frozenset(platform),
         award_roles={k: frozenset(v) for k, v in per_award.items()},
         session_deadline=idle_deadline(web_session, policy),
+        session_id=web_session.id,
     )
 
 
