@@ -19,16 +19,20 @@ from award_jury.accounts.models import Person
 from award_jury.accounts.services import get_or_create_person, grant_role
 from award_jury.audit.models import AuditEvent
 from award_jury.awards.models import Award, Round
+from award_jury.awards.services import get_award
 from award_jury.bundle.services import import_bundle
+from award_jury.certificates.models import Certificate
+from award_jury.certificates.services import issue_certificates
 from award_jury.cli import cli
 from award_jury.db import Database, utcnow
 from award_jury.entries.models import Entry
 from award_jury.enums import Role
 from award_jury.judging.models import Assignment
 from award_jury.ranking.models import ResultSnapshot
+from award_jury.ranking.services import finalise_round
 from award_jury.settings import Settings
 from tests.support.accounts import page_token, post_form, sign_in_as
-from tests.support.confirm import confirm, open_confirmation
+from tests.support.confirm import EN, confirm, open_confirmation
 from tests.support.factories import small_bundle
 
 SLUG = "mini-award"
@@ -224,6 +228,56 @@ async def test_the_confirmation_page_speaks_german(client: httpx.AsyncClient, db
         "Die Ausschreibung endete am 31.08.2023, 23:59 Uhr.",
     ]
     assert "%(round)s abschließen?".replace("%(round)s", "Pre-selection") in page.html
+
+
+# --- revoking a certificate --------------------------------------------------------------------
+
+
+async def issued_certificate(db: Database) -> tuple[int, str]:
+    """The round finalised and its certificates issued: E002's winner certificate (id, code)."""
+    async with db.session() as s:
+        award = await get_award(s, SLUG)
+        await finalise_round(s, award, award.rounds[0], None, "test")
+        certs = await issue_certificates(s, award, award.rounds[0], "all", None, "test")
+    return certs[0].id, certs[0].code
+
+
+async def test_revoking_a_certificate_names_holder_and_code_and_needs_a_reason(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    await organiser(client, db, settings, complete_bundle())
+    cert_id, code = await issued_certificate(db)
+    overview = await client.get(f"/awards/{SLUG}/certificates/rounds/pre-selection", headers=EN)
+    revoke = f"/awards/{SLUG}/certificates/{cert_id}/revoke"
+    assert f'href="{revoke}"' in overview.text and f'action="{revoke}"' not in overview.text  # a link, no form
+    page = await open_confirmation(client, revoke)
+    assert page.status == 200 and f"Revoke the certificate {code}?" in page.html
+    assert page.facts == [
+        f"The certificate {code} of E002 – Zweite AG is revoked.",
+        f"Anyone who checks the code {code} on the verification page is told that the certificate was revoked "
+        "and is no longer valid.",
+        "Newly generated files leave the certificate out. The reason stays with the organisers.",
+    ]
+    assert 'name="reason"' in page.html and page.refusals == []
+
+    without = await client.post(revoke, data={"reason": "cheated", "_csrf_token": page.fields["_csrf_token"]},
+                                headers=EN)  # the old one-click form  # fmt: skip
+    assert without.status_code == 400 and "needs your confirmation on this page first" in without.text
+    no_reason = await client.post(revoke, data=page.fields, headers=EN)
+    assert no_reason.status_code == 400 and "Write down why the certificate is revoked." in no_reason.text
+    async with db.session() as s:
+        assert (await s.get(Certificate, cert_id)).revoked_at is None  # type: ignore[union-attr]
+
+    done = await client.post(revoke, data={**page.fields, "reason": "cheated"}, headers=EN)
+    assert done.status_code == 303
+    verified = await client.get(f"/verify/{code}", headers=EN)
+    assert "Certificate revoked" in verified.text
+    again = await client.post(revoke, data={**page.fields, "reason": "twice"}, headers=EN)
+    assert again.status_code == 409 and "This certificate is revoked already." in again.text
+    assert (await open_confirmation(client, revoke)).refusals == ["This certificate is revoked already."]
+    async with db.session() as s:
+        events = (await s.execute(sa.select(AuditEvent.after).where(AuditEvent.action == "certificate.revoked"))).all()
+    assert [e for (e,) in events] == [{"code": code, "reason": "cheated"}]
 
 
 # --- the command line -------------------------------------------------------------------------

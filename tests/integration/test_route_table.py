@@ -164,6 +164,7 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/awards/{slug:str}/certificates/jobs/{job_id:int}"): organisers_only(303, 404),
     ("GET", "/awards/{slug:str}/certificates/jobs/{job_id:int}/status"): organisers_only(303, 404),
     ("GET", "/awards/{slug:str}/certificates/jobs/{job_id:int}/download"): organisers_only(303, 404),
+    ("GET", "/awards/{slug:str}/certificates/{certificate_id:int}/revoke"): organisers_only(303, 404),
     ("POST", "/awards/{slug:str}/certificates/{certificate_id:int}/revoke"): organisers_only(401, 404),
     ("POST", "/awards/{slug:str}/certificates/{certificate_id:int}/reinstate"): organisers_only(401, 404),
     ("GET", "/verify"): same(200),
