@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from award_jury.accounts.models import Person
 from award_jury.accounts.services import get_or_create_person, grant_role
 from award_jury.audit.models import AuditEvent
-from award_jury.awards.models import Award, Round
+from award_jury.awards.models import Award, Category, Criterion, Round
 from award_jury.awards.services import get_award
 from award_jury.bundle.services import import_bundle
 from award_jury.certificates.models import Certificate
@@ -26,8 +26,8 @@ from award_jury.certificates.services import issue_certificates
 from award_jury.cli import cli
 from award_jury.db import Database, utcnow
 from award_jury.entries.models import Entry
-from award_jury.enums import Role
-from award_jury.judging.models import Assignment
+from award_jury.enums import Role, SheetStatus
+from award_jury.judging.models import Assignment, JurorCategory, ScoreSheet
 from award_jury.ranking.models import ResultSnapshot
 from award_jury.ranking.services import finalise_round
 from award_jury.settings import Settings
@@ -278,6 +278,127 @@ async def test_revoking_a_certificate_names_holder_and_code_and_needs_a_reason(
     async with db.session() as s:
         events = (await s.execute(sa.select(AuditEvent.after).where(AuditEvent.action == "certificate.revoked"))).all()
     assert [e for (e,) in events] == [{"code": code, "reason": "cheated"}]
+
+
+# --- deleting a category, a round, a criterion ------------------------------------------------
+
+
+def setup_bundle() -> dict[str, Any]:
+    """complete_bundle with Jane judging both categories and an empty second round "Final" with
+    one criterion, where E002 holds a draft sheet (not taking part: imported sheets only)."""
+    doc = complete_bundle()
+    doc["jurors"][0]["categories"] = ["smart-city", "govtech"]
+    final = {**doc["award"]["rounds"][0], "slug": "final", "name": "Final"}
+    final["criteria"] = [{"key": "team", "name": "Team", "weight": 10, "min": 0, "max": 10, "step": 1}]
+    doc["award"]["rounds"].append(final)
+    return doc
+
+
+async def test_deleting_a_category_states_entries_prizes_and_jurors(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    await organiser(client, db, settings, setup_bundle())
+    async with db.session() as s:
+        ids = dict((await s.execute(sa.select(Category.slug, Category.id))).all())
+    used, empty = (f"/awards/{SLUG}/categories/{ids[slug]}/delete" for slug in ("smart-city", "govtech"))
+    setup_page = await client.get(f"/awards/{SLUG}/setup", headers=EN)
+    assert f'href="{empty}"' in setup_page.text and f'action="{empty}"' not in setup_page.text
+
+    refused = await open_confirmation(client, used)
+    assert refused.facts == [
+        "The category Smart City with its 1 prize is deleted.",
+        "1 entry is in this category.",
+        "1 juror no longer judges this category; their other categories stay.",
+    ]
+    assert refused.refusals == ["This category has entries and cannot be deleted."] and refused.fields == {}
+    page = await open_confirmation(client, empty)
+    assert page.facts == [
+        "The category GovTech with its 2 prizes is deleted.",
+        "0 entries are in this category.",
+        "1 juror no longer judges this category; their other categories stay.",
+    ]
+    without = await client.post(empty, data={"_csrf_token": page.fields["_csrf_token"]}, headers=EN)
+    assert without.status_code == 400 and "needs your confirmation on this page first" in without.text
+    forced = await client.post(used, data=page.fields | {"state": "x"}, headers=EN)
+    assert forced.status_code == 409 and "This category has entries and cannot be deleted." in forced.text
+    async with db.session() as s:
+        assert await s.scalar(sa.select(sa.func.count()).select_from(Category)) == 2
+    done = await confirm(client, empty, page=page)
+    assert done.status_code == 303
+    async with db.session() as s:
+        assert (await s.execute(sa.select(Category.slug))).scalars().all() == ["smart-city"]
+        assert await s.scalar(sa.select(sa.func.count()).select_from(JurorCategory)) == 1
+
+
+async def test_deleting_a_round_states_entries_sheets_assignments_and_criteria(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    await organiser(client, db, settings, setup_bundle())
+    used, empty = (f"/awards/{SLUG}/rounds/{slug}/delete" for slug in ("pre-selection", "final"))
+    round_page = await client.get(f"/awards/{SLUG}/rounds/final", headers=EN)
+    assert f'href="{empty}"' in round_page.text and f'action="{empty}"' not in round_page.text
+    refused = await open_confirmation(client, used)
+    assert refused.facts == [
+        "The round Pre-selection and its 2 criteria are deleted.",
+        "1 entry takes part in this round.",
+        "1 score sheet exists in this round.",
+        "0 assignments of jurors are removed.",  # the import makes no assignments
+    ]
+    assert refused.refusals == ["This round has entries or score sheets and cannot be deleted."]
+    page = await open_confirmation(client, empty)
+    assert page.facts == [
+        "The round Final and its 1 criterion are deleted.",
+        "0 entries take part in this round.",
+        "0 score sheets exist in this round.",
+        "0 assignments of jurors are removed.",
+    ]
+    assert page.refusals == []
+    without = await client.post(empty, data={"_csrf_token": page.fields["_csrf_token"]}, headers=EN)
+    assert without.status_code == 400
+    stale = await client.post(empty, data=page.fields | {"state": "0" * 20}, headers=EN)
+    assert stale.status_code == 409 and "the situation changed since the page was shown" in stale.text
+    async with db.session() as s:
+        assert (await s.execute(sa.select(Round.slug).order_by(Round.id))).scalars().all() == ["pre-selection", "final"]
+    done = await confirm(client, empty, page=page)
+    assert done.status_code == 303 and done.headers["location"] == f"/awards/{SLUG}/setup?saved=rounds#rounds"
+    async with db.session() as s:
+        assert (await s.execute(sa.select(Round.slug))).scalars().all() == ["pre-selection"]
+        events = (await s.execute(sa.select(AuditEvent.action).where(AuditEvent.action == "round.deleted"))).all()
+    assert len(events) == 1
+
+
+async def test_deleting_a_criterion_states_its_levels_and_draft_values(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    doc = setup_bundle()
+    doc["sheets"][0]["status"] = "draft"  # nothing submitted: the criteria may still change
+    await organiser(client, db, settings, doc)
+    path = f"/awards/{SLUG}/rounds/pre-selection/criteria/impact/delete"
+    round_page = await client.get(f"/awards/{SLUG}/rounds/pre-selection", headers=EN)
+    assert f'href="{path}"' in round_page.text and f'action="{path}"' not in round_page.text
+    page = await open_confirmation(client, path)
+    assert page.facts == [
+        "The criterion Impact (weight 25) is deleted from the round Pre-selection.",
+        "1 value given for it on draft sheets is deleted.",
+        "1 other criterion stays in this round.",
+    ]
+    without = await client.post(path, data={"_csrf_token": page.fields["_csrf_token"]}, headers=EN)
+    assert without.status_code == 400
+    async with db.session() as s:  # meanwhile the sheet is submitted: the round's criteria are fixed
+        await s.execute(sa.update(ScoreSheet).values(status=SheetStatus.SUBMITTED, submitted_at=utcnow()))
+    refused = await confirm(client, path, page=page)
+    assert refused.status_code == 409 and "its criteria can no longer change" in refused.text
+    assert (await open_confirmation(client, path)).refusals == [
+        "Scores have been submitted in this round: its criteria can no longer change."
+    ]
+    async with db.session() as s:
+        await s.execute(sa.update(ScoreSheet).values(status=SheetStatus.DRAFT, submitted_at=None))
+    done = await confirm(client, path)
+    assert done.status_code == 303
+    async with db.session() as s:
+        assert (await s.execute(sa.select(Criterion.key).order_by(Criterion.id))).scalars().all() == [
+            "innovation", "team"
+        ]  # fmt: skip
 
 
 # --- the command line -------------------------------------------------------------------------
