@@ -401,6 +401,40 @@ async def test_deleting_a_criterion_states_its_levels_and_draft_values(
         ]  # fmt: skip
 
 
+# --- removing personal data -------------------------------------------------------------------
+
+
+async def test_anonymising_states_what_is_removed_and_is_refused_before_the_award_ends(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    await organiser(client, db, settings, with_windows(complete_bundle(), scoring_days=3))
+    path = f"/awards/{SLUG}/anonymise"
+    entries = await client.get(f"/awards/{SLUG}/entries", headers=EN)
+    assert f'action="{path}"' not in entries.text
+    early = await open_confirmation(client, path)
+    assert early.refusals == ["The award has not ended yet: finalise its last round first."] and early.fields == {}
+    async with db.session() as s:
+        await s.execute(sa.update(Round).values(scoring_close=utcnow() - timedelta(days=1)))
+    page = await open_confirmation(client, path)
+    assert page.facts == [
+        "1 entry loses its contact's name and e-mail address, investors, website and video link.",
+        "1 entry still names a contact person.",
+        "0 uploaded files are deleted.",
+        "1 person of the startups loses access to the entries; accounts they use nowhere else are emptied and closed.",
+        "The startups' names, the entries' texts, the jury's scores and the ranks stay.",
+    ]
+    without = await client.post(path, data={"_csrf_token": page.fields["_csrf_token"], "confirm": SLUG}, headers=EN)
+    assert without.status_code == 400
+    async with db.session() as s:
+        assert (await s.execute(sa.select(Entry.contact_email))).scalar_one() != ""
+    done = await confirm(client, path, page=page)
+    assert done.status_code == 303 and done.headers["location"] == f"/awards/{SLUG}/entries?anonymised=1"
+    async with db.session() as s:
+        assert (await s.execute(sa.select(Entry.contact_email))).scalar_one() == ""
+    again = await open_confirmation(client, path)
+    assert "1 entry still names" not in again.html and "0 entries still name a contact person." in again.facts
+
+
 # --- the command line -------------------------------------------------------------------------
 
 
