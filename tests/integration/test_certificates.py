@@ -29,6 +29,7 @@ from award_jury.settings import Settings
 from award_jury.web.app import create_app
 from tests.conftest import app_client
 from tests.support.accounts import make_organiser, page_token, post_form, sign_in_as
+from tests.support.confirm import EN, open_confirmation
 from tests.support.factories import small_bundle
 from tests.support.pdf import fonts, page_texts, reader, xmp
 
@@ -119,11 +120,12 @@ async def test_verify_page_in_german_and_english_and_revocation(
     assert de.status_code == 200 and "Urkunde bestätigt" in de.text and "Gewinner" in de.text
 
     token = await page_token(organiser_client, f"/awards/{SLUG}/certificates/rounds/pre-selection")
-    refused = await post_form(organiser_client, f"/awards/{SLUG}/certificates/{winner.id}/revoke", {"reason": ""},
-                              token=token)  # fmt: skip
-    assert refused.status_code == 400
-    revoked = await post_form(organiser_client, f"/awards/{SLUG}/certificates/{winner.id}/revoke",
-                              {"reason": "Entry disqualified after the event"}, token=token)  # fmt: skip
+    revoke = f"/awards/{SLUG}/certificates/{winner.id}/revoke"
+    page = await open_confirmation(organiser_client, revoke)
+    refused = await organiser_client.post(revoke, data={**page.fields, "reason": ""}, headers=EN)
+    assert refused.status_code == 400 and "Write down why the certificate is revoked." in refused.text
+    revoked = await organiser_client.post(revoke, data={**page.fields, "reason": "Entry disqualified after the event"},
+                                          headers=EN)  # fmt: skip
     assert revoked.status_code == 303
     page = await client.get(f"/verify/{winner.code}", headers={"accept-language": "en"})
     assert page.status_code == 200 and "Certificate revoked" in page.text and "was revoked on" in page.text

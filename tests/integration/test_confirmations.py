@@ -18,17 +18,21 @@ from click.testing import CliRunner
 from award_jury.accounts.models import Person
 from award_jury.accounts.services import get_or_create_person, grant_role
 from award_jury.audit.models import AuditEvent
-from award_jury.awards.models import Award, Round
+from award_jury.awards.models import Award, Category, Criterion, Round
+from award_jury.awards.services import get_award
 from award_jury.bundle.services import import_bundle
+from award_jury.certificates.models import Certificate
+from award_jury.certificates.services import issue_certificates
 from award_jury.cli import cli
 from award_jury.db import Database, utcnow
 from award_jury.entries.models import Entry
-from award_jury.enums import Role
-from award_jury.judging.models import Assignment
+from award_jury.enums import Role, SheetStatus
+from award_jury.judging.models import Assignment, JurorCategory, ScoreSheet
 from award_jury.ranking.models import ResultSnapshot
+from award_jury.ranking.services import finalise_round
 from award_jury.settings import Settings
 from tests.support.accounts import page_token, post_form, sign_in_as
-from tests.support.confirm import confirm, open_confirmation
+from tests.support.confirm import EN, confirm, open_confirmation
 from tests.support.factories import small_bundle
 
 SLUG = "mini-award"
@@ -224,6 +228,211 @@ async def test_the_confirmation_page_speaks_german(client: httpx.AsyncClient, db
         "Die Ausschreibung endete am 31.08.2023, 23:59 Uhr.",
     ]
     assert "%(round)s abschließen?".replace("%(round)s", "Pre-selection") in page.html
+
+
+# --- revoking a certificate --------------------------------------------------------------------
+
+
+async def issued_certificate(db: Database) -> tuple[int, str]:
+    """The round finalised and its certificates issued: E002's winner certificate (id, code)."""
+    async with db.session() as s:
+        award = await get_award(s, SLUG)
+        await finalise_round(s, award, award.rounds[0], None, "test")
+        certs = await issue_certificates(s, award, award.rounds[0], "all", None, "test")
+    return certs[0].id, certs[0].code
+
+
+async def test_revoking_a_certificate_names_holder_and_code_and_needs_a_reason(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    await organiser(client, db, settings, complete_bundle())
+    cert_id, code = await issued_certificate(db)
+    overview = await client.get(f"/awards/{SLUG}/certificates/rounds/pre-selection", headers=EN)
+    revoke = f"/awards/{SLUG}/certificates/{cert_id}/revoke"
+    assert f'href="{revoke}"' in overview.text and f'action="{revoke}"' not in overview.text  # a link, no form
+    page = await open_confirmation(client, revoke)
+    assert page.status == 200 and f"Revoke the certificate {code}?" in page.html
+    assert page.facts == [
+        f"The certificate {code} of E002 – Zweite AG is revoked.",
+        f"Anyone who checks the code {code} on the verification page is told that the certificate was revoked "
+        "and is no longer valid.",
+        "Newly generated files leave the certificate out. The reason stays with the organisers.",
+    ]
+    assert 'name="reason"' in page.html and page.refusals == []
+
+    without = await client.post(revoke, data={"reason": "cheated", "_csrf_token": page.fields["_csrf_token"]},
+                                headers=EN)  # the old one-click form  # fmt: skip
+    assert without.status_code == 400 and "needs your confirmation on this page first" in without.text
+    no_reason = await client.post(revoke, data=page.fields, headers=EN)
+    assert no_reason.status_code == 400 and "Write down why the certificate is revoked." in no_reason.text
+    async with db.session() as s:
+        assert (await s.get(Certificate, cert_id)).revoked_at is None  # type: ignore[union-attr]
+
+    done = await client.post(revoke, data={**page.fields, "reason": "cheated"}, headers=EN)
+    assert done.status_code == 303
+    verified = await client.get(f"/verify/{code}", headers=EN)
+    assert "Certificate revoked" in verified.text
+    again = await client.post(revoke, data={**page.fields, "reason": "twice"}, headers=EN)
+    assert again.status_code == 409 and "This certificate is revoked already." in again.text
+    assert (await open_confirmation(client, revoke)).refusals == ["This certificate is revoked already."]
+    async with db.session() as s:
+        events = (await s.execute(sa.select(AuditEvent.after).where(AuditEvent.action == "certificate.revoked"))).all()
+    assert [e for (e,) in events] == [{"code": code, "reason": "cheated"}]
+
+
+# --- deleting a category, a round, a criterion ------------------------------------------------
+
+
+def setup_bundle() -> dict[str, Any]:
+    """complete_bundle with Jane judging both categories and an empty second round "Final" with
+    one criterion, where E002 holds a draft sheet (not taking part: imported sheets only)."""
+    doc = complete_bundle()
+    doc["jurors"][0]["categories"] = ["smart-city", "govtech"]
+    final = {**doc["award"]["rounds"][0], "slug": "final", "name": "Final"}
+    final["criteria"] = [{"key": "team", "name": "Team", "weight": 10, "min": 0, "max": 10, "step": 1}]
+    doc["award"]["rounds"].append(final)
+    return doc
+
+
+async def test_deleting_a_category_states_entries_prizes_and_jurors(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    await organiser(client, db, settings, setup_bundle())
+    async with db.session() as s:
+        ids = dict((await s.execute(sa.select(Category.slug, Category.id))).all())
+    used, empty = (f"/awards/{SLUG}/categories/{ids[slug]}/delete" for slug in ("smart-city", "govtech"))
+    setup_page = await client.get(f"/awards/{SLUG}/setup", headers=EN)
+    assert f'href="{empty}"' in setup_page.text and f'action="{empty}"' not in setup_page.text
+
+    refused = await open_confirmation(client, used)
+    assert refused.facts == [
+        "The category Smart City with its 1 prize is deleted.",
+        "1 entry is in this category.",
+        "1 juror no longer judges this category; their other categories stay.",
+    ]
+    assert refused.refusals == ["This category has entries and cannot be deleted."] and refused.fields == {}
+    page = await open_confirmation(client, empty)
+    assert page.facts == [
+        "The category GovTech with its 2 prizes is deleted.",
+        "0 entries are in this category.",
+        "1 juror no longer judges this category; their other categories stay.",
+    ]
+    without = await client.post(empty, data={"_csrf_token": page.fields["_csrf_token"]}, headers=EN)
+    assert without.status_code == 400 and "needs your confirmation on this page first" in without.text
+    forced = await client.post(used, data=page.fields | {"state": "x"}, headers=EN)
+    assert forced.status_code == 409 and "This category has entries and cannot be deleted." in forced.text
+    async with db.session() as s:
+        assert await s.scalar(sa.select(sa.func.count()).select_from(Category)) == 2
+    done = await confirm(client, empty, page=page)
+    assert done.status_code == 303
+    async with db.session() as s:
+        assert (await s.execute(sa.select(Category.slug))).scalars().all() == ["smart-city"]
+        assert await s.scalar(sa.select(sa.func.count()).select_from(JurorCategory)) == 1
+
+
+async def test_deleting_a_round_states_entries_sheets_assignments_and_criteria(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    await organiser(client, db, settings, setup_bundle())
+    used, empty = (f"/awards/{SLUG}/rounds/{slug}/delete" for slug in ("pre-selection", "final"))
+    round_page = await client.get(f"/awards/{SLUG}/rounds/final", headers=EN)
+    assert f'href="{empty}"' in round_page.text and f'action="{empty}"' not in round_page.text
+    refused = await open_confirmation(client, used)
+    assert refused.facts == [
+        "The round Pre-selection and its 2 criteria are deleted.",
+        "1 entry takes part in this round.",
+        "1 score sheet exists in this round.",
+        "0 assignments of jurors are removed.",  # the import makes no assignments
+    ]
+    assert refused.refusals == ["This round has entries or score sheets and cannot be deleted."]
+    page = await open_confirmation(client, empty)
+    assert page.facts == [
+        "The round Final and its 1 criterion are deleted.",
+        "0 entries take part in this round.",
+        "0 score sheets exist in this round.",
+        "0 assignments of jurors are removed.",
+    ]
+    assert page.refusals == []
+    without = await client.post(empty, data={"_csrf_token": page.fields["_csrf_token"]}, headers=EN)
+    assert without.status_code == 400
+    stale = await client.post(empty, data=page.fields | {"state": "0" * 20}, headers=EN)
+    assert stale.status_code == 409 and "the situation changed since the page was shown" in stale.text
+    async with db.session() as s:
+        assert (await s.execute(sa.select(Round.slug).order_by(Round.id))).scalars().all() == ["pre-selection", "final"]
+    done = await confirm(client, empty, page=page)
+    assert done.status_code == 303 and done.headers["location"] == f"/awards/{SLUG}/setup?saved=rounds#rounds"
+    async with db.session() as s:
+        assert (await s.execute(sa.select(Round.slug))).scalars().all() == ["pre-selection"]
+        events = (await s.execute(sa.select(AuditEvent.action).where(AuditEvent.action == "round.deleted"))).all()
+    assert len(events) == 1
+
+
+async def test_deleting_a_criterion_states_its_levels_and_draft_values(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    doc = setup_bundle()
+    doc["sheets"][0]["status"] = "draft"  # nothing submitted: the criteria may still change
+    await organiser(client, db, settings, doc)
+    path = f"/awards/{SLUG}/rounds/pre-selection/criteria/impact/delete"
+    round_page = await client.get(f"/awards/{SLUG}/rounds/pre-selection", headers=EN)
+    assert f'href="{path}"' in round_page.text and f'action="{path}"' not in round_page.text
+    page = await open_confirmation(client, path)
+    assert page.facts == [
+        "The criterion Impact (weight 25) is deleted from the round Pre-selection.",
+        "1 value given for it on draft sheets is deleted.",
+        "1 other criterion stays in this round.",
+    ]
+    without = await client.post(path, data={"_csrf_token": page.fields["_csrf_token"]}, headers=EN)
+    assert without.status_code == 400
+    async with db.session() as s:  # meanwhile the sheet is submitted: the round's criteria are fixed
+        await s.execute(sa.update(ScoreSheet).values(status=SheetStatus.SUBMITTED, submitted_at=utcnow()))
+    refused = await confirm(client, path, page=page)
+    assert refused.status_code == 409 and "its criteria can no longer change" in refused.text
+    assert (await open_confirmation(client, path)).refusals == [
+        "Scores have been submitted in this round: its criteria can no longer change."
+    ]
+    async with db.session() as s:
+        await s.execute(sa.update(ScoreSheet).values(status=SheetStatus.DRAFT, submitted_at=None))
+    done = await confirm(client, path)
+    assert done.status_code == 303
+    async with db.session() as s:
+        assert (await s.execute(sa.select(Criterion.key).order_by(Criterion.id))).scalars().all() == [
+            "innovation", "team"
+        ]  # fmt: skip
+
+
+# --- removing personal data -------------------------------------------------------------------
+
+
+async def test_anonymising_states_what_is_removed_and_is_refused_before_the_award_ends(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    await organiser(client, db, settings, with_windows(complete_bundle(), scoring_days=3))
+    path = f"/awards/{SLUG}/anonymise"
+    entries = await client.get(f"/awards/{SLUG}/entries", headers=EN)
+    assert f'action="{path}"' not in entries.text
+    early = await open_confirmation(client, path)
+    assert early.refusals == ["The award has not ended yet: finalise its last round first."] and early.fields == {}
+    async with db.session() as s:
+        await s.execute(sa.update(Round).values(scoring_close=utcnow() - timedelta(days=1)))
+    page = await open_confirmation(client, path)
+    assert page.facts == [
+        "1 entry loses its contact's name and e-mail address, investors, website and video link.",
+        "1 entry still names a contact person.",
+        "0 uploaded files are deleted.",
+        "1 person of the startups loses access to the entries; accounts they use nowhere else are emptied and closed.",
+        "The startups' names, the entries' texts, the jury's scores and the ranks stay.",
+    ]
+    without = await client.post(path, data={"_csrf_token": page.fields["_csrf_token"], "confirm": SLUG}, headers=EN)
+    assert without.status_code == 400
+    async with db.session() as s:
+        assert (await s.execute(sa.select(Entry.contact_email))).scalar_one() != ""
+    done = await confirm(client, path, page=page)
+    assert done.status_code == 303 and done.headers["location"] == f"/awards/{SLUG}/entries?anonymised=1"
+    async with db.session() as s:
+        assert (await s.execute(sa.select(Entry.contact_email))).scalar_one() == ""
+    again = await open_confirmation(client, path)
+    assert "1 entry still names" not in again.html and "0 entries still name a contact person." in again.facts
 
 
 # --- the command line -------------------------------------------------------------------------

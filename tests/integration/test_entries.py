@@ -30,6 +30,7 @@ from award_jury.settings import Settings
 from award_jury.web.app import create_app
 from tests.conftest import app_client
 from tests.support.accounts import EN, mail_parts, outbox, page_token, post_form
+from tests.support.confirm import confirm, open_confirmation
 from tests.support.entries import (
     DURING_CALL,
     PNG,
@@ -612,15 +613,19 @@ async def test_anonymising_an_ended_award_removes_personal_data_and_keeps_scores
 ) -> None:
     entry_id = await submitted_entry(client, db, settings, monkeypatch)
     organiser = await browser_for(org_client, db, settings, "olga@example.org", award_ids=(award_id,))
-    early = await organiser.post(f"/awards/{SLUG}/anonymise", {"confirm": SLUG})
+    anonymise = f"/awards/{SLUG}/anonymise"
+    assert (await open_confirmation(organiser.client, anonymise)).refusals == [
+        "The award has not ended yet: finalise its last round first."
+    ]
+    early = await organiser.post(anonymise, {"confirm": "yes", "state": "any"})
     assert early.status_code == 409
     assert (await entry_row(db, entry_id)).contact_email == "lena@strassenklar.example"
     async with db.session() as s:
         rnd = (await s.execute(sa.select(Round).where(Round.slug == "pre-selection"))).scalar_one()
         rnd.finalised_at = datetime(2023, 10, 1, tzinfo=UTC)
         sheets_before = (await s.execute(sa.select(sa.func.count()).select_from(ScoreSheet))).scalar_one()
-    wrong = await organiser.post(f"/awards/{SLUG}/anonymise", {"confirm": "yes"})
-    assert wrong.status_code == 400 and "f-confirm" in field_errors(wrong.text)
+    wrong = await organiser.post(anonymise, {"confirm": SLUG})  # the old form's field
+    assert wrong.status_code == 400 and "needs your confirmation on this page first" in wrong.text
     deck = (await entry_row(db, entry_id)).attachments[0]
     stored = settings.uploads_dir / deck.sha256[:2] / deck.sha256
     async with db.session() as s:  # traces of the startup's address and of where it worked from
@@ -634,7 +639,7 @@ async def test_anonymising_an_ended_award_removes_personal_data_and_keeps_scores
         s.add(RateLimitHit(bucket=ratelimit.LINK_MAILS_PER_EMAIL.bucket(address)))
         s.add(RateLimitHit(bucket=ratelimit.SIGNIN_FAILURES_PER_PAIR.bucket(ratelimit.pair(address, "192.0.2.7"))))
     assert stored.exists()
-    done = await organiser.post(f"/awards/{SLUG}/anonymise", {"confirm": SLUG})
+    done = await confirm(organiser.client, anonymise)
     assert done.status_code == 303
     entry = await entry_row(db, entry_id)
     assert (entry.contact_name, entry.contact_email, entry.video_url, entry.startup.investors) == ("", "", None, "")

@@ -19,6 +19,7 @@ from award_jury.enums import EntryStatus, Role
 from award_jury.settings import Settings
 from tests.conftest import app_client
 from tests.support.accounts import EN, outbox
+from tests.support.confirm import confirm
 from tests.support.entries import applicant, complete_values, form_version, freeze_clock, make_pdf, save, start_entry
 from tests.support.setup_helpers import browser_for, field_errors, import_small, shared_app, summary_errors
 
@@ -134,7 +135,7 @@ async def test_a_replaced_deck_leaves_no_file_behind(
         rnd = (await s.execute(sa.select(Round).where(Round.slug == "pre-selection"))).scalar_one()
         rnd.finalised_at = datetime(2023, 10, 1, tzinfo=UTC)
     organiser = await browser_for(org_client, db, settings, "olga@example.org", award_ids=(award_id,))
-    assert (await organiser.post(f"/awards/{SLUG}/anonymise", {"confirm": SLUG})).status_code == 303
+    assert (await confirm(organiser.client, f"/awards/{SLUG}/anonymise")).status_code == 303
     assert [p for p in settings.uploads_dir.rglob("*") if p.is_file()] == []
 
 

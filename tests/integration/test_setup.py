@@ -21,6 +21,7 @@ from award_jury.judging.models import ScoreSheet
 from award_jury.settings import Settings
 from tests.conftest import app_client
 from tests.support.accounts import EN, HOST, page_token, post_form
+from tests.support.confirm import confirm, open_confirmation
 from tests.support.setup_helpers import (
     AWARD,
     CRITERION,
@@ -85,6 +86,13 @@ async def add_criterion(browser: Browser, round_path: str, **fields: str) -> str
 def locked_round_values(**changes: str) -> dict[str, str]:
     """The edit form of the small bundle's "innovation" criterion as the page fills it in."""
     return {**CRITERION, "weight": "30", "min_value": "0", "max_value": "10", "step": "1", **changes}
+
+
+async def confirmed(browser: Browser, path: str) -> str:
+    """Through the action's confirmation page (which must allow it); returns where it redirects to."""
+    done = await confirm(browser.client, path)
+    assert done.status_code == 303, (path, done.status_code)
+    return done.headers["location"]
 
 
 # --- a new award -----------------------------------------------------------------------------
@@ -327,14 +335,14 @@ async def test_category_with_entries_cannot_be_deleted_but_an_empty_one_can(olga
     await import_small(db)
     categories = {c.slug: c for c in (await get_award(db, "mini-award")).categories}
 
-    response = await olga.post(f"{MINI}/categories/{categories['smart-city'].id}/delete")
-    assert response.status_code == 409
-    assert field_errors(response.text) == {
-        f"category-{categories['smart-city'].id}-name": "This category has entries and cannot be deleted."
-    }
+    path = f"{MINI}/categories/{categories['smart-city'].id}/delete"
+    page = await open_confirmation(olga.client, path)
+    assert page.refusals == ["This category has entries and cannot be deleted."] and page.fields == {}
+    response = await olga.post(path, {"confirm": "yes", "state": "any"})
+    assert response.status_code == 409 and "This category has entries and cannot be deleted." in response.text
     assert await events(db, "category.deleted") == []
 
-    location = await olga.ok(f"{MINI}/categories/{categories['govtech'].id}/delete")
+    location = await confirmed(olga, f"{MINI}/categories/{categories['govtech'].id}/delete")
     assert location == f"{MINI}/setup?saved=categories#categories"
     assert [c.slug for c in (await get_award(db, "mini-award")).categories] == ["smart-city"]
     [event] = await events(db, "category.deleted")
@@ -479,13 +487,15 @@ async def test_edit_round_refuses_bad_dates_and_changes_nothing(with_round: Brow
 
 async def test_round_with_entries_cannot_be_deleted_but_an_empty_one_can(olga: Browser, db: Database) -> None:
     await import_small(db)
-    response = await olga.post(f"{MINI}/rounds/pre-selection/delete")
+    page = await open_confirmation(olga.client, f"{MINI}/rounds/pre-selection/delete")
+    assert page.refusals == ["This round has entries or score sheets and cannot be deleted."]
+    response = await olga.post(f"{MINI}/rounds/pre-selection/delete", {"confirm": "yes", "state": "any"})
     assert response.status_code == 409
-    assert field_errors(response.text) == {"r-name": "This round has entries or score sheets and cannot be deleted."}
+    assert "This round has entries or score sheets and cannot be deleted." in response.text
 
     await olga.ok(f"{MINI}/rounds", {**ROUND, "name": "Final"})
     await add_criterion(olga, f"{MINI}/rounds/final")
-    assert await olga.ok(f"{MINI}/rounds/final/delete") == f"{MINI}/setup?saved=rounds#rounds"
+    assert await confirmed(olga, f"{MINI}/rounds/final/delete") == f"{MINI}/setup?saved=rounds#rounds"
     assert [r.slug for r in (await get_award(db, "mini-award")).rounds] == ["pre-selection"]
     [event] = await events(db, "round.deleted")
     assert event.before is not None and event.before["name"] == "Final"
@@ -666,7 +676,7 @@ async def test_edit_criterion_refuses_bad_scale_beside_the_field(with_round: Bro
 async def test_delete_criterion(with_round: Browser, db: Database) -> None:
     await add_criterion(with_round, f"{ROUNDS}/pre-selection", levels="0-2: none")
     await add_criterion(with_round, f"{ROUNDS}/pre-selection", name="Impact")
-    location = await with_round.ok(f"{ROUNDS}/pre-selection/criteria/innovation/delete")
+    location = await confirmed(with_round, f"{ROUNDS}/pre-selection/criteria/innovation/delete")
     assert location == f"{ROUNDS}/pre-selection?saved=criteria#criteria"
     assert [c.key for c in (await get_award(db, "smart-country")).rounds[0].criteria] == ["impact"]
     assert await count_rows(db, RubricLevel) == 0
@@ -720,9 +730,11 @@ async def test_submitted_sheet_locks_scales_and_set_of_criteria(olga: Browser, d
     # (A locked round's page has no form to add a criterion; it says why instead.)
     assert "Its criteria and scales are fixed." in response.text
 
-    response = await olga.post(f"{round_path}/criteria/innovation/delete")
-    assert response.status_code == 409
-    assert field_errors(response.text) == {"criterion-innovation-name": LOCKED_CRITERIA}
+    assert (await open_confirmation(olga.client, f"{round_path}/criteria/innovation/delete")).refusals == [
+        LOCKED_CRITERIA
+    ]
+    response = await olga.post(f"{round_path}/criteria/innovation/delete", {"confirm": "yes", "state": "any"})
+    assert response.status_code == 409 and LOCKED_CRITERIA in response.text
 
     for change in ({"max_value": "20"}, {"min_value": "1"}, {"step": "0,5"}):
         response = await olga.post(f"{round_path}/criteria/innovation", locked_round_values(**change))
@@ -781,7 +793,7 @@ async def test_round_with_only_draft_sheets_is_not_locked(olga: Browser, db: Dat
     assert "Its criteria and scales are fixed." not in page.text and "Add a criterion" in page.text
 
     await add_criterion(olga, round_path, name="Team")
-    await olga.ok(f"{round_path}/criteria/impact/delete")
+    await confirmed(olga, f"{round_path}/criteria/impact/delete")
     await olga.ok(f"{round_path}/criteria/innovation", locked_round_values(max_value="20", weight="40", step="2"))
     rnd = (await get_award(db, "mini-award")).rounds[0]
     assert [(c.key, c.weight, c.max_value) for c in rnd.criteria] == [("innovation", 40, 20), ("team", 30, 10)]

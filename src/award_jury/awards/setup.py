@@ -19,13 +19,14 @@ from award_jury.audit.services import record_event
 from award_jury.awards import validators as v
 from award_jury.awards.branding import check_logo
 from award_jury.awards.models import Award, Category, Criterion, Round, RubricLevel
+from award_jury.consequences import Consequences
 from award_jury.entries.models import Entry, EntryRound
 from award_jury.entries.storage import Storage
 from award_jury.enums import Method, Role, SheetStatus
 from award_jury.errors import ConflictError, FormError, NotFoundError
 from award_jury.i18n import gettext as _
-from award_jury.i18n import plain_number
-from award_jury.judging.models import ScoreSheet
+from award_jury.i18n import ngettext, plain_number
+from award_jury.judging.models import Assignment, JurorCategory, Score, ScoreSheet
 from award_jury.ranking import queries as ranking
 
 #: Award slugs that would collide with pages under /awards/.
@@ -136,10 +137,40 @@ async def save_category(
     return category
 
 
-async def delete_category(session: AsyncSession, award: Award, category: Category, actor: Person) -> None:
-    used = (await session.execute(sa.select(Entry.id).where(Entry.category_id == category.id).limit(1))).first()
-    if used:
-        raise ConflictError(_("This category has entries and cannot be deleted."))
+async def _count(session: AsyncSession, query: Any) -> int:
+    return int((await session.execute(sa.select(sa.func.count()).select_from(query.subquery()))).scalar_one())
+
+
+async def delete_category_check(session: AsyncSession, award: Award, category: Category) -> Consequences:
+    """What deleting ``category`` would change: refused while it has entries; its juror links go."""
+    entries = await _count(session, sa.select(Entry.id).where(Entry.category_id == category.id))
+    jurors = await _count(session, sa.select(JurorCategory.id).where(JurorCategory.category_id == category.id))
+    check = Consequences(numbers={"category": category.id, "entries": entries, "jurors": jurors,
+                                  "prizes": category.prizes})  # fmt: skip
+    check.facts.append(
+        ngettext("The category %(name)s with its %(num)d prize is deleted.",
+                 "The category %(name)s with its %(num)d prizes is deleted.", category.prizes)
+        % {"name": category.name, "num": category.prizes}
+    )  # fmt: skip
+    check.facts.append(
+        ngettext("%(num)d entry is in this category.", "%(num)d entries are in this category.", entries)
+        % {"num": entries}
+    )  # fmt: skip
+    check.facts.append(
+        ngettext("%(num)d juror no longer judges this category; their other categories stay.",
+                 "%(num)d jurors no longer judge this category; their other categories stay.", jurors)
+        % {"num": jurors}
+    )  # fmt: skip
+    if entries:
+        check.refusals.append(_("This category has entries and cannot be deleted."))
+    return check
+
+
+async def delete_category(
+    session: AsyncSession, award: Award, category: Category, actor: Person, *, state: str | None = None
+) -> None:
+    """Delete after :func:`delete_category_check` allows it (``state``: the confirmation page's)."""
+    (await delete_category_check(session, award, category)).require(state=state, override_reason="")
     award.categories.remove(category)
     await session.delete(category)
     record_event(session, "category.deleted", actor_id=actor.id, award_id=award.id, object_type="category",
@@ -234,13 +265,41 @@ async def round_is_locked(session: AsyncSession, round_id: int) -> bool:
     return found.first() is not None
 
 
-async def delete_round(session: AsyncSession, award: Award, rnd: Round, actor: Person) -> None:
-    has_sheets = (await session.execute(sa.select(ScoreSheet.id).where(ScoreSheet.round_id == rnd.id).limit(1))).first()
-    has_entries = (
-        await session.execute(sa.select(EntryRound.id).where(EntryRound.round_id == rnd.id).limit(1))
-    ).first()
-    if has_sheets or has_entries:
-        raise ConflictError(_("This round has entries or score sheets and cannot be deleted."))
+async def delete_round_check(session: AsyncSession, award: Award, rnd: Round) -> Consequences:
+    """What deleting ``rnd`` would change: refused while entries take part or sheets exist."""
+    entries = await _count(session, sa.select(EntryRound.id).where(EntryRound.round_id == rnd.id))
+    sheets = await _count(session, sa.select(ScoreSheet.id).where(ScoreSheet.round_id == rnd.id))
+    assigned = await _count(session, sa.select(Assignment.id).where(Assignment.round_id == rnd.id))
+    criteria = len(rnd.criteria)
+    check = Consequences(numbers={"round": rnd.id, "entries": entries, "sheets": sheets, "assignments": assigned,
+                                  "criteria": criteria})  # fmt: skip
+    check.facts.append(
+        ngettext("The round %(name)s and its %(num)d criterion are deleted.",
+                 "The round %(name)s and its %(num)d criteria are deleted.", criteria)
+        % {"name": rnd.name, "num": criteria}
+    )  # fmt: skip
+    check.facts.append(
+        ngettext("%(num)d entry takes part in this round.", "%(num)d entries take part in this round.", entries)
+        % {"num": entries}
+    )  # fmt: skip
+    check.facts.append(
+        ngettext("%(num)d score sheet exists in this round.", "%(num)d score sheets exist in this round.", sheets)
+        % {"num": sheets}
+    )  # fmt: skip
+    check.facts.append(
+        ngettext("%(num)d assignment of a juror is removed.", "%(num)d assignments of jurors are removed.", assigned)
+        % {"num": assigned}
+    )  # fmt: skip
+    if entries or sheets:
+        check.refusals.append(_("This round has entries or score sheets and cannot be deleted."))
+    return check
+
+
+async def delete_round(
+    session: AsyncSession, award: Award, rnd: Round, actor: Person, *, state: str | None = None
+) -> None:
+    """Delete after :func:`delete_round_check` allows it (``state``: the confirmation page's)."""
+    (await delete_round_check(session, award, rnd)).require(state=state, override_reason="")
     award.rounds.remove(rnd)
     await session.delete(rnd)
     record_event(session, "round.deleted", actor_id=actor.id, award_id=award.id, object_type="round",
@@ -373,11 +432,42 @@ async def save_criterion(
     return criterion
 
 
+async def delete_criterion_check(session: AsyncSession, award: Award, rnd: Round, criterion: Criterion) -> Consequences:
+    """What deleting ``criterion`` would change: refused once a sheet of the round is submitted;
+    the values given for it on draft sheets go with it."""
+    drafts = await _count(session, sa.select(Score.id).where(Score.criterion_id == criterion.id))
+    levels = await _count(session, sa.select(RubricLevel.id).where(RubricLevel.criterion_id == criterion.id))
+    locked = await round_is_locked(session, rnd.id)
+    check = Consequences(numbers={"criterion": criterion.id, "scores": drafts, "levels": levels, "locked": locked,
+                                  "others": len(rnd.criteria) - 1})  # fmt: skip
+    check.facts.append(
+        _("The criterion %(name)s (weight %(weight)s) is deleted from the round %(round)s.")
+        % {"name": criterion.name, "weight": plain_number(criterion.weight), "round": rnd.name}
+    )
+    if levels:
+        check.facts.append(
+            ngettext("Its %(num)d band of what the values mean is deleted.",
+                     "Its %(num)d bands of what the values mean are deleted.", levels)
+            % {"num": levels}
+        )  # fmt: skip
+    check.facts.append(
+        ngettext("%(num)d value given for it on draft sheets is deleted.",
+                 "%(num)d values given for it on draft sheets are deleted.", drafts) % {"num": drafts}
+    )  # fmt: skip
+    check.facts.append(
+        ngettext("%(num)d other criterion stays in this round.", "%(num)d other criteria stay in this round.",
+                 len(rnd.criteria) - 1) % {"num": len(rnd.criteria) - 1}
+    )  # fmt: skip
+    if locked:
+        check.refusals.append(_("Scores have been submitted in this round: its criteria can no longer change."))
+    return check
+
+
 async def delete_criterion(
-    session: AsyncSession, award: Award, rnd: Round, criterion: Criterion, actor: Person
+    session: AsyncSession, award: Award, rnd: Round, criterion: Criterion, actor: Person, *, state: str | None = None
 ) -> None:
-    if await round_is_locked(session, rnd.id):
-        raise ConflictError(_("Scores have been submitted in this round: its criteria can no longer change."))
+    """Delete after :func:`delete_criterion_check` allows it (``state``: the confirmation page's)."""
+    (await delete_criterion_check(session, award, rnd, criterion)).require(state=state, override_reason="")
     rnd.criteria.remove(criterion)
     await session.delete(criterion)
     record_event(session, "criterion.deleted", actor_id=actor.id, award_id=award.id, object_type="criterion",

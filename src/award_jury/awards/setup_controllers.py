@@ -13,13 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.accounts.models import AwardRole, Person
 from award_jury.awards import branding, setup
-from award_jury.awards.models import Award, Round
+from award_jury.awards.models import Award, Category, Criterion, Round
+from award_jury.consequences import ConfirmationError
 from award_jury.entries.storage import LocalStorage
 from award_jury.enums import Method, Role
 from award_jury.errors import ConflictError, FormError
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, can, require
 from award_jury.web.bodies import TAKES_FILE
+from award_jury.web.confirm import Confirmation, confirm_page, read_confirmation, refused_page, unconfirmed_page
 from award_jury.web.forms import Form, parse_id, read_form, read_upload
 from award_jury.web.guards import award_for
 
@@ -180,15 +182,30 @@ class AwardSetupController(Controller):
             return setup_page(award, form_id=form_id, errors=exc.errors, values=values, status=400)
         return Redirect(f"/awards/{award.slug}/setup?saved=categories#categories", status_code=303)
 
+    @get("/categories/{category_id:int}/delete")
+    async def confirm_delete_category(
+        self, slug: str, category_id: int, viewer: Viewer, db_session: AsyncSession
+    ) -> Template:
+        award, _actor = await organised_award(db_session, slug, viewer)
+        category = setup.find_category(award, category_id)
+        check = await setup.delete_category_check(db_session, award, category)
+        return confirm_page(delete_category_confirmation(award, category), check, award=award)
+
     @post("/categories/{category_id:int}/delete")
     async def delete_category(
-        self, slug: str, category_id: int, viewer: Viewer, db_session: AsyncSession
+        self, request: Req, slug: str, category_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
         award, actor = await organised_award(db_session, slug, viewer)
+        category = setup.find_category(award, category_id)
+        check = await setup.delete_category_check(db_session, award, category)
+        confirmation = delete_category_confirmation(award, category)
+        answer = await read_confirmation(request)
+        if answer is None:
+            return unconfirmed_page(confirmation, check, award=award)
         try:
-            await setup.delete_category(db_session, award, setup.find_category(award, category_id), actor)
-        except ConflictError as exc:
-            return setup_page(award, form_id=f"category-{category_id}", errors={"name": str(exc)}, status=409)
+            await setup.delete_category(db_session, award, category, actor, state=answer.state)
+        except ConfirmationError as exc:
+            return refused_page(confirmation, check, exc, answer, award=award)
         return Redirect(f"/awards/{award.slug}/setup?saved=categories#categories", status_code=303)
 
     @post("/rounds")
@@ -222,18 +239,30 @@ class AwardSetupController(Controller):
             )
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}?saved=round", status_code=303)
 
+    @get("/rounds/{round_slug:str}/delete")
+    async def confirm_delete_round(
+        self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Template:
+        award, _actor = await organised_award(db_session, slug, viewer)
+        rnd = setup.find_round(award, round_slug)
+        check = await setup.delete_round_check(db_session, award, rnd)
+        return confirm_page(delete_round_confirmation(award, rnd), check, award=award)
+
     @post("/rounds/{round_slug:str}/delete")
     async def delete_round(
-        self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
         award, actor = await organised_award(db_session, slug, viewer)
         rnd = setup.find_round(award, round_slug)
+        check = await setup.delete_round_check(db_session, award, rnd)
+        confirmation = delete_round_confirmation(award, rnd)
+        answer = await read_confirmation(request)
+        if answer is None:
+            return unconfirmed_page(confirmation, check, award=award)
         try:
-            await setup.delete_round(db_session, award, rnd, actor)
-        except ConflictError as exc:
-            return await round_page(
-                db_session, award, rnd, viewer, form_id="round", errors={"name": str(exc)}, status=409
-            )
+            await setup.delete_round(db_session, award, rnd, actor, state=answer.state)
+        except ConfirmationError as exc:
+            return refused_page(confirmation, check, exc, answer, award=award)
         return Redirect(f"/awards/{award.slug}/setup?saved=rounds#rounds", status_code=303)
 
     @post("/rounds/{round_slug:str}/criteria")
@@ -271,17 +300,32 @@ class AwardSetupController(Controller):
                                     values=dict(form.__dict__), status=400)  # fmt: skip
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}?saved=criteria#criteria", status_code=303)
 
+    @get("/rounds/{round_slug:str}/criteria/{key:str}/delete")
+    async def confirm_delete_criterion(
+        self, slug: str, round_slug: str, key: str, viewer: Viewer, db_session: AsyncSession
+    ) -> Template:
+        award, _actor = await organised_award(db_session, slug, viewer)
+        rnd = setup.find_round(award, round_slug)
+        criterion = setup.find_criterion(rnd, key)
+        check = await setup.delete_criterion_check(db_session, award, rnd, criterion)
+        return confirm_page(delete_criterion_confirmation(award, rnd, criterion), check, award=award)
+
     @post("/rounds/{round_slug:str}/criteria/{key:str}/delete")
     async def delete_criterion(
-        self, slug: str, round_slug: str, key: str, viewer: Viewer, db_session: AsyncSession
+        self, request: Req, slug: str, round_slug: str, key: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
         award, actor = await organised_award(db_session, slug, viewer)
         rnd = setup.find_round(award, round_slug)
+        criterion = setup.find_criterion(rnd, key)
+        check = await setup.delete_criterion_check(db_session, award, rnd, criterion)
+        confirmation = delete_criterion_confirmation(award, rnd, criterion)
+        answer = await read_confirmation(request)
+        if answer is None:
+            return unconfirmed_page(confirmation, check, award=award)
         try:
-            await setup.delete_criterion(db_session, award, rnd, setup.find_criterion(rnd, key), actor)
-        except ConflictError as exc:
-            return await round_page(db_session, award, rnd, viewer, form_id=f"criterion-{key}",
-                                    errors={"name": str(exc)}, status=409)  # fmt: skip
+            await setup.delete_criterion(db_session, award, rnd, criterion, actor, state=answer.state)
+        except ConfirmationError as exc:
+            return refused_page(confirmation, check, exc, answer, award=award)
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}?saved=criteria#criteria", status_code=303)
 
     @post("/rounds/{round_slug:str}/copy-criteria")
@@ -303,3 +347,31 @@ class AwardSetupController(Controller):
                 db_session, award, rnd, viewer, form_id="copy", errors={"source": str(exc)}, status=409
             )
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}?copied={copied}#criteria", status_code=303)
+
+
+def delete_category_confirmation(award: Award, category: Category) -> Confirmation:
+    return Confirmation(
+        title=_("Delete the category %(name)s?") % {"name": category.name},
+        action=f"/awards/{award.slug}/categories/{category.id}/delete",
+        back=f"/awards/{award.slug}/setup#categories",
+        button=_("Delete category"),
+    )
+
+
+def delete_round_confirmation(award: Award, rnd: Round) -> Confirmation:
+    return Confirmation(
+        title=_("Delete the round %(name)s?") % {"name": rnd.name},
+        action=f"/awards/{award.slug}/rounds/{rnd.slug}/delete",
+        back=f"/awards/{award.slug}/rounds/{rnd.slug}",
+        button=_("Delete this round"),
+    )
+
+
+def delete_criterion_confirmation(award: Award, rnd: Round, criterion: Criterion) -> Confirmation:
+    page = f"/awards/{award.slug}/rounds/{rnd.slug}"
+    return Confirmation(
+        title=_("Delete the criterion %(name)s?") % {"name": criterion.name},
+        action=f"{page}/criteria/{criterion.key}/delete",
+        back=f"{page}#criteria",
+        button=_("Delete criterion"),
+    )

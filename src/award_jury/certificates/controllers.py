@@ -16,10 +16,13 @@ from award_jury.awards.setup import find_round
 from award_jury.certificates import jobs, services
 from award_jury.certificates.context import MAX_SIGNATORIES, ORIENTATIONS
 from award_jury.certificates.render import DocumentMeta, render_pdf
+from award_jury.consequences import ConfirmationError
 from award_jury.db import Database
 from award_jury.errors import DomainError, FormError, NotFoundError
+from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer
 from award_jury.web.bodies import TAKES_FILE
+from award_jury.web.confirm import Confirmation, confirm_page, read_confirmation, refused_page
 from award_jury.web.files import app_settings, app_storage
 from award_jury.web.forms import read_form, read_upload
 from award_jury.web.guards import award_for, entry_for
@@ -195,6 +198,15 @@ class CertificateController(Controller):
         return pdf_response(path.read_bytes(), f"{safe_name(award.slug)}-{safe_name(rnd.slug)}-{job.kind}.pdf",
                             inline=False)  # fmt: skip
 
+    @get("/{certificate_id:int}/revoke")
+    async def confirm_revoke(
+        self, slug: str, certificate_id: int, viewer: Viewer, db_session: AsyncSession
+    ) -> Template:
+        award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
+        cert = await services.get_certificate(db_session, award, certificate_id)
+        check = await services.revoke_check(db_session, award, cert)
+        return confirm_page(revoke_confirmation(award, cert), check, award=award)
+
     @post("/{certificate_id:int}/revoke")
     async def revoke(
         self, request: Req, slug: str, certificate_id: int, viewer: Viewer, db_session: AsyncSession
@@ -202,12 +214,21 @@ class CertificateController(Controller):
         award, actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         cert = await services.get_certificate(db_session, award, certificate_id)
         rnd = next(r for r in award.rounds if r.id == cert.round_id)
+        check = await services.revoke_check(db_session, award, cert)
+        confirmation = revoke_confirmation(award, cert)
         form = await read_form(request)
+        reason = form.get("reason", max_length=2000)
+        answer = await read_confirmation(request)
+        if answer is None:
+            return confirm_page(confirmation, check, award=award, status=400, text=reason, message=_(
+                "Nothing was changed: this needs your confirmation on this page first."))  # fmt: skip
         try:
-            await services.revoke_certificate(db_session, award, certificate_id, form.get("reason", max_length=2000),
-                                              actor.id)  # fmt: skip
-        except FormError:
-            return await round_page(db_session, request, award, rnd, error="reason", status=400)
+            await services.revoke_certificate(db_session, award, certificate_id, reason, actor.id, state=answer.state)
+        except ConfirmationError as exc:
+            return refused_page(confirmation, check, exc, answer, award=award)
+        except FormError as exc:
+            return confirm_page(confirmation, check, award=award, status=400, text=reason,
+                                text_error=exc.errors["reason"])  # fmt: skip
         return Redirect(f"/awards/{award.slug}/certificates/rounds/{rnd.slug}?revoked=1#issued", status_code=303)
 
     @post("/{certificate_id:int}/reinstate")
@@ -216,6 +237,19 @@ class CertificateController(Controller):
         cert = await services.reinstate_certificate(db_session, award, certificate_id, actor.id)
         rnd = next(r for r in award.rounds if r.id == cert.round_id)
         return Redirect(f"/awards/{award.slug}/certificates/rounds/{rnd.slug}?reinstated=1#issued", status_code=303)
+
+
+def revoke_confirmation(award: Award, cert: Any) -> Confirmation:
+    rnd = next(r for r in award.rounds if r.id == cert.round_id)
+    return Confirmation(
+        title=_("Revoke the certificate %(code)s?") % {"code": cert.code},
+        action=f"/awards/{award.slug}/certificates/{cert.id}/revoke",
+        back=f"/awards/{award.slug}/certificates/rounds/{rnd.slug}#issued",
+        button=_("Revoke the certificate"),
+        text_field="reason",
+        text_label=_("Reason for revoking"),
+        text_hint=_("Required. Only the organisers see the reason; it is recorded in the audit log."),
+    )
 
 
 class VerifyController(Controller):

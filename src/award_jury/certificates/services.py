@@ -33,6 +33,7 @@ from award_jury.certificates.context import (
 )
 from award_jury.certificates.models import Certificate, CertificateSettings
 from award_jury.certificates.render import DocumentMeta, TextTemplateError, missing_characters, render_text
+from award_jury.consequences import Consequences
 from award_jury.db import utcnow
 from award_jury.entries.models import Entry, Startup
 from award_jury.entries.storage import Storage
@@ -424,10 +425,38 @@ async def get_certificate(session: AsyncSession, award: Award, certificate_id: i
     return cert
 
 
+async def revoke_check(session: AsyncSession, award: Award, cert: Certificate) -> Consequences:
+    """What revoking ``cert`` would change: whose certificate it is, its code, what verification then says."""
+    ref, startup = (
+        await session.execute(
+            sa.select(Entry.ref, Startup.name).join(Startup, Startup.id == Entry.startup_id)
+            .where(Entry.id == cert.entry_id)
+        )
+    ).one()  # fmt: skip
+    check = Consequences(numbers={"certificate": cert.id, "code": cert.code, "revoked": cert.revoked_at is not None})
+    check.facts.append(i18n.gettext("The certificate %(code)s of %(ref)s – %(startup)s is revoked.")
+                       % {"code": cert.code, "ref": ref, "startup": startup})  # fmt: skip
+    check.facts.append(
+        i18n.gettext(
+            "Anyone who checks the code %(code)s on the verification page is told that "
+            "the certificate was revoked and is no longer valid."
+        )
+        % {"code": cert.code}
+    )
+    check.facts.append(
+        i18n.gettext("Newly generated files leave the certificate out. The reason stays with the organisers.")
+    )
+    if cert.revoked_at is not None:
+        check.refusals.append(i18n.gettext("This certificate is revoked already."))
+    return check
+
+
 async def revoke_certificate(
-    session: AsyncSession, award: Award, certificate_id: int, reason: str, actor_id: int
+    session: AsyncSession, award: Award, certificate_id: int, reason: str, actor_id: int, *, state: str | None = None
 ) -> Certificate:
+    """Revoke after :func:`revoke_check` allows it (``state``: the confirmation page's; None: as it is now)."""
     cert = await get_certificate(session, award, certificate_id)
+    (await revoke_check(session, award, cert)).require(state=state, override_reason="")
     if not reason.strip():
         raise FormError({"reason": i18n.gettext("Write down why the certificate is revoked.")})
     if cert.revoked_at is None:

@@ -19,8 +19,10 @@ from award_jury.accounts.models import Person
 from award_jury.accounts.services import find_person
 from award_jury.accounts.signin import issue_apply_link, issue_link
 from award_jury.accounts.validators import is_plain_name, is_valid_email, normalise_email
+from award_jury.awards.models import Award
 from award_jury.awards.services import get_award
 from award_jury.certificates.services import published_certificate
+from award_jury.consequences import ConfirmationError
 from award_jury.db import utcnow, write_transaction  # the deadline's clock (tests move it); sign-in links use db.utcnow
 from award_jury.entries import services
 from award_jury.entries.deck_check import deck_problem
@@ -29,11 +31,12 @@ from award_jury.entries.services import DeadlinePassedError, EntryFilter, StaleE
 from award_jury.entries.validators import FIELD_NAMES, ONE_LINE, PITCH_LIMIT, STAGES
 from award_jury.enums import EntryStatus, TokenPurpose
 from award_jury.errors import ConflictError, FormError, NotFoundError, RateLimitedError, StorageFullError
-from award_jury.i18n import current_locale
+from award_jury.i18n import current_locale, format_datetime
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, can, require
 from award_jury.web.auth import client_ip
 from award_jury.web.bodies import LOCK_AFTER_CHECKS, TAKES_FILE
+from award_jury.web.confirm import Confirmation, confirm_page, read_confirmation, refused_page, unconfirmed_page
 from award_jury.web.files import app_settings, app_storage, uploaded_file_response
 from award_jury.web.forms import Form, parse_id, read_form
 from award_jury.web.guards import award_for, entry_for
@@ -491,24 +494,35 @@ class OrganiserEntriesController(Controller):
     @get("/anonymise", name="award_anonymise")
     async def anonymise_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.REVIEW_ENTRIES)
-        return Template(
-            "entries/anonymise.html",
-            context={"award": award, "ended": services.award_ended(award, utcnow()), "errors": {}},
-        )
+        check = await services.anonymise_check(db_session, award, utcnow())
+        return confirm_page(anonymise_confirmation(award), check, award=award)
 
     @post("/anonymise")
     async def anonymise(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.REVIEW_ENTRIES)
-        form = await read_form(request)
-        ended = services.award_ended(award, utcnow())
-        if form.get("confirm") != award.slug:
-            errors = {"confirm": _("Type the award's short name %(slug)s to confirm.") % {"slug": award.slug}}
-            return Template("entries/anonymise.html", context={"award": award, "ended": ended, "errors": errors},
-                            status_code=400)  # fmt: skip
+        now = utcnow()
+        check = await services.anonymise_check(db_session, award, now)
+        confirmation = anonymise_confirmation(award)
+        answer = await read_confirmation(request)
+        if answer is None:
+            return unconfirmed_page(confirmation, check, award=award)
         try:
-            await services.anonymise_award(db_session, award, storage=_storage(request), actor=actor, now=utcnow())
-        except ConflictError:
-            errors = {"confirm": _("The award has not ended yet: finalise its last round first.")}
-            return Template("entries/anonymise.html", context={"award": award, "ended": ended, "errors": errors},
-                            status_code=409)  # fmt: skip
+            await services.anonymise_award(db_session, award, storage=_storage(request), actor=actor, now=now,
+                                           state=answer.state)  # fmt: skip
+        except ConfirmationError as exc:
+            return refused_page(confirmation, check, exc, answer, award=award)
         return Redirect(f"/awards/{award.slug}/entries?anonymised=1", status_code=303)
+
+
+def anonymise_confirmation(award: Award) -> Confirmation:
+    lead = _("After an award has ended, remove what the startups told you about people: contact names and e-mail "
+             "addresses, the accounts of the startups' people (unless they use them elsewhere), investors and "
+             "partners, websites, video links and every uploaded file.")  # fmt: skip
+    if award.anonymised_at is not None:
+        lead = _("The startups' personal data was removed on %(date)s.") % {
+            "date": format_datetime(award.anonymised_at, award.time_zone)
+        }
+    return Confirmation(
+        title=_("Remove personal data"), action=f"/awards/{award.slug}/anonymise",
+        back=f"/awards/{award.slug}/entries", button=_("Remove personal data now"), lead=lead,
+    )  # fmt: skip

@@ -30,12 +30,14 @@ from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.audit.models import AuditEvent
 from award_jury.audit.services import record_event
 from award_jury.awards.models import Award, Category, Round
+from award_jury.consequences import Consequences
 from award_jury.entries.models import Attachment, Entry, EntryMember, EntryRound, Startup
 from award_jury.entries.storage import Storage
 from award_jury.entries.validators import FIELD_NAMES, check_values, safe_file_name
 from award_jury.enums import EntryStatus, MemberRole, Role
 from award_jury.errors import ConflictError, DomainError, FormError, NotFoundError
 from award_jury.i18n import gettext as _
+from award_jury.i18n import ngettext
 from award_jury.ranking.exports import neutralise
 from award_jury.ranking.models import ResultSnapshot
 
@@ -567,15 +569,51 @@ def award_ended(award: Award, now: datetime) -> bool:
     return last.scoring_closed(now)
 
 
+async def anonymise_check(session: AsyncSession, award: Award, now: datetime) -> Consequences:
+    """What :func:`anonymise_award` would remove, in numbers; refused before the award has ended."""
+    of_award = sa.select(Entry.id).where(Entry.award_id == award.id)
+
+    async def count(query: Any) -> int:
+        return int((await session.execute(sa.select(sa.func.count()).select_from(query.subquery()))).scalar_one())
+
+    entries = await count(of_award)
+    contacts = await count(of_award.where(Entry.contact_email != ""))
+    files = await count(sa.select(Attachment.id).where(Attachment.entry_id.in_(of_award)))
+    people = await count(sa.select(EntryMember.person_id).where(EntryMember.entry_id.in_(of_award)).distinct())
+    check = Consequences(numbers={"entries": entries, "contacts": contacts, "files": files, "people": people})
+    check.facts.append(
+        ngettext("%(num)d entry loses its contact's name and e-mail address, investors, website and video link.",
+                 "%(num)d entries lose their contact's name and e-mail address, investors, website and video link.",
+                 entries) % {"num": entries}
+    )  # fmt: skip
+    check.facts.append(
+        ngettext("%(num)d entry still names a contact person.", "%(num)d entries still name a contact person.",
+                 contacts) % {"num": contacts}
+    )  # fmt: skip
+    check.facts.append(
+        ngettext("%(num)d uploaded file is deleted.", "%(num)d uploaded files are deleted.", files) % {"num": files}
+    )  # fmt: skip
+    check.facts.append(
+        ngettext("%(num)d person of the startups loses access to the entries; accounts they use nowhere else are "
+                 "emptied and closed.",
+                 "%(num)d people of the startups lose access to the entries; accounts they use nowhere else are "
+                 "emptied and closed.", people) % {"num": people}
+    )  # fmt: skip
+    check.facts.append(_("The startups' names, the entries' texts, the jury's scores and the ranks stay."))
+    if not award_ended(award, now):
+        check.refusals.append(_("The award has not ended yet: finalise its last round first."))
+    return check
+
+
 async def anonymise_award(
-    session: AsyncSession, award: Award, *, storage: Storage, actor: Person, now: datetime
+    session: AsyncSession, award: Award, *, storage: Storage, actor: Person, now: datetime, state: str | None = None
 ) -> int:
     """Remove the startups' personal data from an ended award: contact names and e-mails,
     the people on the entries (accounts used nowhere else are emptied and closed), investors,
     video links and every file. Startup names, entries' texts, scores and ranks stay.
+    After :func:`anonymise_check` allows it (``state``: the confirmation page's).
     Returns the number of entries anonymised."""
-    if not award_ended(award, now):
-        raise ConflictError("the award has not ended yet")
+    (await anonymise_check(session, award, now)).require(state=state, override_reason="")
     entries = list(
         (
             await session.execute(

@@ -27,6 +27,10 @@ class Confirmation:
     button: str
     lead: str = ""
     fields: dict[str, str] = field(default_factory=dict)  # hidden fields the action needs besides the confirmation
+    #: a required text the action needs from the person (e.g. a revocation's reason): its field name and label
+    text_field: str = ""
+    text_label: str = ""
+    text_hint: str = ""
 
 
 @dataclass
@@ -46,13 +50,14 @@ async def read_confirmation(request: Request[Any, Any, Any]) -> Confirmed | None
 
 def confirm_page(
     c: Confirmation, check: Consequences, *, award: Any = None, message: str = "", error: str = "",
-    reason: str = "", status: int = 200,
+    reason: str = "", status: int = 200, text: str = "", text_error: str = "",
 ) -> Template:  # fmt: skip
     return Template(
         "confirm/page.html",
-        context={"c": c, "check": check, "award": award, "message": message, "error": error, "reason": reason},
+        context={"c": c, "check": check, "award": award, "message": message, "error": error, "reason": reason,
+                 "text": text, "text_error": text_error},
         status_code=status,
-    )
+    )  # fmt: skip
 
 
 def unconfirmed_page(c: Confirmation, check: Consequences, *, award: Any = None) -> Template:
