@@ -12,7 +12,7 @@ from tests.e2e.conftest import sign_in_with_password
 from tests.support.browser import PHONE, LiveServer, serious_violations
 from tests.support.look import flat_buttons, invisible_choices
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.once]  # (what is drawn does not depend on the database)
 
 AWARD = "/awards/smart-country-startup-award-2026"
 ROUND = f"{AWARD}/rounds/vorauswahl"

@@ -729,7 +729,9 @@ async def test_the_public_page_says_a_pre_selection_names_who_advances(
         chair = await get_or_create_person(s, "chair@example.org", "Chair", "de")
         await grant_role(s, chair, Role.ORGANISER, award.id)
         full = await get_award(s, award.slug)
-        await ranking_services.finalise_round(s, full, full.rounds[0], chair.id, override_reason="the demo keeps two drafts")
+        await ranking_services.finalise_round(
+            s, full, full.rounds[0], chair.id, override_reason="the demo keeps two drafts"
+        )
         await ranking_services.publish_round(s, full, full.rounds[0], chair)
     for language, lead in (("de", "Diese Startups kommen in die nächste Runde."),
                            ("en", "These startups advance to the next round.")):  # fmt: skip
