@@ -3,6 +3,7 @@ proven by restoring it into a fresh database and data folder and comparing what 
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 import os
@@ -13,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import make_url
+import sqlalchemy as sa
 
+from award_jury.awards.models import Award
+from award_jury.db import Database
 from tests.integration.test_cli import Cli, canonical, write_json
 from tests.support.factories import small_bundle
 
@@ -100,31 +103,44 @@ def test_a_full_disk_leaves_no_backup_that_looks_complete(
     assert list((tmp_path / "backups").iterdir()) == []
 
 
-def test_sqlite_backup_is_consistent_while_the_app_writes(source: Cli, tmp_path: Path, backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("SQLite's online backup API (PostgreSQL: pg_dump takes a snapshot)")
-    path = make_url(source.env["AWARD_JURY_DATABASE_URL"] or "").database or ""
+def test_a_backup_taken_while_the_app_writes_restores_whole(
+    source: Cli, make_database_url: Any, tmp_path: Path
+) -> None:
+    """A writer renames the award in a loop (its own thread and connection) while backups are
+    taken; each backup restores into a fresh database and exports a whole award (SQLite: the
+    online backup API; PostgreSQL: pg_dump's snapshot)."""
+    url = source.env["AWARD_JURY_DATABASE_URL"] or ""
     stop = threading.Event()
+    renamed = []
 
-    def writer() -> None:
-        conn = sqlite3.connect(path, timeout=30)
-        n = 0
-        while not stop.is_set():
-            n += 1
-            conn.execute("UPDATE award SET name = ? WHERE slug = 'mini-award'", (f"Mini Award {n}",))
-            conn.commit()
-        conn.close()
+    async def write() -> None:
+        db = Database.from_url(url)
+        try:
+            while not stop.is_set():
+                async with db.session() as s:
+                    await s.execute(
+                        sa.update(Award).where(Award.slug == "mini-award").values(name=f"Mini Award {len(renamed)}")
+                    )
+                renamed.append(1)
+        finally:
+            await db.dispose()
 
-    thread = threading.Thread(target=writer)
+    thread = threading.Thread(target=lambda: asyncio.run(write()))
     thread.start()
     try:
-        made = [source("backup", str(tmp_path / "backups")) for _ in range(3)]
+        made = [source("backup", str(tmp_path / "backups")) for _ in range(2)]
     finally:
         stop.set()
         thread.join()
-    for result in made:
+    assert renamed, "the writer never wrote"
+    for n, result in enumerate(made):
         assert result.code == 0, result.err
-        conn = sqlite3.connect(Path(result.out.strip()) / "database.sqlite3")
-        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        assert conn.execute("SELECT name FROM award").fetchone()[0].startswith("Mini")
-        conn.close()
+        target = make_cli(make_database_url(f"bcon{n}"), tmp_path / f"restored{n}")
+        assert target("restore", result.out.strip()).code == 0
+        exported = target("export", "mini-award")
+        assert exported.code == 0, exported.err
+        assert json.loads(exported.out)["award"]["name"].startswith("Mini Award")
+        if url.startswith("sqlite"):
+            conn = sqlite3.connect(Path(result.out.strip()) / "database.sqlite3")
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            conn.close()
