@@ -15,14 +15,13 @@ from award_jury.accounts.controllers import signed_in_redirect
 from award_jury.accounts.models import AwardRole, Invitation, Person
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.awards.models import Award, Category
-from award_jury.consequences import ConfirmationError
 from award_jury.db import utcnow
 from award_jury.enums import Role
 from award_jury.errors import ConflictError, TokenInvalidError
 from award_jury.i18n import gettext as _
 from award_jury.judging.models import JurorCategory
 from award_jury.policy import Action, Viewer
-from award_jury.web.confirm import Confirmation, confirm_page, read_confirmation, refused_page, unconfirmed_page
+from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action
 from award_jury.web.forms import read_form
 from award_jury.web.guards import award_for
 from award_jury.web.mailer import mail_task
@@ -183,14 +182,12 @@ class PeopleController(Controller):
             return Redirect(f"/awards/{award.slug}/people", status_code=303)
         person, check = await roles.remove_role_check(db_session, award, person_id, Role(role), actor)
         confirmation = role_confirmation(award, person, Role(role))
-        answer = await read_confirmation(request)
-        if answer is None:
-            return unconfirmed_page(confirmation, check, award=award)
-        try:
+
+        async def act(answer: Confirmed) -> str:
             await roles.remove_role(db_session, award, person_id, Role(role), actor, state=answer.state)
-        except ConfirmationError as exc:
-            return refused_page(confirmation, check, exc, answer, award=award)
-        return Redirect(f"/awards/{award.slug}/people?removed=1", status_code=303)
+            return f"/awards/{award.slug}/people?removed=1"
+
+        return await confirmed_action(request, confirmation, check, act, award=award)
 
 
 def role_confirmation(award: Award, person: Person, role: Role) -> Confirmation:

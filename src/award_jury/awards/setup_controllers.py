@@ -14,14 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from award_jury.accounts.models import AwardRole, Person
 from award_jury.awards import branding, setup
 from award_jury.awards.models import Award, Category, Criterion, Round
-from award_jury.consequences import ConfirmationError
 from award_jury.entries.storage import LocalStorage
 from award_jury.enums import Method, Role
 from award_jury.errors import ConflictError, FormError
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, can, require
 from award_jury.web.bodies import TAKES_FILE
-from award_jury.web.confirm import Confirmation, confirm_page, read_confirmation, refused_page, unconfirmed_page
+from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action
 from award_jury.web.forms import Form, parse_id, read_form, read_upload
 from award_jury.web.guards import award_for
 
@@ -199,14 +198,12 @@ class AwardSetupController(Controller):
         category = setup.find_category(award, category_id)
         check = await setup.delete_category_check(db_session, award, category)
         confirmation = delete_category_confirmation(award, category)
-        answer = await read_confirmation(request)
-        if answer is None:
-            return unconfirmed_page(confirmation, check, award=award)
-        try:
+
+        async def act(answer: Confirmed) -> str:
             await setup.delete_category(db_session, award, category, actor, state=answer.state)
-        except ConfirmationError as exc:
-            return refused_page(confirmation, check, exc, answer, award=award)
-        return Redirect(f"/awards/{award.slug}/setup?saved=categories#categories", status_code=303)
+            return f"/awards/{award.slug}/setup?saved=categories#categories"
+
+        return await confirmed_action(request, confirmation, check, act, award=award)
 
     @post("/rounds")
     async def add_round(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
@@ -256,14 +253,12 @@ class AwardSetupController(Controller):
         rnd = setup.find_round(award, round_slug)
         check = await setup.delete_round_check(db_session, award, rnd)
         confirmation = delete_round_confirmation(award, rnd)
-        answer = await read_confirmation(request)
-        if answer is None:
-            return unconfirmed_page(confirmation, check, award=award)
-        try:
+
+        async def act(answer: Confirmed) -> str:
             await setup.delete_round(db_session, award, rnd, actor, state=answer.state)
-        except ConfirmationError as exc:
-            return refused_page(confirmation, check, exc, answer, award=award)
-        return Redirect(f"/awards/{award.slug}/setup?saved=rounds#rounds", status_code=303)
+            return f"/awards/{award.slug}/setup?saved=rounds#rounds"
+
+        return await confirmed_action(request, confirmation, check, act, award=award)
 
     @post("/rounds/{round_slug:str}/criteria")
     async def add_criterion(
@@ -319,14 +314,12 @@ class AwardSetupController(Controller):
         criterion = setup.find_criterion(rnd, key)
         check = await setup.delete_criterion_check(db_session, award, rnd, criterion)
         confirmation = delete_criterion_confirmation(award, rnd, criterion)
-        answer = await read_confirmation(request)
-        if answer is None:
-            return unconfirmed_page(confirmation, check, award=award)
-        try:
+
+        async def act(answer: Confirmed) -> str:
             await setup.delete_criterion(db_session, award, rnd, criterion, actor, state=answer.state)
-        except ConfirmationError as exc:
-            return refused_page(confirmation, check, exc, answer, award=award)
-        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}?saved=criteria#criteria", status_code=303)
+            return f"/awards/{award.slug}/rounds/{rnd.slug}?saved=criteria#criteria"
+
+        return await confirmed_action(request, confirmation, check, act, award=award)
 
     @post("/rounds/{round_slug:str}/copy-criteria")
     async def copy_criteria(

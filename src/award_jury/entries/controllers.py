@@ -22,7 +22,6 @@ from award_jury.accounts.validators import is_plain_name, is_valid_email, normal
 from award_jury.awards.models import Award
 from award_jury.awards.services import get_award
 from award_jury.certificates.services import published_certificate
-from award_jury.consequences import ConfirmationError
 from award_jury.db import utcnow, write_transaction  # the deadline's clock (tests move it); sign-in links use db.utcnow
 from award_jury.entries import services
 from award_jury.entries.deck_check import deck_problem
@@ -36,7 +35,7 @@ from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, can, require
 from award_jury.web.auth import client_ip
 from award_jury.web.bodies import LOCK_AFTER_CHECKS, TAKES_FILE
-from award_jury.web.confirm import Confirmation, confirm_page, read_confirmation, refused_page, unconfirmed_page
+from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action
 from award_jury.web.files import app_settings, app_storage, uploaded_file_response
 from award_jury.web.forms import Form, parse_id, read_form
 from award_jury.web.guards import award_for, entry_for
@@ -503,15 +502,13 @@ class OrganiserEntriesController(Controller):
         now = utcnow()
         check = await services.anonymise_check(db_session, award, now)
         confirmation = anonymise_confirmation(award)
-        answer = await read_confirmation(request)
-        if answer is None:
-            return unconfirmed_page(confirmation, check, award=award)
-        try:
+
+        async def act(answer: Confirmed) -> str:
             await services.anonymise_award(db_session, award, storage=_storage(request), actor=actor, now=now,
                                            state=answer.state)  # fmt: skip
-        except ConfirmationError as exc:
-            return refused_page(confirmation, check, exc, answer, award=award)
-        return Redirect(f"/awards/{award.slug}/entries?anonymised=1", status_code=303)
+            return f"/awards/{award.slug}/entries?anonymised=1"
+
+        return await confirmed_action(request, confirmation, check, act, award=award)
 
 
 def anonymise_confirmation(award: Award) -> Confirmation:

@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from award_jury.accounts.models import Person, WebSession
 from award_jury.awards.models import Award, Round
 from award_jury.awards.setup import find_round
-from award_jury.consequences import ConfirmationError
 from award_jury.db import Database, utcnow
 from award_jury.errors import FormError, NotFoundError
 from award_jury.i18n import gettext as _
@@ -35,7 +34,7 @@ from award_jury.judging.scoring_controllers import jury_round, sheet_context, sh
 from award_jury.policy import Action, Viewer
 from award_jury.settings import Settings
 from award_jury.web.auth import session_policy
-from award_jury.web.confirm import Confirmation, confirm_page, read_confirmation, refused_page, unconfirmed_page
+from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action, unconfirmed_page
 from award_jury.web.forms import parse_id, read_form
 from award_jury.web.guards import award_for
 
@@ -292,16 +291,14 @@ class LiveController(Controller):
     ) -> Template | Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.RUN_LIVE)
         rnd = find_round(award, round_slug)
-        answer = await read_confirmation(request)
-        if answer is None:
-            check = await live.end_check(db_session, award, rnd)
-            return unconfirmed_page(end_confirmation(award, rnd), check, award=award)
-        try:
+
+        async def act(answer: Confirmed) -> str:
             await live.control(db_session, award, rnd, actor, "stop", state=answer.state)
-        except ConfirmationError as exc:
-            check = await live.end_check(db_session, award, rnd)
-            return refused_page(end_confirmation(award, rnd), check, exc, answer, award=award)
-        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/live/control", status_code=303)
+            return f"/awards/{award.slug}/rounds/{rnd.slug}/live/control"
+
+        return await confirmed_action(
+            request, end_confirmation(award, rnd), lambda: live.end_check(db_session, award, rnd), act, award=award
+        )
 
     @get("/control/state")
     async def control_state(

@@ -14,7 +14,6 @@ from award_jury.audit.services import record_event
 from award_jury.awards import setup, validators
 from award_jury.awards.models import Award, Round
 from award_jury.awards.setup_controllers import organised_award
-from award_jury.consequences import ConfirmationError
 from award_jury.db import utcnow
 from award_jury.errors import FormError
 from award_jury.i18n import gettext as _
@@ -22,7 +21,7 @@ from award_jury.judging import assignments as assignments_service
 from award_jury.judging import progress as progress_service
 from award_jury.policy import Viewer
 from award_jury.ranking import queries as ranking
-from award_jury.web.confirm import Confirmation, confirm_page, read_confirmation, refused_page, unconfirmed_page
+from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action
 from award_jury.web.forms import parse_id, read_form
 from award_jury.web.mailer import mail_task
 
@@ -140,15 +139,13 @@ class AssignmentController(Controller):
             return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/assignments", status_code=303)
         name, check = await assignments_service.release_check(db_session, award, rnd, juror_id)
         confirmation = release_confirmation(award, rnd, juror_id, name)
-        answer = await read_confirmation(request)
-        if answer is None:
-            return unconfirmed_page(confirmation, check, award=award)
-        try:
+
+        async def act(answer: Confirmed) -> str:
             released = await assignments_service.release_juror(db_session, award, rnd, juror_id, actor,
                                                                state=answer.state)  # fmt: skip
-        except ConfirmationError as exc:
-            return refused_page(confirmation, check, exc, answer, award=award)
-        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/assignments?released={released}", status_code=303)
+            return f"/awards/{award.slug}/rounds/{rnd.slug}/assignments?released={released}"
+
+        return await confirmed_action(request, confirmation, check, act, award=award)
 
 
 def release_confirmation(award: Award, rnd: Round, juror_id: int, name: str) -> Confirmation:

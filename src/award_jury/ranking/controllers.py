@@ -13,14 +13,13 @@ from award_jury.accounts.models import Person
 from award_jury.awards.models import Award, Round
 from award_jury.awards.services import get_award
 from award_jury.awards.setup import find_round
-from award_jury.consequences import ConfirmationError
 from award_jury.errors import FormError
 from award_jury.i18n import format_number
 from award_jury.i18n import gettext as _
 from award_jury.judging.assignments import next_round
 from award_jury.policy import Action, Viewer, require
 from award_jury.ranking import analysis, services
-from award_jury.web.confirm import Confirmation, confirm_page, read_confirmation, refused_page, unconfirmed_page
+from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action
 from award_jury.web.forms import read_form
 from award_jury.web.guards import award_for
 
@@ -115,17 +114,19 @@ class ResultsController(Controller):
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
         award, rnd, actor = await results_context(db_session, slug, round_slug, viewer)
-        answer = await read_confirmation(request)
-        if answer is None:
-            check = await services.finalise_consequences(db_session, award, rnd)
-            return unconfirmed_page(finalise_confirmation(award, rnd), check, award=award)
-        try:
+
+        async def act(answer: Confirmed) -> str:
             await services.finalise_round(db_session, award, rnd, actor.id, override_reason=answer.override_reason,
                                           state=answer.state)  # fmt: skip
-        except ConfirmationError as exc:
-            check = await services.finalise_consequences(db_session, award, rnd)
-            return refused_page(finalise_confirmation(award, rnd), check, exc, answer, award=award)
-        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/results?finalised=1", status_code=303)
+            return f"/awards/{award.slug}/rounds/{rnd.slug}/results?finalised=1"
+
+        return await confirmed_action(
+            request,
+            finalise_confirmation(award, rnd),
+            lambda: services.finalise_consequences(db_session, award, rnd),
+            act,
+            award=award,
+        )
 
     @get("/publish")
     async def confirm_publish(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
@@ -138,17 +139,19 @@ class ResultsController(Controller):
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
         award, rnd, actor = await results_context(db_session, slug, round_slug, viewer)
-        answer = await read_confirmation(request)
-        if answer is None:
-            check = await services.publish_consequences(db_session, award, rnd)
-            return unconfirmed_page(publish_confirmation(award, rnd), check, award=award)
-        try:
+
+        async def act(answer: Confirmed) -> str:
             await services.publish_round(db_session, award, rnd, actor, override_reason=answer.override_reason,
                                          state=answer.state)  # fmt: skip
-        except ConfirmationError as exc:
-            check = await services.publish_consequences(db_session, award, rnd)
-            return refused_page(publish_confirmation(award, rnd), check, exc, answer, award=award)
-        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/results?published=1", status_code=303)
+            return f"/awards/{award.slug}/rounds/{rnd.slug}/results?published=1"
+
+        return await confirmed_action(
+            request,
+            publish_confirmation(award, rnd),
+            lambda: services.publish_consequences(db_session, award, rnd),
+            act,
+            award=award,
+        )
 
 
 def finalise_confirmation(award: Award, rnd: Round) -> Confirmation:

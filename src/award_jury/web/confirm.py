@@ -8,11 +8,12 @@ what went wrong (409 refused or changed, 400 when the override reason is missing
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from award_jury.consequences import ConfirmationError, Consequences
 from award_jury.i18n import gettext as _
@@ -80,3 +81,29 @@ def refused_page(
         else _("Nothing was changed: this is not possible now.")
     )
     return confirm_page(c, check, award=award, status=409, message=message, reason=answer.override_reason)
+
+
+async def confirmed_action(
+    request: Request[Any, Any, Any],
+    c: Confirmation,
+    check: Consequences | Callable[[], Awaitable[Consequences]],
+    act: Callable[[Confirmed], Awaitable[str]],
+    *,
+    award: Any = None,
+) -> Template | Redirect:
+    """The POST of a confirmation page, the same for every action: without the page's fields the
+    page again (400, nothing done); else ``act`` (which re-checks the rules in its service and
+    returns where to go next); a refusal shows the page again with what went wrong. ``check`` is
+    the consequences, or how to compute them when a page must be shown."""
+
+    async def consequences() -> Consequences:
+        return check if isinstance(check, Consequences) else await check()
+
+    answer = await read_confirmation(request)
+    if answer is None:
+        return unconfirmed_page(c, await consequences(), award=award)
+    try:
+        done = await act(answer)
+    except ConfirmationError as exc:
+        return refused_page(c, await consequences(), exc, answer, award=award)
+    return Redirect(done, status_code=303)
