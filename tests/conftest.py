@@ -89,10 +89,22 @@ def make_database_url(backend: str, pg_server: PostgresServer | None, tmp_path_f
         import subprocess
 
         subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(pg_server.port), "-U", "postgres", "-q", "-c",
-             f"CREATE DATABASE {prefix}{n}"],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(pg_server.port),
+                "-U",
+                "postgres",
+                "-q",
+                "-c",
+                f"CREATE DATABASE {prefix}{n}",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         return pg_server.url(f"{prefix}{n}")
 
     return make

@@ -233,8 +233,18 @@ def restore(settings: Settings, folder: Path, *, force: bool, has_data: bool | N
         if has_data and not force:
             raise BackupError("the configured database holds data already; restore with --force to replace it")
         args, env = _pg_args(settings)
-        _run([_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-              *args, str(folder / PG_FILE)], env)  # fmt: skip
+        _run(
+            [
+                _pg_tool("pg_restore"),
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                *args,
+                str(folder / PG_FILE),
+            ],
+            env,
+        )
     for name in manifest.files:
         if name.startswith(FILES + "/"):
             target_file = settings.data_dir / name.removeprefix(FILES + "/")

@@ -314,8 +314,9 @@ def finalise(slug: str, round_slug: str | None, override_reason: str) -> None:
         async with database.session() as session:
             award, rnd = await _award_and_round(session, slug, round_slug)
             with _english(), _override_hint():
-                snapshot = await finalise_round(session, award, rnd, None, actor_label="cli",
-                                                override_reason=override_reason)  # fmt: skip
+                snapshot = await finalise_round(
+                    session, award, rnd, None, actor_label="cli", override_reason=override_reason
+                )
             return f"finalised {award.slug} / {rnd.slug} (sha256 {snapshot.sha256})"
 
     click.echo(run_with_db(settings, work))
@@ -392,8 +393,9 @@ def certificates(slug: str, round_slug: str | None, kind: str, out: Path | None,
         bar.update(done - bar.pos)
 
     try:
-        message = run_with_db(settings, lambda database: _certificates(database, settings, slug, round_slug, kind,
-                                                                       out, split, progress))  # fmt: skip
+        message = run_with_db(
+            settings, lambda database: _certificates(database, settings, slug, round_slug, kind, out, split, progress)
+        )
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -402,9 +404,15 @@ def certificates(slug: str, round_slug: str | None, kind: str, out: Path | None,
 
 
 async def _certificates(
-    database: Any, settings: Settings, slug: str, round_slug: str | None, kind: str, out: Path | None,
-    split: Path | None, progress: Callable[[int, int], None],
-) -> str:  # fmt: skip
+    database: Any,
+    settings: Settings,
+    slug: str,
+    round_slug: str | None,
+    kind: str,
+    out: Path | None,
+    split: Path | None,
+    progress: Callable[[int, int], None],
+) -> str:
     from award_jury.certificates import jobs
 
     await _migrate(database)

@@ -45,9 +45,12 @@ async def call_server(
     await db.dispose()
     data_dir: Path = tmp_path_factory.mktemp("e2e-apply")
     settings = Settings(
-        database_url=url, data_dir=data_dir, secret_key="e2e-apply-secret-0123456789",
-        base_url="http://127.0.0.1:8000", smtp_url=smtp.url,
-    )  # fmt: skip
+        database_url=url,
+        data_dir=data_dir,
+        secret_key="e2e-apply-secret-0123456789",
+        base_url="http://127.0.0.1:8000",
+        smtp_url=smtp.url,
+    )
     server = LiveServer.start(settings)
     yield server
     server.stop()
@@ -218,8 +221,9 @@ async def test_text_kept_for_an_older_version_is_shown_and_a_signed_out_autosave
     path = page.url.removeprefix(call_server.url)
     kept = {"version": "0", "title": "Title typed offline", "startup_name": ""}
     owner = await page.locator("script[data-owner]").get_attribute("data-owner")
-    await page.evaluate("(kept) => localStorage.setItem('award_jury.entries.v1', JSON.stringify(kept))",
-                        {f"{owner} {path}": kept})  # fmt: skip
+    await page.evaluate(
+        "(kept) => localStorage.setItem('award_jury.entries.v1', JSON.stringify(kept))", {f"{owner} {path}": kept}
+    )
     await page.reload()
     panel = page.locator("section.panel[role=alert]")
     assert "was not saved" in await panel.inner_text()
@@ -267,11 +271,14 @@ async def test_text_kept_offline_stays_with_its_person_on_a_shared_browser(
     await page.locator("[data-autosave-status]").filter(has_text="No connection").wait_for(timeout=10_000)
     await page.unroute("**/entries/*/edit")
     # what an earlier version of the page kept under the form's address alone, not knowing whose it is
-    await page.evaluate("""(path) => {
+    await page.evaluate(
+        """(path) => {
         const kept = JSON.parse(localStorage.getItem("award_jury.entries.v1"));
         const own = Object.keys(kept).filter((k) => k.endsWith(" " + path));
         localStorage.setItem("award-jury:" + path, JSON.stringify(kept[own[0]]));
-    }""", edit_path)  # fmt: skip
+    }""",
+        edit_path,
+    )
     async with page.expect_navigation():
         await page.get_by_role("button", name="Sign out").click()
 

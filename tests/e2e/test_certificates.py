@@ -37,14 +37,19 @@ async def cert_server(make_database_url: Any, tmp_path_factory: pytest.TempPathF
     await upgrade(db)
     async with db.session() as session:
         award = await import_bundle(session, load_demo_bundle())
-        await create_user(session, email=ORGANISER_EMAIL, name="Clara Chair", role=Role.ORGANISER,
-                          password=ORGANISER_PASSWORD)  # fmt: skip
+        await create_user(
+            session, email=ORGANISER_EMAIL, name="Clara Chair", role=Role.ORGANISER, password=ORGANISER_PASSWORD
+        )
         award = await get_award(session, award.slug)
         await finalise_round(session, award, award.rounds[0], None, "test", override_reason="demo: two drafts")
     await db.dispose()
     data_dir: Path = tmp_path_factory.mktemp("e2e-cert")
-    settings = Settings(database_url=url, data_dir=data_dir, secret_key="e2e-cert-secret-0123456789abcdef",
-                        base_url="http://127.0.0.1:8000")  # fmt: skip
+    settings = Settings(
+        database_url=url,
+        data_dir=data_dir,
+        secret_key="e2e-cert-secret-0123456789abcdef",
+        base_url="http://127.0.0.1:8000",
+    )
     server = LiveServer.start(settings)
     yield server
     server.stop()
@@ -105,8 +110,14 @@ async def test_certificate_pages_fit_a_phone_and_pass_axe(browser: Any, cert_ser
     await page.goto(cert_server.url + ROUND)
     code_href = await page.locator("a[href^='/verify/']").first.get_attribute("href")
     problems = []
-    for path in [f"{AWARD}/certificates", ROUND, job_url.removeprefix(cert_server.url), code_href, "/verify",
-                 "/verify/0000-0000-0000-0000"]:  # fmt: skip
+    for path in [
+        f"{AWARD}/certificates",
+        ROUND,
+        job_url.removeprefix(cert_server.url),
+        code_href,
+        "/verify",
+        "/verify/0000-0000-0000-0000",
+    ]:
         response = await page.goto(cert_server.url + path)
         assert response is not None
         expected = 404 if path.endswith("0000-0000-0000-0000") else 200

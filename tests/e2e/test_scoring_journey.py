@@ -45,8 +45,12 @@ async def jury(
         organiser_id = organiser.id
     await db.dispose()
     data_dir: Path = tmp_path_factory.mktemp("e2e-jury")
-    settings = Settings(database_url=url, data_dir=data_dir, secret_key="e2e-jury-secret-0123456789abcdef",
-                        base_url="http://127.0.0.1:8000")  # fmt: skip
+    settings = Settings(
+        database_url=url,
+        data_dir=data_dir,
+        secret_key="e2e-jury-secret-0123456789abcdef",
+        base_url="http://127.0.0.1:8000",
+    )
     server = LiveServer.start(settings)
     yield server, world, organiser_id
     server.stop()

@@ -34,8 +34,12 @@ async def wide_scale(
         world = await build_world(s, doc)
     await db.dispose()
     data_dir: Path = tmp_path_factory.mktemp("e2e-sheet-errors")
-    settings = Settings(database_url=url, data_dir=data_dir, secret_key="e2e-sheet-errors-0123456789abc",
-                        base_url="http://127.0.0.1:8000")  # fmt: skip
+    settings = Settings(
+        database_url=url,
+        data_dir=data_dir,
+        secret_key="e2e-sheet-errors-0123456789abc",
+        base_url="http://127.0.0.1:8000",
+    )
     server = LiveServer.start(settings)
     yield server, world
     server.stop()
@@ -52,10 +56,12 @@ async def test_an_autosave_error_is_tied_to_its_field(
         token = await start_session(s, person, session_policy(server.settings), utcnow())
     await db.dispose()
     ctx = await browser.new_context(locale="en-GB")
-    await ctx.add_cookies([
-        {"name": server.settings.session_cookie_name, "value": token, "url": server.url},
-        {"name": "award_jury_lang", "value": "en", "url": server.url},
-    ])  # fmt: skip
+    await ctx.add_cookies(
+        [
+            {"name": server.settings.session_cookie_name, "value": token, "url": server.url},
+            {"name": "award_jury_lang", "value": "en", "url": server.url},
+        ]
+    )
     page = await ctx.new_page()
     await page.goto(server.url + sheet_path(world.slug, "E001"))
     field = page.locator("#i-score-innovation")

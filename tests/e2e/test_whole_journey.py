@@ -43,31 +43,44 @@ def journey_bundle() -> dict[str, Any]:
     return {
         "format": "award-jury/bundle@1",
         "award": {
-            "slug": SLUG, "name": "Journey Startup Award", "locale": "de", "time_zone": "Europe/Berlin",
+            "slug": SLUG,
+            "name": "Journey Startup Award",
+            "locale": "de",
+            "time_zone": "Europe/Berlin",
             "categories": [{"slug": "smart-city", "name": "Smart City", "prizes": 1}],
-            "rounds": [{
-                "slug": "pre-selection", "name": "Pre-selection",
-                "submissions_open": (now - timedelta(days=5)).isoformat(),
-                "submissions_close": (now + timedelta(days=5)).isoformat(),
-                "scoring_close": (now + timedelta(days=20)).isoformat(),
-                "method": "mean", "min_sheets": 1,
-                "criteria": [
-                    {"key": "innovation", "name": "Innovation", "weight": 60, "min": 0, "max": 10, "step": 1},
-                    {"key": "impact", "name": "Impact", "weight": 40, "min": 0, "max": 10, "step": 1},
-                ],
-            }],
+            "rounds": [
+                {
+                    "slug": "pre-selection",
+                    "name": "Pre-selection",
+                    "submissions_open": (now - timedelta(days=5)).isoformat(),
+                    "submissions_close": (now + timedelta(days=5)).isoformat(),
+                    "scoring_close": (now + timedelta(days=20)).isoformat(),
+                    "method": "mean",
+                    "min_sheets": 1,
+                    "criteria": [
+                        {"key": "innovation", "name": "Innovation", "weight": 60, "min": 0, "max": 10, "step": 1},
+                        {"key": "impact", "name": "Impact", "weight": 40, "min": 0, "max": 10, "step": 1},
+                    ],
+                }
+            ],
         },
         "jurors": [{"email": e, "name": e.split("@")[0].title(), "categories": ["smart-city"]} for e in JURORS],
-        "entries": [{
-            "ref": "E001", "category": "smart-city", "status": "submitted",
-            "startup": {"name": "Zweite AG", "city": "Bonn", "founded": 2020},
-            "contact": {"email": "hallo@zweite.example", "name": "Erika Muster"},
-            "title": "Digital permits", "pitch": "Permits in minutes.", "rounds": ["pre-selection"],
-            "attachments": [],
-        }],
+        "entries": [
+            {
+                "ref": "E001",
+                "category": "smart-city",
+                "status": "submitted",
+                "startup": {"name": "Zweite AG", "city": "Bonn", "founded": 2020},
+                "contact": {"email": "hallo@zweite.example", "name": "Erika Muster"},
+                "title": "Digital permits",
+                "pitch": "Permits in minutes.",
+                "rounds": ["pre-selection"],
+                "attachments": [],
+            }
+        ],
         "conflicts": [],
         "sheets": [],
-    }  # fmt: skip
+    }
 
 
 @pytest.fixture(scope="module")
@@ -77,16 +90,21 @@ async def journey(make_database_url: Any, tmp_path_factory: pytest.TempPathFacto
     await upgrade(db)
     async with db.session() as s:
         award = await import_bundle(s, journey_bundle())
-        organiser = await create_user(s, email="chair@journey.example", name="Clara Chair", role=Role.ORGANISER,
-                                      locale="en")  # fmt: skip
+        organiser = await create_user(
+            s, email="chair@journey.example", name="Clara Chair", role=Role.ORGANISER, locale="en"
+        )
         from award_jury.accounts.services import grant_role
 
         await grant_role(s, organiser, Role.ORGANISER, award.id)
         await get_or_create_person(s, "lena@strassenklar.example", "Lena Berg", "en")
     await db.dispose()
     data_dir: Path = tmp_path_factory.mktemp("e2e-journey")
-    settings = Settings(database_url=url, data_dir=data_dir, secret_key="e2e-journey-secret-0123456789abc",
-                        base_url="http://127.0.0.1:8000")  # fmt: skip
+    settings = Settings(
+        database_url=url,
+        data_dir=data_dir,
+        secret_key="e2e-journey-secret-0123456789abc",
+        base_url="http://127.0.0.1:8000",
+    )
     server = LiveServer.start(settings)
     yield server
     server.stop()
@@ -109,10 +127,12 @@ class Journey:
             token = await start_session(s, person, session_policy(self.server.settings), utcnow())
         await db.dispose()
         ctx = await self.browser.new_context(locale="en-GB", **options)
-        await ctx.add_cookies([
-            {"name": self.server.settings.session_cookie_name, "value": token, "url": self.server.url},
-            {"name": "award_jury_lang", "value": "en", "url": self.server.url},  # (people of a German award)
-        ])  # fmt: skip
+        await ctx.add_cookies(
+            [
+                {"name": self.server.settings.session_cookie_name, "value": token, "url": self.server.url},
+                {"name": "award_jury_lang", "value": "en", "url": self.server.url},  # (people of a German award)
+            ]
+        )
         return ctx
 
     async def check(self, page: Any) -> None:
@@ -151,12 +171,14 @@ async def test_the_whole_journey(browser: Any, journey: LiveServer, tmp_path: Pa
         await sp.get_by_role("button", name="Start your application").click()
     await j.check(sp)
     form = {
-        "Company name (required)": "Strassenklar GmbH", "City (required)": "Leipzig",
-        "Founding year (required)": "2021", "Employees (required)": "12",
+        "Company name (required)": "Strassenklar GmbH",
+        "City (required)": "Leipzig",
+        "Founding year (required)": "2021",
+        "Employees (required)": "12",
         "Title of your solution (required)": "Potholes reported in seconds",
         "Pitch summary (required)": "Citizens report road damage with one photo.",
         "Benefit for public administration and citizens (required)": "Faster repairs.",
-    }  # fmt: skip
+    }
     for label, value in form.items():
         await sp.get_by_label(label).fill(value)
     await sp.get_by_label("Problem (required)", exact=True).fill("Road damage is reported late.")

@@ -152,9 +152,11 @@ async def test_sign_in_form_as_served_leads_to_account(client: Client, db: Datab
         hidden = re.search(r'<input type="hidden" name="next" value="([^"]*)">', form)
         assert hidden is not None
         response = await post_form(
-            client, "/signin", {"email": ORGANISER, "password": PASSWORD, "next": html.unescape(hidden.group(1))},
+            client,
+            "/signin",
+            {"email": ORGANISER, "password": PASSWORD, "next": html.unescape(hidden.group(1))},
             token=csrf_token(page.text),
-        )  # fmt: skip
+        )
         assert (response.status_code, response.headers["location"]) == (303, "/account"), path
         client.cookies.clear()
 
@@ -614,24 +616,30 @@ async def test_password_reset_flow(client: Client, db: Database, settings: Setti
     before = (await person_row(db, person_id)).password_hash
 
     short = await post_form(
-        client, f"/password/reset/{reset}", {"password": "short1", "password_confirm": "short1"},
+        client,
+        f"/password/reset/{reset}",
+        {"password": "short1", "password_confirm": "short1"},
         token=csrf_token(form.text),
-    )  # fmt: skip
+    )
     assert short.status_code == 400
     assert re.search(r'id="f-password-error">.*Use at least 10 characters\.', short.text)
     assert (await person_row(db, person_id)).password_hash == before
     assert len(await session_rows(db, person_id)) == 1  # nothing changed yet
 
     mismatch = await post_form(
-        client, f"/password/reset/{reset}", {"password": "brand new secret 42", "password_confirm": "other 42 x"},
+        client,
+        f"/password/reset/{reset}",
+        {"password": "brand new secret 42", "password_confirm": "other 42 x"},
         token=csrf_token(form.text),
-    )  # fmt: skip
+    )
     assert mismatch.status_code == 400 and "The two passwords are not the same." in mismatch.text
 
     done = await post_form(
-        client, f"/password/reset/{reset}",
-        {"password": "brand new secret 42", "password_confirm": "brand new secret 42"}, token=csrf_token(form.text),
-    )  # fmt: skip
+        client,
+        f"/password/reset/{reset}",
+        {"password": "brand new secret 42", "password_confirm": "brand new secret 42"},
+        token=csrf_token(form.text),
+    )
     assert (done.status_code, done.headers["location"]) == (303, "/account?password=1")
     new_session_token(done)
     assert not await anonymous(client)
@@ -674,9 +682,11 @@ async def test_juror_sets_a_first_password(client: Client, db: Database, setting
     assert form.status_code == 200
     assert "Set a password" in form.text and 'name="current_password"' not in form.text
     response = await post_form(
-        client, "/account/password", {"password": "brand new secret 42", "password_confirm": "brand new secret 42"},
+        client,
+        "/account/password",
+        {"password": "brand new secret 42", "password_confirm": "brand new secret 42"},
         token=csrf_token(form.text),
-    )  # fmt: skip
+    )
     assert (response.status_code, response.headers["location"]) == (303, "/account?password=1")
     assert not await anonymous(client)  # a new session replaces the old one
     async with app_client(create_app(settings, database=db)) as other:
@@ -692,19 +702,21 @@ async def test_changing_password_needs_the_current_one(client: Client, db: Datab
     before = (await person_row(db, person_id)).password_hash
 
     wrong = await post_form(
-        client, "/account/password",
+        client,
+        "/account/password",
         {"current_password": WRONG, "password": "brand new secret 42", "password_confirm": "brand new secret 42"},
         token=token,
-    )  # fmt: skip
+    )
     assert wrong.status_code == 400
     assert re.search(r'id="f-current_password-error">.*This is not your current password\.', wrong.text)
     assert (await person_row(db, person_id)).password_hash == before
 
     right = await post_form(
-        client, "/account/password",
+        client,
+        "/account/password",
         {"current_password": PASSWORD, "password": "brand new secret 42", "password_confirm": "brand new secret 42"},
         token=token,
-    )  # fmt: skip
+    )
     assert right.status_code == 303
     assert (await person_row(db, person_id)).password_hash != before
 

@@ -41,15 +41,34 @@ def bundle() -> dict[str, Any]:
     ranked, two prizes; E005 withdrawn (no certificate)."""
     doc = small_bundle()
     doc["jurors"][0]["categories"] = ["smart-city", "govtech"]
-    for ref, cat, name, status in [("E003", "govtech", "Dritte GmbH", "submitted"),
-                                   ("E004", "govtech", "Vierte AG", "submitted"),
-                                   ("E005", "govtech", "Fünfte eG", "withdrawn")]:  # fmt: skip
-        doc["entries"].append({"ref": ref, "category": cat, "status": status, "startup": {"name": name},
-                               "contact": {"email": f"{ref.lower()}@example.org", "name": name}, "title": "t",
-                               "pitch": "p", "rounds": ["pre-selection"], "attachments": []})  # fmt: skip
+    for ref, cat, name, status in [
+        ("E003", "govtech", "Dritte GmbH", "submitted"),
+        ("E004", "govtech", "Vierte AG", "submitted"),
+        ("E005", "govtech", "Fünfte eG", "withdrawn"),
+    ]:
+        doc["entries"].append(
+            {
+                "ref": ref,
+                "category": cat,
+                "status": status,
+                "startup": {"name": name},
+                "contact": {"email": f"{ref.lower()}@example.org", "name": name},
+                "title": "t",
+                "pitch": "p",
+                "rounds": ["pre-selection"],
+                "attachments": [],
+            }
+        )
     for ref, score in [("E003", 9), ("E004", 4)]:
-        doc["sheets"].append({"juror": "j.doe@example.org", "entry": ref, "round": "pre-selection",
-                              "status": "submitted", "scores": {"innovation": score, "impact": 5}})  # fmt: skip
+        doc["sheets"].append(
+            {
+                "juror": "j.doe@example.org",
+                "entry": ref,
+                "round": "pre-selection",
+                "status": "submitted",
+                "scores": {"innovation": score, "impact": 5},
+            }
+        )
     return doc
 
 
@@ -72,8 +91,7 @@ async def test_kinds_and_places_come_from_the_finalised_snapshot(db: Database) -
     async with db.session() as s:
         refs = dict((await s.execute(sa.select(Entry.id, Entry.ref))).all())
     got = sorted((refs[c.entry_id], c.kind.value, c.rank) for c in certs)
-    assert got == [("E001", "participant", None), ("E002", "winner", 1), ("E003", "winner", 1),
-                   ("E004", "winner", 2)]  # fmt: skip
+    assert got == [("E001", "participant", None), ("E002", "winner", 1), ("E003", "winner", 1), ("E004", "winner", 2)]
     assert [refs[c.entry_id] for c in await issue(db, "participant")] == ["E001"]
 
 
@@ -124,8 +142,9 @@ async def test_verify_page_in_german_and_english_and_revocation(
     page = await open_confirmation(organiser_client, revoke)
     refused = await organiser_client.post(revoke, data={**page.fields, "reason": ""}, headers=EN)
     assert refused.status_code == 400 and "Write down why the certificate is revoked." in refused.text
-    revoked = await organiser_client.post(revoke, data={**page.fields, "reason": "Entry disqualified after the event"},
-                                          headers=EN)  # fmt: skip
+    revoked = await organiser_client.post(
+        revoke, data={**page.fields, "reason": "Entry disqualified after the event"}, headers=EN
+    )
     assert revoked.status_code == 303
     page = await client.get(f"/verify/{winner.code}", headers={"accept-language": "en"})
     assert page.status_code == 200 and "Certificate revoked" in page.text and "was revoked on" in page.text
@@ -162,8 +181,9 @@ async def test_batch_runs_in_the_pool_with_progress_and_one_page_per_certificate
 ) -> None:
     await finalised_award(db)
     token = await page_token(organiser_client, f"/awards/{SLUG}/certificates/rounds/pre-selection")
-    response = await post_form(organiser_client, f"/awards/{SLUG}/certificates/rounds/pre-selection/generate",
-                               {"kind": "winner"}, token=token)  # fmt: skip
+    response = await post_form(
+        organiser_client, f"/awards/{SLUG}/certificates/rounds/pre-selection/generate", {"kind": "winner"}, token=token
+    )
     assert response.status_code == 303
     job_url = response.headers["location"]
     await asyncio.gather(*list(jobs.RUNNING.values()))
@@ -184,8 +204,9 @@ async def test_batch_runs_in_the_pool_with_progress_and_one_page_per_certificate
     assert all(fonts(pdf.content).values())
     assert 'pdfaid:part="3"' in xmp(pdf.content)
     # generating the same again returns the finished job, nothing is rendered twice
-    again = await post_form(organiser_client, f"/awards/{SLUG}/certificates/rounds/pre-selection/generate",
-                            {"kind": "winner"}, token=token)  # fmt: skip
+    again = await post_form(
+        organiser_client, f"/awards/{SLUG}/certificates/rounds/pre-selection/generate", {"kind": "winner"}, token=token
+    )
     assert again.headers["location"] == job_url and not jobs.RUNNING
     assert not list((settings.data_dir / "certificates").glob("**/.part-*"))
 
@@ -266,9 +287,14 @@ async def test_settings_form_checks_signatures_and_texts(
     await finalised_award(db)
     url = f"/awards/{SLUG}/certificates"
     token = await page_token(organiser_client, url)
-    data = {"_csrf_token": token, "orientation": "portrait", "place_name": "Berlin",
-            "text_winner": "{{ ''.__class__.__mro__ }}", "signatory1_name": "Dr. Anna Beispiel",
-            "signatory1_role": "Jury"}  # fmt: skip
+    data = {
+        "_csrf_token": token,
+        "orientation": "portrait",
+        "place_name": "Berlin",
+        "text_winner": "{{ ''.__class__.__mro__ }}",
+        "signatory1_name": "Dr. Anna Beispiel",
+        "signatory1_role": "Jury",
+    }
     files = {"signatory1_signature": ("sig.png", b"GIF89a not a png", "image/png")}
     bad = await organiser_client.post(url + "/settings", data=data, files=files)
     assert bad.status_code == 400
@@ -280,15 +306,17 @@ async def test_settings_form_checks_signatures_and_texts(
         "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
     )
     data["text_winner"] = 'Herzlichen Glückwunsch, {{ startup }}! <img src="file:///etc/passwd">'
-    ok = await organiser_client.post(url + "/settings", data=data,
-                                     files={"signatory1_signature": ("s.png", tiny_png, "image/png")})  # fmt: skip
+    ok = await organiser_client.post(
+        url + "/settings", data=data, files={"signatory1_signature": ("s.png", tiny_png, "image/png")}
+    )
     assert ok.status_code == 303
     certs = await issue(db, "winner")
     async with db.session() as s:
         award = await get_award(s, SLUG)
         storage = jobs.LocalStorage(settings.uploads_dir)
-        contexts, meta = await services.issued_contexts(s, award, award.rounds[0], "winner", certs, storage,
-                                                        settings.base_url)  # fmt: skip
+        contexts, meta = await services.issued_contexts(
+            s, award, award.rounds[0], "winner", certs, storage, settings.base_url
+        )
     assert meta.orientation == "portrait"
     assert contexts[0].signatories[0].signature.startswith("data:image/png;base64,")
     assert contexts[0].date_line.startswith("Berlin, ")
@@ -312,8 +340,12 @@ async def test_round_page_warns_about_characters_the_fonts_cannot_print(
     preview = await organiser_client.get(f"/awards/{SLUG}/certificates/rounds/pre-selection/preview/E002")
     assert preview.headers["content-type"] == "application/pdf"
     assert "PREVIEW" in page_texts(preview.content)[0]
-    refused = await post_form(organiser_client, f"/awards/{SLUG}/certificates/rounds/pre-selection/generate",
-                              {"kind": "all"}, token=await page_token(organiser_client, "/"))  # fmt: skip
+    refused = await post_form(
+        organiser_client,
+        f"/awards/{SLUG}/certificates/rounds/pre-selection/generate",
+        {"kind": "all"},
+        token=await page_token(organiser_client, "/"),
+    )
     assert refused.status_code == 409
 
 
@@ -331,10 +363,19 @@ async def test_round_page_query_count_does_not_grow_with_entries(
     doc2 = bundle()
     doc2["award"]["slug"] = "big-award"
     for i in range(30):
-        doc2["entries"].append({"ref": f"X{i:03d}", "category": "govtech", "status": "submitted",
-                                "startup": {"name": f"Startup {i}"}, "contact": {"email": f"x{i}@example.org",
-                                "name": "X"}, "title": "t", "pitch": "p", "rounds": ["pre-selection"],
-                                "attachments": []})  # fmt: skip
+        doc2["entries"].append(
+            {
+                "ref": f"X{i:03d}",
+                "category": "govtech",
+                "status": "submitted",
+                "startup": {"name": f"Startup {i}"},
+                "contact": {"email": f"x{i}@example.org", "name": "X"},
+                "title": "t",
+                "pitch": "p",
+                "rounds": ["pre-selection"],
+                "attachments": [],
+            }
+        )
     await finalised_award(db, doc2)
     async with db.session() as s:
         award = await get_award(s, "big-award")
@@ -346,8 +387,11 @@ async def test_round_page_query_count_does_not_grow_with_entries(
 
 @pytest.fixture
 def env(make_database_url: Any, tmp_path: Path) -> dict[str, str]:
-    return {"AWARD_JURY_DATABASE_URL": make_database_url("cert"), "AWARD_JURY_DATA_DIR": str(tmp_path / "var"),
-            "AWARD_JURY_BASE_URL": "https://awards.example.org"}  # fmt: skip
+    return {
+        "AWARD_JURY_DATABASE_URL": make_database_url("cert"),
+        "AWARD_JURY_DATA_DIR": str(tmp_path / "var"),
+        "AWARD_JURY_BASE_URL": "https://awards.example.org",
+    }
 
 
 def run(env: dict[str, str], *args: str) -> Any:

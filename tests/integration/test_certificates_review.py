@@ -22,8 +22,11 @@ from tests.support.pdf import reader
 
 @pytest.fixture
 def env(make_database_url: Any, tmp_path: Path) -> dict[str, str]:
-    return {"AWARD_JURY_DATABASE_URL": make_database_url("certr"), "AWARD_JURY_DATA_DIR": str(tmp_path / "var"),
-            "AWARD_JURY_BASE_URL": "https://awards.example.org"}  # fmt: skip
+    return {
+        "AWARD_JURY_DATABASE_URL": make_database_url("certr"),
+        "AWARD_JURY_DATA_DIR": str(tmp_path / "var"),
+        "AWARD_JURY_BASE_URL": "https://awards.example.org",
+    }
 
 
 def run(env: dict[str, str], *args: str) -> Any:

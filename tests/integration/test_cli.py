@@ -44,9 +44,13 @@ class Cli:
     def __call__(self, *args: str, stdin: str | None = None, **env: str) -> Result:
         # catch_exceptions=False: an unexpected exception fails the test with its traceback.
         done = CliRunner().invoke(
-            award_jury_cli, list(args), input=stdin, env={**self.env, **env}, prog_name="award-jury",
+            award_jury_cli,
+            list(args),
+            input=stdin,
+            env={**self.env, **env},
+            prog_name="award-jury",
             catch_exceptions=False,
-        )  # fmt: skip
+        )
         result = Result(done.exit_code, done.stdout, done.stderr)
         assert "Traceback" not in result.out + result.err, result.err
         return result
@@ -87,9 +91,14 @@ def test_console_script_upgrades_then_reports_a_bad_setting_in_one_line(make_dat
 
     def run(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(SCRIPT), *args], capture_output=True, text=True, encoding="utf-8", env={**env, **extra},
-            cwd=tmp_path, timeout=60,
-        )  # fmt: skip
+            [str(SCRIPT), *args],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env={**env, **extra},
+            cwd=tmp_path,
+            timeout=60,
+        )
 
     upgraded = run("db", "upgrade")
     refused = run("db", "upgrade", AWARD_JURY_BASE_URL="ftp://x")
@@ -136,9 +145,16 @@ def test_create_user_existing_email_exits_one_with_one_line(cli: Cli) -> None:
 
 def test_create_user_short_password_exits_one_with_one_line(cli: Cli) -> None:
     result = cli(
-        "create-user", "--email", "b@example.org", "--name", "Bea", "--role", "juror", "--password-stdin",
+        "create-user",
+        "--email",
+        "b@example.org",
+        "--name",
+        "Bea",
+        "--role",
+        "juror",
+        "--password-stdin",
         stdin="short\n",
-    )  # fmt: skip
+    )
     assert result.code == 1
     assert result.out == ""
     # SPEC §1: "a one-line message on stderr".

@@ -78,9 +78,10 @@ async def stored(db: Database) -> tuple[list[ResultSnapshot], Round, list[AuditE
         snapshots = list((await s.execute(sa.select(ResultSnapshot))).scalars())
         rnd = (await s.execute(sa.select(Round).join(Award).where(Award.slug == SLUG))).scalar_one()
         events = list(
-            (await s.execute(sa.select(AuditEvent).where(AuditEvent.action.like("round.%")).order_by(AuditEvent.id)))
-            .scalars()
-        )  # fmt: skip
+            (
+                await s.execute(sa.select(AuditEvent).where(AuditEvent.action.like("round.%")).order_by(AuditEvent.id))
+            ).scalars()
+        )
     return snapshots, rnd, events
 
 
@@ -107,8 +108,9 @@ async def test_finalise_and_publish_of_a_complete_round_need_only_a_plain_confir
     assert done.status_code == 303 and done.headers["location"] == f"{RESULTS}?finalised=1"
     snapshots, rnd, events = await stored(db)
     assert len(snapshots) == 1 and rnd.finalised_at is not None
-    assert [(e.action, e.after) for e in events] == [("round.finalised", {"sha256": snapshots[0].sha256,
-                                                                           "method": "mean"})]  # fmt: skip
+    assert [(e.action, e.after) for e in events] == [
+        ("round.finalised", {"sha256": snapshots[0].sha256, "method": "mean"})
+    ]
 
     publishing = await open_confirmation(client, PUBLISH)
     assert publishing.facts[:2] == [
@@ -149,8 +151,9 @@ async def test_finalising_is_refused_while_the_call_is_open_even_with_a_reason(
     assert refusal.startswith("The call for entries is open until ")
     assert "finalising now would close it and lock the startups' entries" in refusal
     assert close.strftime("%Y") in refusal
-    forged = await post_form(client, FINALISE, {"confirm": "yes", "state": "x", "override_reason": "hurry"},
-                             token=token)  # fmt: skip
+    forged = await post_form(
+        client, FINALISE, {"confirm": "yes", "state": "x", "override_reason": "hurry"}, token=token
+    )
     assert forged.status_code == 409
     assert "Nothing was changed: this is not possible now." in forged.text
     snapshots, rnd, events = await stored(db)
@@ -161,10 +164,20 @@ async def test_finalising_while_scoring_is_open_with_missing_sheets_needs_an_aud
     client: httpx.AsyncClient, db: Database, settings: Settings
 ) -> None:
     doc = with_windows(complete_bundle(), call_days=-10, scoring_days=40)
-    doc["jurors"] += [{"email": "k.roe@example.org", "name": "Kim Roe", "categories": ["smart-city"]},
-                      {"email": "m.poe@example.org", "name": "Mo Poe", "categories": ["smart-city"]}]  # fmt: skip
-    doc["sheets"].append({"juror": "k.roe@example.org", "entry": "E002", "round": "pre-selection",
-                          "status": "draft", "scores": {"innovation": 5}, "comment": ""})  # fmt: skip
+    doc["jurors"] += [
+        {"email": "k.roe@example.org", "name": "Kim Roe", "categories": ["smart-city"]},
+        {"email": "m.poe@example.org", "name": "Mo Poe", "categories": ["smart-city"]},
+    ]
+    doc["sheets"].append(
+        {
+            "juror": "k.roe@example.org",
+            "entry": "E002",
+            "round": "pre-selection",
+            "status": "draft",
+            "scores": {"innovation": 5},
+            "comment": "",
+        }
+    )
     await organiser(client, db, settings, doc)
     async with db.session() as s:
         mo = (await s.execute(sa.select(Person).where(Person.email == "m.poe@example.org"))).scalar_one()
@@ -192,8 +205,12 @@ async def test_finalising_while_scoring_is_open_with_missing_sheets_needs_an_aud
     snapshots, rnd, events = await stored(db)
     (event,) = events
     assert event.action == "round.finalised" and event.actor_label == ""
-    assert event.after == {"sha256": snapshots[0].sha256, "method": "mean", "overridden": [scoring, missing],
-                           "override_reason": "Pitch day moved the final forward"}  # fmt: skip
+    assert event.after == {
+        "sha256": snapshots[0].sha256,
+        "method": "mean",
+        "overridden": [scoring, missing],
+        "override_reason": "Pitch day moved the final forward",
+    }
 
 
 async def test_a_confirmation_given_on_a_page_that_no_longer_matches_is_refused(
@@ -260,8 +277,9 @@ async def test_revoking_a_certificate_names_holder_and_code_and_needs_a_reason(
     ]
     assert 'name="reason"' in page.html and page.refusals == []
 
-    without = await client.post(revoke, data={"reason": "cheated", "_csrf_token": page.fields["_csrf_token"]},
-                                headers=EN)  # the old one-click form  # fmt: skip
+    without = await client.post(
+        revoke, data={"reason": "cheated", "_csrf_token": page.fields["_csrf_token"]}, headers=EN
+    )  # the old one-click form
     assert without.status_code == 400 and "needs your confirmation on this page first" in without.text
     no_reason = await client.post(revoke, data=page.fields, headers=EN)
     assert no_reason.status_code == 400 and "Write down why the certificate is revoked." in no_reason.text
@@ -397,8 +415,9 @@ async def test_deleting_a_criterion_states_its_levels_and_draft_values(
     assert done.status_code == 303
     async with db.session() as s:
         assert (await s.execute(sa.select(Criterion.key).order_by(Criterion.id))).scalars().all() == [
-            "innovation", "team"
-        ]  # fmt: skip
+            "innovation",
+            "team",
+        ]
 
 
 # --- removing personal data -------------------------------------------------------------------

@@ -89,8 +89,9 @@ async def test_a_deck_whose_page_count_lies_is_stopped_by_the_time_budget(
     german = await b.client.post(
         f"/entries/{entry_id}/edit",
         data={"title": "T", "action": "save", "version": str(await form_version(b, entry_id)), "_csrf_token": b.token},
-        files={"deck": ("deck.pdf", deck, "application/pdf")}, follow_redirects=False,
-    )  # fmt: skip
+        files={"deck": ("deck.pdf", deck, "application/pdf")},
+        follow_redirects=False,
+    )
     assert german.status_code == 200
     assert field_errors(german.text)["f-deck"].startswith("Die PDF-Datei ist zu komplex")
     assert await attachments(db, entry_id) == []
@@ -150,8 +151,9 @@ async def test_other_requests_and_writes_go_on_while_a_deck_is_checked(
     )
     while not started.is_set() and not upload.done():
         await asyncio.sleep(0.01)
-    autosave = await save(other, other_entry, {"title": "Meanwhile"}, action="autosave", version=other_version,
-                          json=True)  # fmt: skip
+    autosave = await save(
+        other, other_entry, {"title": "Meanwhile"}, action="autosave", version=other_version, json=True
+    )
     page = await other.get(f"/entries/{other_entry}/edit")
     order.append("others done")
     gate.set()

@@ -20,8 +20,12 @@ from tests.support.accounts import sign_in_as
 async def test_demo_juror_lands_on_a_dashboard_with_open_sheets(make_database_url: Any, tmp_path: Path) -> None:
     url = make_database_url("demojury")
     db = Database.from_url(url)
-    settings = Settings(database_url=url, data_dir=tmp_path, secret_key="demo-jury-secret-0123456789ab",
-                        base_url="http://testserver.local")  # fmt: skip
+    settings = Settings(
+        database_url=url,
+        data_dir=tmp_path,
+        secret_key="demo-jury-secret-0123456789ab",
+        base_url="http://testserver.local",
+    )
     try:
         await check_demo(db, settings)
     finally:

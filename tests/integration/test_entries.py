@@ -127,8 +127,9 @@ async def test_a_new_startup_applies_by_e_mail_link(
     bad = await post_form(client, f"/awards/{SLUG}/apply/link", {"email": "nope", "name": ""}, token=token)
     assert bad.status_code == 400
     assert set(field_errors(bad.text)) == {"f-email", "f-name"}
-    sent = await post_form(client, f"/awards/{SLUG}/apply/link", {"email": "New@Startup.example", "name": "Nina Neu"},
-                           token=token)  # fmt: skip
+    sent = await post_form(
+        client, f"/awards/{SLUG}/apply/link", {"email": "New@Startup.example", "name": "Nina Neu"}, token=token
+    )
     assert sent.status_code == 200 and "new@startup.example" in sent.text.lower()
     [mail] = outbox(settings)
     assert mail["To"] == "new@startup.example"
@@ -137,8 +138,9 @@ async def test_a_new_startup_applies_by_e_mail_link(
     assert link, text
     confirm = await client.get(link.group(1), headers=EN)
     assert confirm.status_code == 200 and 'name="next" value="/awards/mini-award/apply"' in confirm.text
-    used = await post_form(client, link.group(1).split("?")[0], {"next": "/awards/mini-award/apply"},
-                           token=await page_token(client, "/"))  # fmt: skip
+    used = await post_form(
+        client, link.group(1).split("?")[0], {"next": "/awards/mini-award/apply"}, token=await page_token(client, "/")
+    )
     assert used.status_code == 303 and used.headers["location"] == "/awards/mini-award/apply"
     page = await client.get("/awards/mini-award/apply", headers=EN)
     assert "Start your application" in page.text
@@ -229,8 +231,9 @@ async def test_a_draft_saves_what_is_there_and_shows_each_problem_beside_its_fie
     entry = await entry_row(db, entry_id)
     assert entry.startup.website == "https://behoerdenfunk.example" and "website" not in (entry.draft_values or {})
     # Submitting insists: a wrong value refuses the submission, and nothing is submitted.
-    refused = await save(b, entry_id, complete_values(website="behoerdenfunk.example"), action="submit",
-                         deck=("deck.pdf", make_pdf()))  # fmt: skip
+    refused = await save(
+        b, entry_id, complete_values(website="behoerdenfunk.example"), action="submit", deck=("deck.pdf", make_pdf())
+    )
     assert refused.status_code == 400 and set(field_errors(refused.text)) == {"f-website"}
     entry = await entry_row(db, entry_id)
     assert entry.status is EntryStatus.DRAFT and entry.submitted_at is None
@@ -276,8 +279,9 @@ async def test_submission_sends_a_confirmation_and_the_status_page_shows_it(
     freeze_clock(monkeypatch)
     b = await applicant(client, db, settings)
     entry_id = await start_entry(b)
-    response = await save(b, entry_id, complete_values(category="govtech"), action="submit",
-                          deck=("Unser Deck (final).pdf", make_pdf(3)))  # fmt: skip
+    response = await save(
+        b, entry_id, complete_values(category="govtech"), action="submit", deck=("Unser Deck (final).pdf", make_pdf(3))
+    )
     assert response.status_code == 303 and response.headers["location"] == f"/entries/{entry_id}?done=submitted"
     entry = await entry_row(db, entry_id)
     assert entry.status is EntryStatus.SUBMITTED and entry.submitted_at == DURING_CALL
@@ -590,8 +594,9 @@ async def test_the_entry_list_filters_and_eligibility_decisions_are_audited(
     assert odd.status_code == 200
     no_reason = await organiser.post(f"/entries/{entry_id}/eligibility", {"decision": "disqualify", "reason": " "})
     assert no_reason.status_code == 400 and "f-reason" in field_errors(no_reason.text)
-    out = await organiser.post(f"/entries/{entry_id}/eligibility",
-                               {"decision": "disqualify", "reason": "Founded more than 5 years ago."})  # fmt: skip
+    out = await organiser.post(
+        f"/entries/{entry_id}/eligibility", {"decision": "disqualify", "reason": "Founded more than 5 years ago."}
+    )
     assert out.status_code == 303
     startup = await applicant(client, db, settings)
     page = await startup.get(f"/entries/{entry_id}")
@@ -696,11 +701,15 @@ async def test_the_entry_list_needs_the_same_queries_for_3_or_30_entries(
         doc = small_bundle(slug)
         template = doc["entries"][0]
         doc["entries"] = [
-            {**template, "ref": f"E{i:03d}", "attachments": [
-                {"name": "deck.pdf", "sha256": f"{i:064x}", "size": 10, "media_type": "application/pdf"}
-            ]}
+            {
+                **template,
+                "ref": f"E{i:03d}",
+                "attachments": [
+                    {"name": "deck.pdf", "sha256": f"{i:064x}", "size": 10, "media_type": "application/pdf"}
+                ],
+            }
             for i in range(1, n + 1)
-        ]  # fmt: skip
+        ]
         doc["conflicts"], doc["sheets"] = [], []
         return doc
 

@@ -62,8 +62,9 @@ async def test_a_version_of_odd_digits_is_stale_not_a_server_error(
     data = {**complete_values(), "action": "save", "version": version, "_csrf_token": b.token}
     response = await b.client.post(f"/entries/{entry_id}/edit", data=data, headers=EN, follow_redirects=False)
     assert response.status_code == 409, response.status_code
-    json = await b.client.post(f"/entries/{entry_id}/edit", data={**data, "action": "autosave"},
-                               headers={**EN, "accept": "application/json"})  # fmt: skip
+    json = await b.client.post(
+        f"/entries/{entry_id}/edit", data={**data, "action": "autosave"}, headers={**EN, "accept": "application/json"}
+    )
     assert json.status_code == 409 and json.json()["error"] == "stale"
 
 
@@ -211,8 +212,15 @@ async def test_an_entry_left_out_of_a_published_final_is_not_selected(
     async with db.session() as s:
         first = (await s.execute(sa.select(Round).where(Round.slug == "pre-selection"))).scalar_one()
         first.finalised_at = published
-        final = Round(award_id=award_id, slug="final", name="Final", position=first.position + 1, method="mean",
-                      finalised_at=published, published_at=published)  # fmt: skip
+        final = Round(
+            award_id=award_id,
+            slug="final",
+            name="Final",
+            position=first.position + 1,
+            method="mean",
+            finalised_at=published,
+            published_at=published,
+        )
         s.add(final)
         entry = (await s.execute(sa.select(Entry).where(Entry.ref == "E001"))).scalar_one()
         entry_id = entry.id
@@ -273,8 +281,11 @@ async def test_every_entry_post_needs_the_csrf_token_and_another_awards_organise
     b = await applicant(client, db, settings)
     entry_id = await start_entry(b)
     for action in ("edit", "withdraw", "delete", "members"):
-        refused = await b.client.post(f"/entries/{entry_id}/{action}", data={"confirm": "yes", "version": "1"},
-                                      headers={**EN, "accept": "application/json"})  # fmt: skip
+        refused = await b.client.post(
+            f"/entries/{entry_id}/{action}",
+            data={"confirm": "yes", "version": "1"},
+            headers={**EN, "accept": "application/json"},
+        )
         assert refused.status_code == 403, action
     other_award = await import_small(db, "other-award")
     stranger = await browser_for(org_client, db, settings, "otto@example.org", award_ids=(other_award,))

@@ -43,10 +43,23 @@ async def award_id(db: Database) -> int:
 
 def results(ref: str, *, rank: int | None, winner: bool) -> dict[str, Any]:
     """A frozen results document (SPEC §3) with one row for ``ref``."""
-    row = {"ref": ref, "startup": "", "rank": rank, "score": 70.0, "sheets": 3, "tied": False, "winner": winner,
-           "decision_needed": False, "status": "ranked" if rank else "insufficient"}  # fmt: skip
-    return {"award": SLUG, "round": "", "method": "mean",
-            "categories": [{"category": "smart-city", "prizes": 1, "entries": [row]}]}  # fmt: skip
+    row = {
+        "ref": ref,
+        "startup": "",
+        "rank": rank,
+        "score": 70.0,
+        "sheets": 3,
+        "tied": False,
+        "winner": winner,
+        "decision_needed": False,
+        "status": "ranked" if rank else "insufficient",
+    }
+    return {
+        "award": SLUG,
+        "round": "",
+        "method": "mean",
+        "categories": [{"category": "smart-city", "prizes": 1, "entries": [row]}],
+    }
 
 
 async def arrange(
@@ -96,19 +109,27 @@ def history(page: str) -> list[str]:
         ("only-round-winner", "Status: Winner – place 1", "Results published: winner of Pre-selection (place 1)"),
         ("only-round-ranked", "Status: Not selected", "Results published: not selected in Pre-selection"),
         ("advanced", "Status: Finalist", "Results published: finalist in Final"),
-        ("pre-winner-not-moved-yet", "Status: Selected for the next round",
-         "Results published: selected for the next round in Pre-selection"),
+        (
+            "pre-winner-not-moved-yet",
+            "Status: Selected for the next round",
+            "Results published: selected for the next round in Pre-selection",
+        ),
         ("pre-ranked-not-advanced", "Status: Not selected", "Results published: not selected in Pre-selection"),
         ("final-ranked", "Status: Finalist", "Results published: finalist in Final"),
         ("final-insufficient", "Status: Finalist", "Results published: finalist in Final"),
         ("final-winner", "Status: Winner – place 1", "Results published: winner of Final (place 1)"),
         ("final-only-published-not-in-it", "Status: Not selected", "Results published: not selected in Pre-selection"),
     ],
-)  # fmt: skip
+)
 async def test_the_status_page_tells_the_outcome_of_every_combination_of_rounds(
-    client: Client, db: Database, settings: Settings, award_id: int, case: str, expected_headline: str,
+    client: Client,
+    db: Database,
+    settings: Settings,
+    award_id: int,
+    case: str,
+    expected_headline: str,
     expected_step: str,
-) -> None:  # fmt: skip
+) -> None:
     won, ranked = results("E002", rank=1, winner=True), results("E002", rank=2, winner=False)
     arrangements: dict[str, dict[str, Any]] = {
         "only-round-winner": {"final": False, "pre": won},
@@ -117,11 +138,15 @@ async def test_the_status_page_tells_the_outcome_of_every_combination_of_rounds(
         "pre-winner-not-moved-yet": {"final": True, "pre": won},
         "pre-ranked-not-advanced": {"final": True, "pre": ranked},
         "final-ranked": {"final": True, "in_final": True, "pre": won, "fin": ranked},
-        "final-insufficient": {"final": True, "in_final": True, "pre": won,
-                               "fin": results("E002", rank=None, winner=False)},
+        "final-insufficient": {
+            "final": True,
+            "in_final": True,
+            "pre": won,
+            "fin": results("E002", rank=None, winner=False),
+        },
         "final-winner": {"final": True, "in_final": True, "pre": won, "fin": won},
         "final-only-published-not-in-it": {"final": True, "fin": results("E009", rank=1, winner=True)},
-    }  # fmt: skip
+    }
     entry_id = await arrange(db, award_id, **arrangements[case])
     startup = await applicant(client, db, settings, "hallo@zweite.example")
     page = await startup.get(f"/entries/{entry_id}")
@@ -133,8 +158,14 @@ async def test_the_status_page_tells_the_outcome_of_every_combination_of_rounds(
 async def test_a_finalist_of_the_final_is_never_called_not_selected(
     client: Client, db: Database, settings: Settings, award_id: int
 ) -> None:
-    entry_id = await arrange(db, award_id, final=True, in_final=True, pre=results("E002", rank=1, winner=True),
-                             fin=results("E002", rank=2, winner=False))  # fmt: skip
+    entry_id = await arrange(
+        db,
+        award_id,
+        final=True,
+        in_final=True,
+        pre=results("E002", rank=1, winner=True),
+        fin=results("E002", rank=2, winner=False),
+    )
     startup = await applicant(client, db, settings, "hallo@zweite.example")
     choose_language(client, "de")
     page = await startup.get(f"/entries/{entry_id}")

@@ -51,9 +51,11 @@ async def prepare(make_database_url: Any, tmp: Path) -> tuple[Settings, ScoringW
     db = Database.from_url(url)
     await upgrade(db)
     settings = Settings(
-        database_url=url, data_dir=tmp / "var", secret_key="hostile-secret-0123456789abcdef",
+        database_url=url,
+        data_dir=tmp / "var",
+        secret_key="hostile-secret-0123456789abcdef",
         base_url="http://127.0.0.1:8000",
-    )  # fmt: skip
+    )
     async with db.session() as s:
         world = await build_world(s, scoring_bundle("hostile-award", entries=4, jurors=2))
         signers = []
@@ -157,9 +159,11 @@ async def test_a_stalled_body_does_not_hold_up_a_jurors_save(site: Site, slow_pa
             path = sheet_path(site.world.slug, "E002") + "/autosave"
             body = padded({"version": "0", "score-innovation": "4"}, 100)
         head = {
-            "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookies, "X-CSRFToken": csrf(slow),
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": cookies,
+            "X-CSRFToken": csrf(slow),
             "Accept": "application/json" if slow_path != "apply-link" else "text/html",
-        }  # fmt: skip
+        }
         # CSRF in a header: nothing before the handler needs the body. Three bytes, then silence.
         stalled = await raw_post(site.port, path, head, body[:3], content_length=len(body))
         await asyncio.sleep(1)  # let it get as far as it will

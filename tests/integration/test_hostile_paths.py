@@ -96,8 +96,23 @@ async def test_nul_byte_in_form_fields_never_answers_500(client: httpx.AsyncClie
     for (method, path), _expected in sorted(ROUTE_TABLE.items()):
         if method != "POST":
             continue
-        fields = ["name", "email", "title", "pitch", "comment", "reason", "description", "startup_name",
-                  "contact_name", "member_name", "private_note", "slug", "key", "city", "organisation"]  # fmt: skip
+        fields = [
+            "name",
+            "email",
+            "title",
+            "pitch",
+            "comment",
+            "reason",
+            "description",
+            "startup_name",
+            "contact_name",
+            "member_name",
+            "private_note",
+            "slug",
+            "key",
+            "city",
+            "organisation",
+        ]
         data = {f: "Valid\x00text" for f in fields} | {
             "email": "a\x00@example.org",
             "member_email": "x\x00@example.org",

@@ -381,9 +381,13 @@ async def test_invitation_of_another_award_is_not_found(org_client: Client, db: 
         other = await import_bundle(s, small_bundle("other-award"))
         olga = (await s.execute(sa.select(Person).where(Person.email == "olga@example.org"))).scalar_one()
         invitation = Invitation(
-            award_id=other.id, person_id=olga.id, role=Role.JUROR, categories=[], token_hash="x" * 64,
+            award_id=other.id,
+            person_id=olga.id,
+            role=Role.JUROR,
+            categories=[],
+            token_hash="x" * 64,
             expires_at=utcnow() + timedelta(days=1),
-        )  # fmt: skip
+        )
         s.add(invitation)
         await s.flush()
         invitation_id = invitation.id
@@ -407,8 +411,10 @@ async def test_organiser_removes_a_jurors_role_after_a_confirmation_page(
     assert f'href="{confirm_url}?role=juror"' in page.text  # a link to the confirmation page, no one-click form
     shown = await open_confirmation(org_client, f"{confirm_url}?role=juror")
     assert shown.status == 200 and "Remove Jane Doe as juror?" in shown.html
-    assert shown.facts == ["Jane Doe can no longer open this award's score sheets.",
-                           "1 submitted sheet stays and counts."]  # fmt: skip
+    assert shown.facts == [
+        "Jane Doe can no longer open this award's score sheets.",
+        "1 submitted sheet stays and counts.",
+    ]
     assert (shown.refusals, shown.warnings) == ([], [])
     # the old one-click form (no confirmation fields) changes nothing
     token = csrf_token(page.text)
@@ -486,10 +492,14 @@ async def test_juror_gets_403_on_people_page_and_every_post(
     async with db.session() as s:
         s.add(
             Invitation(
-                award_id=award_id, person_id=organiser, role=Role.JUROR, categories=[], token_hash="y" * 64,
+                award_id=award_id,
+                person_id=organiser,
+                role=Role.JUROR,
+                categories=[],
+                token_hash="y" * 64,
                 expires_at=utcnow() + timedelta(days=1),
             )
-        )  # fmt: skip
+        )
     (row,) = await invitations(db)
     await sign_in_as(client, db, settings, jane.id)
     page = await client.get(PEOPLE, headers=EN)
@@ -555,7 +565,9 @@ async def test_unknown_award_is_404(client: Client, db: Database, settings: Sett
     assert (await client.get("/awards/no-such-award/people", headers=EN)).status_code == 404
     token = await page_token(client, "/account")
     response = await post_form(
-        client, "/awards/no-such-award/invitations", {"email": "neu@example.org", "name": "N", "role": "juror"},
+        client,
+        "/awards/no-such-award/invitations",
+        {"email": "neu@example.org", "name": "N", "role": "juror"},
         token=token,
-    )  # fmt: skip
+    )
     assert response.status_code == 404

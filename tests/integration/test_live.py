@@ -153,8 +153,9 @@ async def test_live_sheet_without_a_submission_date_shows_no_empty_date_and_offe
     async with db.session() as s:  # a submitted sheet from a bundle: no submission time is known
         rnd = (await s.execute(sa.select(Round).where(Round.award_id == scoring.award_id))).scalar_one()
         criteria = (await s.execute(sa.select(Criterion).where(Criterion.round_id == rnd.id))).scalars().all()
-        sheet = ScoreSheet(juror_id=scoring.jurors[0], entry_id=scoring.entries["E001"], round_id=rnd.id,
-                           status=SheetStatus.SUBMITTED)  # fmt: skip
+        sheet = ScoreSheet(
+            juror_id=scoring.jurors[0], entry_id=scoring.entries["E001"], round_id=rnd.id, status=SheetStatus.SUBMITTED
+        )
         sheet.scores = [Score(criterion_id=c.id, value=Decimal(5)) for c in criteria]
         s.add(sheet)
     await client.get("/")

@@ -44,9 +44,11 @@ async def organiser(client: httpx.AsyncClient, db: Database, settings: Settings)
 
 async def upload(client: httpx.AsyncClient, token: str, data: bytes, name: str = "logo.png") -> httpx.Response:
     return await client.post(
-        "/awards/mini-award/setup/logo", data={"_csrf_token": token}, files={"logo": (name, data, "image/png")},
+        "/awards/mini-award/setup/logo",
+        data={"_csrf_token": token},
+        files={"logo": (name, data, "image/png")},
         follow_redirects=False,
-    )  # fmt: skip
+    )
 
 
 async def test_png_logo_is_stored_and_served_with_its_type(

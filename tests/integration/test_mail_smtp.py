@@ -41,9 +41,12 @@ def smtp() -> Iterator[SmtpSink]:
 def render(settings: Settings, *, to: str = "jutta@example.org", locale: str = "de") -> Mail:
     env = create_environment(settings.templates_dir)
     return render_mail(
-        env, "signin_link", to=to, locale=locale,
+        env,
+        "signin_link",
+        to=to,
+        locale=locale,
         context={"name": "Jutta Jürgens", "link": LINK, "base_url": settings.base_url},
-    )  # fmt: skip
+    )
 
 
 async def test_send_mail_delivers_multipart_message(settings: Settings, smtp: SmtpSink) -> None:
@@ -81,11 +84,21 @@ async def test_send_mail_in_english(settings: Settings, smtp: SmtpSink) -> None:
 def invitation(settings: Settings, *, locale: str = "de", name: str = "Dr. Petra Hoffmann") -> Mail:
     env = create_environment(settings.templates_dir)
     return render_mail(
-        env, "invitation", to="petra@example.org", locale=locale,
-        context={"name": name, "link": LINK, "base_url": settings.base_url, "role": "juror",
-                 "inviter": "Olga Organiser", "award_name": "Smart Country Startup Award 2026",
-                 "expires_at": datetime(2026, 9, 1, 10, 0, tzinfo=UTC), "time_zone": "Europe/Berlin"},
-    )  # fmt: skip
+        env,
+        "invitation",
+        to="petra@example.org",
+        locale=locale,
+        context={
+            "name": name,
+            "link": LINK,
+            "base_url": settings.base_url,
+            "role": "juror",
+            "inviter": "Olga Organiser",
+            "award_name": "Smart Country Startup Award 2026",
+            "expires_at": datetime(2026, 9, 1, 10, 0, tzinfo=UTC),
+            "time_zone": "Europe/Berlin",
+        },
+    )
 
 
 async def test_an_award_mail_comes_from_the_award_by_default(settings: Settings, smtp: SmtpSink) -> None:
@@ -103,8 +116,9 @@ async def test_an_award_mail_comes_from_the_award_by_default(settings: Settings,
 
 
 async def test_the_sender_name_and_address_can_be_configured(settings: Settings, smtp: SmtpSink) -> None:
-    settings = replace(settings, smtp_url=smtp.url, mail_from="wettbewerb@stadt.example",
-                       mail_from_name="Stadt Beispiel – Wettbewerbe")  # fmt: skip
+    settings = replace(
+        settings, smtp_url=smtp.url, mail_from="wettbewerb@stadt.example", mail_from_name="Stadt Beispiel – Wettbewerbe"
+    )
     await send_mail(invitation(settings), settings)
     await send_mail(render(settings), settings)
     award_mail, signin_mail = smtp.received

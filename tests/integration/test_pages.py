@@ -197,14 +197,20 @@ async def test_forbidden_page_explains_politely_and_offers_a_way_on(
         juror_id = juror.id
     await sign_in_as(client, db, settings, juror_id)
     for language, heading, sentence in (
-        ("de", "Kein Zugriff",
-         "Diese Seite ist für Ihr Konto nicht freigegeben. Wenn Sie mit einer anderen E-Mail-Adresse eingeladen "
-         "wurden, melden Sie sich bitte damit an; sonst wenden Sie sich bitte an das Organisationsteam des "
-         "Wettbewerbs."),
-        ("en", "Access denied",
-         "This page is not open to your account. If you were invited with another e-mail address, please sign in "
-         "with that one; otherwise please ask the award's organisers."),
-    ):  # fmt: skip
+        (
+            "de",
+            "Kein Zugriff",
+            "Diese Seite ist für Ihr Konto nicht freigegeben. Wenn Sie mit einer anderen E-Mail-Adresse eingeladen "
+            "wurden, melden Sie sich bitte damit an; sonst wenden Sie sich bitte an das Organisationsteam des "
+            "Wettbewerbs.",
+        ),
+        (
+            "en",
+            "Access denied",
+            "This page is not open to your account. If you were invited with another e-mail address, please sign in "
+            "with that one; otherwise please ask the award's organisers.",
+        ),
+    ):
         response = await client.get("/awards/mini-award/entries", headers={"accept-language": language})
         assert response.status_code == 403
         text = " ".join(html.unescape(response.text).split())

@@ -46,12 +46,18 @@ async def add_sheets(db: Database, world: ScoringWorld, juror: int, refs: list[s
         for ref in refs:
             s.add(
                 ScoreSheet(
-                    juror_id=juror, entry_id=world.entries[ref], round_id=round_id, status=SheetStatus.SUBMITTED,
-                    comment=f"{comment} {ref}", private_note=note,
-                    scores=[Score(criterion_id=c.id, value=Decimal("7.5") if c.key == "impact" else Decimal(8))
-                            for c in criteria],
+                    juror_id=juror,
+                    entry_id=world.entries[ref],
+                    round_id=round_id,
+                    status=SheetStatus.SUBMITTED,
+                    comment=f"{comment} {ref}",
+                    private_note=note,
+                    scores=[
+                        Score(criterion_id=c.id, value=Decimal("7.5") if c.key == "impact" else Decimal(8))
+                        for c in criteria
+                    ],
                 )
-            )  # fmt: skip
+            )
 
 
 async def world_with_people(db: Database, slug: str = "gdpr-award", entries: int = 3) -> ScoringWorld:
@@ -71,8 +77,11 @@ async def world_with_people(db: Database, slug: str = "gdpr-award", entries: int
         e2.pitch = OTHER_ENTRY_PITCH
         s.add(EntryMember(entry_id=e1.id, person_id=editor, role=MemberRole.EDITOR))
         s.add(Attachment(entry_id=e1.id, name="deck.pdf", sha256="a" * 64, size=12345, media_type="application/pdf"))
-        s.add(Conflict(juror_id=juror1, entry_id=world.entries["E003"], reason="own conflict reason",
-                       declared_by_id=juror1))  # fmt: skip
+        s.add(
+            Conflict(
+                juror_id=juror1, entry_id=world.entries["E003"], reason="own conflict reason", declared_by_id=juror1
+            )
+        )
         s.add(Conflict(juror_id=juror2, entry_id=world.entries["E001"], reason="MARKER-other-conflict"))
         j1 = await s.get(Person, juror1)
         assert j1 is not None
@@ -120,9 +129,19 @@ async def test_a_juror_downloads_their_sheets_sessions_and_conflicts_and_nothing
     assert data["entries"] == []
 
     text = response.text
-    for secret in (FAKE_HASH, "MARKERhashvalue", token, OTHER_JUROR_COMMENT, OTHER_JUROR_NOTE,
-                   "MARKER-other-conflict", "juror2@jury.example", "Juror 2", "contact1@startup.example",
-                   "Contact Person 1", OTHER_ENTRY_PITCH):  # fmt: skip
+    for secret in (
+        FAKE_HASH,
+        "MARKERhashvalue",
+        token,
+        OTHER_JUROR_COMMENT,
+        OTHER_JUROR_NOTE,
+        "MARKER-other-conflict",
+        "juror2@jury.example",
+        "Juror 2",
+        "contact1@startup.example",
+        "Contact Person 1",
+        OTHER_ENTRY_PITCH,
+    ):
         assert secret not in text, secret
     async with db.session() as s:
         events = (await s.execute(sa.select(AuditEvent).where(AuditEvent.action == "personal_data.exported"))).all()
@@ -162,9 +181,21 @@ async def test_a_startup_contact_downloads_their_entry_with_files_and_co_editors
     assert "ip" in data["events"][0]
 
     text = response.text
-    for secret in (OTHER_ENTRY_PITCH, "contact2@startup.example", "Contact Person 2", "Startup 2 GmbH",
-                   OWN_COMMENT, OWN_NOTE, OTHER_JUROR_COMMENT, OTHER_JUROR_NOTE, "MARKER-other-conflict",
-                   "juror1@jury.example", "juror2@jury.example", "sha256", "a" * 64):  # fmt: skip
+    for secret in (
+        OTHER_ENTRY_PITCH,
+        "contact2@startup.example",
+        "Contact Person 2",
+        "Startup 2 GmbH",
+        OWN_COMMENT,
+        OWN_NOTE,
+        OTHER_JUROR_COMMENT,
+        OTHER_JUROR_NOTE,
+        "MARKER-other-conflict",
+        "juror1@jury.example",
+        "juror2@jury.example",
+        "sha256",
+        "a" * 64,
+    ):
         assert secret not in text, secret
 
 
@@ -176,10 +207,15 @@ async def test_an_event_by_someone_else_about_the_person_names_neither_who_nor_f
     async with db.session() as s:
         s.add(
             AuditEvent(
-                action="juror.categories", actor_id=organiser, award_id=world.award_id, object_type="person",
-                object_id=str(world.jurors[0]), after={"categories": ["smart-city"]}, ip="198.51.100.77",
+                action="juror.categories",
+                actor_id=organiser,
+                award_id=world.award_id,
+                object_type="person",
+                object_id=str(world.jurors[0]),
+                after={"categories": ["smart-city"]},
+                ip="198.51.100.77",
             )
-        )  # fmt: skip
+        )
     await sign_in_as(client, db, settings, world.jurors[0])
 
     response, data = await download(client)

@@ -105,9 +105,11 @@ def test_the_access_log_shows_no_tokens(make_database_url: Any, tmp_path: Path) 
     url = make_database_url("accesslog")
     asyncio.run(_migrate(url))
     settings = Settings(
-        database_url=url, data_dir=tmp_path / "var", secret_key="log-secret-0123456789abcdef",
+        database_url=url,
+        data_dir=tmp_path / "var",
+        secret_key="log-secret-0123456789abcdef",
         base_url="http://127.0.0.1:8000",
-    )  # fmt: skip
+    )
     secret = "Zq3xSecretTokenValue_0123456789-abcdefghij"
     paths = [f"/signin/link/{secret}?next=/account", f"/password/reset/{secret}", f"/invitations/{secret}"]
     server = LiveServer.start(settings, log_level="info")

@@ -79,20 +79,47 @@ def test_results_in_every_format_match_the_engine_for_every_method(env: dict[str
         assert json.loads(as_json.stdout) == expected
 
         expected_rows = [
-            [c["category"], c["prizes"], e["rank"], e["ref"], e["startup"], e["score"], e["sheets"], e["tied"],
-             e["winner"], e["decision_needed"], e["status"]]
-            for c in expected["categories"] for e in c["entries"]
-        ]  # fmt: skip
+            [
+                c["category"],
+                c["prizes"],
+                e["rank"],
+                e["ref"],
+                e["startup"],
+                e["score"],
+                e["sheets"],
+                e["tied"],
+                e["winner"],
+                e["decision_needed"],
+                e["status"],
+            ]
+            for c in expected["categories"]
+            for e in c["entries"]
+        ]
         as_csv = run(env, "results", slug, "--round", "vorauswahl", "--method", method, "--format", "csv")
         table = list(csv.reader(io.StringIO(as_csv.stdout)))
-        assert table[0] == ["category", "prizes", "rank", "ref", "startup", "score", "sheets", "tied", "winner",
-                            "decision_needed", "status"]  # fmt: skip
+        assert table[0] == [
+            "category",
+            "prizes",
+            "rank",
+            "ref",
+            "startup",
+            "score",
+            "sheets",
+            "tied",
+            "winner",
+            "decision_needed",
+            "status",
+        ]
         assert [row[3] for row in table[1:]] == [row[3] for row in expected_rows]
         assert [float(row[5]) if row[5] else None for row in table[1:]] == [row[5] for row in expected_rows]
 
         out = tmp_path / f"{method}.xlsx"
-        assert run(env, "results", slug, "--round", "vorauswahl", "--method", method, "--format", "xlsx",
-                   "--out", str(out)).exit_code == 0  # fmt: skip
+        assert (
+            run(
+                env, "results", slug, "--round", "vorauswahl", "--method", method, "--format", "xlsx", "--out", str(out)
+            ).exit_code
+            == 0
+        )
         sheet = openpyxl.load_workbook(out).active
         values = [list(r) for r in sheet.iter_rows(min_row=2, values_only=True)]
         assert [r[3] for r in values] == [row[3] for row in expected_rows]

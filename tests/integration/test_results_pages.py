@@ -126,15 +126,27 @@ async def sign_in_organiser(client: httpx.AsyncClient, db: Database, settings: S
 
 def _entry(ref: str, category: str, startup: str, email: str) -> dict[str, Any]:
     return {
-        "ref": ref, "category": category, "status": "submitted", "startup": {"name": startup},
-        "contact": {"email": email, "name": f"Contact {ref}"}, "title": f"Title {ref}", "pitch": "…",
-        "rounds": ["pre-selection"], "attachments": [],
-    }  # fmt: skip
+        "ref": ref,
+        "category": category,
+        "status": "submitted",
+        "startup": {"name": startup},
+        "contact": {"email": email, "name": f"Contact {ref}"},
+        "title": f"Title {ref}",
+        "pitch": "…",
+        "rounds": ["pre-selection"],
+        "attachments": [],
+    }
 
 
 def _sheet(juror: str, entry: str, innovation: float, impact: float) -> dict[str, Any]:
-    return {"juror": juror, "entry": entry, "round": "pre-selection", "status": "submitted",
-            "scores": {"innovation": innovation, "impact": impact}, "comment": ""}  # fmt: skip
+    return {
+        "juror": juror,
+        "entry": entry,
+        "round": "pre-selection",
+        "status": "submitted",
+        "scores": {"innovation": innovation, "impact": impact},
+        "comment": "",
+    }
 
 
 def tie_bundle() -> dict[str, Any]:
@@ -155,12 +167,16 @@ def tie_bundle() -> dict[str, Any]:
         _entry("E005", "govtech", "Fünfte eG", "e5@example.org"),
     ]
     doc["sheets"] = [
-        _sheet("j.doe@example.org", "E001", 8, 6.5), _sheet("k.roe@example.org", "E001", 6, 5),
-        _sheet("j.doe@example.org", "E002", 8, 6.5), _sheet("k.roe@example.org", "E002", 6, 5),
-        _sheet("j.doe@example.org", "E003", 10, 10), _sheet("k.roe@example.org", "E003", 6, 6),
+        _sheet("j.doe@example.org", "E001", 8, 6.5),
+        _sheet("k.roe@example.org", "E001", 6, 5),
+        _sheet("j.doe@example.org", "E002", 8, 6.5),
+        _sheet("k.roe@example.org", "E002", 6, 5),
+        _sheet("j.doe@example.org", "E003", 10, 10),
+        _sheet("k.roe@example.org", "E003", 6, 6),
         _sheet("j.doe@example.org", "E004", 5, 5),
-        _sheet("j.doe@example.org", "E005", 7, 7), _sheet("k.roe@example.org", "E005", 7, 7),
-    ]  # fmt: skip
+        _sheet("j.doe@example.org", "E005", 7, 7),
+        _sheet("k.roe@example.org", "E005", 7, 7),
+    ]
     return copy.deepcopy(doc)
 
 
@@ -173,10 +189,11 @@ async def round_row(db: Database, award_slug: str, round_slug: str) -> Round:
     async with db.session() as s:
         return (
             await s.execute(
-                sa.select(Round).join(Award, Award.id == Round.award_id)
+                sa.select(Round)
+                .join(Award, Award.id == Round.award_id)
                 .where(Award.slug == award_slug, Round.slug == round_slug)
             )
-        ).scalar_one()  # fmt: skip
+        ).scalar_one()
 
 
 async def decisions(db: Database) -> list[TieDecision]:
@@ -216,14 +233,26 @@ async def test_results_page_shows_every_category_with_ranks_scores_sheets_flags_
     page = await client.get(DEMO_RESULTS)
     assert page.status_code == 200
     assert "Method: Mean. Entries need at least 3 submitted sheets for a rank." in page.text
-    for slug, name, expected in (("smart-city", "Smart City", DEMO_ROWS["smart-city"]),
-                                 ("govtech", "GovTech", DEMO_ROWS["govtech"])):  # fmt: skip
+    for slug, name, expected in (
+        ("smart-city", "Smart City", DEMO_ROWS["smart-city"]),
+        ("govtech", "GovTech", DEMO_ROWS["govtech"]),
+    ):
         html = section(page.text, f"h-{slug}")
         # the demo's "Vorauswahl" is a pre-selection round: its leaders advance, they do not win
         assert f'<h2 id="h-{slug}">{name} <span class="count">1 place in the next round</span>' in html
         header = next(row for row in table_rows(html) if row and row[0] == "Rank")
-        assert header == ["Rank", "Entry", "Score", "Sheets", "Spread", "Flags",
-                          "Mean", "Median", "Trimmed mean", "Z-score"]  # fmt: skip
+        assert header == [
+            "Rank",
+            "Entry",
+            "Score",
+            "Sheets",
+            "Spread",
+            "Flags",
+            "Mean",
+            "Median",
+            "Trimmed mean",
+            "Z-score",
+        ]
         rows = entry_rows(html)
         assert list(rows) == [ref for ref, *_ in expected]  # by rank, and only this category's entries
         for ref, rank, score, sheets, methods in expected:
@@ -265,15 +294,23 @@ async def test_why_this_rank_shows_every_sheet_with_its_total_and_the_tie_break_
     assert sheets["Friederike Roß"][-1] == "87.50"
     totals = {name: row[-1] for name, row in sheets.items()}
     assert totals == {
-        "Friederike Roß": "87.50", "Jana Schröder": "84.50", "Jörg Weiß": "75.50",
-        "Katrin Müller": "97.00", "Tobias Brandt": "79.50",
-    }  # fmt: skip
+        "Friederike Roß": "87.50",
+        "Jana Schröder": "84.50",
+        "Jörg Weiß": "75.50",
+        "Katrin Müller": "97.00",
+        "Tobias Brandt": "79.50",
+    }
     # the mean of the five, with the results table's two decimals
     assert "<dt>Score</dt><dd>84.80</dd>" in page.text
     ties = section(page.text, "h-ties")
     order = re.findall(r"<li>([^<(]+) \(weight (\d+)\)</li>", ties)
-    assert order == [("Innovationsgrad", "30"), ("Nutzen für Verwaltung und Bürger", "25"), ("Umsetzbarkeit", "20"),
-                     ("Übertragbarkeit und Skalierung", "15"), ("Team", "10")]  # fmt: skip
+    assert order == [
+        ("Innovationsgrad", "30"),
+        ("Nutzen für Verwaltung und Bürger", "25"),
+        ("Umsetzbarkeit", "20"),
+        ("Übertragbarkeit und Skalierung", "15"),
+        ("Team", "10"),
+    ]
     assert "84.80" in ties and "84.8000" not in page.text  # the neighbours too
 
     draft_sheet = await client.get(f"{DEMO_RESULTS}/entries/E002")  # Tobias Brandt's sheet is a draft
@@ -416,24 +453,30 @@ async def test_tie_decision_finalisation_fingerprint_and_publication(
 
     # a decision without a reason, or without a complete order, is refused beside the form
     decide = f"{TIE_RESULTS}/decisions"
-    no_reason = await post_form(client, decide, {"category": "smart-city", "place_E001": "2", "place_E002": "1",
-                                                 "reason": "   "}, token=token)  # fmt: skip
+    no_reason = await post_form(
+        client, decide, {"category": "smart-city", "place_E001": "2", "place_E002": "1", "reason": "   "}, token=token
+    )
     assert no_reason.status_code == 400
     form = no_reason.text[no_reason.text.index(f'action="{decide}"') :]
     form = form[: form.index("</form>")]
     assert '<p class="field-error" id="reason-smart-city-error">Write down why you decided this way.</p>' in form
     assert 'aria-invalid="true"' in form
     for incomplete in ({"place_E001": "1"}, {"place_E001": "1", "place_E002": "1"}, {}):
-        response = await post_form(client, decide, {"category": "smart-city", "reason": "Live pitch", **incomplete},
-                                   token=token)  # fmt: skip
+        response = await post_form(
+            client, decide, {"category": "smart-city", "reason": "Live pitch", **incomplete}, token=token
+        )
         assert response.status_code == 400, incomplete
         card = response.text[response.text.index("Decide the tie") : response.text.index(f'action="{decide}"')]
         assert "Put every tied entry in order, each once." in card, incomplete
     assert await decisions(db) == []
 
     # places 2 then 1: E002 first, and the winner
-    done = await post_form(client, decide, {"category": "smart-city", "place_E001": "2", "place_E002": "1",
-                                            "reason": "Stronger live pitch"}, token=token)  # fmt: skip
+    done = await post_form(
+        client,
+        decide,
+        {"category": "smart-city", "place_E001": "2", "place_E002": "1", "reason": "Stronger live pitch"},
+        token=token,
+    )
     assert done.status_code == 303
     assert done.headers["location"] == f"{TIE_RESULTS}?decided=1"
     (decision,) = await decisions(db)
@@ -483,8 +526,10 @@ async def test_tie_decision_finalisation_fingerprint_and_publication(
         "overridden": ["1 entry has too few sheets for a rank."],
     }
     assert (snapshot.payload["award"], snapshot.payload["round"], snapshot.payload["method"]) == (
-        TIE, "pre-selection", "mean",
-    )  # fmt: skip
+        TIE,
+        "pre-selection",
+        "mean",
+    )
     won = {c["category"]: [e["ref"] for e in c["entries"] if e["winner"]] for c in snapshot.payload["categories"]}
     assert won == {"smart-city": ["E002"], "govtech": ["E003", "E005"]}
     assert (await round_row(db, TIE, "pre-selection")).finalised_at is not None
@@ -525,8 +570,22 @@ async def test_tie_decision_finalisation_fingerprint_and_publication(
     govtech = public.text[public.text.index("<h3>GovTech</h3>") :]
     assert "Zweite AG" in smart_city and "Dritte KG" not in smart_city
     assert "Dritte KG" in govtech and "Fünfte eG" in govtech
-    for secret in ("Beispiel GmbH", "Vierte Solo GmbH", "E001", "E004", "64.32", "64.3182", "80.00", "70.00",
-                   "73.18", "55.45", "Jane Doe", "Roe", "Stronger live pitch", "insufficient"):  # fmt: skip
+    for secret in (
+        "Beispiel GmbH",
+        "Vierte Solo GmbH",
+        "E001",
+        "E004",
+        "64.32",
+        "64.3182",
+        "80.00",
+        "70.00",
+        "73.18",
+        "55.45",
+        "Jane Doe",
+        "Roe",
+        "Stronger live pitch",
+        "insufficient",
+    ):
         assert secret not in public.text, secret
 
     # a score changed behind the app's back: the recomputation no longer matches
@@ -539,10 +598,14 @@ async def test_tie_decision_finalisation_fingerprint_and_publication(
                 .join(Award, Award.id == Entry.award_id)
                 .join(Criterion, Criterion.id == Score.criterion_id)
                 .join(Person, Person.id == ScoreSheet.juror_id)
-                .where(Award.slug == TIE, Entry.ref == "E005", Criterion.key == "innovation",
-                       Person.email == "k.roe@example.org")
+                .where(
+                    Award.slug == TIE,
+                    Entry.ref == "E005",
+                    Criterion.key == "innovation",
+                    Person.email == "k.roe@example.org",
+                )
             )
-        ).scalar_one()  # fmt: skip
+        ).scalar_one()
         score.value = score.value - 3
     page = await client.get(TIE_RESULTS)
     assert "Recomputing from the score sheets gives a different fingerprint" in page.text
@@ -592,8 +655,9 @@ async def test_a_stale_decision_form_is_refused_with_a_visible_reason(
     form = {"category": "smart-city", "place_E001": "1", "place_E002": "2", "reason": "Stronger team"}
     assert (await post_form(client, f"{TIE_RESULTS}/decisions", form, token=token)).status_code == 303
     # the same form sent again (a second tab, another organiser): the tie is decided already
-    stale = await post_form(client, f"{TIE_RESULTS}/decisions", {**form, "place_E001": "2", "place_E002": "1"},
-                            token=token)  # fmt: skip
+    stale = await post_form(
+        client, f"{TIE_RESULTS}/decisions", {**form, "place_E001": "2", "place_E002": "1"}, token=token
+    )
     assert stale.status_code == 400
     assert [d.ordered_refs for d in await decisions(db)] == [["E001", "E002"]]
     # The refusal must tell why; today the message has no place on the page once the tie is decided.
@@ -733,8 +797,10 @@ async def test_the_public_page_says_a_pre_selection_names_who_advances(
             s, full, full.rounds[0], chair.id, override_reason="the demo keeps two drafts"
         )
         await ranking_services.publish_round(s, full, full.rounds[0], chair)
-    for language, lead in (("de", "Diese Startups kommen in die nächste Runde."),
-                           ("en", "These startups advance to the next round.")):  # fmt: skip
+    for language, lead in (
+        ("de", "Diese Startups kommen in die nächste Runde."),
+        ("en", "These startups advance to the next round."),
+    ):
         client.cookies.set(LANGUAGE_COOKIE, language)
         page = await client.get(f"/awards/{DEMO}/results")
         assert page.status_code == 200

@@ -50,8 +50,13 @@ def organisers_only(anonymous: int, allowed: int) -> dict[str, int]:
 
 def jurors_only(anonymous: int, allowed: int, *, mixed: int | None = None) -> dict[str, int]:
     """Jurors of the award ("juror", and "mixed", who is one too); everyone else signed in: 403."""
-    return {"anonymous": anonymous, "startup": 403, "juror": allowed, "organiser": 403,
-            "mixed": allowed if mixed is None else mixed}  # fmt: skip
+    return {
+        "anonymous": anonymous,
+        "startup": 403,
+        "juror": allowed,
+        "organiser": 403,
+        "mixed": allowed if mixed is None else mixed,
+    }
 
 
 # (method, route path as Litestar names it) -> expected status per role.
@@ -258,9 +263,15 @@ async def world(db: Database, settings: Settings) -> World:
         juror = await get_or_create_person(s, "j.doe@example.org", "Jane Doe")
         startup = await get_or_create_person(s, "team@example.org", "Max Muster")
         invitation, _token = await invitations.invite(
-            s, award, email="new.juror@example.org", name="Nina Neu", role=Role.JUROR, categories=[],
-            invited_by=organiser, now=utcnow(),
-        )  # fmt: skip
+            s,
+            award,
+            email="new.juror@example.org",
+            name="Nina Neu",
+            role=Role.JUROR,
+            categories=[],
+            invited_by=organiser,
+            now=utcnow(),
+        )
         people = {"organiser": organiser, "mixed": mixed, "juror": juror, "startup": startup}
         conflict_id = (await s.execute(sa.select(Conflict.id))).scalars().first()
         entry_id = (
@@ -269,8 +280,9 @@ async def world(db: Database, settings: Settings) -> World:
         deck = b"%PDF-1.4 the pitch deck of E002"
         key = LocalStorage(settings.uploads_dir).put(deck)
         e002 = (await s.execute(sa.select(Entry).where(Entry.award_id == award.id, Entry.ref == "E002"))).scalar_one()
-        attachment = Attachment(entry_id=e002.id, name="deck.pdf", sha256=key, size=len(deck),
-                                media_type="application/pdf", storage_key=key)  # fmt: skip
+        attachment = Attachment(
+            entry_id=e002.id, name="deck.pdf", sha256=key, size=len(deck), media_type="application/pdf", storage_key=key
+        )
         s.add(attachment)
         await s.flush()
     return World(people, invitation.id, settings, award.categories[0].id, conflict_id, entry_id, attachment.id)
@@ -412,15 +424,76 @@ async def test_junk_in_every_post_field_never_answers_500(
 ) -> None:
     """Every POST route, as the organiser (who reaches the most code), with junk in every field
     its forms use: clear answers, never a server error."""
-    fields = ["name", "email", "password", "password_confirm", "current_password", "next", "lang", "locale", "role",
-              "categories", "slug", "time_zone", "description", "primary_color", "prizes", "submissions_open",
-              "submissions_close", "scoring_close", "method", "min_sheets", "results_visible", "key", "weight",
-              "min_value", "max_value", "step", "levels", "source", "k", "juror", "entry", "entries", "kind",
-              "reason", "category", "place_E001", "place_E002", "confirm", "organisation", "top", "startup_name",
-              "legal_form", "city", "founded", "employees", "website", "contact_name", "contact_email", "title",
-              "pitch", "problem", "solution", "benefit", "stage", "investors", "video_url", "consent", "action",
-              "version", "member_email", "member_name", "decision", "do", "pitch_minutes", "qa_minutes", "comment",
-              "private_note", "score-innovation"]  # fmt: skip
+    fields = [
+        "name",
+        "email",
+        "password",
+        "password_confirm",
+        "current_password",
+        "next",
+        "lang",
+        "locale",
+        "role",
+        "categories",
+        "slug",
+        "time_zone",
+        "description",
+        "primary_color",
+        "prizes",
+        "submissions_open",
+        "submissions_close",
+        "scoring_close",
+        "method",
+        "min_sheets",
+        "results_visible",
+        "key",
+        "weight",
+        "min_value",
+        "max_value",
+        "step",
+        "levels",
+        "source",
+        "k",
+        "juror",
+        "entry",
+        "entries",
+        "kind",
+        "reason",
+        "category",
+        "place_E001",
+        "place_E002",
+        "confirm",
+        "organisation",
+        "top",
+        "startup_name",
+        "legal_form",
+        "city",
+        "founded",
+        "employees",
+        "website",
+        "contact_name",
+        "contact_email",
+        "title",
+        "pitch",
+        "problem",
+        "solution",
+        "benefit",
+        "stage",
+        "investors",
+        "video_url",
+        "consent",
+        "action",
+        "version",
+        "member_email",
+        "member_name",
+        "decision",
+        "do",
+        "pitch_minutes",
+        "qa_minutes",
+        "comment",
+        "private_note",
+        "score-innovation",
+    ]
     failures = []
     posts = sorted(path for method, path in ROUTE_TABLE if method == "POST")
     for i, junk in enumerate(JUNK):

@@ -320,8 +320,11 @@ async def test_a_submitted_sheet_on_the_live_page_changes_only_after_change_my_s
 ) -> None:
     juror = await as_juror(client, db, settings, world)
     async with db.session() as s:
-        await s.execute(sa.update(Round).where(Round.award_id == world.award_id).values(
-            live_entry_id=world.entries["E002"], live_phase="pitch"))  # fmt: skip
+        await s.execute(
+            sa.update(Round)
+            .where(Round.award_id == world.award_id)
+            .values(live_entry_id=world.entries["E002"], live_phase="pitch")
+        )
     await post_sheet(client, world.slug, "E002", 0, "submit", score_innovation="5", score_impact="5")
     live = f"/awards/{world.slug}/rounds/pre-selection/live"
     page = await client.get(live, headers=EN)
@@ -331,8 +334,14 @@ async def test_a_submitted_sheet_on_the_live_page_changes_only_after_change_my_s
     assert '<fieldset class="sheet-fields">' in change.text and ">Submit changes</button>" in change.text
     sheet, _ = await stored_sheet(db, juror, world.entries["E002"])
     assert sheet is not None
-    data = {"version": str(sheet.version), "action": "submit", "back": "live", "_csrf_token": csrf_of(client),
-            "score-innovation": "8", "score-impact": "5"}  # fmt: skip
+    data = {
+        "version": str(sheet.version),
+        "action": "submit",
+        "back": "live",
+        "_csrf_token": csrf_of(client),
+        "score-innovation": "8",
+        "score-impact": "5",
+    }
     done = await client.post(sheet_path(world.slug, "E002"), data=data, headers=EN, follow_redirects=False)
     assert (done.status_code, done.headers["location"]) == (303, f"{live}?saved=submit")
     _sheet, scores = await stored_sheet(db, juror, world.entries["E002"])

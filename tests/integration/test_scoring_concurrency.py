@@ -40,8 +40,11 @@ async def juror_client(app: Any, settings: Settings, db: Database, person_id: in
         assert person is not None
         token = await start_session(s, person, session_policy(settings), utcnow())
         # seen half an hour ago: the first request of each juror touches the session (a write)
-        await s.execute(sa.update(WebSession).where(WebSession.person_id == person_id)
-                        .values(last_seen_at=utcnow() - timedelta(minutes=30)))  # fmt: skip
+        await s.execute(
+            sa.update(WebSession)
+            .where(WebSession.person_id == person_id)
+            .values(last_seen_at=utcnow() - timedelta(minutes=30))
+        )
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local")
     await client.get("/")  # the CSRF cookie
     client.cookies.set(settings.session_cookie_name, token)

@@ -44,9 +44,15 @@ async def test_a_conflict_declared_in_a_later_round_keeps_the_sheets_of_a_finali
     for entry in doc["entries"]:
         entry["rounds"] = ["pre-selection", "final"]
     doc["sheets"] = [
-        {"juror": "juror1@jury.example", "entry": "E001", "round": "pre-selection", "status": "submitted",
-         "scores": {"innovation": 8, "impact": 6}, "comment": "scored in the first round"}
-    ]  # fmt: skip
+        {
+            "juror": "juror1@jury.example",
+            "entry": "E001",
+            "round": "pre-selection",
+            "status": "submitted",
+            "scores": {"innovation": 8, "impact": 6},
+            "comment": "scored in the first round",
+        }
+    ]
     async with db.session() as s:
         world = await build_world(s, doc)
         rounds = {r.slug: r for r in (await s.execute(sa.select(Round))).scalars()}
@@ -80,9 +86,15 @@ async def test_an_organiser_cannot_record_a_conflict_that_would_discard_a_finali
 
     doc = scoring_bundle("frozen-award")
     doc["sheets"] = [
-        {"juror": "juror1@jury.example", "entry": "E001", "round": "pre-selection", "status": "submitted",
-         "scores": {"innovation": 8, "impact": 6}, "comment": "frozen"}
-    ]  # fmt: skip
+        {
+            "juror": "juror1@jury.example",
+            "entry": "E001",
+            "round": "pre-selection",
+            "status": "submitted",
+            "scores": {"innovation": 8, "impact": 6},
+            "comment": "frozen",
+        }
+    ]
     async with db.session() as s:
         world = await build_world(s, doc)
         rnd = (await s.execute(sa.select(Round))).scalars().one()
@@ -95,11 +107,16 @@ async def test_an_organiser_cannot_record_a_conflict_that_would_discard_a_finali
     await sign_in_as(client, db, settings, world.jurors[1])
     response = await client.post(
         f"/awards/{world.slug}/conflicts",
-        data={"_csrf_token": csrf_of(client), "juror": str(world.jurors[0]), "entry": str(entry_id),
-              "kind": "other", "reason": "found out later"},
+        data={
+            "_csrf_token": csrf_of(client),
+            "juror": str(world.jurors[0]),
+            "entry": str(entry_id),
+            "kind": "other",
+            "reason": "found out later",
+        },
         headers=EN,
         follow_redirects=False,
-    )  # fmt: skip
+    )
     assert response.status_code == 400
     assert "results are final" in response.text
     async with db.session() as s:

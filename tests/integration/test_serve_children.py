@@ -106,9 +106,11 @@ def serve(server_env: dict[str, str]) -> Iterator[Any]:
     def start() -> tuple[subprocess.Popen[bytes], str]:
         port = free_port()
         process = subprocess.Popen(
-            [str(SCRIPT), "serve", "--port", str(port)], env=server_env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [str(SCRIPT), "serve", "--port", str(port)],
+            env=server_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         started.append(process)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + START_WITHIN
@@ -131,8 +133,10 @@ def render_preview(url: str, token: str) -> None:
     """An organiser's certificate preview: rendered by the pool."""
     response = httpx.get(
         f"{url}/awards/mini-award/certificates/rounds/pre-selection/preview/E002",
-        cookies={"award_jury_session": token}, headers={"host": "127.0.0.1"}, timeout=300,
-    )  # fmt: skip
+        cookies={"award_jury_session": token},
+        headers={"host": "127.0.0.1"},
+        timeout=300,
+    )
     assert response.status_code == 200, response.text[:300]
     assert response.content.startswith(b"%PDF-")
 

@@ -608,8 +608,10 @@ async def test_value_descriptions_with_single_values_and_german_decimals(with_ro
     )
     [criterion] = (await get_award(db, "smart-country")).rounds[0].criteria
     assert [(lv.min_value, lv.max_value, lv.text) for lv in criterion.levels] == [
-        (0, 0, "nothing"), (Decimal("0.5"), Decimal("4.5"), "some"), (10, 10, "all"),
-    ]  # fmt: skip
+        (0, 0, "nothing"),
+        (Decimal("0.5"), Decimal("4.5"), "some"),
+        (10, 10, "all"),
+    ]
     page = await with_round.get(f"{ROUNDS}/pre-selection")
     assert input_value(page.text, "criterion-innovation-levels") == "0: nothing\n0.5-4.5: some\n10: all"
 
@@ -756,8 +758,9 @@ async def test_submitted_sheet_locks_scales_and_set_of_criteria(olga: Browser, d
 
     rnd = (await get_award(db, "mini-award")).rounds[0]
     assert [(c.key, c.weight, c.min_value, c.max_value, c.step) for c in rnd.criteria] == [
-        ("innovation", 30, 0, 10, 1), ("impact", 25, 0, 10, Decimal("0.5")),
-    ]  # fmt: skip
+        ("innovation", 30, 0, 10, 1),
+        ("impact", 25, 0, 10, Decimal("0.5")),
+    ]
     locked_ids = {str(c.id) for c in rnd.criteria}
     assert [e for e in await events(db, "criterion.saved") if e.object_id in locked_ids] == []
     assert await events(db, "criterion.deleted") == []
@@ -834,13 +837,17 @@ async def test_copy_criteria_from_another_award_one_organises(
 
     target = (await get_award(db, "target-award")).rounds[0]
     assert [(c.key, c.name, c.weight, c.position) for c in target.criteria] == [
-        ("impact", "Impact", 50, 0), ("innovation", "Innovation", 30, 1),
-    ]  # fmt: skip
+        ("impact", "Impact", 50, 0),
+        ("innovation", "Innovation", 30, 1),
+    ]
     assert target.criteria[0].levels == []  # the existing "impact" was left alone
     innovation = target.criteria[1]
     assert (innovation.description, innovation.min_value, innovation.max_value, innovation.step) == (
-        "How new is the idea?", 0, 10, 1,
-    )  # fmt: skip
+        "How new is the idea?",
+        0,
+        10,
+        1,
+    )
     assert [(lv.min_value, lv.max_value, lv.text) for lv in innovation.levels] == [(0, 2, "none"), (9, 10, "great")]
     # The source is unchanged.
     assert [c.key for c in (await get_award(db, "smart-country")).rounds[0].criteria] == ["innovation", "impact"]
@@ -909,9 +916,13 @@ def every_setup_post(award: str = "mini-award", category_id: int = 1) -> list[st
 async def _snapshot(db: Database) -> tuple[int, int, int, int, int, str]:
     award = await get_award(db, "mini-award")
     return (
-        await count_rows(db, Award), await count_rows(db, Category), await count_rows(db, Round),
-        await count_rows(db, Criterion), await count_rows(db, RubricLevel), award.name,
-    )  # fmt: skip
+        await count_rows(db, Award),
+        await count_rows(db, Category),
+        await count_rows(db, Round),
+        await count_rows(db, Criterion),
+        await count_rows(db, RubricLevel),
+        award.name,
+    )
 
 
 async def test_juror_gets_403_on_every_setup_page_and_post(client: Client, db: Database, settings: Settings) -> None:

@@ -65,10 +65,15 @@ async def test_an_upload_on_a_full_disk_gets_a_message_beside_the_field(
     b.client.cookies.set("award_jury_lang", "de")
     german = await b.client.post(
         f"/entries/{entry_id}/edit",
-        data={"title": "Never saved", "action": "save", "version": str(await form_version(b, entry_id)),
-              "_csrf_token": b.token},
-        files={"deck": ("deck.pdf", make_pdf(1), "application/pdf")}, follow_redirects=False,
-    )  # fmt: skip
+        data={
+            "title": "Never saved",
+            "action": "save",
+            "version": str(await form_version(b, entry_id)),
+            "_csrf_token": b.token,
+        },
+        files={"deck": ("deck.pdf", make_pdf(1), "application/pdf")},
+        follow_redirects=False,
+    )
     assert german.status_code == 507
     assert field_errors(german.text)["f-deck"].startswith("Der Speicher des Servers ist voll")
 

@@ -85,9 +85,15 @@ async def joins_jury(db: Database, world: ScoringWorld, email: str, organiser: i
         inviter = await s.get(Person, organiser)
         assert award is not None and inviter is not None
         _invitation, token = await invite(
-            s, award, email=email, name="", role=Role.JUROR, categories=["smart-city"], invited_by=inviter,
+            s,
+            award,
+            email=email,
+            name="",
+            role=Role.JUROR,
+            categories=["smart-city"],
+            invited_by=inviter,
             now=utcnow(),
-        )  # fmt: skip
+        )
         _invitation, person = await accept(s, token, utcnow())
         return person.id
 
@@ -214,8 +220,13 @@ async def test_a_legacy_sheet_of_a_team_member_does_not_count_in_the_ranking(db:
     async with db.session() as s:
         award = await award_of(s, world)
         rnd = award.rounds[0]
-        sheet = ScoreSheet(juror_id=juror, entry_id=world.entries["E002"], round_id=rnd.id,
-                           status=SheetStatus.SUBMITTED, submitted_at=utcnow())  # fmt: skip
+        sheet = ScoreSheet(
+            juror_id=juror,
+            entry_id=world.entries["E002"],
+            round_id=rnd.id,
+            status=SheetStatus.SUBMITTED,
+            submitted_at=utcnow(),
+        )
         s.add(sheet)
         await s.flush()
         s.add_all(Score(sheet_id=sheet.id, criterion_id=c.id, value=Decimal(10)) for c in rnd.criteria)
@@ -233,9 +244,15 @@ def contact_scores_own_entry() -> dict[str, object]:
     doc = scoring_bundle(SLUG, entries=2, jurors=1)
     doc["entries"][1]["contact"] = {"email": "Juror1@Jury.example", "name": "Juror 1"}
     doc["sheets"] = [
-        {"juror": "juror1@jury.example", "entry": "E002", "round": ROUND, "status": "submitted",
-         "scores": {"innovation": 10, "impact": 10}, "comment": ""},
-    ]  # fmt: skip
+        {
+            "juror": "juror1@jury.example",
+            "entry": "E002",
+            "round": ROUND,
+            "status": "submitted",
+            "scores": {"innovation": 10, "impact": 10},
+            "comment": "",
+        },
+    ]
     return doc
 
 
@@ -288,8 +305,13 @@ async def test_export_leaves_out_a_legacy_sheet_of_the_entrys_contact_so_the_bun
         entry.contact_email = "juror1@jury.example"  # data from before the rule: the juror became its contact
         s.add(EntryMember(entry_id=entry_id, person_id=juror, role=MemberRole.CONTACT))
         for ref in ("E001", "E002"):
-            sheet = ScoreSheet(juror_id=juror, entry_id=world.entries[ref], round_id=rnd.id,
-                               status=SheetStatus.SUBMITTED, submitted_at=utcnow())  # fmt: skip
+            sheet = ScoreSheet(
+                juror_id=juror,
+                entry_id=world.entries[ref],
+                round_id=rnd.id,
+                status=SheetStatus.SUBMITTED,
+                submitted_at=utcnow(),
+            )
             s.add(sheet)
             await s.flush()
             s.add_all(Score(sheet_id=sheet.id, criterion_id=c.id, value=Decimal(7)) for c in rnd.criteria)
@@ -305,8 +327,13 @@ async def test_recording_a_conflict_that_team_membership_makes_already_is_refuse
 ) -> None:
     organiser = await as_organiser(client, db, settings, world)
     member = await joins_jury(db, world, CONTACT, organiser)
-    data = {"juror": str(member), "entry": str(world.entries["E001"]), "kind": "other", "reason": "Founder",
-            "_csrf_token": csrf_of(client)}  # fmt: skip
+    data = {
+        "juror": str(member),
+        "entry": str(world.entries["E001"]),
+        "kind": "other",
+        "reason": "Founder",
+        "_csrf_token": csrf_of(client),
+    }
 
     refused = await client.post(f"/awards/{SLUG}/conflicts", data=data, headers=EN)
 

@@ -36,8 +36,15 @@ async def organiser(client: httpx.AsyncClient, db: Database, settings: Settings)
 
 
 def team_form(weight: str) -> dict[str, str]:
-    return {"name": "Team", "description": "", "weight": weight, "min_value": "0", "max_value": "10", "step": "1",
-            "levels": ""}  # fmt: skip
+    return {
+        "name": "Team",
+        "description": "",
+        "weight": weight,
+        "min_value": "0",
+        "max_value": "10",
+        "step": "1",
+        "levels": "",
+    }
 
 
 async def team_weight(db: Database) -> Decimal:
@@ -64,9 +71,10 @@ async def test_weight_change_on_a_scored_round_asks_first_then_audits_the_moves(
     assert moves > 0  # with the team criterion 30 times heavier, the order changes
 
     done = await client.post(
-        f"{ROUND}/criteria/team", data={**team_form("300"), "confirm": "1", "_csrf_token": token},
+        f"{ROUND}/criteria/team",
+        data={**team_form("300"), "confirm": "1", "_csrf_token": token},
         follow_redirects=False,
-    )  # fmt: skip
+    )
     assert done.status_code == 303
     assert await team_weight(db) == 300
     async with db.session() as s:

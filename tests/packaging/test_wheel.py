@@ -67,8 +67,19 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     env["UV_PYTHON_DOWNLOADS"] = "never"
     requirements = root / "requirements.txt"
-    run(uv, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--quiet",
-        "--output-file", str(requirements), cwd=PROJECT_DIR, env=env)  # fmt: skip
+    run(
+        uv,
+        "export",
+        "--frozen",
+        "--no-dev",
+        "--no-hashes",
+        "--no-emit-project",
+        "--quiet",
+        "--output-file",
+        str(requirements),
+        cwd=PROJECT_DIR,
+        env=env,
+    )
     target = root / "env"
     run(uv, "venv", "--quiet", "--python", sys.executable, str(target), env=env)
     python = target / "bin" / "python"
@@ -87,8 +98,12 @@ def demo(venv: Path, tmp_path: Path) -> Iterator[str]:
     log = (tmp_path / "demo.log").open("w+", encoding="utf-8")
     proc = subprocess.Popen(
         [str(venv / "bin" / "award-jury"), "demo", "--port", str(port)],
-        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90

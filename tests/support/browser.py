@@ -45,9 +45,13 @@ class LiveServer:
     def start(cls, settings: Settings, *, log_level: str = "warning") -> LiveServer:
         port = free_port()
         config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level=log_level, lifespan="on",
+            create_app(settings),
+            host="127.0.0.1",
+            port=port,
+            log_level=log_level,
+            lifespan="on",
             **uvicorn_options(settings),
-        )  # fmt: skip
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True, name="live-server")
         thread.start()

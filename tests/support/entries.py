@@ -68,11 +68,13 @@ def wide_page_tree_pdf(kids: int, declared: int | None = None) -> bytes:
     them make 600 KB), declaring ``declared`` pages (default: honestly ``kids``)."""
     refs = b" ".join([b"3 0 R"] * kids)
     count = kids if declared is None else declared
-    return _assemble_pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Count %d /Kids [%s] >>" % (count, refs),
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
-    ])  # fmt: skip
+    return _assemble_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Count %d /Kids [%s] >>" % (count, refs),
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        ]
+    )
 
 
 def nested_page_tree_pdf(depth: int) -> bytes:
@@ -156,5 +158,6 @@ async def save(
     data: dict[str, Any] = {**values, "action": action, "version": str(version), "_csrf_token": b.token}
     files = {"deck": (deck[0], deck[1], "application/pdf")} if deck else {"deck": ("", b"", "application/octet-stream")}
     headers = {**EN, **({"accept": "application/json"} if json else {})}
-    return await b.client.post(f"/entries/{entry_id}/edit", data=data, files=files, headers=headers,
-                               follow_redirects=False)  # fmt: skip
+    return await b.client.post(
+        f"/entries/{entry_id}/edit", data=data, files=files, headers=headers, follow_redirects=False
+    )

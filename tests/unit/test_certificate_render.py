@@ -49,12 +49,22 @@ def context(**changes: Any) -> CertificateContext:
     code = "7KQ2-M9XD-4TZP-C8WA"
     url = f"https://awards.example.org/verify/{code}"
     base = CertificateContext(
-        lang="de", kind="winner", award="Smart Country Startup Award", category="Smart City",
-        startup="Straßenklar GmbH", round="Finale", place="1. Platz",
-        text="Für eine Lösung, die Kommunen Zeit spart.", date_line="Berlin, 3. Dezember 2026", code=code,
-        verify_url=url, qr=qr_data_uri(url), colour="#0b5394", colour_text="#ffffff",
+        lang="de",
+        kind="winner",
+        award="Smart Country Startup Award",
+        category="Smart City",
+        startup="Straßenklar GmbH",
+        round="Finale",
+        place="1. Platz",
+        text="Für eine Lösung, die Kommunen Zeit spart.",
+        date_line="Berlin, 3. Dezember 2026",
+        code=code,
+        verify_url=url,
+        qr=qr_data_uri(url),
+        colour="#0b5394",
+        colour_text="#ffffff",
         signatories=(Signatory("Dr. Anna Beispiel", "Vorsitzende der Jury"),),
-    )  # fmt: skip
+    )
     return replace(base, **changes)
 
 
@@ -165,8 +175,11 @@ def test_fetcher_refuses_hostile_markup_even_if_it_reached_the_html(payload: str
     raw = pdf.decode("latin-1")
     assert "root:x:0:0" not in raw and "/EmbeddedFiles" not in raw
     assert fetcher.refused, fetcher.seen
-    assert all(u.startswith("data:") or u.startswith(STATIC_DIR.resolve().as_uri()) for u in fetcher.seen
-               if u not in fetcher.refused)  # fmt: skip
+    assert all(
+        u.startswith("data:") or u.startswith(STATIC_DIR.resolve().as_uri())
+        for u in fetcher.seen
+        if u not in fetcher.refused
+    )
 
 
 def test_organiser_text_is_sandboxed_and_escaped() -> None:
@@ -190,8 +203,17 @@ def test_fetcher_allows_only_static_files_and_data_uris(tmp_path: Path) -> None:
     outside = tmp_path / "secret.txt"
     outside.write_text("secret")
     link = STATIC_DIR / "fonts" / "link-for-test.txt"
-    for url in [PASSWD, traversal, outside.as_uri(), "http://127.0.0.1:9/", "https://example.org/x.png",
-                "ftp://example.org/x", "file://otherhost/etc/passwd", "gopher://x", "javascript:alert(1)"]:  # fmt: skip
+    for url in [
+        PASSWD,
+        traversal,
+        outside.as_uri(),
+        "http://127.0.0.1:9/",
+        "https://example.org/x.png",
+        "ftp://example.org/x",
+        "file://otherhost/etc/passwd",
+        "gopher://x",
+        "javascript:alert(1)",
+    ]:
         with pytest.raises((RefusedURLError, ValueError)):
             fetcher.fetch(url)
     try:
@@ -245,9 +267,16 @@ def test_codes_are_unguessable_unique_and_forgiving() -> None:
 def test_place_labels_in_german_and_english() -> None:
     assert [place_label(n, "de") for n in (1, 2, 3)] == ["1. Platz", "2. Platz", "3. Platz"]
     assert [place_label(n, "en") for n in (1, 2, 3, 4, 11, 12, 13, 21, 22)] == [
-        "1st place", "2nd place", "3rd place", "4th place", "11th place", "12th place", "13th place",
-        "21st place", "22nd place",
-    ]  # fmt: skip
+        "1st place",
+        "2nd place",
+        "3rd place",
+        "4th place",
+        "11th place",
+        "12th place",
+        "13th place",
+        "21st place",
+        "22nd place",
+    ]
 
 
 def document(entries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -255,11 +284,13 @@ def document(entries: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def test_kinds_follow_spec_in_first_and_later_rounds() -> None:
-    doc = document([
-        {"ref": "A", "startup": "A", "rank": 1, "winner": True},
-        {"ref": "B", "startup": "B", "rank": 2, "winner": False},
-        {"ref": "C", "startup": "C", "rank": None, "winner": False},
-    ])  # fmt: skip
+    doc = document(
+        [
+            {"ref": "A", "startup": "A", "rank": 1, "winner": True},
+            {"ref": "B", "startup": "B", "rank": 2, "winner": False},
+            {"ref": "C", "startup": "C", "rank": None, "winner": False},
+        ]
+    )
     first = {e.ref: (e.kind.value, e.rank) for e in earned_certificates(doc, first_round=True)}
     later = {e.ref: (e.kind.value, e.rank) for e in earned_certificates(doc, first_round=False)}
     assert first == {"A": ("winner", 1), "B": ("participant", None), "C": ("participant", None)}

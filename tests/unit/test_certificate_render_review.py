@@ -10,8 +10,14 @@ import pytest
 
 from award_jury.certificates.render import TextTemplateError, render_text
 
-VALUES = {"award": "Mini Award", "category": "GovTech", "startup": "Zweite AG", "place": "1st place",
-          "round": "Final", "date": "1 Jan 2026"}  # fmt: skip
+VALUES = {
+    "award": "Mini Award",
+    "category": "GovTech",
+    "startup": "Zweite AG",
+    "place": "1st place",
+    "round": "Final",
+    "date": "1 Jan 2026",
+}
 
 
 @pytest.mark.parametrize(

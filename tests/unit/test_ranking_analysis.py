@@ -98,11 +98,14 @@ def test_strong_disagreement_at_exactly_40_points_with_totals_in_thirds() -> Non
 
 def test_calibration_offsets_by_hand() -> None:
     sheets = [
-        sheet("j1", "A", 80), sheet("j2", "A", 60), sheet("j3", "A", 70),
-        sheet("j1", "B", 50), sheet("j2", "B", 40),
+        sheet("j1", "A", 80),
+        sheet("j2", "A", 60),
+        sheet("j3", "A", 70),
+        sheet("j1", "B", 50),
+        sheet("j2", "B", 40),
         sheet("j3", "C", 90),  # j3 alone on C: no other sheets to compare with
         sheet("j4", "D", 55),  # j4 alone on every entry
-    ]  # fmt: skip
+    ]
     result = {c.juror: c for c in calibration(X, sheets)}
     assert [c.juror for c in calibration(X, sheets)] == ["j1", "j2", "j3", "j4"]
     # j1: A 80 - mean(60, 70) = +15; B 50 - 40 = +10; mean +12.5
@@ -146,10 +149,13 @@ def test_calibration_of_jurors_who_never_share_an_entry() -> None:
 def coin_flip() -> tuple[list[EntryRow], list[SheetRow]]:
     """A: 90 and 10 (each draw 90/90, 90/10, 10/90, 10/10); B: 50 and 50; C: 20 and 30."""
     sheets = [
-        sheet("j1", "A", 90), sheet("j2", "A", 10),
-        sheet("j1", "B", 50), sheet("j2", "B", 50),
-        sheet("j1", "C", 20), sheet("j2", "C", 30),
-    ]  # fmt: skip
+        sheet("j1", "A", 90),
+        sheet("j2", "A", 10),
+        sheet("j1", "B", 50),
+        sheet("j2", "B", 50),
+        sheet("j1", "C", 20),
+        sheet("j2", "C", 30),
+    ]
     return rows("A", "B", "C"), sheets
 
 
@@ -222,9 +228,13 @@ def test_ranks_by_method_and_changes_from_the_engine() -> None:
     # A: 90, 90, 0 (mean 60, median 90); B: 70, 70, 70 (mean 70, median 70). Trimmed = mean (n < 5).
     # zscore: j1 and j2 give A +1 and B -1, j3 gives A -1 and B +1: A's z is 1/3, B's -1/3.
     sheets = [
-        sheet("j1", "A", 90), sheet("j2", "A", 90), sheet("j3", "A", 0),
-        sheet("j1", "B", 70), sheet("j2", "B", 70), sheet("j3", "B", 70),
-    ]  # fmt: skip
+        sheet("j1", "A", 90),
+        sheet("j2", "A", 90),
+        sheet("j3", "A", 0),
+        sheet("j1", "B", 70),
+        sheet("j2", "B", 70),
+        sheet("j3", "B", 70),
+    ]
     table = ranks_by_method(X, [CategorySpec("c", 1)], rows("A", "B"), sheets, 1, {})
     assert set(table) == set(METHODS)
     assert table["mean"] == {"A": (2, False), "B": (1, True)}
@@ -252,8 +262,9 @@ def parse(svg: str) -> ET.Element:
 
 def test_calibration_svg_is_well_formed_and_accessible() -> None:
     rows_ = [("<script>alert(1)</script>", 12.5), ("Jörg & Söhne", -7.25), ("Nobody Else", None), ("Zero", 0.0)]
-    svg = calibration_svg(rows_, title="Juror offsets <1>", description='How "harsh" & how lenient',
-                          number=lambda v: f"{v:+.1f}")  # fmt: skip
+    svg = calibration_svg(
+        rows_, title="Juror offsets <1>", description='How "harsh" & how lenient', number=lambda v: f"{v:+.1f}"
+    )
     root = parse(svg)
     assert root.tag == f"{SVG}svg"
     assert root.get("role") == "img"
@@ -289,8 +300,9 @@ def test_calibration_svg_without_jurors_is_still_well_formed() -> None:
 
 def test_calibration_svg_writes_each_offset_with_the_given_number_format() -> None:
     """The page passes the locale's formatter, so the chart reads like its table ("+13,7" in German)."""
-    svg = calibration_svg([("A", 13.66), ("B", -7.25)], title="T", description="D",
-                          number=lambda v: f"{v:+.1f}".replace(".", ","))  # fmt: skip
+    svg = calibration_svg(
+        [("A", 13.66), ("B", -7.25)], title="T", description="D", number=lambda v: f"{v:+.1f}".replace(".", ",")
+    )
     texts = [t.text for t in parse(svg).iter(f"{SVG}text")]
     assert {"+13,7", "-7,2"} <= set(texts)
     assert "+13.7" not in texts

@@ -63,9 +63,14 @@ async def signed_in_redirect(
     if old:
         await sessions_service.end_session(session, old)
     token = await sessions_service.start_session(
-        session, person, session_policy(settings), utcnow(), ip=client_ip(request),
-        user_agent=request.headers.get("user-agent", ""), method=method,
-    )  # fmt: skip
+        session,
+        person,
+        session_policy(settings),
+        utcnow(),
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
+        method=method,
+    )
     response = Redirect(safe_next(target) if target else await landing_page(session, person.id), status_code=303)
     response.cookies.append(session_cookie(settings, token))
     return response
@@ -101,9 +106,13 @@ async def send_link(
         person, token = issued
         template, path = LINK_MAILS[purpose]
         task = mail_task(
-            request, template, to=person.email, locale=person.locale, name=person.name,
+            request,
+            template,
+            to=person.email,
+            locale=person.locale,
+            name=person.name,
             link=f"{request.app.state.settings.base_url}{path}{token}",
-        )  # fmt: skip
+        )
     purpose_name = "reset" if purpose is TokenPurpose.RESET else "signin"
     return Template("accounts/link_sent.html", context={"email": email, "purpose": purpose_name}, background=task)
 
@@ -246,9 +255,13 @@ class AccountController(Controller):
         person = await db_session.get(Person, viewer.person_id)
         return Template(
             "accounts/account.html",
-            context={"person": person, "awards": await awards_of(db_session, viewer.person_id), "errors": {},
-                     "viewer": viewer},
-        )  # fmt: skip
+            context={
+                "person": person,
+                "awards": await awards_of(db_session, viewer.person_id),
+                "errors": {},
+                "viewer": viewer,
+            },
+        )
 
     @post("")
     async def update_account(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
@@ -284,8 +297,15 @@ class AccountController(Controller):
             )
         before = {"name": person.name, "locale": person.locale, "organisation": person.organisation}
         person.name, person.locale, person.organisation = name, locale, organisation
-        record_event(db_session, "account.updated", actor_id=person.id, object_type="person", object_id=person.id,
-                     before=before, after={"name": name, "locale": locale, "organisation": organisation})  # fmt: skip
+        record_event(
+            db_session,
+            "account.updated",
+            actor_id=person.id,
+            object_type="person",
+            object_id=person.id,
+            before=before,
+            after={"name": name, "locale": locale, "organisation": organisation},
+        )
         response = Redirect("/account?saved=1", status_code=303)
         response.cookies.append(language_cookie(request.app.state.settings, locale))
         return response
@@ -338,8 +358,15 @@ class AccountController(Controller):
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         assert viewer.person_id is not None
         ended = await sessions_service.end_all_sessions(db_session, viewer.person_id)
-        record_event(db_session, "signout.everywhere", actor_id=viewer.person_id, object_type="person",
-                     object_id=viewer.person_id, after={"sessions": ended}, ip=client_ip(request))  # fmt: skip
+        record_event(
+            db_session,
+            "signout.everywhere",
+            actor_id=viewer.person_id,
+            object_type="person",
+            object_id=viewer.person_id,
+            after={"sessions": ended},
+            ip=client_ip(request),
+        )
         response = Redirect("/signin?signed_out=1", status_code=303)
         response.cookies.append(expired_session_cookie(request.app.state.settings))
         return response

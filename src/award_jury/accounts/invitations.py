@@ -56,10 +56,17 @@ async def invite(
     ).scalar_one_or_none()
     if pending is None:
         pending = Invitation(
-            award_id=award.id, person_id=person.id, role=role, categories=categories, token_hash=hash_token(token),
-            invited_by_id=invited_by.id, created_at=now, sent_at=now, send_count=1,
+            award_id=award.id,
+            person_id=person.id,
+            role=role,
+            categories=categories,
+            token_hash=hash_token(token),
+            invited_by_id=invited_by.id,
+            created_at=now,
+            sent_at=now,
+            send_count=1,
             expires_at=now + INVITATION_LIFETIME,
-        )  # fmt: skip
+        )
         session.add(pending)
     else:
         pending.token_hash = hash_token(token)
@@ -69,9 +76,14 @@ async def invite(
         pending.expires_at = now + INVITATION_LIFETIME
     await session.flush()
     record_event(
-        session, "invitation.created", actor_id=invited_by.id, award_id=award.id, object_type="invitation",
-        object_id=pending.id, after={"email": person.email, "role": role.value, "categories": categories},
-    )  # fmt: skip
+        session,
+        "invitation.created",
+        actor_id=invited_by.id,
+        award_id=award.id,
+        object_type="invitation",
+        object_id=pending.id,
+        after={"email": person.email, "role": role.value, "categories": categories},
+    )
     return pending, token
 
 
@@ -95,9 +107,13 @@ async def resend(session: AsyncSession, invitation: Invitation, actor: Person, n
     invitation.send_count += 1
     invitation.expires_at = now + INVITATION_LIFETIME
     record_event(
-        session, "invitation.resent", actor_id=actor.id, award_id=invitation.award_id, object_type="invitation",
+        session,
+        "invitation.resent",
+        actor_id=actor.id,
+        award_id=invitation.award_id,
+        object_type="invitation",
         object_id=invitation.id,
-    )  # fmt: skip
+    )
     await session.flush()
     return token
 
@@ -108,9 +124,13 @@ async def revoke(session: AsyncSession, invitation: Invitation, actor: Person, n
     if invitation.revoked_at is None:
         invitation.revoked_at = now
         record_event(
-            session, "invitation.revoked", actor_id=actor.id, award_id=invitation.award_id, object_type="invitation",
+            session,
+            "invitation.revoked",
+            actor_id=actor.id,
+            award_id=invitation.award_id,
+            object_type="invitation",
             object_id=invitation.id,
-        )  # fmt: skip
+        )
 
 
 async def find_open_invitation(session: AsyncSession, token: str, now: datetime) -> Invitation:
@@ -151,13 +171,22 @@ async def accept(session: AsyncSession, token: str, now: datetime) -> tuple[Invi
             if exists is None:
                 session.add(JurorCategory(person_id=person.id, category_id=category.id))
     record_event(
-        session, "invitation.accepted", actor_id=person.id, award_id=invitation.award_id, object_type="invitation",
+        session,
+        "invitation.accepted",
+        actor_id=person.id,
+        award_id=invitation.award_id,
+        object_type="invitation",
         object_id=invitation.id,
-    )  # fmt: skip
+    )
     record_event(
-        session, "role.granted", actor_id=person.id, award_id=invitation.award_id, object_type="person",
-        object_id=person.id, after={"role": invitation.role.value, "via": "invitation"},
-    )  # fmt: skip
+        session,
+        "role.granted",
+        actor_id=person.id,
+        award_id=invitation.award_id,
+        object_type="person",
+        object_id=person.id,
+        after={"role": invitation.role.value, "via": "invitation"},
+    )
     await session.flush()
     return invitation, person
 
@@ -199,8 +228,14 @@ async def set_juror_categories(
     chosen = [c.slug for c in award.categories if c.slug in slugs]
     session.add_all(JurorCategory(person_id=person_id, category_id=by_slug[s].id) for s in chosen)
     record_event(
-        session, "juror.categories", actor_id=actor.id, award_id=award.id, object_type="person", object_id=person_id,
-        before={"categories": before}, after={"categories": chosen},
-    )  # fmt: skip
+        session,
+        "juror.categories",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="person",
+        object_id=person_id,
+        before={"categories": before},
+        after={"categories": chosen},
+    )
     await session.flush()
     return chosen

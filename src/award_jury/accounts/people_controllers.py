@@ -106,9 +106,15 @@ class PeopleController(Controller):
         if not errors:
             try:
                 invitation, token = await invitations.invite(
-                    db_session, award, email=email, name=name, role=Role(role),
-                    categories=chosen if role == Role.JUROR else [], invited_by=inviter, now=utcnow(),
-                )  # fmt: skip
+                    db_session,
+                    award,
+                    email=email,
+                    name=name,
+                    role=Role(role),
+                    categories=chosen if role == Role.JUROR else [],
+                    invited_by=inviter,
+                    now=utcnow(),
+                )
             except ConflictError:
                 errors["email"] = _("This person already has this role in the award.")
             else:
@@ -195,19 +201,30 @@ def role_confirmation(award: Award, person: Person, role: Role) -> Confirmation:
         "name": person.name
     }
     return Confirmation(
-        title=title, action=f"/awards/{award.slug}/people/{person.id}/remove-role",
-        back=f"/awards/{award.slug}/people", button=_("Remove role"), fields={"role": role.value},
-    )  # fmt: skip
+        title=title,
+        action=f"/awards/{award.slug}/people/{person.id}/remove-role",
+        back=f"/awards/{award.slug}/people",
+        button=_("Remove role"),
+        fields={"role": role.value},
+    )
 
 
 def invitation_mail(
     request: Req, award: Award, invitee: Person, invitation: Invitation, token: str, inviter_name: str
 ) -> Any:
     return mail_task(
-        request, "invitation", to=invitee.email, locale=invitee.locale, name=invitee.name, award_name=award.name,
-        role=invitation.role.value, inviter=inviter_name, expires_at=invitation.expires_at, time_zone=award.time_zone,
+        request,
+        "invitation",
+        to=invitee.email,
+        locale=invitee.locale,
+        name=invitee.name,
+        award_name=award.name,
+        role=invitation.role.value,
+        inviter=inviter_name,
+        expires_at=invitation.expires_at,
+        time_zone=award.time_zone,
         link=f"{request.app.state.settings.base_url}/invitations/{token}",
-    )  # fmt: skip
+    )
 
 
 class InvitationController(Controller):

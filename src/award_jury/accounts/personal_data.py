@@ -88,8 +88,9 @@ async def export_personal_data(session: AsyncSession, person: Person, *, ip: str
         "entries": await _entries(session, person, roles),
         "events": events,
     }
-    record_event(session, "personal_data.exported", actor_id=person.id, object_type="person", object_id=person.id,
-                 ip=ip)  # fmt: skip
+    record_event(
+        session, "personal_data.exported", actor_id=person.id, object_type="person", object_id=person.id, ip=ip
+    )
     await session.flush()
     return data
 
@@ -107,19 +108,29 @@ async def _roles(session: AsyncSession, person_id: int) -> list[tuple[AwardRole,
 async def _sessions(session: AsyncSession, person_id: int) -> list[dict[str, Any]]:
     rows = await session.scalars(sa.select(WebSession).where(WebSession.person_id == person_id).order_by(WebSession.id))
     return [
-        {"created_at": _time(s.created_at), "last_seen_at": _time(s.last_seen_at), "expires_at": _time(s.expires_at),
-         "ip": s.ip, "browser": s.user_agent}
+        {
+            "created_at": _time(s.created_at),
+            "last_seen_at": _time(s.last_seen_at),
+            "expires_at": _time(s.expires_at),
+            "ip": s.ip,
+            "browser": s.user_agent,
+        }
         for s in rows
-    ]  # fmt: skip
+    ]
 
 
 async def _links(session: AsyncSession, person_id: int) -> list[dict[str, Any]]:
     rows = await session.scalars(sa.select(LoginToken).where(LoginToken.person_id == person_id).order_by(LoginToken.id))
     return [
-        {"purpose": t.purpose.value, "created_at": _time(t.created_at), "expires_at": _time(t.expires_at),
-         "used_at": _time(t.used_at), "replaced_at": _time(t.superseded_at)}
+        {
+            "purpose": t.purpose.value,
+            "created_at": _time(t.created_at),
+            "expires_at": _time(t.expires_at),
+            "used_at": _time(t.used_at),
+            "replaced_at": _time(t.superseded_at),
+        }
         for t in rows
-    ]  # fmt: skip
+    ]
 
 
 async def _invitations(session: AsyncSession, person_id: int, now: datetime) -> list[dict[str, Any]]:
@@ -130,12 +141,20 @@ async def _invitations(session: AsyncSession, person_id: int, now: datetime) -> 
         .order_by(Invitation.id)
     )
     return [
-        {"award": _award(award), "role": inv.role.value, "categories": list(inv.categories or []),
-         "status": inv.status(now), "created_at": _time(inv.created_at), "sent_at": _time(inv.sent_at),
-         "times_sent": inv.send_count, "expires_at": _time(inv.expires_at), "accepted_at": _time(inv.accepted_at),
-         "revoked_at": _time(inv.revoked_at)}
+        {
+            "award": _award(award),
+            "role": inv.role.value,
+            "categories": list(inv.categories or []),
+            "status": inv.status(now),
+            "created_at": _time(inv.created_at),
+            "sent_at": _time(inv.sent_at),
+            "times_sent": inv.send_count,
+            "expires_at": _time(inv.expires_at),
+            "accepted_at": _time(inv.accepted_at),
+            "revoked_at": _time(inv.revoked_at),
+        }
         for inv, award in rows
-    ]  # fmt: skip
+    ]
 
 
 async def _juror_categories(session: AsyncSession, person_id: int) -> list[dict[str, Any]]:
@@ -163,10 +182,14 @@ async def _assignments(session: AsyncSession, person_id: int) -> list[dict[str, 
         .order_by(Assignment.id)
     )
     return [
-        {"award": _award(award), "round": {"slug": rnd.slug, "name": rnd.name}, "entry": _entry_ref(entry),
-         "assigned_at": _time(a.created_at)}
+        {
+            "award": _award(award),
+            "round": {"slug": rnd.slug, "name": rnd.name},
+            "entry": _entry_ref(entry),
+            "assigned_at": _time(a.created_at),
+        }
         for a, rnd, entry, award in rows
-    ]  # fmt: skip
+    ]
 
 
 async def _conflicts(session: AsyncSession, person_id: int) -> list[dict[str, Any]]:
@@ -178,12 +201,17 @@ async def _conflicts(session: AsyncSession, person_id: int) -> list[dict[str, An
         .order_by(Conflict.id)
     )
     return [
-        {"award": _award(award), "entry": _entry_ref(entry), "kind": c.kind.value, "reason": c.reason,
-         # (who else recorded it is their data: only whether it was this person)
-         "declared_by": "you" if c.declared_by_id == person_id else ("an organiser" if c.declared_by_id else None),
-         "created_at": _time(c.created_at)}
+        {
+            "award": _award(award),
+            "entry": _entry_ref(entry),
+            "kind": c.kind.value,
+            "reason": c.reason,
+            # (who else recorded it is their data: only whether it was this person)
+            "declared_by": "you" if c.declared_by_id == person_id else ("an organiser" if c.declared_by_id else None),
+            "created_at": _time(c.created_at),
+        }
         for c, entry, award in rows
-    ]  # fmt: skip
+    ]
 
 
 def _number(value: Decimal) -> str:
@@ -202,18 +230,37 @@ async def _sheets(session: AsyncSession, person_id: int) -> list[dict[str, Any]]
         .order_by(ScoreSheet.id)
     )
     return [
-        {"award": _award(sheet.round.award), "round": {"slug": sheet.round.slug, "name": sheet.round.name},
-         "entry": _entry_ref(sheet.entry), "status": sheet.status.value,
-         "scores": [{"criterion": s.criterion.key, "name": s.criterion.name, "value": _number(s.value)}
-                    for s in sorted(sheet.scores, key=lambda s: (s.criterion.position, s.criterion.id))],
-         "comment": sheet.comment, "private_note": sheet.private_note, "created_at": _time(sheet.created_at),
-         "updated_at": _time(sheet.updated_at), "submitted_at": _time(sheet.submitted_at)}
+        {
+            "award": _award(sheet.round.award),
+            "round": {"slug": sheet.round.slug, "name": sheet.round.name},
+            "entry": _entry_ref(sheet.entry),
+            "status": sheet.status.value,
+            "scores": [
+                {"criterion": s.criterion.key, "name": s.criterion.name, "value": _number(s.value)}
+                for s in sorted(sheet.scores, key=lambda s: (s.criterion.position, s.criterion.id))
+            ],
+            "comment": sheet.comment,
+            "private_note": sheet.private_note,
+            "created_at": _time(sheet.created_at),
+            "updated_at": _time(sheet.updated_at),
+            "submitted_at": _time(sheet.submitted_at),
+        }
         for sheet in sheets.unique()
-    ]  # fmt: skip
+    ]
 
 
-ENTRY_FIELDS = ("title", "pitch", "problem", "solution", "benefit", "stage", "video_url", "contact_name",
-                "contact_email", "status_reason")  # fmt: skip
+ENTRY_FIELDS = (
+    "title",
+    "pitch",
+    "problem",
+    "solution",
+    "benefit",
+    "stage",
+    "video_url",
+    "contact_name",
+    "contact_email",
+    "status_reason",
+)
 STARTUP_FIELDS = ("name", "legal_form", "city", "founded", "employees", "website", "investors")
 
 
@@ -265,8 +312,10 @@ async def _entries(
             **{name: getattr(entry, name) for name in ENTRY_FIELDS},
             "startup": {name: getattr(entry.startup, name) for name in STARTUP_FIELDS},
             "rounds": [{"slug": er.round.slug, "name": er.round.name} for er in entry.rounds],
-            "files": [{"name": a.name, "size": a.size, "media_type": a.media_type, "uploaded_at": _time(a.created_at)}
-                      for a in entry.attachments],
+            "files": [
+                {"name": a.name, "size": a.size, "media_type": a.media_type, "uploaded_at": _time(a.created_at)}
+                for a in entry.attachments
+            ],
             "people_who_can_edit": [{"name": p.name, "email": p.email, "role": m.role.value} for m, p in on_entry],
             "unchecked_form_values": entry.draft_values,
             "created_at": _time(entry.created_at),
@@ -275,7 +324,7 @@ async def _entries(
             "submitted_at": _time(entry.submitted_at),
             "accepted_at": _time(entry.accepted_at),
             "withdrawn_at": _time(entry.withdrawn_at),
-        }  # fmt: skip
+        }
         out.append(item)
     return out
 

@@ -96,21 +96,29 @@ async def remove_role_check(
         check.numbers |= {"submitted": submitted, "drafts": drafts, "unscored": unscored}
         check.facts.append(_("%(name)s can no longer open this award's score sheets.") % {"name": person.name})
         check.facts.append(
-            ngettext("%(num)d submitted sheet stays and counts.", "%(num)d submitted sheets stay and count.",
-                     submitted) % {"num": submitted}
-        )  # fmt: skip
+            ngettext("%(num)d submitted sheet stays and counts.", "%(num)d submitted sheets stay and count.", submitted)
+            % {"num": submitted}
+        )
         if drafts:
             check.facts.append(
-                ngettext("%(num)d draft sheet stays a draft and does not count.",
-                         "%(num)d draft sheets stay drafts and do not count.", drafts) % {"num": drafts}
-            )  # fmt: skip
+                ngettext(
+                    "%(num)d draft sheet stays a draft and does not count.",
+                    "%(num)d draft sheets stay drafts and do not count.",
+                    drafts,
+                )
+                % {"num": drafts}
+            )
         if unscored:
             check.facts.append(
-                ngettext("%(num)d assigned entry is not scored yet: release it on the assignments page so that "
-                         "another juror can score it.",
-                         "%(num)d assigned entries are not scored yet: release them on the assignments page so that "
-                         "another juror can score them.", unscored) % {"num": unscored}
-            )  # fmt: skip
+                ngettext(
+                    "%(num)d assigned entry is not scored yet: release it on the assignments page so that "
+                    "another juror can score it.",
+                    "%(num)d assigned entries are not scored yet: release them on the assignments page so that "
+                    "another juror can score them.",
+                    unscored,
+                )
+                % {"num": unscored}
+            )
     else:
         check.facts.append(_("%(name)s loses this role in the award.") % {"name": person.name})
     return person, check
@@ -124,7 +132,12 @@ async def remove_role(
     check.require(state=state, override_reason="")
     await session.delete(await _grant(session, award, person_id, role))
     record_event(
-        session, "role.revoked", actor_id=actor.id, award_id=award.id, object_type="person", object_id=person_id,
+        session,
+        "role.revoked",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="person",
+        object_id=person_id,
         before={"role": role.value},
-    )  # fmt: skip
+    )
     await session.flush()

@@ -96,9 +96,14 @@ async def disable_person(
     person.is_active = False
     ended = await end_all_sessions(session, person.id)
     record_event(
-        session, "account.disabled", actor_id=actor_id, actor_label=actor_label, object_type="person",
-        object_id=person.id, after={"sessions_ended": ended},
-    )  # fmt: skip
+        session,
+        "account.disabled",
+        actor_id=actor_id,
+        actor_label=actor_label,
+        object_type="person",
+        object_id=person.id,
+        after={"sessions_ended": ended},
+    )
     await session.flush()
 
 

@@ -60,9 +60,14 @@ async def start_session(
     )
     person.last_login_at = now
     record_event(
-        session, "signin.succeeded", actor_id=person.id, object_type="person", object_id=person.id,
-        after={"method": method}, ip=ip,
-    )  # fmt: skip
+        session,
+        "signin.succeeded",
+        actor_id=person.id,
+        object_type="person",
+        object_id=person.id,
+        after={"method": method},
+        ip=ip,
+    )
     await session.flush()
     return token
 

@@ -53,9 +53,13 @@ async def sign_in_with_password(
     await write_transaction(session)  # (SQLite: what follows reads, then writes)
     if person is None or not ok or not person.is_active:
         record_event(
-            session, "signin.failed", actor_id=person.id if person else None, object_type="email",
-            object_id=email[:64], ip=ip,
-        )  # fmt: skip
+            session,
+            "signin.failed",
+            actor_id=person.id if person else None,
+            object_type="email",
+            object_id=email[:64],
+            ip=ip,
+        )
         raise SignInFailedError("wrong e-mail address or password")
     await ratelimit.forget(session, hit_ids)
     # (The address's own count is left to age: signing in must not let someone elsewhere go on guessing.)
@@ -106,10 +110,13 @@ async def _new_link_token(session: AsyncSession, person: Person, purpose: TokenP
     token = new_token()
     session.add(
         LoginToken(
-            token_hash=hash_token(token), person_id=person.id, purpose=purpose, created_at=now,
+            token_hash=hash_token(token),
+            person_id=person.id,
+            purpose=purpose,
+            created_at=now,
             expires_at=now + LINK_LIFETIME,
         )
-    )  # fmt: skip
+    )
     await session.flush()
     return token
 
@@ -234,9 +241,14 @@ async def _create_applicant(session: AsyncSession, account: NewAccount) -> Perso
     except sa.exc.IntegrityError:
         raise TokenInvalidError("used") from None
     record_event(
-        session, "account.created", actor_id=person.id, actor_label="apply link", object_type="person",
-        object_id=person.id, after={"email": person.email},
-    )  # fmt: skip
+        session,
+        "account.created",
+        actor_id=person.id,
+        actor_label="apply link",
+        object_type="person",
+        object_id=person.id,
+        after={"email": person.email},
+    )
     return person
 
 

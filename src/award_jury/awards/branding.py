@@ -34,10 +34,29 @@ XLINK_NS = "http://www.w3.org/1999/xlink"
 #: SVG elements a logo may use; everything else (script, foreignObject, style, image, …) is removed.
 SVG_ELEMENTS = frozenset(
     {
-        "svg", "g", "path", "rect", "circle", "ellipse", "line", "polyline", "polygon", "text", "tspan", "defs",
-        "lineargradient", "radialgradient", "stop", "clippath", "mask", "symbol", "use", "title", "desc",
+        "svg",
+        "g",
+        "path",
+        "rect",
+        "circle",
+        "ellipse",
+        "line",
+        "polyline",
+        "polygon",
+        "text",
+        "tspan",
+        "defs",
+        "lineargradient",
+        "radialgradient",
+        "stop",
+        "clippath",
+        "mask",
+        "symbol",
+        "use",
+        "title",
+        "desc",
     }
-)  # fmt: skip
+)
 
 
 def sniff_image(data: bytes) -> str | None:

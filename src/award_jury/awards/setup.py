@@ -71,9 +71,13 @@ class AwardForm:
 
 def award_snapshot(award: Award) -> dict[str, Any]:
     return {
-        "name": award.name, "slug": award.slug, "locale": award.locale, "time_zone": award.time_zone,
-        "description": award.description, "primary_color": award.primary_color or "",
-    }  # fmt: skip
+        "name": award.name,
+        "slug": award.slug,
+        "locale": award.locale,
+        "time_zone": award.time_zone,
+        "description": award.description,
+        "primary_color": award.primary_color or "",
+    }
 
 
 async def create_award(session: AsyncSession, form: AwardForm, creator: Person) -> Award:
@@ -83,14 +87,25 @@ async def create_award(session: AsyncSession, form: AwardForm, creator: Person) 
     if errors:
         raise FormError(errors)
     award = Award(
-        name=form.name, slug=form.slug, locale=form.locale, time_zone=form.time_zone,
-        description=form.description, primary_color=form.primary_color or None,
-    )  # fmt: skip
+        name=form.name,
+        slug=form.slug,
+        locale=form.locale,
+        time_zone=form.time_zone,
+        description=form.description,
+        primary_color=form.primary_color or None,
+    )
     session.add(award)
     await session.flush()
     await grant_role(session, creator, Role.ORGANISER, award.id)
-    record_event(session, "award.created", actor_id=creator.id, award_id=award.id, object_type="award",
-                 object_id=award.id, after=form.snapshot())  # fmt: skip
+    record_event(
+        session,
+        "award.created",
+        actor_id=creator.id,
+        award_id=award.id,
+        object_type="award",
+        object_id=award.id,
+        after=form.snapshot(),
+    )
     return award
 
 
@@ -101,17 +116,31 @@ async def update_award(session: AsyncSession, award: Award, form: AwardForm, act
     before = award_snapshot(award)
     award.name, award.locale, award.time_zone = form.name, form.locale, form.time_zone
     award.description, award.primary_color = form.description, form.primary_color or None
-    record_event(session, "award.updated", actor_id=actor.id, award_id=award.id, object_type="award",
-                 object_id=award.id, before=before, after=award_snapshot(award))  # fmt: skip
+    record_event(
+        session,
+        "award.updated",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="award",
+        object_id=award.id,
+        before=before,
+        after=award_snapshot(award),
+    )
 
 
 # ------------------------------------------------------------------ categories
 
 
 async def save_category(
-    session: AsyncSession, award: Award, actor: Person, *, name: str, description: str, prizes: str,
+    session: AsyncSession,
+    award: Award,
+    actor: Person,
+    *,
+    name: str,
+    description: str,
+    prizes: str,
     category: Category | None = None,
-) -> Category:  # fmt: skip
+) -> Category:
     errors: dict[str, str] = {}
     _check(errors, "name", v.required_text(name))
     count, problem = v.parse_int(prizes, 0, 100)
@@ -132,8 +161,16 @@ async def save_category(
         award.categories.append(category)
     category.name, category.description, category.prizes = name, description[:5000], count
     await session.flush()
-    record_event(session, "category.saved", actor_id=actor.id, award_id=award.id, object_type="category",
-                 object_id=category.id, before=before, after={"name": name, "prizes": count})  # fmt: skip
+    record_event(
+        session,
+        "category.saved",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="category",
+        object_id=category.id,
+        before=before,
+        after={"name": name, "prizes": count},
+    )
     return category
 
 
@@ -145,22 +182,29 @@ async def delete_category_check(session: AsyncSession, award: Award, category: C
     """What deleting ``category`` would change: refused while it has entries; its juror links go."""
     entries = await _count(session, sa.select(Entry.id).where(Entry.category_id == category.id))
     jurors = await _count(session, sa.select(JurorCategory.id).where(JurorCategory.category_id == category.id))
-    check = Consequences(numbers={"category": category.id, "entries": entries, "jurors": jurors,
-                                  "prizes": category.prizes})  # fmt: skip
+    check = Consequences(
+        numbers={"category": category.id, "entries": entries, "jurors": jurors, "prizes": category.prizes}
+    )
     check.facts.append(
-        ngettext("The category %(name)s with its %(num)d prize is deleted.",
-                 "The category %(name)s with its %(num)d prizes is deleted.", category.prizes)
+        ngettext(
+            "The category %(name)s with its %(num)d prize is deleted.",
+            "The category %(name)s with its %(num)d prizes is deleted.",
+            category.prizes,
+        )
         % {"name": category.name, "num": category.prizes}
-    )  # fmt: skip
+    )
     check.facts.append(
         ngettext("%(num)d entry is in this category.", "%(num)d entries are in this category.", entries)
         % {"num": entries}
-    )  # fmt: skip
+    )
     check.facts.append(
-        ngettext("%(num)d juror no longer judges this category; their other categories stay.",
-                 "%(num)d jurors no longer judge this category; their other categories stay.", jurors)
+        ngettext(
+            "%(num)d juror no longer judges this category; their other categories stay.",
+            "%(num)d jurors no longer judge this category; their other categories stay.",
+            jurors,
+        )
         % {"num": jurors}
-    )  # fmt: skip
+    )
     if entries:
         check.refusals.append(_("This category has entries and cannot be deleted."))
     return check
@@ -173,8 +217,15 @@ async def delete_category(
     (await delete_category_check(session, award, category)).require(state=state, override_reason="")
     award.categories.remove(category)
     await session.delete(category)
-    record_event(session, "category.deleted", actor_id=actor.id, award_id=award.id, object_type="category",
-                 object_id=category.id, before={"name": category.name})  # fmt: skip
+    record_event(
+        session,
+        "category.deleted",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="category",
+        object_id=category.id,
+        before={"name": category.name},
+    )
 
 
 def find_category(award: Award, category_id: int) -> Category:
@@ -204,12 +255,14 @@ def _utc(value: datetime | None) -> str | None:
 
 def round_snapshot(rnd: Round) -> dict[str, Any]:
     return {
-        "name": rnd.name, "method": rnd.method.value, "min_sheets": rnd.min_sheets,
+        "name": rnd.name,
+        "method": rnd.method.value,
+        "min_sheets": rnd.min_sheets,
         "submissions_open": _utc(rnd.submissions_open),
         "submissions_close": _utc(rnd.submissions_close),
         "scoring_close": _utc(rnd.scoring_close),
         "results_visible_to_jurors": rnd.results_visible_to_jurors,
-    }  # fmt: skip
+    }
 
 
 async def save_round(
@@ -250,8 +303,16 @@ async def save_round(
     rnd.submissions_open, rnd.submissions_close, rnd.scoring_close = opened, closed, scoring
     rnd.results_visible_to_jurors = form.results_visible_to_jurors
     await session.flush()
-    record_event(session, "round.saved", actor_id=actor.id, award_id=award.id, object_type="round",
-                 object_id=rnd.id, before=before, after=round_snapshot(rnd))  # fmt: skip
+    record_event(
+        session,
+        "round.saved",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="round",
+        object_id=rnd.id,
+        before=before,
+        after=round_snapshot(rnd),
+    )
     return rnd
 
 
@@ -271,25 +332,29 @@ async def delete_round_check(session: AsyncSession, award: Award, rnd: Round) ->
     sheets = await _count(session, sa.select(ScoreSheet.id).where(ScoreSheet.round_id == rnd.id))
     assigned = await _count(session, sa.select(Assignment.id).where(Assignment.round_id == rnd.id))
     criteria = len(rnd.criteria)
-    check = Consequences(numbers={"round": rnd.id, "entries": entries, "sheets": sheets, "assignments": assigned,
-                                  "criteria": criteria})  # fmt: skip
+    check = Consequences(
+        numbers={"round": rnd.id, "entries": entries, "sheets": sheets, "assignments": assigned, "criteria": criteria}
+    )
     check.facts.append(
-        ngettext("The round %(name)s and its %(num)d criterion are deleted.",
-                 "The round %(name)s and its %(num)d criteria are deleted.", criteria)
+        ngettext(
+            "The round %(name)s and its %(num)d criterion are deleted.",
+            "The round %(name)s and its %(num)d criteria are deleted.",
+            criteria,
+        )
         % {"name": rnd.name, "num": criteria}
-    )  # fmt: skip
+    )
     check.facts.append(
         ngettext("%(num)d entry takes part in this round.", "%(num)d entries take part in this round.", entries)
         % {"num": entries}
-    )  # fmt: skip
+    )
     check.facts.append(
         ngettext("%(num)d score sheet exists in this round.", "%(num)d score sheets exist in this round.", sheets)
         % {"num": sheets}
-    )  # fmt: skip
+    )
     check.facts.append(
         ngettext("%(num)d assignment of a juror is removed.", "%(num)d assignments of jurors are removed.", assigned)
         % {"num": assigned}
-    )  # fmt: skip
+    )
     if entries or sheets:
         check.refusals.append(_("This round has entries or score sheets and cannot be deleted."))
     return check
@@ -302,8 +367,15 @@ async def delete_round(
     (await delete_round_check(session, award, rnd)).require(state=state, override_reason="")
     award.rounds.remove(rnd)
     await session.delete(rnd)
-    record_event(session, "round.deleted", actor_id=actor.id, award_id=award.id, object_type="round",
-                 object_id=rnd.id, before=round_snapshot(rnd))  # fmt: skip
+    record_event(
+        session,
+        "round.deleted",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="round",
+        object_id=rnd.id,
+        before=round_snapshot(rnd),
+    )
 
 
 def find_round(award: Award, slug: str) -> Round:
@@ -330,9 +402,13 @@ class CriterionForm:
 
 def criterion_snapshot(c: Criterion) -> dict[str, Any]:
     return {
-        "key": c.key, "name": c.name, "weight": plain_number(c.weight), "min": plain_number(c.min_value),
-        "max": plain_number(c.max_value), "step": plain_number(c.step),
-    }  # fmt: skip
+        "key": c.key,
+        "name": c.name,
+        "weight": plain_number(c.weight),
+        "min": plain_number(c.min_value),
+        "max": plain_number(c.max_value),
+        "step": plain_number(c.step),
+    }
 
 
 @dataclass(frozen=True)
@@ -362,15 +438,28 @@ async def rank_moves(session: AsyncSession, award: Award, rnd: Round, weights: d
         old_rank = {e.ref: (e.rank, e.winner) for e in old_cat.entries}
         for entry in new_cat.entries:
             if old_rank.get(entry.ref) != (entry.rank, entry.winner):
-                moves.append(RankMove(names.get(new_cat.category, new_cat.category), entry.ref, entry.startup,
-                                      old_rank.get(entry.ref, (None, False))[0], entry.rank))  # fmt: skip
+                moves.append(
+                    RankMove(
+                        names.get(new_cat.category, new_cat.category),
+                        entry.ref,
+                        entry.startup,
+                        old_rank.get(entry.ref, (None, False))[0],
+                        entry.rank,
+                    )
+                )
     return moves
 
 
 async def save_criterion(
-    session: AsyncSession, award: Award, rnd: Round, form: CriterionForm, actor: Person,
-    criterion: Criterion | None = None, *, confirmed: bool = False,
-) -> Criterion:  # fmt: skip
+    session: AsyncSession,
+    award: Award,
+    rnd: Round,
+    form: CriterionForm,
+    actor: Person,
+    criterion: Criterion | None = None,
+    *,
+    confirmed: bool = False,
+) -> Criterion:
     errors: dict[str, str] = {}
     _check(errors, "name", v.required_text(form.name))
     key = criterion.key if criterion else (form.key or v.slugify(form.name, "_"))
@@ -427,8 +516,16 @@ async def save_criterion(
     criterion.levels = [RubricLevel(min_value=a, max_value=b, text=t) for a, b, t in levels]
     await session.flush()
     after = criterion_snapshot(criterion) | ({"rank_moves": moves} if moves else {})
-    record_event(session, "criterion.saved", actor_id=actor.id, award_id=award.id, object_type="criterion",
-                 object_id=criterion.id, before=before, after=after)  # fmt: skip
+    record_event(
+        session,
+        "criterion.saved",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="criterion",
+        object_id=criterion.id,
+        before=before,
+        after=after,
+    )
     return criterion
 
 
@@ -438,26 +535,44 @@ async def delete_criterion_check(session: AsyncSession, award: Award, rnd: Round
     drafts = await _count(session, sa.select(Score.id).where(Score.criterion_id == criterion.id))
     levels = await _count(session, sa.select(RubricLevel.id).where(RubricLevel.criterion_id == criterion.id))
     locked = await round_is_locked(session, rnd.id)
-    check = Consequences(numbers={"criterion": criterion.id, "scores": drafts, "levels": levels, "locked": locked,
-                                  "others": len(rnd.criteria) - 1})  # fmt: skip
+    check = Consequences(
+        numbers={
+            "criterion": criterion.id,
+            "scores": drafts,
+            "levels": levels,
+            "locked": locked,
+            "others": len(rnd.criteria) - 1,
+        }
+    )
     check.facts.append(
         _("The criterion %(name)s (weight %(weight)s) is deleted from the round %(round)s.")
         % {"name": criterion.name, "weight": plain_number(criterion.weight), "round": rnd.name}
     )
     if levels:
         check.facts.append(
-            ngettext("Its %(num)d band of what the values mean is deleted.",
-                     "Its %(num)d bands of what the values mean are deleted.", levels)
+            ngettext(
+                "Its %(num)d band of what the values mean is deleted.",
+                "Its %(num)d bands of what the values mean are deleted.",
+                levels,
+            )
             % {"num": levels}
-        )  # fmt: skip
+        )
     check.facts.append(
-        ngettext("%(num)d value given for it on draft sheets is deleted.",
-                 "%(num)d values given for it on draft sheets are deleted.", drafts) % {"num": drafts}
-    )  # fmt: skip
+        ngettext(
+            "%(num)d value given for it on draft sheets is deleted.",
+            "%(num)d values given for it on draft sheets are deleted.",
+            drafts,
+        )
+        % {"num": drafts}
+    )
     check.facts.append(
-        ngettext("%(num)d other criterion stays in this round.", "%(num)d other criteria stay in this round.",
-                 len(rnd.criteria) - 1) % {"num": len(rnd.criteria) - 1}
-    )  # fmt: skip
+        ngettext(
+            "%(num)d other criterion stays in this round.",
+            "%(num)d other criteria stay in this round.",
+            len(rnd.criteria) - 1,
+        )
+        % {"num": len(rnd.criteria) - 1}
+    )
     if locked:
         check.refusals.append(_("Scores have been submitted in this round: its criteria can no longer change."))
     return check
@@ -470,8 +585,15 @@ async def delete_criterion(
     (await delete_criterion_check(session, award, rnd, criterion)).require(state=state, override_reason="")
     rnd.criteria.remove(criterion)
     await session.delete(criterion)
-    record_event(session, "criterion.deleted", actor_id=actor.id, award_id=award.id, object_type="criterion",
-                 object_id=criterion.id, before=criterion_snapshot(criterion))  # fmt: skip
+    record_event(
+        session,
+        "criterion.deleted",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="criterion",
+        object_id=criterion.id,
+        before=criterion_snapshot(criterion),
+    )
 
 
 async def copy_criteria(session: AsyncSession, award: Award, target: Round, source_round_id: int, actor: Person) -> int:
@@ -496,15 +618,28 @@ async def copy_criteria(session: AsyncSession, award: Award, target: Round, sour
         levels = list((await session.execute(sa.select(RubricLevel).where(RubricLevel.criterion_id == c.id))).scalars())
         target.criteria.append(
             Criterion(
-                key=c.key, name=c.name, description=c.description, weight=c.weight, min_value=c.min_value,
-                max_value=c.max_value, step=c.step, position=len(target.criteria),
+                key=c.key,
+                name=c.name,
+                description=c.description,
+                weight=c.weight,
+                min_value=c.min_value,
+                max_value=c.max_value,
+                step=c.step,
+                position=len(target.criteria),
                 levels=[RubricLevel(min_value=lv.min_value, max_value=lv.max_value, text=lv.text) for lv in levels],
             )
-        )  # fmt: skip
+        )
         copied += 1
     await session.flush()
-    record_event(session, "criteria.copied", actor_id=actor.id, award_id=award.id, object_type="round",
-                 object_id=target.id, after={"from_round": source_round_id, "copied": copied})  # fmt: skip
+    record_event(
+        session,
+        "criteria.copied",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="round",
+        object_id=target.id,
+        after={"from_round": source_round_id, "copied": copied},
+    )
     return copied
 
 
@@ -531,12 +666,28 @@ async def set_logo(session: AsyncSession, award: Award, data: bytes, storage: St
     _media_type, content = checked
     before = award.logo_key
     award.logo_key = storage.put(content)
-    record_event(session, "award.logo", actor_id=actor.id, award_id=award.id, object_type="award",
-                 object_id=award.id, before={"logo": before}, after={"logo": award.logo_key})  # fmt: skip
+    record_event(
+        session,
+        "award.logo",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="award",
+        object_id=award.id,
+        before={"logo": before},
+        after={"logo": award.logo_key},
+    )
 
 
 async def remove_logo(session: AsyncSession, award: Award, actor: Person) -> None:
     if award.logo_key:
-        record_event(session, "award.logo", actor_id=actor.id, award_id=award.id, object_type="award",
-                     object_id=award.id, before={"logo": award.logo_key}, after={"logo": None})  # fmt: skip
+        record_event(
+            session,
+            "award.logo",
+            actor_id=actor.id,
+            award_id=award.id,
+            object_type="award",
+            object_id=award.id,
+            before={"logo": award.logo_key},
+            after={"logo": None},
+        )
         award.logo_key = None

@@ -35,47 +35,77 @@ TIME_ZONES = [
 
 def award_form(form: Form) -> setup.AwardForm:
     return setup.AwardForm(
-        name=form.get("name", max_length=500), slug=form.get("slug", max_length=100).lower(),
-        locale=form.get("locale"), time_zone=form.get("time_zone", max_length=100),
-        description=form.get("description", max_length=25_000), primary_color=form.get("primary_color", max_length=20),
-    )  # fmt: skip
+        name=form.get("name", max_length=500),
+        slug=form.get("slug", max_length=100).lower(),
+        locale=form.get("locale"),
+        time_zone=form.get("time_zone", max_length=100),
+        description=form.get("description", max_length=25_000),
+        primary_color=form.get("primary_color", max_length=20),
+    )
 
 
 def round_form(form: Form) -> setup.RoundForm:
     return setup.RoundForm(
-        name=form.get("name", max_length=500), submissions_open=form.get("submissions_open", max_length=40),
+        name=form.get("name", max_length=500),
+        submissions_open=form.get("submissions_open", max_length=40),
         submissions_close=form.get("submissions_close", max_length=40),
-        scoring_close=form.get("scoring_close", max_length=40), method=form.get("method"),
-        min_sheets=form.get("min_sheets", max_length=20), results_visible_to_jurors=form.get("results_visible") == "1",
-    )  # fmt: skip
+        scoring_close=form.get("scoring_close", max_length=40),
+        method=form.get("method"),
+        min_sheets=form.get("min_sheets", max_length=20),
+        results_visible_to_jurors=form.get("results_visible") == "1",
+    )
 
 
 def criterion_form(form: Form) -> setup.CriterionForm:
     return setup.CriterionForm(
-        name=form.get("name", max_length=500), key=form.get("key", max_length=100),
-        description=form.get("description", max_length=25_000), weight=form.get("weight", max_length=40),
-        min_value=form.get("min_value", max_length=40), max_value=form.get("max_value", max_length=40),
-        step=form.get("step", max_length=40), levels=form.get("levels", max_length=25_000),
-    )  # fmt: skip
+        name=form.get("name", max_length=500),
+        key=form.get("key", max_length=100),
+        description=form.get("description", max_length=25_000),
+        weight=form.get("weight", max_length=40),
+        min_value=form.get("min_value", max_length=40),
+        max_value=form.get("max_value", max_length=40),
+        step=form.get("step", max_length=40),
+        levels=form.get("levels", max_length=25_000),
+    )
 
 
 async def organised_award(session: AsyncSession, slug: str, viewer: Viewer) -> tuple[Award, Person]:
     return await award_for(session, slug, viewer, Action.SET_UP_AWARD)
 
 
-def setup_page(award: Award, *, form_id: str = "", errors: dict[str, str] | None = None,
-               values: dict[str, str] | None = None, status: int = 200) -> Template:  # fmt: skip
+def setup_page(
+    award: Award,
+    *,
+    form_id: str = "",
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> Template:
     return Template(
         "awards/setup.html",
-        context={"award": award, "form_id": form_id, "errors": errors or {}, "values": values or {},
-                 "time_zones": TIME_ZONES, "methods": [m.value for m in Method]},
+        context={
+            "award": award,
+            "form_id": form_id,
+            "errors": errors or {},
+            "values": values or {},
+            "time_zones": TIME_ZONES,
+            "methods": [m.value for m in Method],
+        },
         status_code=status,
-    )  # fmt: skip
+    )
 
 
-async def round_page(session: AsyncSession, award: Award, rnd: Round, viewer: Viewer, *, form_id: str = "",
-                     errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-                     status: int = 200) -> Template:  # fmt: skip
+async def round_page(
+    session: AsyncSession,
+    award: Award,
+    rnd: Round,
+    viewer: Viewer,
+    *,
+    form_id: str = "",
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> Template:
     # Rounds to copy criteria from: every other round of every award this person organises.
     query = sa.select(Round, Award).join(Award, Award.id == Round.award_id).where(Round.id != rnd.id)
     if Role.ORGANISER not in viewer.platform_roles:
@@ -87,11 +117,19 @@ async def round_page(session: AsyncSession, award: Award, rnd: Round, viewer: Vi
     total = sum((c.weight for c in rnd.criteria), start=0)
     return Template(
         "awards/round.html",
-        context={"award": award, "round": rnd, "form_id": form_id, "errors": errors or {}, "values": values or {},
-                 "methods": [m.value for m in Method], "locked": await setup.round_is_locked(session, rnd.id),
-                 "sources": sources, "total_weight": total},
+        context={
+            "award": award,
+            "round": rnd,
+            "form_id": form_id,
+            "errors": errors or {},
+            "values": values or {},
+            "methods": [m.value for m in Method],
+            "locked": await setup.round_is_locked(session, rnd.id),
+            "sources": sources,
+            "total_weight": total,
+        },
         status_code=status,
-    )  # fmt: skip
+    )
 
 
 class NewAwardController(Controller):
@@ -286,13 +324,21 @@ class AwardSetupController(Controller):
             assert criterion is not None
             return Template(
                 "awards/weight_confirm.html",
-                context={"award": award, "round": rnd, "criterion": criterion, "values": dict(form.__dict__),
-                         "moves": question.moves, "old": question.old, "new": question.new},
-            )  # fmt: skip
+                context={
+                    "award": award,
+                    "round": rnd,
+                    "criterion": criterion,
+                    "values": dict(form.__dict__),
+                    "moves": question.moves,
+                    "old": question.old,
+                    "new": question.new,
+                },
+            )
         except FormError as exc:
             form_id = f"criterion-{key}" if key else "new-criterion"
-            return await round_page(session, award, rnd, viewer, form_id=form_id, errors=exc.errors,
-                                    values=dict(form.__dict__), status=400)  # fmt: skip
+            return await round_page(
+                session, award, rnd, viewer, form_id=form_id, errors=exc.errors, values=dict(form.__dict__), status=400
+            )
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}?saved=criteria#criteria", status_code=303)
 
     @get("/rounds/{round_slug:str}/criteria/{key:str}/delete")
@@ -331,8 +377,15 @@ class AwardSetupController(Controller):
         source_id = parse_id(form.get("source"))
         source = await db_session.get(Round, source_id) if source_id else None
         if source is None or not can(viewer, Action.SET_UP_AWARD, award_id=source.award_id):
-            return await round_page(db_session, award, rnd, viewer, form_id="copy",
-                                    errors={"source": _("Choose a round to copy from.")}, status=400)  # fmt: skip
+            return await round_page(
+                db_session,
+                award,
+                rnd,
+                viewer,
+                form_id="copy",
+                errors={"source": _("Choose a round to copy from.")},
+                status=400,
+            )
         try:
             copied = await setup.copy_criteria(db_session, award, rnd, source.id, actor)
         except ConflictError as exc:

@@ -32,15 +32,34 @@ TOP_KEYS = {"format", "award", "jurors", "entries", "conflicts", "sheets"}
 AWARD_KEYS = {"slug", "name", "locale", "time_zone", "description", "primary_color", "categories", "rounds"}
 CATEGORY_KEYS = {"slug", "name", "prizes", "description"}
 ROUND_KEYS = {
-    "slug", "name", "submissions_open", "submissions_close", "scoring_close", "method", "min_sheets", "criteria",
-}  # fmt: skip
+    "slug",
+    "name",
+    "submissions_open",
+    "submissions_close",
+    "scoring_close",
+    "method",
+    "min_sheets",
+    "criteria",
+}
 CRITERION_KEYS = {"key", "name", "description", "weight", "min", "max", "step", "levels"}
 LEVEL_KEYS = {"min", "max", "text"}
 JUROR_KEYS = {"email", "name", "categories"}
 ENTRY_KEYS = {
-    "ref", "category", "status", "startup", "contact", "title", "pitch", "problem", "solution", "benefit",
-    "stage", "video_url", "rounds", "attachments",
-}  # fmt: skip
+    "ref",
+    "category",
+    "status",
+    "startup",
+    "contact",
+    "title",
+    "pitch",
+    "problem",
+    "solution",
+    "benefit",
+    "stage",
+    "video_url",
+    "rounds",
+    "attachments",
+}
 STARTUP_KEYS = {"name", "legal_form", "city", "founded", "employees", "website", "investors"}
 CONTACT_KEYS = {"email", "name"}
 ATTACHMENT_KEYS = {"name", "sha256", "size", "media_type"}

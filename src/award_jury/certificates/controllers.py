@@ -59,9 +59,14 @@ def safe_name(text: str) -> str:
 
 
 async def overview_page(
-    session: AsyncSession, request: Req, award: Award, *, errors: dict[str, str] | None = None,
-    values: dict[str, Any] | None = None, status: int = 200,
-) -> Template:  # fmt: skip
+    session: AsyncSession,
+    request: Req,
+    award: Award,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Template:
     row = await services.get_settings(session, award)
     texts = services.default_texts() | dict(row.texts or {})
     signatories = list(row.signatories or []) + [{"name": "", "role": "", "signature": ""}] * MAX_SIGNATORIES
@@ -75,11 +80,17 @@ async def overview_page(
     has_signature = {i: bool(s.get("signature")) for i, s in enumerate(signatories[:MAX_SIGNATORIES], 1)}
     return Template(
         "certificates/overview.html",
-        context={"award": award, "form": form, "errors": errors or {}, "has_signature": has_signature,
-                 "orientations": ORIENTATIONS, "signatory_numbers": range(1, MAX_SIGNATORIES + 1),
-                 "saved": request.query_params.get("saved") == "1"},
+        context={
+            "award": award,
+            "form": form,
+            "errors": errors or {},
+            "has_signature": has_signature,
+            "orientations": ORIENTATIONS,
+            "signatory_numbers": range(1, MAX_SIGNATORIES + 1),
+            "saved": request.query_params.get("saved") == "1",
+        },
         status_code=status,
-    )  # fmt: skip
+    )
 
 
 async def round_page(
@@ -92,10 +103,19 @@ async def round_page(
     counts = {k: sum(1 for e, _i, _w in rows if e.kind.value == k) for k in ("winner", "finalist", "participant")}
     return Template(
         "certificates/round.html",
-        context={"award": award, "round": rnd, "rows": rows, "final": final, "issued": issued, "jobs": recent,
-                 "counts": counts, "error": error, "warnings": sum(1 for _e, _i, w in rows if w)},
+        context={
+            "award": award,
+            "round": rnd,
+            "rows": rows,
+            "final": final,
+            "issued": issued,
+            "jobs": recent,
+            "counts": counts,
+            "error": error,
+            "warnings": sum(1 for _e, _i, w in rows if w),
+        },
         status_code=status,
-    )  # fmt: skip
+    )
 
 
 class CertificateController(Controller):
@@ -125,9 +145,15 @@ class CertificateController(Controller):
         texts = {kind: form.get(f"text_{kind}", max_length=601) for kind in ("winner", "finalist", "participant")}
         try:
             await services.save_settings(
-                db_session, award, actor.id, _storage(request), orientation=form.get("orientation", max_length=20),
-                place_name=form.get("place_name", max_length=121), signatories=signatories, texts=texts,
-            )  # fmt: skip
+                db_session,
+                award,
+                actor.id,
+                _storage(request),
+                orientation=form.get("orientation", max_length=20),
+                place_name=form.get("place_name", max_length=121),
+                signatories=signatories,
+                texts=texts,
+            )
         except FormError as exc:
             return await overview_page(db_session, request, award, errors=exc.errors, values=values, status=400)
         return Redirect(f"/awards/{award.slug}/certificates?saved=1", status_code=303)
@@ -195,8 +221,9 @@ class CertificateController(Controller):
         if job.status != "done" or not job.file_name or not path.is_file():
             raise NotFoundError("file")
         rnd = next(r for r in award.rounds if r.id == job.round_id)
-        return pdf_response(path.read_bytes(), f"{safe_name(award.slug)}-{safe_name(rnd.slug)}-{job.kind}.pdf",
-                            inline=False)  # fmt: skip
+        return pdf_response(
+            path.read_bytes(), f"{safe_name(award.slug)}-{safe_name(rnd.slug)}-{job.kind}.pdf", inline=False
+        )
 
     @get("/{certificate_id:int}/revoke")
     async def confirm_revoke(
@@ -220,15 +247,22 @@ class CertificateController(Controller):
         reason = form.get("reason", max_length=2000)
         answer = await read_confirmation(request)
         if answer is None:
-            return confirm_page(confirmation, check, award=award, status=400, text=reason, message=_(
-                "Nothing was changed: this needs your confirmation on this page first."))  # fmt: skip
+            return confirm_page(
+                confirmation,
+                check,
+                award=award,
+                status=400,
+                text=reason,
+                message=_("Nothing was changed: this needs your confirmation on this page first."),
+            )
         try:
             await services.revoke_certificate(db_session, award, certificate_id, reason, actor.id, state=answer.state)
         except ConfirmationError as exc:
             return refused_page(confirmation, check, exc, answer, award=award)
         except FormError as exc:
-            return confirm_page(confirmation, check, award=award, status=400, text=reason,
-                                text_error=exc.errors["reason"])  # fmt: skip
+            return confirm_page(
+                confirmation, check, award=award, status=400, text=reason, text_error=exc.errors["reason"]
+            )
         return Redirect(f"/awards/{award.slug}/certificates/rounds/{rnd.slug}?revoked=1#issued", status_code=303)
 
     @post("/{certificate_id:int}/reinstate")
@@ -262,8 +296,7 @@ class VerifyController(Controller):
             code = normalise_code(typed)
             if code is not None:
                 return Redirect(f"/verify/{code}", status_code=303)
-            return Template("certificates/verify_form.html", context={"typed": typed, "invalid": True},
-                            status_code=404)  # fmt: skip
+            return Template("certificates/verify_form.html", context={"typed": typed, "invalid": True}, status_code=404)
         return Template("certificates/verify_form.html", context={"typed": "", "invalid": False})
 
     @get("/verify/{code:str}", cache=False)
@@ -271,8 +304,9 @@ class VerifyController(Controller):
         try:
             found = await services.verify_code(db_session, code)
         except NotFoundError:
-            return Template("certificates/verify_form.html", context={"typed": code[:100], "invalid": True},
-                            status_code=404)  # fmt: skip
+            return Template(
+                "certificates/verify_form.html", context={"typed": code[:100], "invalid": True}, status_code=404
+            )
         return Template("certificates/verify.html", context={"verified": found, "award": found.award})
 
 
@@ -291,5 +325,4 @@ class EntryCertificateController(Controller):
             raise NotFoundError("certificate")
         own = DocumentMeta(f"{meta.title} – {contexts[0].startup}", meta.author, meta.lang, meta.orientation)
         data = await render_in_pool(contexts, own)
-        return pdf_response(data, f"{safe_name(award.slug)}-{cert.kind.value}-{safe_name(entry.ref)}.pdf",
-                            inline=False)  # fmt: skip
+        return pdf_response(data, f"{safe_name(award.slug)}-{cert.kind.value}-{safe_name(entry.ref)}.pdf", inline=False)

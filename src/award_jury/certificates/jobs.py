@@ -131,9 +131,13 @@ def parts_of(contexts: Sequence[CertificateContext], size: int | None = None) ->
 
 
 async def render_parts(
-    contexts: Sequence[CertificateContext], meta: DocumentMeta, work_dir: Path, out: Path,
-    on_progress: Callable[[int], Any] | None = None, part_size: int | None = None,
-) -> Path:  # fmt: skip
+    contexts: Sequence[CertificateContext],
+    meta: DocumentMeta,
+    work_dir: Path,
+    out: Path,
+    on_progress: Callable[[int], Any] | None = None,
+    part_size: int | None = None,
+) -> Path:
     """Render every missing part in the pool (reporting certificates done), then merge into ``out``."""
     loop = asyncio.get_running_loop()
     executor = pool()
@@ -185,9 +189,14 @@ def is_alive(job: CertificateJob) -> bool:
 
 
 async def start_job(
-    session: AsyncSession, settings: Settings, award: Award, rnd: Round, kind: str, actor_id: int | None,
+    session: AsyncSession,
+    settings: Settings,
+    award: Award,
+    rnd: Round,
+    kind: str,
+    actor_id: int | None,
     actor_label: str = "",
-) -> tuple[CertificateJob, bool]:  # fmt: skip
+) -> tuple[CertificateJob, bool]:
     """Issue the certificates and return the job that writes them, and whether it needs running.
 
     A job that is running elsewhere is returned as it is; one that failed or crashed with the
@@ -197,8 +206,7 @@ async def start_job(
     if not certificates:
         raise DomainError(f"round {rnd.slug!r} has no {kind} certificates to issue")
     storage = LocalStorage(settings.uploads_dir)
-    contexts, meta = await services.issued_contexts(session, award, rnd, kind, certificates, storage,
-                                                    settings.base_url)  # fmt: skip
+    contexts, meta = await services.issued_contexts(session, award, rnd, kind, certificates, storage, settings.base_url)
     print_hash = fingerprint(contexts, meta)
     previous = (
         await session.execute(
@@ -215,8 +223,16 @@ async def start_job(
             return previous, False
         previous.status, previous.error, previous.updated_at = "running", "", utcnow()
         return previous, True
-    job = CertificateJob(award_id=award.id, round_id=rnd.id, kind=kind, status="running", total=len(contexts),
-                         fingerprint=print_hash, created_by_id=actor_id, updated_at=utcnow())  # fmt: skip
+    job = CertificateJob(
+        award_id=award.id,
+        round_id=rnd.id,
+        kind=kind,
+        status="running",
+        total=len(contexts),
+        fingerprint=print_hash,
+        created_by_id=actor_id,
+        updated_at=utcnow(),
+    )
     session.add(job)
     await session.flush()
     return job, True
@@ -238,8 +254,9 @@ async def run_job(
         rnd = next(r for r in award.rounds if r.id == job.round_id)
         certificates = await services.issue_certificates(session, award, rnd, job.kind, None, "job")
         storage = LocalStorage(settings.uploads_dir)
-        contexts, meta = await services.issued_contexts(session, award, rnd, job.kind, certificates, storage,
-                                                        settings.base_url)  # fmt: skip
+        contexts, meta = await services.issued_contexts(
+            session, award, rnd, job.kind, certificates, storage, settings.base_url
+        )
         relative = job_output(settings, award, rnd, job.kind, job.id)
         total = len(contexts)
 
@@ -269,10 +286,14 @@ async def run_job(
             sa.update(CertificateJob)
             .where(CertificateJob.id == job_id)
             .values(
-                status="done", done=total, total=total, file_name=str(relative), finished_at=utcnow(),
+                status="done",
+                done=total,
+                total=total,
+                file_name=str(relative),
+                finished_at=utcnow(),
                 updated_at=utcnow(),
             )
-        )  # fmt: skip
+        )
     shutil.rmtree(folder, ignore_errors=True)
     return settings.data_dir / relative
 
@@ -301,16 +322,20 @@ def copy_atomically(source: Path, target: Path) -> None:
 
 
 async def write_split(
-    session: AsyncSession, settings: Settings, award: Award, rnd: Round, kind: str, folder: Path,
+    session: AsyncSession,
+    settings: Settings,
+    award: Award,
+    rnd: Round,
+    kind: str,
+    folder: Path,
     on_progress: Callable[[int, int], Any] | None = None,
-) -> str:  # fmt: skip
+) -> str:
     """One PDF per certificate in ``folder`` (``<kind>-<ref>-<code>.pdf``), each written atomically."""
     certificates = await services.issue_certificates(session, award, rnd, kind, None, "cli")
     if not certificates:
         raise DomainError(f"round {rnd.slug!r} has no {kind} certificates to issue")
     storage = LocalStorage(settings.uploads_dir)
-    contexts, meta = await services.issued_contexts(session, award, rnd, kind, certificates, storage,
-                                                    settings.base_url)  # fmt: skip
+    contexts, meta = await services.issued_contexts(session, award, rnd, kind, certificates, storage, settings.base_url)
     refs = {c.code: ref for c, ref, _name in await services.certificates_of_round(session, rnd)}
     await session.commit()  # the codes are issued, whatever happens to the files
     loop = asyncio.get_running_loop()

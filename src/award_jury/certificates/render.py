@@ -70,8 +70,21 @@ class TextTemplateError(ValueError):
 #: conditions, ``~`` and a few string filters. No loops, macros, calls, attributes, ``{% set %}``
 #: or arithmetic, so rendering one takes time and memory in proportion to its length (the
 #: sandbox alone lets 600 characters loop for hours, recurse or build gigabytes).
-_TEXT_NODES = (nodes.Output, nodes.TemplateData, nodes.Name, nodes.Const, nodes.If, nodes.CondExpr, nodes.And,
-               nodes.Or, nodes.Not, nodes.Compare, nodes.Operand, nodes.Concat, nodes.Filter)  # fmt: skip
+_TEXT_NODES = (
+    nodes.Output,
+    nodes.TemplateData,
+    nodes.Name,
+    nodes.Const,
+    nodes.If,
+    nodes.CondExpr,
+    nodes.And,
+    nodes.Or,
+    nodes.Not,
+    nodes.Compare,
+    nodes.Operand,
+    nodes.Concat,
+    nodes.Filter,
+)
 _TEXT_FILTERS = frozenset({"upper", "lower", "title", "capitalize", "trim", "default", "d"})
 
 

@@ -70,8 +70,9 @@ async def get_settings(session: AsyncSession, award: Award) -> CertificateSettin
     found = (
         await session.execute(sa.select(CertificateSettings).where(CertificateSettings.award_id == award.id))
     ).scalar_one_or_none()
-    return found or CertificateSettings(award_id=award.id, orientation="landscape", place_name="",
-                                        signatories=[], texts={})  # fmt: skip
+    return found or CertificateSettings(
+        award_id=award.id, orientation="landscape", place_name="", signatories=[], texts={}
+    )
 
 
 @dataclass
@@ -96,9 +97,16 @@ def check_signature(data: bytes) -> str | None:
 
 
 async def save_settings(
-    session: AsyncSession, award: Award, actor_id: int, storage: Storage, *, orientation: str, place_name: str,
-    signatories: Sequence[SignatoryInput], texts: dict[str, str],
-) -> CertificateSettings:  # fmt: skip
+    session: AsyncSession,
+    award: Award,
+    actor_id: int,
+    storage: Storage,
+    *,
+    orientation: str,
+    place_name: str,
+    signatories: Sequence[SignatoryInput],
+    texts: dict[str, str],
+) -> CertificateSettings:
     """Check everything first (texts must render in the sandbox, signatures must be PNG), then store."""
     _ = i18n.gettext
     errors: dict[str, str] = {}
@@ -106,8 +114,14 @@ async def save_settings(
         errors["orientation"] = _("Choose landscape or portrait.")
     if len(place_name) > 120:
         errors["place_name"] = _("At most 120 characters.")
-    sample = {"award": award.name, "category": "Smart City", "startup": "Beispiel GmbH", "place": "1.",
-              "round": "Finale", "date": "1.1.2026"}  # fmt: skip
+    sample = {
+        "award": award.name,
+        "category": "Smart City",
+        "startup": "Beispiel GmbH",
+        "place": "1.",
+        "round": "Finale",
+        "date": "1.1.2026",
+    }
     for kind, text in texts.items():
         if len(text) > 600:
             errors[f"text_{kind}"] = _("At most 600 characters.")
@@ -140,15 +154,27 @@ async def save_settings(
         if s.upload is not None:
             key = storage.put(s.upload)
         stored.append({"name": s.name, "role": s.role, "signature": key})
-    before = {"orientation": row.orientation, "place_name": row.place_name, "signatories": old,
-              "texts": dict(row.texts or {})}  # fmt: skip
+    before = {
+        "orientation": row.orientation,
+        "place_name": row.place_name,
+        "signatories": old,
+        "texts": dict(row.texts or {}),
+    }
     row.orientation, row.place_name, row.signatories = orientation, place_name, stored
     row.texts = {k: v for k, v in texts.items() if k in ("winner", "finalist", "participant") and v.strip()}
     session.add(row)
     await session.flush()
     after = {"orientation": orientation, "place_name": place_name, "signatories": stored, "texts": row.texts}
-    record_event(session, "certificates.settings", actor_id=actor_id, award_id=award.id, object_type="award",
-                 object_id=award.id, before=before, after=after)  # fmt: skip
+    record_event(
+        session,
+        "certificates.settings",
+        actor_id=actor_id,
+        award_id=award.id,
+        object_type="award",
+        object_id=award.id,
+        before=before,
+        after=after,
+    )
     return row
 
 
@@ -225,8 +251,16 @@ async def issue_certificates(
             issued.append(cert)
     await session.flush()
     if new:
-        record_event(session, "certificates.issued", actor_id=actor_id, actor_label=actor_label, award_id=award.id,
-                     object_type="round", object_id=rnd.id, after={"kind": kind, "new": new})  # fmt: skip
+        record_event(
+            session,
+            "certificates.issued",
+            actor_id=actor_id,
+            actor_label=actor_label,
+            award_id=award.id,
+            object_type="round",
+            object_id=rnd.id,
+            after={"kind": kind, "new": new},
+        )
     return issued
 
 
@@ -235,8 +269,9 @@ async def _insert_certificate(
 ) -> Certificate:
     """A new certificate; when another request issued the same one a moment ago, that one."""
     for _attempt in range(3):
-        cert = Certificate(code=new_code(), entry_id=entry_id, round_id=round_id, kind=kind, rank=rank,
-                           issued_at=utcnow())  # fmt: skip
+        cert = Certificate(
+            code=new_code(), entry_id=entry_id, round_id=round_id, kind=kind, rank=rank, issued_at=utcnow()
+        )
         try:
             async with session.begin_nested():
                 session.add(cert)
@@ -315,8 +350,7 @@ def award_look(award: Award, row: CertificateSettings, storage: Storage) -> Look
     finally:
         i18n.current_locale.reset(token)
     orientation = row.orientation if row.orientation in ORIENTATIONS else "landscape"
-    return Look(lang, award.name, colour, logo, tuple(signatories), texts, orientation, row.place_name,
-                award.time_zone)  # fmt: skip
+    return Look(lang, award.name, colour, logo, tuple(signatories), texts, orientation, row.place_name, award.time_zone)
 
 
 def document_meta(look: Look, rnd: Round, kind: str) -> DocumentMeta:
@@ -337,20 +371,39 @@ def build_context(
     finally:
         i18n.current_locale.reset(token)
     place = place_label(earned.rank, look.lang) if earned.kind is CertificateKind.WINNER and earned.rank else ""
-    values = {"award": look.award, "category": entry.category, "startup": entry.startup, "place": place,
-              "round": rnd.name, "date": date}  # fmt: skip
+    values = {
+        "award": look.award,
+        "category": entry.category,
+        "startup": entry.startup,
+        "place": place,
+        "round": rnd.name,
+        "date": date,
+    }
     try:
         text = render_text(look.texts.get(earned.kind.value, ""), values)
     except TextTemplateError:
         text = ""
     verify_url = f"{base_url.rstrip('/')}/verify/{code}"
     return CertificateContext(
-        lang=look.lang, kind=earned.kind.value, award=look.award, category=entry.category, startup=entry.startup,
-        round=rnd.name, place=place, text=text, date_line=f"{look.place_name}, {date}" if look.place_name else date,
-        code=code, verify_url=verify_url, qr=qr_data_uri(verify_url), colour=look.colour,
-        colour_text=text_on(look.colour), logo=look.logo, signatories=look.signatories,
-        orientation=look.orientation, preview=preview,
-    )  # fmt: skip
+        lang=look.lang,
+        kind=earned.kind.value,
+        award=look.award,
+        category=entry.category,
+        startup=entry.startup,
+        round=rnd.name,
+        place=place,
+        text=text,
+        date_line=f"{look.place_name}, {date}" if look.place_name else date,
+        code=code,
+        verify_url=verify_url,
+        qr=qr_data_uri(verify_url),
+        colour=look.colour,
+        colour_text=text_on(look.colour),
+        logo=look.logo,
+        signatories=look.signatories,
+        orientation=look.orientation,
+        preview=preview,
+    )
 
 
 def glyph_warnings(ctx: CertificateContext) -> list[str]:
@@ -363,9 +416,14 @@ def glyph_warnings(ctx: CertificateContext) -> list[str]:
 
 
 async def issued_contexts(
-    session: AsyncSession, award: Award, rnd: Round, kind: str, certificates: Sequence[Certificate], storage: Storage,
+    session: AsyncSession,
+    award: Award,
+    rnd: Round,
+    kind: str,
+    certificates: Sequence[Certificate],
+    storage: Storage,
     base_url: str,
-) -> tuple[list[CertificateContext], DocumentMeta]:  # fmt: skip
+) -> tuple[list[CertificateContext], DocumentMeta]:
     """Contexts of issued certificates, in the order of the results (category, then place)."""
     look = award_look(award, await get_settings(session, award), storage)
     earned, _final = await earned_in_round(session, award, rnd, "all")
@@ -429,13 +487,16 @@ async def revoke_check(session: AsyncSession, award: Award, cert: Certificate) -
     """What revoking ``cert`` would change: whose certificate it is, its code, what verification then says."""
     ref, startup = (
         await session.execute(
-            sa.select(Entry.ref, Startup.name).join(Startup, Startup.id == Entry.startup_id)
+            sa.select(Entry.ref, Startup.name)
+            .join(Startup, Startup.id == Entry.startup_id)
             .where(Entry.id == cert.entry_id)
         )
-    ).one()  # fmt: skip
+    ).one()
     check = Consequences(numbers={"certificate": cert.id, "code": cert.code, "revoked": cert.revoked_at is not None})
-    check.facts.append(i18n.gettext("The certificate %(code)s of %(ref)s – %(startup)s is revoked.")
-                       % {"code": cert.code, "ref": ref, "startup": startup})  # fmt: skip
+    check.facts.append(
+        i18n.gettext("The certificate %(code)s of %(ref)s – %(startup)s is revoked.")
+        % {"code": cert.code, "ref": ref, "startup": startup}
+    )
     check.facts.append(
         i18n.gettext(
             "Anyone who checks the code %(code)s on the verification page is told that "
@@ -461,8 +522,15 @@ async def revoke_certificate(
         raise FormError({"reason": i18n.gettext("Write down why the certificate is revoked.")})
     if cert.revoked_at is None:
         cert.revoked_at, cert.revoked_reason, cert.revoked_by_id = utcnow(), reason.strip()[:2000], actor_id
-        record_event(session, "certificate.revoked", actor_id=actor_id, award_id=award.id, object_type="certificate",
-                     object_id=cert.id, after={"code": cert.code, "reason": cert.revoked_reason})  # fmt: skip
+        record_event(
+            session,
+            "certificate.revoked",
+            actor_id=actor_id,
+            award_id=award.id,
+            object_type="certificate",
+            object_id=cert.id,
+            after={"code": cert.code, "reason": cert.revoked_reason},
+        )
     return cert
 
 
@@ -471,8 +539,15 @@ async def reinstate_certificate(session: AsyncSession, award: Award, certificate
     if cert.revoked_at is not None:
         before = {"code": cert.code, "revoked_at": cert.revoked_at.isoformat(), "reason": cert.revoked_reason}
         cert.revoked_at, cert.revoked_reason, cert.revoked_by_id = None, "", None
-        record_event(session, "certificate.reinstated", actor_id=actor_id, award_id=award.id,
-                     object_type="certificate", object_id=cert.id, before=before)  # fmt: skip
+        record_event(
+            session,
+            "certificate.reinstated",
+            actor_id=actor_id,
+            award_id=award.id,
+            object_type="certificate",
+            object_id=cert.id,
+            before=before,
+        )
     return cert
 
 
@@ -507,8 +582,17 @@ async def verify_code(session: AsyncSession, text: str) -> Verification:
     if row is None:
         raise NotFoundError("certificate")
     cert, startup, category = row
-    return Verification(cert.code, cert.round.award, cert.round, category, cert.kind, startup, cert.rank,
-                        cert.issued_at, cert.revoked_at)  # fmt: skip
+    return Verification(
+        cert.code,
+        cert.round.award,
+        cert.round,
+        category,
+        cert.kind,
+        startup,
+        cert.rank,
+        cert.issued_at,
+        cert.revoked_at,
+    )
 
 
 # -- a startup's own certificate --------------------------------------------------------------

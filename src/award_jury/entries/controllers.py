@@ -90,14 +90,26 @@ def stage_options() -> list[tuple[str, str]]:
 
 def field_labels() -> dict[str, str]:
     return {
-        "startup_name": _("Company name"), "legal_form": _("Legal form"), "city": _("City"),
-        "founded": _("Founding year"), "employees": _("Employees"), "website": _("Website"),
-        "contact_name": _("Name"), "contact_email": _("E-mail address"), "category": _("Category"),
-        "title": _("Title of your solution"), "pitch": _("Pitch summary"), "problem": _("Problem"),
-        "solution": _("Solution"), "benefit": _("Benefit for public administration and citizens"),
-        "stage": _("Stage"), "investors": _("Investors and partners"), "video_url": _("Video link"),
-        "consent": _("Privacy notice"), "deck": _("Pitch deck (PDF)"),
-    }  # fmt: skip
+        "startup_name": _("Company name"),
+        "legal_form": _("Legal form"),
+        "city": _("City"),
+        "founded": _("Founding year"),
+        "employees": _("Employees"),
+        "website": _("Website"),
+        "contact_name": _("Name"),
+        "contact_email": _("E-mail address"),
+        "category": _("Category"),
+        "title": _("Title of your solution"),
+        "pitch": _("Pitch summary"),
+        "problem": _("Problem"),
+        "solution": _("Solution"),
+        "benefit": _("Benefit for public administration and citizens"),
+        "stage": _("Stage"),
+        "investors": _("Investors and partners"),
+        "video_url": _("Video link"),
+        "consent": _("Privacy notice"),
+        "deck": _("Pitch deck (PDF)"),
+    }
 
 
 def form_page(
@@ -115,13 +127,22 @@ def form_page(
     return Template(
         "entries/form.html",
         context={
-            "entry": entry, "award": entry.award, "values": values, "errors": errors or {}, "notice": notice,
-            "stale": stale or {}, "closed": closed, "call": services.call_of(entry.award, now),
-            "deck": services.deck_of(entry), "stages": stage_options(), "pitch_limit": PITCH_LIMIT,
-            "max_size": _settings(request).max_upload_bytes, "labels": field_labels(),
+            "entry": entry,
+            "award": entry.award,
+            "values": values,
+            "errors": errors or {},
+            "notice": notice,
+            "stale": stale or {},
+            "closed": closed,
+            "call": services.call_of(entry.award, now),
+            "deck": services.deck_of(entry),
+            "stages": stage_options(),
+            "pitch_limit": PITCH_LIMIT,
+            "max_size": _settings(request).max_upload_bytes,
+            "labels": field_labels(),
         },
         status_code=status,
-    )  # fmt: skip
+    )
 
 
 async def editing(session: AsyncSession, entry_id: int, viewer: Viewer) -> tuple[Entry, Person]:
@@ -154,16 +175,24 @@ async def status_page(
     return Template(
         "entries/status.html",
         context={
-            "entry": entry, "award": entry.award, "call": services.call_of(entry.award, now),
-            "steps": await services.timeline(session, entry), "state": services.current_state(entry, outcome, now),
-            "outcome": outcome, "deck": services.deck_of(entry), "member": services.is_member(entry, viewer.person_id),
+            "entry": entry,
+            "award": entry.award,
+            "call": services.call_of(entry.award, now),
+            "steps": await services.timeline(session, entry),
+            "state": services.current_state(entry, outcome, now),
+            "outcome": outcome,
+            "deck": services.deck_of(entry),
+            "member": services.is_member(entry, viewer.person_id),
             "people": await services.member_people(session, entry),
             "organiser": can(viewer, Action.REVIEW_ENTRIES, award_id=entry.award_id),
-            "stages": dict(stage_options()), "errors": errors or {}, "values": values or {}, "done": done,
+            "stages": dict(stage_options()),
+            "errors": errors or {},
+            "values": values or {},
+            "done": done,
             "certificate": certificate,
         },
         status_code=status,
-    )  # fmt: skip
+    )
 
 
 class CallController(Controller):
@@ -228,9 +257,14 @@ class CallController(Controller):
         # form's text is a stranger's until the address's owner confirms it).
         try:
             token = await issue_apply_link(
-                db_session, email, name, current_locale.get(), db.utcnow(), ip=client_ip(request),
+                db_session,
+                email,
+                name,
+                current_locale.get(),
+                db.utcnow(),
+                ip=client_ip(request),
                 secret=_settings(request).secret_key,
-            )  # fmt: skip
+            )
         except RateLimitedError as exc:
             return again({"email": rate_limited_message(exc)}, 429)
         task = None
@@ -239,9 +273,13 @@ class CallController(Controller):
             locale = person.locale if person else current_locale.get()
             target = quote(f"/awards/{award.slug}/apply", safe="/")
             task = mail_task(
-                request, "apply_link", to=normalise_email(email), locale=locale,
-                award_name=award.name, link=f"{_settings(request).base_url}/signin/link/{token}?next={target}",
-            )  # fmt: skip
+                request,
+                "apply_link",
+                to=normalise_email(email),
+                locale=locale,
+                award_name=award.name,
+                link=f"{_settings(request).base_url}/signin/link/{token}?next={target}",
+            )
         return Template("entries/apply_sent.html", context={"award": award, "email": email}, background=task)
 
     @post("/awards/{slug:str}/apply")
@@ -292,9 +330,16 @@ class EntryController(Controller):
         now = utcnow()
         try:
             saved = await services.save_entry(
-                db_session, entry, values, version=version, now=now, actor=actor, storage=_storage(request),
-                upload=upload, submit=action == "submit",
-            )  # fmt: skip
+                db_session,
+                entry,
+                values,
+                version=version,
+                now=now,
+                actor=actor,
+                storage=_storage(request),
+                upload=upload,
+                submit=action == "submit",
+            )
         except StaleEntryError as exc:
             await db_session.rollback()
             fresh = await services.load_entry(db_session, entry_id)
@@ -417,10 +462,16 @@ class EntryController(Controller):
             _p, token = issued
             target = quote(f"/entries/{entry.id}/edit", safe="/")
             task = mail_task(
-                request, "entry_invitation", to=person.email, locale=person.locale, name=person.name,
-                inviter=actor.name, award_name=entry.award.name, title=entry.title or entry.startup.name,
+                request,
+                "entry_invitation",
+                to=person.email,
+                locale=person.locale,
+                name=person.name,
+                inviter=actor.name,
+                award_name=entry.award.name,
+                title=entry.title or entry.startup.name,
                 link=f"{_settings(request).base_url}/signin/link/{token}?next={target}",
-            )  # fmt: skip
+            )
         return Redirect(f"/entries/{entry.id}?done=member_added#people", status_code=303, background=task)
 
     @get("/deck", name="entry_deck")
@@ -468,10 +519,14 @@ class OrganiserEntriesController(Controller):
         return Template(
             "entries/list.html",
             context={
-                "award": award, "entries": entries, "filter": flt, "query": query,
-                "statuses": [s.value for s in EntryStatus], "ended": services.award_ended(award, utcnow()),
+                "award": award,
+                "entries": entries,
+                "filter": flt,
+                "query": query,
+                "statuses": [s.value for s in EntryStatus],
+                "ended": services.award_ended(award, utcnow()),
             },
-        )  # fmt: skip
+        )
 
     @get("/entries.csv", name="award_entries_csv")
     async def entry_csv(
@@ -504,22 +559,28 @@ class OrganiserEntriesController(Controller):
         confirmation = anonymise_confirmation(award)
 
         async def act(answer: Confirmed) -> str:
-            await services.anonymise_award(db_session, award, storage=_storage(request), actor=actor, now=now,
-                                           state=answer.state)  # fmt: skip
+            await services.anonymise_award(
+                db_session, award, storage=_storage(request), actor=actor, now=now, state=answer.state
+            )
             return f"/awards/{award.slug}/entries?anonymised=1"
 
         return await confirmed_action(request, confirmation, check, act, award=award)
 
 
 def anonymise_confirmation(award: Award) -> Confirmation:
-    lead = _("After an award has ended, remove what the startups told you about people: contact names and e-mail "
-             "addresses, the accounts of the startups' people (unless they use them elsewhere), investors and "
-             "partners, websites, video links and every uploaded file.")  # fmt: skip
+    lead = _(
+        "After an award has ended, remove what the startups told you about people: contact names and e-mail "
+        "addresses, the accounts of the startups' people (unless they use them elsewhere), investors and "
+        "partners, websites, video links and every uploaded file."
+    )
     if award.anonymised_at is not None:
         lead = _("The startups' personal data was removed on %(date)s.") % {
             "date": format_datetime(award.anonymised_at, award.time_zone)
         }
     return Confirmation(
-        title=_("Remove personal data"), action=f"/awards/{award.slug}/anonymise",
-        back=f"/awards/{award.slug}/entries", button=_("Remove personal data now"), lead=lead,
-    )  # fmt: skip
+        title=_("Remove personal data"),
+        action=f"/awards/{award.slug}/anonymise",
+        back=f"/awards/{award.slug}/entries",
+        button=_("Remove personal data now"),
+        lead=lead,
+    )

@@ -41,9 +41,15 @@ async def check_in_child(data: bytes, max_pages: int, seconds: float) -> str | N
     slots = _slots.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(PARALLEL))
     async with slots:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "award_jury.entries.pdf_structure", str(max_pages), str(os.getpid()),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
+            sys.executable,
+            "-m",
+            "award_jury.entries.pdf_structure",
+            str(max_pages),
+            str(os.getpid()),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         assert process.stdin is not None
         assert process.stdout is not None
         try:

@@ -191,18 +191,29 @@ async def start_application(session: AsyncSession, award: Award, person: Person,
                 session.add(startup)
                 await session.flush()
                 entry = Entry(
-                    award_id=award.id, category_id=award.categories[0].id, startup_id=startup.id,
-                    ref=await _next_ref(session, award.id), status=EntryStatus.DRAFT,
-                    contact_name=person.name, contact_email=person.email,
-                )  # fmt: skip
+                    award_id=award.id,
+                    category_id=award.categories[0].id,
+                    startup_id=startup.id,
+                    ref=await _next_ref(session, award.id),
+                    status=EntryStatus.DRAFT,
+                    contact_name=person.name,
+                    contact_email=person.email,
+                )
                 session.add(entry)
                 await session.flush()
                 session.add(EntryMember(entry_id=entry.id, person_id=person.id, role=MemberRole.CONTACT))
                 await session.flush()
         except IntegrityError:  # two applications took the same reference at once: take the next
             continue
-        record_event(session, "entry.started", actor_id=person.id, award_id=award.id, object_type="entry",
-                     object_id=entry.id, after={"ref": entry.ref})  # fmt: skip
+        record_event(
+            session,
+            "entry.started",
+            actor_id=person.id,
+            award_id=award.id,
+            object_type="entry",
+            object_id=entry.id,
+            after={"ref": entry.ref},
+        )
         return entry
     raise ConflictError("could not allocate an entry reference")
 
@@ -293,8 +304,10 @@ async def save_entry(
     categories = {c.slug: c for c in entry.award.categories}
     complete = submit or entry.status is EntryStatus.SUBMITTED
     has_deck = (upload is not None and "deck" not in errors) or deck_of(entry) is not None
-    errors = check_values(values, categories=frozenset(categories), now=now, for_submission=complete,
-                          has_deck=has_deck) | errors  # fmt: skip
+    errors = (
+        check_values(values, categories=frozenset(categories), now=now, for_submission=complete, has_deck=has_deck)
+        | errors
+    )
     if errors and complete:
         raise FormError(errors)
 
@@ -344,11 +357,25 @@ async def save_entry(
         call_round = call_of(entry.award, now).round
         if call_round is not None and all(er.round_id != call_round.id for er in entry.rounds):
             entry.rounds.append(EntryRound(round_id=call_round.id, added_at=now))
-        record_event(session, "entry.submitted", actor_id=actor.id, award_id=entry.award_id, object_type="entry",
-                     object_id=entry.id, after={"ref": entry.ref})  # fmt: skip
+        record_event(
+            session,
+            "entry.submitted",
+            actor_id=actor.id,
+            award_id=entry.award_id,
+            object_type="entry",
+            object_id=entry.id,
+            after={"ref": entry.ref},
+        )
     elif entry.status is EntryStatus.SUBMITTED and changed:
-        record_event(session, "entry.edited", actor_id=actor.id, award_id=entry.award_id, object_type="entry",
-                     object_id=entry.id, after={"fields": changed})  # fmt: skip
+        record_event(
+            session,
+            "entry.edited",
+            actor_id=actor.id,
+            award_id=entry.award_id,
+            object_type="entry",
+            object_id=entry.id,
+            after={"fields": changed},
+        )
     try:
         await session.flush()
     except StaleDataError:  # another request saved between our read and our write
@@ -373,8 +400,15 @@ async def withdraw_entry(session: AsyncSession, entry: Entry, *, now: datetime, 
     entry.status = EntryStatus.WITHDRAWN
     entry.withdrawn_at = now
     await session.flush()
-    record_event(session, "entry.withdrawn", actor_id=actor.id, award_id=entry.award_id, object_type="entry",
-                 object_id=entry.id, after={"ref": entry.ref})  # fmt: skip
+    record_event(
+        session,
+        "entry.withdrawn",
+        actor_id=actor.id,
+        award_id=entry.award_id,
+        object_type="entry",
+        object_id=entry.id,
+        after={"ref": entry.ref},
+    )
 
 
 async def release_files(session: AsyncSession, storage: Storage, keys: Sequence[str | None]) -> None:
@@ -426,8 +460,7 @@ async def delete_draft(session: AsyncSession, entry: Entry, *, actor: Person, st
     if not others:
         await session.execute(sa.delete(Startup).where(Startup.id == startup_id))
     await release_files(session, storage, keys)
-    record_event(session, "entry.deleted", actor_id=actor.id, award_id=award_id, object_type="entry",
-                 object_id=ref)  # fmt: skip
+    record_event(session, "entry.deleted", actor_id=actor.id, award_id=award_id, object_type="entry", object_id=ref)
 
 
 async def add_member(session: AsyncSession, entry: Entry, email: str, name: str, *, actor: Person) -> Person:
@@ -448,8 +481,15 @@ async def add_member(session: AsyncSession, entry: Entry, email: str, name: str,
     await grant_role(session, person, Role.STARTUP, entry.award_id)
     entry.members.append(EntryMember(person_id=person.id, role=MemberRole.EDITOR))
     await session.flush()
-    record_event(session, "entry.member_added", actor_id=actor.id, award_id=entry.award_id, object_type="entry",
-                 object_id=entry.id, after={"person": person.id})  # fmt: skip
+    record_event(
+        session,
+        "entry.member_added",
+        actor_id=actor.id,
+        award_id=entry.award_id,
+        object_type="entry",
+        object_id=entry.id,
+        after={"person": person.id},
+    )
     return person
 
 
@@ -496,9 +536,16 @@ async def decide_eligibility(
         raise FormError({"decision": _("Choose accept or disqualify.")})
     entry.updated_at = now
     await session.flush()
-    record_event(session, f"entry.{'accepted' if decision == 'accept' else 'disqualified'}", actor_id=actor.id,
-                 award_id=entry.award_id, object_type="entry", object_id=entry.id, before=before,
-                 after={"status": entry.status.value, "reason": entry.status_reason})  # fmt: skip
+    record_event(
+        session,
+        f"entry.{'accepted' if decision == 'accept' else 'disqualified'}",
+        actor_id=actor.id,
+        award_id=entry.award_id,
+        object_type="entry",
+        object_id=entry.id,
+        before=before,
+        after={"status": entry.status.value, "reason": entry.status_reason},
+    )
 
 
 @dataclass(frozen=True)
@@ -536,9 +583,25 @@ async def list_entries(session: AsyncSession, award: Award, flt: EntryFilter) ->
 
 
 CSV_COLUMNS = (
-    "ref", "startup", "category", "status", "title", "legal_form", "city", "founded", "employees", "website",
-    "contact_name", "contact_email", "stage", "submitted_at", "rounds", "eligible", "reason", "deck",
-)  # fmt: skip
+    "ref",
+    "startup",
+    "category",
+    "status",
+    "title",
+    "legal_form",
+    "city",
+    "founded",
+    "employees",
+    "website",
+    "contact_name",
+    "contact_email",
+    "stage",
+    "submitted_at",
+    "rounds",
+    "eligible",
+    "reason",
+    "deck",
+)
 
 
 def entries_csv(entries: Sequence[Entry]) -> str:
@@ -550,13 +613,25 @@ def entries_csv(entries: Sequence[Entry]) -> str:
         s = e.startup
         deck = deck_of(e)
         row: list[Any] = [
-            e.ref, s.name, e.category.slug, e.status.value, e.title, s.legal_form or "", s.city or "",
-            s.founded if s.founded is not None else "", s.employees if s.employees is not None else "",
-            s.website or "", e.contact_name, e.contact_email, e.stage,
+            e.ref,
+            s.name,
+            e.category.slug,
+            e.status.value,
+            e.title,
+            s.legal_form or "",
+            s.city or "",
+            s.founded if s.founded is not None else "",
+            s.employees if s.employees is not None else "",
+            s.website or "",
+            e.contact_name,
+            e.contact_email,
+            e.stage,
             e.submitted_at.isoformat() if e.submitted_at else "",
             " ".join(er.round.slug for er in sorted(e.rounds, key=lambda er: er.round.position)),
-            "yes" if e.accepted_at else "", e.status_reason, deck.name if deck else "",
-        ]  # fmt: skip
+            "yes" if e.accepted_at else "",
+            e.status_reason,
+            deck.name if deck else "",
+        ]
         writer.writerow([neutralise(v) for v in row])
     return out.getvalue()
 
@@ -582,23 +657,32 @@ async def anonymise_check(session: AsyncSession, award: Award, now: datetime) ->
     people = await count(sa.select(EntryMember.person_id).where(EntryMember.entry_id.in_(of_award)).distinct())
     check = Consequences(numbers={"entries": entries, "contacts": contacts, "files": files, "people": people})
     check.facts.append(
-        ngettext("%(num)d entry loses its contact's name and e-mail address, investors, website and video link.",
-                 "%(num)d entries lose their contact's name and e-mail address, investors, website and video link.",
-                 entries) % {"num": entries}
-    )  # fmt: skip
+        ngettext(
+            "%(num)d entry loses its contact's name and e-mail address, investors, website and video link.",
+            "%(num)d entries lose their contact's name and e-mail address, investors, website and video link.",
+            entries,
+        )
+        % {"num": entries}
+    )
     check.facts.append(
-        ngettext("%(num)d entry still names a contact person.", "%(num)d entries still name a contact person.",
-                 contacts) % {"num": contacts}
-    )  # fmt: skip
+        ngettext(
+            "%(num)d entry still names a contact person.", "%(num)d entries still name a contact person.", contacts
+        )
+        % {"num": contacts}
+    )
     check.facts.append(
         ngettext("%(num)d uploaded file is deleted.", "%(num)d uploaded files are deleted.", files) % {"num": files}
-    )  # fmt: skip
+    )
     check.facts.append(
-        ngettext("%(num)d person of the startups loses access to the entries; accounts they use nowhere else are "
-                 "emptied and closed.",
-                 "%(num)d people of the startups lose access to the entries; accounts they use nowhere else are "
-                 "emptied and closed.", people) % {"num": people}
-    )  # fmt: skip
+        ngettext(
+            "%(num)d person of the startups loses access to the entries; accounts they use nowhere else are "
+            "emptied and closed.",
+            "%(num)d people of the startups lose access to the entries; accounts they use nowhere else are "
+            "emptied and closed.",
+            people,
+        )
+        % {"num": people}
+    )
     check.facts.append(_("The startups' names, the entries' texts, the jury's scores and the ranks stay."))
     if not award_ended(award, now):
         check.refusals.append(_("The award has not ended yet: finalise its last round first."))
@@ -669,8 +753,15 @@ async def anonymise_award(
     await session.execute(sa.update(AuditEvent).where(AuditEvent.award_id == award.id).values(ip=None))
     award.anonymised_at = now
     await session.flush()
-    record_event(session, "award.anonymised", actor_id=actor.id, award_id=award.id, object_type="award",
-                 object_id=award.id, after={"entries": len(entries), "people": len(people)})  # fmt: skip
+    record_event(
+        session,
+        "award.anonymised",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="award",
+        object_id=award.id,
+        after={"entries": len(entries), "people": len(people)},
+    )
     return len(entries)
 
 
@@ -746,8 +837,9 @@ async def outcome_of(session: AsyncSession, entry: Entry) -> Step | None:
     published = [r for r in rounds if r.published_at is not None]
     if not published:
         # Its own rounds' results are not public, but a later round's are: it did not get there.
-        later = [r for r in entry.award.rounds if r.published_at is not None and rounds
-                 and r.position > rounds[-1].position]  # fmt: skip
+        later = [
+            r for r in entry.award.rounds if r.published_at is not None and rounds and r.position > rounds[-1].position
+        ]
         if later:
             return Step(later[0].published_at, "not_selected", rounds[-1].name)
         return None

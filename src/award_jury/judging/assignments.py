@@ -102,9 +102,14 @@ async def apply_plan(session: AsyncSession, award: Award, rnd: Round, k: int, ac
     session.add_all(Assignment(round_id=rnd.id, juror_id=j, entry_id=e) for j, e in sorted(plan.new_pairs))
     await session.flush()
     record_event(
-        session, "assignments.applied", actor_id=actor.id, award_id=award.id, object_type="round", object_id=rnd.id,
+        session,
+        "assignments.applied",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="round",
+        object_id=rnd.id,
         after={"k": k, "added": len(plan.new_pairs), "removed": len(stale), "short_entries": len(plan.shortfalls)},
-    )  # fmt: skip
+    )
     return plan
 
 
@@ -143,21 +148,29 @@ async def release_check(session: AsyncSession, award: Award, rnd: Round, juror_i
     check = Consequences(numbers={"juror": juror_id, "released": released, "kept": kept, "drafts": drafts})
     if released:
         check.facts.append(
-            ngettext("%(num)d assignment of %(name)s without a submitted sheet is removed: %(refs)s.",
-                     "%(num)d assignments of %(name)s without a submitted sheet are removed: %(refs)s.",
-                     len(released)) % {"num": len(released), "name": name, "refs": ", ".join(released)}
-        )  # fmt: skip
+            ngettext(
+                "%(num)d assignment of %(name)s without a submitted sheet is removed: %(refs)s.",
+                "%(num)d assignments of %(name)s without a submitted sheet are removed: %(refs)s.",
+                len(released),
+            )
+            % {"num": len(released), "name": name, "refs": ", ".join(released)}
+        )
         check.facts.append(_("A new automatic assignment gives these entries to other jurors."))
     check.facts.append(
-        ngettext("%(num)d assignment with a submitted sheet stays.",
-                 "%(num)d assignments with a submitted sheet stay.", kept) % {"num": kept}
-    )  # fmt: skip
+        ngettext(
+            "%(num)d assignment with a submitted sheet stays.", "%(num)d assignments with a submitted sheet stay.", kept
+        )
+        % {"num": kept}
+    )
     if drafts:
         check.facts.append(
-            ngettext("%(num)d draft sheet of %(name)s stays a draft and does not count.",
-                     "%(num)d draft sheets of %(name)s stay drafts and do not count.", drafts)
+            ngettext(
+                "%(num)d draft sheet of %(name)s stays a draft and does not count.",
+                "%(num)d draft sheets of %(name)s stay drafts and do not count.",
+                drafts,
+            )
             % {"num": drafts, "name": name}
-        )  # fmt: skip
+        )
     if rnd.finalised_at is not None:
         check.refusals.append(_("This round is finalised; its assignments no longer change."))
     elif not released:
@@ -182,9 +195,14 @@ async def release_juror(
     )
     released = int(result.rowcount or 0)  # type: ignore[attr-defined]
     record_event(
-        session, "assignments.released", actor_id=actor.id, award_id=award.id, object_type="round",
-        object_id=rnd.id, after={"juror": juror_id, "released": released},
-    )  # fmt: skip
+        session,
+        "assignments.released",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="round",
+        object_id=rnd.id,
+        after={"juror": juror_id, "released": released},
+    )
     return released
 
 
@@ -210,9 +228,14 @@ async def assign_manually(
     session.add(Assignment(round_id=rnd.id, juror_id=juror_id, entry_id=entry_id))
     await session.flush()
     record_event(
-        session, "assignment.added", actor_id=actor.id, award_id=award.id, object_type="round", object_id=rnd.id,
+        session,
+        "assignment.added",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="round",
+        object_id=rnd.id,
         after={"juror": juror_id, "entry": facts.refs[entry_id]},
-    )  # fmt: skip
+    )
 
 
 async def unassign(
@@ -226,9 +249,14 @@ async def unassign(
     removed = bool(result.rowcount)  # type: ignore[attr-defined]
     if removed:
         record_event(
-            session, "assignment.removed", actor_id=actor.id, award_id=award.id, object_type="round",
-            object_id=rnd.id, before={"juror": juror_id, "entry": entry_id},
-        )  # fmt: skip
+            session,
+            "assignment.removed",
+            actor_id=actor.id,
+            award_id=award.id,
+            object_type="round",
+            object_id=rnd.id,
+            before={"juror": juror_id, "entry": entry_id},
+        )
     return removed
 
 
@@ -253,7 +281,12 @@ async def advance_entries(
     session.add_all(EntryRound(entry_id=e, round_id=target.id) for e in chosen)
     await session.flush()
     record_event(
-        session, "entries.advanced", actor_id=actor.id, award_id=award.id, object_type="round", object_id=target.id,
+        session,
+        "entries.advanced",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="round",
+        object_id=target.id,
         after={"from_round": rnd.slug, "to_round": target.slug, "entries": [facts.refs[e] for e in chosen]},
-    )  # fmt: skip
+    )
     return len(chosen)

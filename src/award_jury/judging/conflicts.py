@@ -99,9 +99,15 @@ async def is_juror(session: AsyncSession, award: Award, person_id: int) -> bool:
 
 
 async def declare_conflict(
-    session: AsyncSession, award: Award, *, juror_id: int, entry_id: int | None, kind: str, reason: str,
+    session: AsyncSession,
+    award: Award,
+    *,
+    juror_id: int,
+    entry_id: int | None,
+    kind: str,
+    reason: str,
     actor: Person,
-) -> Conflict:  # fmt: skip
+) -> Conflict:
     errors: dict[str, str] = {}
     if not await is_juror(session, award, juror_id):
         errors["juror"] = _("Choose a juror of this award.")
@@ -143,8 +149,9 @@ async def declare_conflict(
     if errors:
         raise FormError(errors)
     assert entry is not None
-    conflict = Conflict(juror_id=juror_id, entry_id=entry.id, kind=ConflictKind(kind), reason=reason.strip(),
-                        declared_by_id=actor.id)  # fmt: skip
+    conflict = Conflict(
+        juror_id=juror_id, entry_id=entry.id, kind=ConflictKind(kind), reason=reason.strip(), declared_by_id=actor.id
+    )
     session.add(conflict)
     removed = await session.execute(
         sa.delete(Assignment).where(Assignment.juror_id == juror_id, Assignment.entry_id == entry.id)
@@ -161,19 +168,33 @@ async def declare_conflict(
         .all()
     )
     discarded = [
-        {"round_id": sh.round_id, "status": sh.status.value, "comment": sh.comment,
-         "scores": {str(s.criterion_id): str(s.value) for s in sh.scores}}
+        {
+            "round_id": sh.round_id,
+            "status": sh.status.value,
+            "comment": sh.comment,
+            "scores": {str(s.criterion_id): str(s.value) for s in sh.scores},
+        }
         for sh in sheets
-    ]  # fmt: skip
+    ]
     for sheet in sheets:
         await session.delete(sheet)
     await session.flush()
     record_event(
-        session, "conflict.declared", actor_id=actor.id, award_id=award.id, object_type="conflict",
-        object_id=conflict.id, before={"sheets": discarded} if discarded else None,
-        after={"juror": juror_id, "entry": entry.ref, "kind": kind, "reason": reason.strip(),
-               "assignments_removed": int(removed.rowcount or 0)},  # type: ignore[attr-defined]
-    )  # fmt: skip
+        session,
+        "conflict.declared",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="conflict",
+        object_id=conflict.id,
+        before={"sheets": discarded} if discarded else None,
+        after={
+            "juror": juror_id,
+            "entry": entry.ref,
+            "kind": kind,
+            "reason": reason.strip(),
+            "assignments_removed": int(removed.rowcount or 0),  # type: ignore[attr-defined]
+        },
+    )
     return conflict
 
 
@@ -188,10 +209,19 @@ async def remove_conflict(session: AsyncSession, award: Award, conflict_id: int,
     if conflict is None:
         raise NotFoundError("conflict")
     record_event(
-        session, "conflict.removed", actor_id=actor.id, award_id=award.id, object_type="conflict",
-        object_id=conflict.id, before={"juror": conflict.juror_id, "entry": conflict.entry_id,
-                                       "kind": conflict.kind.value, "reason": conflict.reason},
-    )  # fmt: skip
+        session,
+        "conflict.removed",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="conflict",
+        object_id=conflict.id,
+        before={
+            "juror": conflict.juror_id,
+            "entry": conflict.entry_id,
+            "kind": conflict.kind.value,
+            "reason": conflict.reason,
+        },
+    )
     await session.delete(conflict)
 
 
@@ -256,8 +286,11 @@ def _mentions(investors: str, organisation: str) -> bool:
     org = organisation.strip().lower()
     if len(org) < 3:
         return False
-    return any(org in line.lower() or (len(line.strip()) >= 3 and line.strip().lower() in org)
-               for line in investors.splitlines() if line.strip())  # fmt: skip
+    return any(
+        org in line.lower() or (len(line.strip()) >= 3 and line.strip().lower() in org)
+        for line in investors.splitlines()
+        if line.strip()
+    )
 
 
 async def suspected_conflicts(session: AsyncSession, award: Award) -> list[Suspicion]:

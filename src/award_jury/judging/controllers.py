@@ -56,17 +56,28 @@ class ConflictController(Controller):
     path = "/awards/{slug:str}"
 
     async def _organiser_page(
-        self, session: AsyncSession, award: Award, *, errors: dict[str, str] | None = None,
-        values: dict[str, str] | None = None, status: int = 200,
-    ) -> Template:  # fmt: skip
+        self,
+        session: AsyncSession,
+        award: Award,
+        *,
+        errors: dict[str, str] | None = None,
+        values: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> Template:
         return Template(
             "judging/conflicts.html",
-            context={"award": award, "conflicts": await conflicts.conflicts_of(session, award),
-                     "suspicions": await conflicts.suspected_conflicts(session, award),
-                     "jurors": await juror_choices(session, award), "entries": await entry_choices(session, award),
-                     "kinds": [k.value for k in ConflictKind], "errors": errors or {}, "values": values or {}},
+            context={
+                "award": award,
+                "conflicts": await conflicts.conflicts_of(session, award),
+                "suspicions": await conflicts.suspected_conflicts(session, award),
+                "jurors": await juror_choices(session, award),
+                "entries": await entry_choices(session, award),
+                "kinds": [k.value for k in ConflictKind],
+                "errors": errors or {},
+                "values": values or {},
+            },
             status_code=status,
-        )  # fmt: skip
+        )
 
     @get("/conflicts")
     async def conflicts_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
@@ -83,9 +94,14 @@ class ConflictController(Controller):
         values = {k: form.get(k, max_length=2500) for k in ("juror", "entry", "kind", "reason")}
         try:
             await conflicts.declare_conflict(
-                db_session, award, juror_id=parse_id(values["juror"]) or 0, entry_id=parse_id(values["entry"]),
-                kind=values["kind"], reason=values["reason"], actor=actor,
-            )  # fmt: skip
+                db_session,
+                award,
+                juror_id=parse_id(values["juror"]) or 0,
+                entry_id=parse_id(values["entry"]),
+                kind=values["kind"],
+                reason=values["reason"],
+                actor=actor,
+            )
         except FormError as exc:
             return await self._organiser_page(db_session, award, errors=exc.errors, values=values, status=400)
         return Redirect(f"/awards/{award.slug}/conflicts?saved=1", status_code=303)
@@ -97,9 +113,15 @@ class ConflictController(Controller):
         return Redirect(f"/awards/{award.slug}/conflicts?removed=1", status_code=303)
 
     async def _juror_page(
-        self, session: AsyncSession, award: Award, viewer: Viewer, *, errors: dict[str, str] | None = None,
-        values: dict[str, str] | None = None, status: int = 200,
-    ) -> Template:  # fmt: skip
+        self,
+        session: AsyncSession,
+        award: Award,
+        viewer: Viewer,
+        *,
+        errors: dict[str, str] | None = None,
+        values: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> Template:
         mine = (
             await session.execute(
                 sa.select(Conflict, Entry.ref, Startup.name)
@@ -111,10 +133,16 @@ class ConflictController(Controller):
         ).all()
         return Template(
             "judging/my_conflicts.html",
-            context={"award": award, "mine": mine, "entries": await entry_choices(session, award, viewer.person_id),
-                     "kinds": [k.value for k in ConflictKind], "errors": errors or {}, "values": values or {}},
+            context={
+                "award": award,
+                "mine": mine,
+                "entries": await entry_choices(session, award, viewer.person_id),
+                "kinds": [k.value for k in ConflictKind],
+                "errors": errors or {},
+                "values": values or {},
+            },
             status_code=status,
-        )  # fmt: skip
+        )
 
     @get("/my-conflicts")
     async def my_conflicts(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
@@ -134,9 +162,14 @@ class ConflictController(Controller):
             if values["entry"] not in allowed:
                 raise FormError({"entry": _("Choose an entry.")})
             conflict = await conflicts.declare_conflict(
-                db_session, award, juror_id=actor.id, entry_id=parse_id(values["entry"]), kind=values["kind"],
-                reason=values["reason"], actor=actor,
-            )  # fmt: skip
+                db_session,
+                award,
+                juror_id=actor.id,
+                entry_id=parse_id(values["entry"]),
+                kind=values["kind"],
+                reason=values["reason"],
+                actor=actor,
+            )
         except FormError as exc:
             return await self._juror_page(db_session, award, viewer, errors=exc.errors, values=values, status=400)
         tasks = await conflict_mails(request, db_session, award, actor, conflict)

@@ -121,9 +121,13 @@ async def end_check(session: AsyncSession, award: Award, rnd: Round) -> Conseque
         )
         after = len(order) - here - 1
         check.facts.append(
-            ngettext("%(num)d entry of the running order comes after it.",
-                     "%(num)d entries of the running order come after it.", after) % {"num": after}
-        )  # fmt: skip
+            ngettext(
+                "%(num)d entry of the running order comes after it.",
+                "%(num)d entries of the running order come after it.",
+                after,
+            )
+            % {"num": after}
+        )
     check.facts.append(_("Score sheets stay as they are. You can start again from any entry."))
     return check
 

@@ -346,14 +346,17 @@ async def juror_live_page(
         "scoring": current is not None and current.entry_id in mine,
     }
     if context["scoring"] and current is not None:
-        context.update(await sheet_context(session, award, rnd, actor, current.ref, live=True, notice=notice,
-                                             change=change))  # fmt: skip
+        context.update(
+            await sheet_context(session, award, rnd, actor, current.ref, live=True, notice=notice, change=change)
+        )
     return Template("judging/live.html", context=context)
 
 
 def end_confirmation(award: Award, rnd: Round) -> Confirmation:
     base = f"/awards/{award.slug}/rounds/{rnd.slug}/live"
     return Confirmation(
-        title=_("End the live session of %(round)s?") % {"round": rnd.name}, action=f"{base}/end",
-        back=f"{base}/control", button=_("End the session"),
-    )  # fmt: skip
+        title=_("End the live session of %(round)s?") % {"round": rnd.name},
+        action=f"{base}/end",
+        back=f"{base}/control",
+        button=_("End the session"),
+    )

@@ -29,9 +29,14 @@ Req = Request[Any, Any, Any]
 
 
 async def assignments_page(
-    session: AsyncSession, award: Award, rnd: Round, k: str, *,
-    manual_error: tuple[str, dict[str, str]] | None = None, status: int = 200,
-) -> Template:  # fmt: skip
+    session: AsyncSession,
+    award: Award,
+    rnd: Round,
+    k: str,
+    *,
+    manual_error: tuple[str, dict[str, str]] | None = None,
+    status: int = 200,
+) -> Template:
     facts = await assignments_service.load_facts(session, award, rnd)
     errors: dict[str, str] = {}
     plan = None
@@ -53,11 +58,20 @@ async def assignments_page(
         assigned.sort(key=lambda j: facts.names.get(j, ""))
     return Template(
         "awards/assignments.html",
-        context={"award": award, "round": rnd, "facts": facts, "plan": plan, "k": k, "errors": errors,
-                 "current": current, "jurors_of": jurors_of, "manual_error": manual_error,
-                 "category_names": {c.id: c.name for c in award.categories}},
+        context={
+            "award": award,
+            "round": rnd,
+            "facts": facts,
+            "plan": plan,
+            "k": k,
+            "errors": errors,
+            "current": current,
+            "jurors_of": jurors_of,
+            "manual_error": manual_error,
+            "category_names": {c.id: c.name for c in award.categories},
+        },
         status_code=status,
-    )  # fmt: skip
+    )
 
 
 class AssignmentController(Controller):
@@ -141,8 +155,9 @@ class AssignmentController(Controller):
         confirmation = release_confirmation(award, rnd, juror_id, name)
 
         async def act(answer: Confirmed) -> str:
-            released = await assignments_service.release_juror(db_session, award, rnd, juror_id, actor,
-                                                               state=answer.state)  # fmt: skip
+            released = await assignments_service.release_juror(
+                db_session, award, rnd, juror_id, actor, state=answer.state
+            )
             return f"/awards/{award.slug}/rounds/{rnd.slug}/assignments?released={released}"
 
         return await confirmed_action(request, confirmation, check, act, award=award)
@@ -151,9 +166,12 @@ class AssignmentController(Controller):
 def release_confirmation(award: Award, rnd: Round, juror_id: int, name: str) -> Confirmation:
     page = f"/awards/{award.slug}/rounds/{rnd.slug}/assignments"
     return Confirmation(
-        title=_("Release the open assignments of %(name)s?") % {"name": name}, action=f"{page}/release", back=page,
-        button=_("Release open assignments"), fields={"juror": str(juror_id)},
-    )  # fmt: skip
+        title=_("Release the open assignments of %(name)s?") % {"name": name},
+        action=f"{page}/release",
+        back=page,
+        button=_("Release open assignments"),
+        fields={"juror": str(juror_id)},
+    )
 
 
 class ProgressController(Controller):
@@ -166,10 +184,15 @@ class ProgressController(Controller):
         progress = await progress_service.round_progress(db_session, award, rnd)
         return Template(
             "awards/progress.html",
-            context={"award": award, "round": rnd, "progress": progress, "now": utcnow(),
-                     "reminded": [j for j in progress.jurors if j.open > 0],
-                     "category_names": {c.id: c.name for c in award.categories}},
-        )  # fmt: skip
+            context={
+                "award": award,
+                "round": rnd,
+                "progress": progress,
+                "now": utcnow(),
+                "reminded": [j for j in progress.jurors if j.open > 0],
+                "category_names": {c.id: c.name for c in award.categories},
+            },
+        )
 
     @post("/remind")
     async def remind(
@@ -198,8 +221,15 @@ class ProgressController(Controller):
                 for j in recipients
             ]
         )
-        record_event(db_session, "reminder.sent", actor_id=actor.id, award_id=award.id, object_type="round",
-                     object_id=rnd.id, after={"recipients": [j.email for j in recipients]})  # fmt: skip
+        record_event(
+            db_session,
+            "reminder.sent",
+            actor_id=actor.id,
+            award_id=award.id,
+            object_type="round",
+            object_id=rnd.id,
+            after={"recipients": [j.email for j in recipients]},
+        )
         base = f"/awards/{award.slug}/rounds/{rnd.slug}/progress"
         return Redirect(f"{base}?reminded={len(recipients)}", status_code=303, background=tasks)
 
@@ -223,11 +253,19 @@ class AdvanceController(Controller):
         already = await assignments_service.entries_in(db_session, target) if target is not None else set()
         return Template(
             "awards/advance.html",
-            context={"award": award, "round": rnd, "target": target, "facts": facts, "already": already,
-                     "category_names": {c.id: c.name for c in award.categories}, "preselected": preselected,
-                     "top": top, "errors": {"top": top_problem} if top_problem else {}},
+            context={
+                "award": award,
+                "round": rnd,
+                "target": target,
+                "facts": facts,
+                "already": already,
+                "category_names": {c.id: c.name for c in award.categories},
+                "preselected": preselected,
+                "top": top,
+                "errors": {"top": top_problem} if top_problem else {},
+            },
             status_code=400 if top_problem else 200,
-        )  # fmt: skip
+        )
 
     @post("")
     async def advance(

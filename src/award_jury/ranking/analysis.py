@@ -45,9 +45,13 @@ def spread(totals: Sequence[float]) -> Spread | None:
 
 
 def ranks_by_method(
-    criteria: Sequence[CriterionSpec], categories: Sequence[CategorySpec], entries: Sequence[EntryRow],
-    sheets: Sequence[SheetRow], min_sheets: int, decisions: Mapping[str, Sequence[str]],
-) -> dict[str, dict[str, tuple[int | None, bool]]]:  # fmt: skip
+    criteria: Sequence[CriterionSpec],
+    categories: Sequence[CategorySpec],
+    entries: Sequence[EntryRow],
+    sheets: Sequence[SheetRow],
+    min_sheets: int,
+    decisions: Mapping[str, Sequence[str]],
+) -> dict[str, dict[str, tuple[int | None, bool]]]:
     """method -> entry ref -> (rank, wins a prize)."""
     out: dict[str, dict[str, tuple[int | None, bool]]] = {}
     for method in METHODS:
@@ -57,9 +61,16 @@ def ranks_by_method(
 
 
 def stability(
-    criteria: Sequence[CriterionSpec], categories: Sequence[CategorySpec], entries: Sequence[EntryRow],
-    sheets: Sequence[SheetRow], method: str, min_sheets: int, *, resamples: int = 1000, seed: int = 2026,
-) -> dict[str, float]:  # fmt: skip
+    criteria: Sequence[CriterionSpec],
+    categories: Sequence[CategorySpec],
+    entries: Sequence[EntryRow],
+    sheets: Sequence[SheetRow],
+    method: str,
+    min_sheets: int,
+    *,
+    resamples: int = 1000,
+    seed: int = 2026,
+) -> dict[str, float]:
     """How often (0..1) each entry reaches a prize position when every entry's sheets are drawn
     again with replacement (same number, same jurors' sheets), ``resamples`` times, seeded."""
     rng = random.Random(seed)
@@ -129,8 +140,10 @@ def calibration_svg(
     ]
     for i, (label, value) in enumerate(rows):
         y = pad + i * row_h
-        parts.append(f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" font-size="13" fill="#1b1f24">'
-                     f"{escape(label)}</text>")  # fmt: skip
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" font-size="13" fill="#1b1f24">'
+            f"{escape(label)}</text>"
+        )
         if value is None:
             continue
         length = half * abs(value) / scale_max
@@ -140,8 +153,10 @@ def calibration_svg(
             f'<rect x="{x:.1f}" y="{y + 6}" width="{max(length, 1):.1f}" height="{row_h - 12}" fill="{colour}"/>'
         )
         anchor, tx = ("start", x + length + 4) if value >= 0 else ("end", x - 4)
-        parts.append(f'<text x="{tx:.1f}" y="{y + 18}" text-anchor="{anchor}" font-size="12" fill="#1b1f24">'
-                     f"{escape(number(value))}</text>")  # fmt: skip
+        parts.append(
+            f'<text x="{tx:.1f}" y="{y + 18}" text-anchor="{anchor}" font-size="12" fill="#1b1f24">'
+            f"{escape(number(value))}</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 

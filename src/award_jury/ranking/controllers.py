@@ -33,8 +33,15 @@ async def results_context(
     return award, find_round(award, round_slug), actor
 
 
-async def results_page(session: AsyncSession, award: Award, rnd: Round, *, errors: dict[str, str] | None = None,
-                       error_category: str = "", status: int = 200) -> Template:  # fmt: skip
+async def results_page(
+    session: AsyncSession,
+    award: Award,
+    rnd: Round,
+    *,
+    errors: dict[str, str] | None = None,
+    error_category: str = "",
+    status: int = 200,
+) -> Template:
     view = await services.round_results(session, award, rnd)
     check = services.sha256_of(view.document) if view.snapshot else None  # recomputed from the sheets
     svg = analysis.calibration_svg(
@@ -47,12 +54,20 @@ async def results_page(session: AsyncSession, award: Award, rnd: Round, *, error
     )
     return Template(
         "results/round.html",
-        context={"award": award, "round": rnd, "view": view, "check": check, "calibration_svg": svg,
-                 "names": {c.slug: c.name for c in award.categories}, "methods": analysis.METHODS,
-                 "advancing": next_round(award, rnd) is not None,
-                 "errors": errors or {}, "error_category": error_category},
+        context={
+            "award": award,
+            "round": rnd,
+            "view": view,
+            "check": check,
+            "calibration_svg": svg,
+            "names": {c.slug: c.name for c in award.categories},
+            "methods": analysis.METHODS,
+            "advancing": next_round(award, rnd) is not None,
+            "errors": errors or {},
+            "error_category": error_category,
+        },
         status_code=status,
-    )  # fmt: skip
+    )
 
 
 class ResultsController(Controller):
@@ -67,9 +82,16 @@ class ResultsController(Controller):
     async def why(self, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
         explanation = await services.entry_explanation(db_session, award, rnd, ref)
-        return Template("results/entry.html", context={"award": award, "round": rnd, **explanation,
-                                                       "criteria": rnd.criteria,
-                                                       "advancing": next_round(award, rnd) is not None})  # fmt: skip
+        return Template(
+            "results/entry.html",
+            context={
+                "award": award,
+                "round": rnd,
+                **explanation,
+                "criteria": rnd.criteria,
+                "advancing": next_round(award, rnd) is not None,
+            },
+        )
 
     @get("/stability")
     async def stability(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
@@ -77,10 +99,15 @@ class ResultsController(Controller):
         results, shares = await services.round_stability(db_session, award, rnd)
         return Template(
             "results/stability.html",
-            context={"award": award, "round": rnd, "results": results, "shares": shares,
-                     "names": {c.slug: c.name for c in award.categories},
-                     "advancing": next_round(award, rnd) is not None},
-        )  # fmt: skip
+            context={
+                "award": award,
+                "round": rnd,
+                "results": results,
+                "shares": shares,
+                "names": {c.slug: c.name for c in award.categories},
+                "advancing": next_round(award, rnd) is not None,
+            },
+        )
 
     @post("/decisions")
     async def decide(
@@ -116,8 +143,9 @@ class ResultsController(Controller):
         award, rnd, actor = await results_context(db_session, slug, round_slug, viewer)
 
         async def act(answer: Confirmed) -> str:
-            await services.finalise_round(db_session, award, rnd, actor.id, override_reason=answer.override_reason,
-                                          state=answer.state)  # fmt: skip
+            await services.finalise_round(
+                db_session, award, rnd, actor.id, override_reason=answer.override_reason, state=answer.state
+            )
             return f"/awards/{award.slug}/rounds/{rnd.slug}/results?finalised=1"
 
         return await confirmed_action(
@@ -141,8 +169,9 @@ class ResultsController(Controller):
         award, rnd, actor = await results_context(db_session, slug, round_slug, viewer)
 
         async def act(answer: Confirmed) -> str:
-            await services.publish_round(db_session, award, rnd, actor, override_reason=answer.override_reason,
-                                         state=answer.state)  # fmt: skip
+            await services.publish_round(
+                db_session, award, rnd, actor, override_reason=answer.override_reason, state=answer.state
+            )
             return f"/awards/{award.slug}/rounds/{rnd.slug}/results?published=1"
 
         return await confirmed_action(
@@ -157,20 +186,26 @@ class ResultsController(Controller):
 def finalise_confirmation(award: Award, rnd: Round) -> Confirmation:
     results = f"/awards/{award.slug}/rounds/{rnd.slug}/results"
     return Confirmation(
-        title=_("Finalise %(round)s?") % {"round": rnd.name}, action=f"{results}/finalise", back=results,
+        title=_("Finalise %(round)s?") % {"round": rnd.name},
+        action=f"{results}/finalise",
+        back=results,
         button=_("Finalise this round"),
-        lead=_("Finalising freezes the results: they are stored with a fingerprint, and the score sheets of the "
-               "round become read-only. It cannot be undone."),
-    )  # fmt: skip
+        lead=_(
+            "Finalising freezes the results: they are stored with a fingerprint, and the score sheets of the "
+            "round become read-only. It cannot be undone."
+        ),
+    )
 
 
 def publish_confirmation(award: Award, rnd: Round) -> Confirmation:
     results = f"/awards/{award.slug}/rounds/{rnd.slug}/results"
     return Confirmation(
-        title=_("Publish the results of %(round)s?") % {"round": rnd.name}, action=f"{results}/publish",
-        back=results, button=_("Publish the results"),
+        title=_("Publish the results of %(round)s?") % {"round": rnd.name},
+        action=f"{results}/publish",
+        back=results,
+        button=_("Publish the results"),
         lead=_("Publishing shows the frozen results of the round to the public and to the startups."),
-    )  # fmt: skip
+    )
 
 
 class JurorRankingController(Controller):
@@ -184,10 +219,14 @@ class JurorRankingController(Controller):
         published = dict(await services.published_winners(db_session, award))
         return Template(
             "results/ranking.html",
-            context={"award": award, "round": rnd, "doc": published.get(rnd),
-                     "names": {c.slug: c.name for c in award.categories},
-                     "advancing": next_round(award, rnd) is not None},
-        )  # fmt: skip
+            context={
+                "award": award,
+                "round": rnd,
+                "doc": published.get(rnd),
+                "names": {c.slug: c.name for c in award.categories},
+                "advancing": next_round(award, rnd) is not None,
+            },
+        )
 
 
 class PublicResultsController(Controller):

@@ -37,10 +37,20 @@ def rows(doc: dict[str, Any]) -> list[list[Any]]:
     for category in doc["categories"]:
         for entry in category["entries"]:
             out.append(
-                [neutralise(category["category"]), category["prizes"], entry["rank"], neutralise(entry["ref"]),
-                 neutralise(entry["startup"]), entry["score"], entry["sheets"], entry["tied"], entry["winner"],
-                 entry["decision_needed"], entry["status"]]
-            )  # fmt: skip
+                [
+                    neutralise(category["category"]),
+                    category["prizes"],
+                    entry["rank"],
+                    neutralise(entry["ref"]),
+                    neutralise(entry["startup"]),
+                    entry["score"],
+                    entry["sheets"],
+                    entry["tied"],
+                    entry["winner"],
+                    entry["decision_needed"],
+                    entry["status"],
+                ]
+            )
     return out
 
 

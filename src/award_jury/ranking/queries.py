@@ -85,11 +85,20 @@ async def load_round_rows(
 
 
 async def rank(
-    session: AsyncSession, award: Award, rnd: Round, *, method: str | None = None,
+    session: AsyncSession,
+    award: Award,
+    rnd: Round,
+    *,
+    method: str | None = None,
     weights: Mapping[str, Decimal] | None = None,
-) -> list[CategoryResult]:  # fmt: skip
+) -> list[CategoryResult]:
     categories, entries, sheets, decisions = await load_round_rows(session, award, rnd)
     return rank_round(
-        criterion_specs(rnd, weights), categories, entries, sheets, method or rnd.method.value, rnd.min_sheets,
+        criterion_specs(rnd, weights),
+        categories,
+        entries,
+        sheets,
+        method or rnd.method.value,
+        rnd.min_sheets,
         decisions,
-    )  # fmt: skip
+    )

@@ -87,56 +87,127 @@ async def finalise_check(
     pending = [e.ref for e in entries if e.decision_needed]
     submitted, drafts, not_started, jurors = await _sheet_counts(session, rnd)
     check = Consequences(
-        numbers={"entries": len(entries), "winners": len(winners), "below": len(below), "submitted": submitted,
-                 "drafts": drafts, "not_started": not_started, "pending": pending,
-                 "finalised": rnd.finalised_at is not None, "call_open": submissions_open(rnd, now),
-                 "scoring_open": scoring_open(rnd, now)},
-    )  # fmt: skip
+        numbers={
+            "entries": len(entries),
+            "winners": len(winners),
+            "below": len(below),
+            "submitted": submitted,
+            "drafts": drafts,
+            "not_started": not_started,
+            "pending": pending,
+            "finalised": rnd.finalised_at is not None,
+            "call_open": submissions_open(rnd, now),
+            "scoring_open": scoring_open(rnd, now),
+        },
+    )
     n_entries, n_winners, n_below, missing = len(entries), len(winners), len(below), drafts + not_started
     facts = check.facts
-    facts.append(_n(ngettext("%(num)d entry takes part in this round; its result is frozen with a fingerprint.",
-                             "%(num)d entries take part in this round; their results are frozen with a fingerprint.",
-                             n_entries), n_entries))  # fmt: skip
+    facts.append(
+        _n(
+            ngettext(
+                "%(num)d entry takes part in this round; its result is frozen with a fingerprint.",
+                "%(num)d entries take part in this round; their results are frozen with a fingerprint.",
+                n_entries,
+            ),
+            n_entries,
+        )
+    )
     facts.append(_n(ngettext("%(num)d entry wins a prize.", "%(num)d entries win a prize.", n_winners), n_winners))
-    facts.append(_n(ngettext("%(num)d score sheet is submitted and counts.",
-                             "%(num)d score sheets are submitted and count.", submitted), submitted))  # fmt: skip
+    facts.append(
+        _n(
+            ngettext(
+                "%(num)d score sheet is submitted and counts.",
+                "%(num)d score sheets are submitted and count.",
+                submitted,
+            ),
+            submitted,
+        )
+    )
     if drafts:
-        facts.append(_n(ngettext("%(num)d sheet is still a draft and will not count.",
-                                 "%(num)d sheets are still drafts and will not count.", drafts), drafts))  # fmt: skip
+        facts.append(
+            _n(
+                ngettext(
+                    "%(num)d sheet is still a draft and will not count.",
+                    "%(num)d sheets are still drafts and will not count.",
+                    drafts,
+                ),
+                drafts,
+            )
+        )
     if not_started:
-        facts.append(_n(ngettext("%(num)d assigned sheet is not started.",
-                                 "%(num)d assigned sheets are not started.", not_started), not_started))  # fmt: skip
+        facts.append(
+            _n(
+                ngettext(
+                    "%(num)d assigned sheet is not started.", "%(num)d assigned sheets are not started.", not_started
+                ),
+                not_started,
+            )
+        )
     if below:
-        facts.append(_n(ngettext("%(num)d entry has fewer than %(min)d submitted sheets and gets no rank.",
-                                 "%(num)d entries have fewer than %(min)d submitted sheets and get no rank.",
-                                 n_below), n_below, min=rnd.min_sheets))  # fmt: skip
-    facts.append(_n(ngettext("The score sheets of %(num)d juror become read-only.",
-                             "The score sheets of %(num)d jurors become read-only.", jurors), jurors))  # fmt: skip
+        facts.append(
+            _n(
+                ngettext(
+                    "%(num)d entry has fewer than %(min)d submitted sheets and gets no rank.",
+                    "%(num)d entries have fewer than %(min)d submitted sheets and get no rank.",
+                    n_below,
+                ),
+                n_below,
+                min=rnd.min_sheets,
+            )
+        )
+    facts.append(
+        _n(
+            ngettext(
+                "The score sheets of %(num)d juror become read-only.",
+                "The score sheets of %(num)d jurors become read-only.",
+                jurors,
+            ),
+            jurors,
+        )
+    )
     if rnd.submissions_close is not None and not submissions_open(rnd, now):
-        check.facts.append(_("The call for entries closed on %(date)s.") % {
-            "date": format_datetime(rnd.submissions_close, tz)})  # fmt: skip
+        check.facts.append(
+            _("The call for entries closed on %(date)s.") % {"date": format_datetime(rnd.submissions_close, tz)}
+        )
     if rnd.finalised_at is not None:
         check.refusals.append(_("This round is finalised already."))
     if pending:
         check.refusals.append(_("A tie needs a decision first: %(refs)s.") % {"refs": ", ".join(pending)})
     if submissions_open(rnd, now):
         check.refusals.append(
-            _("The call for entries is open until %(date)s: finalising now would close it and lock the startups' "
-              "entries. Finalise the round after the deadline.") % {"date": format_datetime(rnd.submissions_close, tz)}
-        )  # fmt: skip
+            _(
+                "The call for entries is open until %(date)s: finalising now would close it and lock the startups' "
+                "entries. Finalise the round after the deadline."
+            )
+            % {"date": format_datetime(rnd.submissions_close, tz)}
+        )
     if scoring_open(rnd, now):
         check.warnings.append(
             _("Scoring is open until %(date)s: jurors can still submit and change sheets.")
             % {"date": format_datetime(rnd.scoring_close, tz)}
         )
     if missing:
-        check.warnings.append(_n(ngettext("%(num)d score sheet is missing (drafts and sheets not started).",
-                                          "%(num)d score sheets are missing (drafts and sheets not started).",
-                                          missing), missing))  # fmt: skip
+        check.warnings.append(
+            _n(
+                ngettext(
+                    "%(num)d score sheet is missing (drafts and sheets not started).",
+                    "%(num)d score sheets are missing (drafts and sheets not started).",
+                    missing,
+                ),
+                missing,
+            )
+        )
     if below:
-        check.warnings.append(_n(ngettext("%(num)d entry has too few sheets for a rank.",
-                                          "%(num)d entries have too few sheets for a rank.", n_below),
-                                 n_below))  # fmt: skip
+        check.warnings.append(
+            _n(
+                ngettext(
+                    "%(num)d entry has too few sheets for a rank.",
+                    "%(num)d entries have too few sheets for a rank.",
+                    n_below,
+                ),
+                n_below,
+            )
+        )
     return check
 
 
@@ -148,17 +219,36 @@ def publish_check(
     entries = [e for c in categories for e in c.get("entries", [])]
     winners = [e for e in entries if e.get("winner")]
     check = Consequences(
-        numbers={"entries": len(entries), "winners": len(winners), "finalised": snapshot is not None,
-                 "published": rnd.published_at is not None, "matches": snapshot is not None
-                 and recomputed_sha256 == snapshot.sha256, "jurors_see": rnd.results_visible_to_jurors},
-    )  # fmt: skip
+        numbers={
+            "entries": len(entries),
+            "winners": len(winners),
+            "finalised": snapshot is not None,
+            "published": rnd.published_at is not None,
+            "matches": snapshot is not None and recomputed_sha256 == snapshot.sha256,
+            "jurors_see": rnd.results_visible_to_jurors,
+        },
+    )
     n_winners, n_entries = len(winners), len(entries)
-    check.facts.append(_n(ngettext("The award's public results page names %(num)d winner.",
-                                   "The award's public results page names %(num)d winners.", n_winners),
-                          n_winners))  # fmt: skip
-    check.facts.append(_n(ngettext("%(num)d startup sees its result on its status page.",
-                                   "%(num)d startups see their result on their status pages.", n_entries),
-                          n_entries))  # fmt: skip
+    check.facts.append(
+        _n(
+            ngettext(
+                "The award's public results page names %(num)d winner.",
+                "The award's public results page names %(num)d winners.",
+                n_winners,
+            ),
+            n_winners,
+        )
+    )
+    check.facts.append(
+        _n(
+            ngettext(
+                "%(num)d startup sees its result on its status page.",
+                "%(num)d startups see their result on their status pages.",
+                n_entries,
+            ),
+            n_entries,
+        )
+    )
     check.facts.append(
         _("The award's jurors can see the frozen ranking of this round.")
         if rnd.results_visible_to_jurors
@@ -171,7 +261,9 @@ def publish_check(
         check.refusals.append(_("The results are published already."))
     elif recomputed_sha256 != snapshot.sha256:
         check.warnings.append(
-            _("Recomputing from the score sheets gives a different fingerprint than the frozen results: the sheets "
-              "or the set-up changed after finalisation. The frozen results would be published.")
-        )  # fmt: skip
+            _(
+                "Recomputing from the score sheets gives a different fingerprint than the frozen results: the sheets "
+                "or the set-up changed after finalisation. The frozen results would be published."
+            )
+        )
     return check

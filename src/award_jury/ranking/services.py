@@ -160,31 +160,54 @@ async def decide_tie(
     session.add(decision)
     await session.flush()
     after = {"category": category_slug, "order": ordered, "reason": reason.strip()}
-    record_event(session, "tie.decided", actor_id=actor.id, award_id=award.id, object_type="round", object_id=rnd.id,
-                 before=before, after=after)  # fmt: skip
+    record_event(
+        session,
+        "tie.decided",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="round",
+        object_id=rnd.id,
+        before=before,
+        after=after,
+    )
     return decision
 
 
 async def finalise_round(
-    session: AsyncSession, award: Award, rnd: Round, actor_id: int | None, actor_label: str = "", *,
-    override_reason: str = "", state: str | None = None,
-) -> ResultSnapshot:  # fmt: skip
+    session: AsyncSession,
+    award: Award,
+    rnd: Round,
+    actor_id: int | None,
+    actor_label: str = "",
+    *,
+    override_reason: str = "",
+    state: str | None = None,
+) -> ResultSnapshot:
     """Freeze the round's results, after the rules of :func:`rules.finalise_check`: refused while a tie
     needs a decision (naming the entries) or the call is open; while scoring is open or sheets are
     missing only with ``override_reason``, which is audited. ``state`` binds a confirmation page."""
     results, document = await ranked_document(session, award, rnd)
     check = await rules.finalise_check(session, award, rnd, results)
     reason = check.require(state=state, override_reason=override_reason)
-    snapshot = ResultSnapshot(round_id=rnd.id, method=rnd.method, sha256=sha256_of(document),
-                              payload=document, finalised_by_id=actor_id)  # fmt: skip
+    snapshot = ResultSnapshot(
+        round_id=rnd.id, method=rnd.method, sha256=sha256_of(document), payload=document, finalised_by_id=actor_id
+    )
     session.add(snapshot)
     rnd.finalised_at = utcnow()
     await session.flush()
     after: dict[str, Any] = {"sha256": snapshot.sha256, "method": rnd.method.value}
     if reason:
         after |= {"override_reason": reason, "overridden": check.warnings}
-    record_event(session, "round.finalised", actor_id=actor_id, actor_label=actor_label, award_id=award.id,
-                 object_type="round", object_id=rnd.id, after=after)  # fmt: skip
+    record_event(
+        session,
+        "round.finalised",
+        actor_id=actor_id,
+        actor_label=actor_label,
+        award_id=award.id,
+        object_type="round",
+        object_id=rnd.id,
+        after=after,
+    )
     return snapshot
 
 
@@ -202,16 +225,30 @@ async def finalise_consequences(session: AsyncSession, award: Award, rnd: Round)
 
 
 async def publish_round(
-    session: AsyncSession, award: Award, rnd: Round, actor: Person | None, actor_label: str = "", *,
-    override_reason: str = "", state: str | None = None,
-) -> None:  # fmt: skip
+    session: AsyncSession,
+    award: Award,
+    rnd: Round,
+    actor: Person | None,
+    actor_label: str = "",
+    *,
+    override_reason: str = "",
+    state: str | None = None,
+) -> None:
     """Publish the frozen results of a finalised round (refused before finalisation and when published)."""
     check = await publish_consequences(session, award, rnd)
     reason = check.require(state=state, override_reason=override_reason)
     rnd.published_at = utcnow()
     after: dict[str, Any] = {"override_reason": reason, "overridden": check.warnings} if reason else {}
-    record_event(session, "round.published", actor_id=actor.id if actor else None, actor_label=actor_label,
-                 award_id=award.id, object_type="round", object_id=rnd.id, after=after or None)  # fmt: skip
+    record_event(
+        session,
+        "round.published",
+        actor_id=actor.id if actor else None,
+        actor_label=actor_label,
+        award_id=award.id,
+        object_type="round",
+        object_id=rnd.id,
+        after=after or None,
+    )
 
 
 async def published_winners(session: AsyncSession, award: Award) -> list[tuple[Round, dict[str, Any]]]:

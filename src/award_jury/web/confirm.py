@@ -45,27 +45,47 @@ async def read_confirmation(request: Request[Any, Any, Any]) -> Confirmed | None
     form = await read_form(request)
     if form.get("confirm") != "yes" or not form.get("state"):
         return None
-    return Confirmed(state=form.get("state", max_length=64), override_reason=form.get("override_reason",
-                                                                                      max_length=2000))  # fmt: skip
+    return Confirmed(
+        state=form.get("state", max_length=64), override_reason=form.get("override_reason", max_length=2000)
+    )
 
 
 def confirm_page(
-    c: Confirmation, check: Consequences, *, award: Any = None, message: str = "", error: str = "",
-    reason: str = "", status: int = 200, text: str = "", text_error: str = "",
-) -> Template:  # fmt: skip
+    c: Confirmation,
+    check: Consequences,
+    *,
+    award: Any = None,
+    message: str = "",
+    error: str = "",
+    reason: str = "",
+    status: int = 200,
+    text: str = "",
+    text_error: str = "",
+) -> Template:
     return Template(
         "confirm/page.html",
-        context={"c": c, "check": check, "award": award, "message": message, "error": error, "reason": reason,
-                 "text": text, "text_error": text_error},
+        context={
+            "c": c,
+            "check": check,
+            "award": award,
+            "message": message,
+            "error": error,
+            "reason": reason,
+            "text": text,
+            "text_error": text_error,
+        },
         status_code=status,
-    )  # fmt: skip
+    )
 
 
 def unconfirmed_page(c: Confirmation, check: Consequences, *, award: Any = None) -> Template:
     return confirm_page(
-        c, check, award=award, status=400,
+        c,
+        check,
+        award=award,
+        status=400,
         message=_("Nothing was changed: this needs your confirmation on this page first."),
-    )  # fmt: skip
+    )
 
 
 def refused_page(
@@ -73,8 +93,14 @@ def refused_page(
 ) -> Template:
     """The page again after the service refused: what went wrong, nothing changed."""
     if exc.kind == "override":
-        return confirm_page(c, check, award=award, status=400, reason=answer.override_reason,
-                            error=_("Write down why you go ahead despite the warnings."))  # fmt: skip
+        return confirm_page(
+            c,
+            check,
+            award=award,
+            status=400,
+            reason=answer.override_reason,
+            error=_("Write down why you go ahead despite the warnings."),
+        )
     message = (
         _("Nothing was changed: the situation changed since the page was shown. Check the numbers again.")
         if exc.kind == "stale"

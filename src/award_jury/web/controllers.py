@@ -28,9 +28,13 @@ from award_jury.web.middleware import LANGUAGE_COOKIE
 
 def language_cookie(settings: Settings, lang: str) -> Cookie:
     return Cookie(
-        key=LANGUAGE_COOKIE, value=lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True,
+        key=LANGUAGE_COOKIE,
+        value=lang,
+        max_age=365 * 24 * 3600,
+        samesite="lax",
+        httponly=True,
         secure=settings.secure_cookies,
-    )  # fmt: skip
+    )
 
 
 def safe_next(target: str | None) -> str:
