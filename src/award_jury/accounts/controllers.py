@@ -126,14 +126,14 @@ def link_invalid(reason: str) -> Template:
 
 
 class SignInController(Controller):
-    @get("/signin", name="signin")
+    @get("/signin", name="signin.form")
     async def signin_form(self, viewer: Viewer, next: str = "") -> Template | Redirect:
         if viewer.authenticated:
             return Redirect(safe_next(next) if next else "/account", status_code=303)
         target = safe_next(next) if next else ""
         return Template("accounts/signin.html", context={"next": target, "email": "", "errors": {}})
 
-    @post("/signin")
+    @post("/signin", name="signin.password")
     async def signin(self, request: Req, db_session: AsyncSession) -> Template | Redirect:
         form = await read_form(request)
         email, password, target = (
@@ -159,7 +159,7 @@ class SignInController(Controller):
             return Template("accounts/signin.html", context=context, status_code=429)
         return await signed_in_redirect(request, db_session, person, target, method="password")
 
-    @post("/signin/link")
+    @post("/signin/link", name="signin.request_link")
     async def request_link(self, request: Req, db_session: AsyncSession) -> Template:
         def form_again(email: str, message: str, status: int) -> Template:
             context = {"next": "", "email": email, "errors": {}, "link_email": email, "link_errors": {"email": message}}
@@ -167,7 +167,7 @@ class SignInController(Controller):
 
         return await send_link(request, db_session, TokenPurpose.SIGNIN, form_again)
 
-    @get("/signin/link/{token:str}")
+    @get("/signin/link/{token:str}", name="signin.link")
     async def link_page(self, request: Req, token: str, db_session: AsyncSession, next: str = "") -> Template:
         # Opening the link only shows a button: mail scanners that fetch links must not use it up.
         try:
@@ -176,7 +176,7 @@ class SignInController(Controller):
             return link_invalid(exc.reason)
         return Template("accounts/link_confirm.html", context={"token": token, "next": safe_next(next) if next else ""})
 
-    @post("/signin/link/{token:str}")
+    @post("/signin/link/{token:str}", name="signin.use_link")
     async def use_link(self, request: Req, token: str, db_session: AsyncSession) -> Template | Redirect:
         try:
             person = await redeem_link(db_session, token, TokenPurpose.SIGNIN, utcnow(), secret=secret_key(request))
@@ -185,7 +185,7 @@ class SignInController(Controller):
         target = (await read_form(request)).get("next")
         return await signed_in_redirect(request, db_session, person, target, method="link")
 
-    @post("/signout")
+    @post("/signout", name="signin.signout")
     async def signout(self, request: Req, db_session: AsyncSession) -> Redirect:
         settings: Settings = request.app.state.settings
         token = request.cookies.get(settings.session_cookie_name)
@@ -195,11 +195,11 @@ class SignInController(Controller):
         response.cookies.append(expired_session_cookie(settings))
         return response
 
-    @get("/password/forgot")
+    @get("/password/forgot", name="password.forgot_form")
     async def forgot_form(self) -> Template:
         return Template("accounts/password_forgot.html", context={"email": "", "errors": {}})
 
-    @post("/password/forgot")
+    @post("/password/forgot", name="password.forgot")
     async def forgot(self, request: Req, db_session: AsyncSession) -> Template:
         def form_again(email: str, message: str, status: int) -> Template:
             context = {"email": email, "errors": {"email": message}}
@@ -207,7 +207,7 @@ class SignInController(Controller):
 
         return await send_link(request, db_session, TokenPurpose.RESET, form_again)
 
-    @get("/password/reset/{token:str}")
+    @get("/password/reset/{token:str}", name="password.reset_form")
     async def reset_form(self, token: str, db_session: AsyncSession) -> Template:
         try:
             await check_link(db_session, token, TokenPurpose.RESET, utcnow())
@@ -215,7 +215,7 @@ class SignInController(Controller):
             return link_invalid(exc.reason)
         return Template("accounts/password_reset.html", context={"token": token, "errors": {}})
 
-    @post("/password/reset/{token:str}")
+    @post("/password/reset/{token:str}", name="password.reset")
     async def reset(self, request: Req, token: str, db_session: AsyncSession) -> Template | Redirect:
         form = await read_form(request)
         try:
@@ -248,7 +248,7 @@ def new_password_errors(password: str, confirm: str, person: Person) -> dict[str
 class AccountController(Controller):
     path = "/account"
 
-    @get("", name="account")
+    @get("", name="account.detail")
     async def account(self, viewer: Viewer, db_session: AsyncSession) -> Template:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         assert viewer.person_id is not None
@@ -263,7 +263,7 @@ class AccountController(Controller):
             },
         )
 
-    @post("")
+    @post("", name="account.update")
     async def update_account(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         assert viewer.person_id is not None
@@ -310,7 +310,7 @@ class AccountController(Controller):
         response.cookies.append(language_cookie(request.app.state.settings, locale))
         return response
 
-    @get("/data", name="account_data")
+    @get("/data", name="account.data")
     async def my_data(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Response[bytes]:
         """Everything stored about the signed-in person, as a JSON file (GDPR Art. 15)."""
         require(viewer, Action.EXPORT_OWN_DATA)
@@ -324,7 +324,7 @@ class AccountController(Controller):
             headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"},
         )
 
-    @get("/password")
+    @get("/password", name="account.password_form")
     async def password_form(self, viewer: Viewer, db_session: AsyncSession) -> Template:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         person = await db_session.get(Person, viewer.person_id)
@@ -333,7 +333,7 @@ class AccountController(Controller):
             "accounts/password_set.html", context={"has_password": bool(person.password_hash), "errors": {}}
         )
 
-    @post("/password")
+    @post("/password", name="account.password")
     async def set_own_password(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         person = await db_session.get(Person, viewer.person_id)
@@ -353,7 +353,7 @@ class AccountController(Controller):
         await set_password(db_session, person, form.raw("password", max_length=300), ip=client_ip(request))
         return await signed_in_redirect(request, db_session, person, "/account?password=1", method="password-change")
 
-    @post("/signout-everywhere")
+    @post("/signout-everywhere", name="account.signout_everywhere")
     async def signout_everywhere(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         assert viewer.person_id is not None
@@ -373,7 +373,7 @@ class AccountController(Controller):
 
 
 class SessionController(Controller):
-    @post("/session/extend")
+    @post("/session/extend", name="session.extend")
     async def extend(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Response[Any]:
         """Keep the session alive (the idle warning's button; a plain form post works too)."""
         settings: Settings = request.app.state.settings

@@ -77,13 +77,13 @@ async def managed_award(session: AsyncSession, slug: str, viewer: Viewer) -> tup
 class PeopleController(Controller):
     path = "/awards/{slug:str}"
 
-    @get("/people", name="award-people")
+    @get("/people", name="people.list")
     async def people(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await managed_award(db_session, slug, viewer)
         context = await people_context(db_session, award)
         return Template("accounts/people.html", context={**context, "errors": {}, "form": {}})
 
-    @post("/invitations")
+    @post("/invitations", name="invitations.create")
     async def create_invitation(
         self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -128,7 +128,7 @@ class PeopleController(Controller):
             "accounts/people.html", context={**context, "errors": errors, "form": form_values}, status_code=400
         )
 
-    @post("/invitations/{invitation_id:int}/resend")
+    @post("/invitations/{invitation_id:int}/resend", name="invitations.resend")
     async def resend_invitation(
         self, request: Req, slug: str, invitation_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
@@ -143,7 +143,7 @@ class PeopleController(Controller):
         task = invitation_mail(request, award, invitee, invitation, token, actor.name)
         return Redirect(f"/awards/{award.slug}/people?resent=1", status_code=303, background=task)
 
-    @post("/invitations/{invitation_id:int}/revoke")
+    @post("/invitations/{invitation_id:int}/revoke", name="invitations.revoke")
     async def revoke_invitation(
         self, slug: str, invitation_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
@@ -155,7 +155,7 @@ class PeopleController(Controller):
             return Redirect(f"/awards/{award.slug}/people?not_open=1", status_code=303)
         return Redirect(f"/awards/{award.slug}/people?revoked=1", status_code=303)
 
-    @post("/people/{person_id:int}/categories")
+    @post("/people/{person_id:int}/categories", name="people.juror_categories")
     async def juror_categories(
         self, request: Req, slug: str, person_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
@@ -167,7 +167,7 @@ class PeopleController(Controller):
             return Redirect(f"/awards/{award.slug}/people", status_code=303)
         return Redirect(f"/awards/{award.slug}/people?categories=1", status_code=303)
 
-    @get("/people/{person_id:int}/remove-role")
+    @get("/people/{person_id:int}/remove-role", name="people.confirm_remove_role")
     async def confirm_remove_role(
         self, slug: str, person_id: int, viewer: Viewer, db_session: AsyncSession, role: str = ""
     ) -> Template | Redirect:
@@ -177,7 +177,7 @@ class PeopleController(Controller):
         person, check = await roles.remove_role_check(db_session, award, person_id, Role(role), actor)
         return confirm_page(role_confirmation(award, person, Role(role)), check, award=award)
 
-    @post("/people/{person_id:int}/remove-role")
+    @post("/people/{person_id:int}/remove-role", name="people.remove_role")
     async def remove_role(
         self, request: Req, slug: str, person_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -228,7 +228,7 @@ def invitation_mail(
 
 
 class InvitationController(Controller):
-    @get("/invitations/{token:str}")
+    @get("/invitations/{token:str}", name="invitations.page")
     async def invitation_page(self, token: str, db_session: AsyncSession) -> Template:
         try:
             invitation = await invitations.find_open_invitation(db_session, token, utcnow())
@@ -241,7 +241,7 @@ class InvitationController(Controller):
             context={"token": token, "invitation": invitation, "inv_award": award, "person": person},
         )
 
-    @post("/invitations/{token:str}")
+    @post("/invitations/{token:str}", name="invitations.accept")
     async def accept_invitation(self, request: Req, token: str, db_session: AsyncSession) -> Template | Redirect:
         try:
             invitation, person = await invitations.accept(db_session, token, utcnow())

@@ -133,13 +133,13 @@ async def round_page(
 
 
 class NewAwardController(Controller):
-    @get("/awards/new")
+    @get("/awards/new", name="awards.new_form")
     async def new_award_form(self, viewer: Viewer) -> Template:
         require(viewer, Action.CREATE_AWARD)
         values = {"locale": "de", "time_zone": "Europe/Berlin"}
         return Template("awards/new.html", context={"errors": {}, "values": values, "time_zones": TIME_ZONES})
 
-    @post("/awards/new")
+    @post("/awards/new", name="awards.create")
     async def create_award(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
         require(viewer, Action.CREATE_AWARD)
         form = award_form(await read_form(request))
@@ -156,12 +156,12 @@ class NewAwardController(Controller):
 class AwardSetupController(Controller):
     path = "/awards/{slug:str}"
 
-    @get("/setup")
+    @get("/setup", name="setup.overview")
     async def setup_overview(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await organised_award(db_session, slug, viewer)
         return setup_page(award)
 
-    @post("/setup")
+    @post("/setup", name="setup.update")
     async def update_award(
         self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -173,7 +173,7 @@ class AwardSetupController(Controller):
             return setup_page(award, form_id="award", errors=exc.errors, values=form.snapshot(), status=400)
         return Redirect(f"/awards/{award.slug}/setup?saved=award", status_code=303)
 
-    @post("/setup/logo", opt={TAKES_FILE: True})
+    @post("/setup/logo", opt={TAKES_FILE: True}, name="setup.upload_logo")
     async def upload_logo(
         self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -187,19 +187,19 @@ class AwardSetupController(Controller):
             return setup_page(award, form_id="logo", errors=exc.errors, status=400)
         return Redirect(f"/awards/{award.slug}/setup?saved=logo", status_code=303)
 
-    @post("/setup/logo/delete")
+    @post("/setup/logo/delete", name="setup.delete_logo")
     async def delete_logo(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         award, actor = await organised_award(db_session, slug, viewer)
         await setup.remove_logo(db_session, award, actor)
         return Redirect(f"/awards/{award.slug}/setup?saved=logo", status_code=303)
 
-    @post("/categories")
+    @post("/categories", name="categories.add")
     async def add_category(
         self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
         return await self._save_category(request, slug, viewer, db_session, None)
 
-    @post("/categories/{category_id:int}")
+    @post("/categories/{category_id:int}", name="categories.update")
     async def update_category(
         self, request: Req, slug: str, category_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -219,7 +219,7 @@ class AwardSetupController(Controller):
             return setup_page(award, form_id=form_id, errors=exc.errors, values=values, status=400)
         return Redirect(f"/awards/{award.slug}/setup?saved=categories#categories", status_code=303)
 
-    @get("/categories/{category_id:int}/delete")
+    @get("/categories/{category_id:int}/delete", name="categories.confirm_delete")
     async def confirm_delete_category(
         self, slug: str, category_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template:
@@ -228,7 +228,7 @@ class AwardSetupController(Controller):
         check = await setup.delete_category_check(db_session, award, category)
         return confirm_page(delete_category_confirmation(award, category), check, award=award)
 
-    @post("/categories/{category_id:int}/delete")
+    @post("/categories/{category_id:int}/delete", name="categories.delete")
     async def delete_category(
         self, request: Req, slug: str, category_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -243,7 +243,7 @@ class AwardSetupController(Controller):
 
         return await confirmed_action(request, confirmation, check, act, award=award)
 
-    @post("/rounds")
+    @post("/rounds", name="rounds.add")
     async def add_round(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
         award, actor = await organised_award(db_session, slug, viewer)
         form = round_form(await read_form(request))
@@ -253,12 +253,12 @@ class AwardSetupController(Controller):
             return setup_page(award, form_id="new-round", errors=exc.errors, values=dict(form.__dict__), status=400)
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}?created=1", status_code=303)
 
-    @get("/rounds/{round_slug:str}")
+    @get("/rounds/{round_slug:str}", name="rounds.detail")
     async def round_overview(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await organised_award(db_session, slug, viewer)
         return await round_page(db_session, award, setup.find_round(award, round_slug), viewer)
 
-    @post("/rounds/{round_slug:str}")
+    @post("/rounds/{round_slug:str}", name="rounds.update")
     async def update_round(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -274,7 +274,7 @@ class AwardSetupController(Controller):
             )
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}?saved=round", status_code=303)
 
-    @get("/rounds/{round_slug:str}/delete")
+    @get("/rounds/{round_slug:str}/delete", name="rounds.confirm_delete")
     async def confirm_delete_round(
         self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template:
@@ -283,7 +283,7 @@ class AwardSetupController(Controller):
         check = await setup.delete_round_check(db_session, award, rnd)
         return confirm_page(delete_round_confirmation(award, rnd), check, award=award)
 
-    @post("/rounds/{round_slug:str}/delete")
+    @post("/rounds/{round_slug:str}/delete", name="rounds.delete")
     async def delete_round(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -298,13 +298,13 @@ class AwardSetupController(Controller):
 
         return await confirmed_action(request, confirmation, check, act, award=award)
 
-    @post("/rounds/{round_slug:str}/criteria")
+    @post("/rounds/{round_slug:str}/criteria", name="criteria.add")
     async def add_criterion(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
         return await self._save_criterion(request, slug, round_slug, None, viewer, db_session)
 
-    @post("/rounds/{round_slug:str}/criteria/{key:str}")
+    @post("/rounds/{round_slug:str}/criteria/{key:str}", name="criteria.update")
     async def update_criterion(
         self, request: Req, slug: str, round_slug: str, key: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -341,7 +341,7 @@ class AwardSetupController(Controller):
             )
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}?saved=criteria#criteria", status_code=303)
 
-    @get("/rounds/{round_slug:str}/criteria/{key:str}/delete")
+    @get("/rounds/{round_slug:str}/criteria/{key:str}/delete", name="criteria.confirm_delete")
     async def confirm_delete_criterion(
         self, slug: str, round_slug: str, key: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template:
@@ -351,7 +351,7 @@ class AwardSetupController(Controller):
         check = await setup.delete_criterion_check(db_session, award, rnd, criterion)
         return confirm_page(delete_criterion_confirmation(award, rnd, criterion), check, award=award)
 
-    @post("/rounds/{round_slug:str}/criteria/{key:str}/delete")
+    @post("/rounds/{round_slug:str}/criteria/{key:str}/delete", name="criteria.delete")
     async def delete_criterion(
         self, request: Req, slug: str, round_slug: str, key: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -367,7 +367,7 @@ class AwardSetupController(Controller):
 
         return await confirmed_action(request, confirmation, check, act, award=award)
 
-    @post("/rounds/{round_slug:str}/copy-criteria")
+    @post("/rounds/{round_slug:str}/copy-criteria", name="criteria.copy")
     async def copy_criteria(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:

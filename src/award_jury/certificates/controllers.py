@@ -121,12 +121,12 @@ async def round_page(
 class CertificateController(Controller):
     path = "/awards/{slug:str}/certificates"
 
-    @get("")
+    @get("", name="certificates.overview")
     async def overview(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         return await overview_page(db_session, request, award)
 
-    @post("/settings", opt={TAKES_FILE: True})
+    @post("/settings", opt={TAKES_FILE: True}, name="certificates.settings")
     async def save(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         form = await read_form(request)
@@ -158,14 +158,14 @@ class CertificateController(Controller):
             return await overview_page(db_session, request, award, errors=exc.errors, values=values, status=400)
         return Redirect(f"/awards/{award.slug}/certificates?saved=1", status_code=303)
 
-    @get("/rounds/{round_slug:str}")
+    @get("/rounds/{round_slug:str}", name="certificates.round")
     async def round(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         return await round_page(db_session, request, award, find_round(award, round_slug))
 
-    @get("/rounds/{round_slug:str}/preview/{ref:str}")
+    @get("/rounds/{round_slug:str}/preview/{ref:str}", name="certificates.preview")
     async def preview(
         self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
     ) -> Response[bytes]:
@@ -177,7 +177,7 @@ class CertificateController(Controller):
         data = await render_in_pool([ctx], meta)
         return pdf_response(data, f"preview-{safe_name(ref)}.pdf", inline=True)
 
-    @post("/rounds/{round_slug:str}/generate")
+    @post("/rounds/{round_slug:str}/generate", name="certificates.generate")
     async def generate(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, db: Database
     ) -> Template | Redirect:
@@ -198,7 +198,7 @@ class CertificateController(Controller):
             jobs.run_in_background(db, _settings(request), job.id)
         return Redirect(f"/awards/{award.slug}/certificates/jobs/{job.id}", status_code=303)
 
-    @get("/jobs/{job_id:int}")
+    @get("/jobs/{job_id:int}", name="certificates.job")
     async def job(self, slug: str, job_id: int, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         job = await jobs.get_job(db_session, award, job_id)
@@ -206,12 +206,12 @@ class CertificateController(Controller):
         stalled = job.status == "running" and not jobs.is_alive(job)
         return Template("certificates/job.html", context={"award": award, "round": rnd, "job": job, "stalled": stalled})
 
-    @get("/jobs/{job_id:int}/status", media_type="application/json", cache=False)
+    @get("/jobs/{job_id:int}/status", media_type="application/json", cache=False, name="certificates.job_status")
     async def job_status(self, slug: str, job_id: int, viewer: Viewer, db_session: AsyncSession) -> dict[str, Any]:
         award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         return (await jobs.get_job(db_session, award, job_id)).as_json()
 
-    @get("/jobs/{job_id:int}/download")
+    @get("/jobs/{job_id:int}/download", name="certificates.job_download")
     async def job_download(
         self, request: Req, slug: str, job_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Response[bytes]:
@@ -225,7 +225,7 @@ class CertificateController(Controller):
             path.read_bytes(), f"{safe_name(award.slug)}-{safe_name(rnd.slug)}-{job.kind}.pdf", inline=False
         )
 
-    @get("/{certificate_id:int}/revoke")
+    @get("/{certificate_id:int}/revoke", name="certificates.confirm_revoke")
     async def confirm_revoke(
         self, slug: str, certificate_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template:
@@ -234,7 +234,7 @@ class CertificateController(Controller):
         check = await services.revoke_check(db_session, award, cert)
         return confirm_page(revoke_confirmation(award, cert), check, award=award)
 
-    @post("/{certificate_id:int}/revoke")
+    @post("/{certificate_id:int}/revoke", name="certificates.revoke")
     async def revoke(
         self, request: Req, slug: str, certificate_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -265,7 +265,7 @@ class CertificateController(Controller):
             )
         return Redirect(f"/awards/{award.slug}/certificates/rounds/{rnd.slug}?revoked=1#issued", status_code=303)
 
-    @post("/{certificate_id:int}/reinstate")
+    @post("/{certificate_id:int}/reinstate", name="certificates.reinstate")
     async def reinstate(self, slug: str, certificate_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         cert = await services.reinstate_certificate(db_session, award, certificate_id, actor.id)
@@ -287,7 +287,7 @@ def revoke_confirmation(award: Award, cert: Any) -> Confirmation:
 
 
 class VerifyController(Controller):
-    @get("/verify", cache=False)
+    @get("/verify", cache=False, name="verify.form")
     async def verify_form(self, request: Req) -> Template | Redirect:
         from award_jury.certificates.codes import normalise_code
 
@@ -299,7 +299,7 @@ class VerifyController(Controller):
             return Template("certificates/verify_form.html", context={"typed": typed, "invalid": True}, status_code=404)
         return Template("certificates/verify_form.html", context={"typed": "", "invalid": False})
 
-    @get("/verify/{code:str}", cache=False)
+    @get("/verify/{code:str}", cache=False, name="verify.code")
     async def verify(self, code: str, db_session: AsyncSession) -> Template:
         try:
             found = await services.verify_code(db_session, code)
@@ -311,7 +311,7 @@ class VerifyController(Controller):
 
 
 class EntryCertificateController(Controller):
-    @get("/entries/{entry_id:int}/certificate")
+    @get("/entries/{entry_id:int}/certificate", name="entries.certificate")
     async def download(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Response[bytes]:
         """The entry's own certificate, for its members, once the round's results are published."""
         entry = await entry_for(db_session, entry_id, viewer, Action.DOWNLOAD_OWN_CERTIFICATE)

@@ -196,7 +196,7 @@ async def status_page(
 
 
 class CallController(Controller):
-    @get("/awards/{slug:str}/call", name="call")
+    @get("/awards/{slug:str}/call", name="call.detail")
     async def call_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award = await get_award(db_session, slug)
         now = utcnow()
@@ -206,7 +206,7 @@ class CallController(Controller):
             context={"award": award, "call": services.call_of(award, now), "mine": mine, "now": now},
         )
 
-    @get("/awards/{slug:str}/apply", name="apply")
+    @get("/awards/{slug:str}/apply", name="apply.page")
     async def apply_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award = await get_award(db_session, slug)
         call = services.call_of(award, utcnow())
@@ -221,11 +221,11 @@ class CallController(Controller):
             context={"award": award, "call": call, "mine": mine, "email": "", "name": "", "errors": {}},
         )
 
-    @get("/privacy", name="privacy")
+    @get("/privacy", name="site.privacy")
     async def privacy(self) -> Template:
         return Template("entries/privacy.html")
 
-    @post("/awards/{slug:str}/apply/link")
+    @post("/awards/{slug:str}/apply/link", name="apply.link")
     async def apply_link(self, request: Req, slug: str, db_session: AsyncSession) -> Template:
         """A new applicant gives an e-mail address and gets a sign-in link that leads to the form.
         The answer is the same whether or not the address already has an account."""
@@ -282,7 +282,7 @@ class CallController(Controller):
             )
         return Template("entries/apply_sent.html", context={"award": award, "email": email}, background=task)
 
-    @post("/awards/{slug:str}/apply")
+    @post("/awards/{slug:str}/apply", name="apply.start")
     async def start(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Redirect | Template:
         award, actor = await award_for(db_session, slug, viewer, Action.APPLY)
         try:
@@ -298,12 +298,12 @@ class CallController(Controller):
 class EntryController(Controller):
     path = "/entries/{entry_id:int}"
 
-    @get("/", name="entry")
+    @get("/", name="entries.detail")
     async def status_page(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Template:
         entry = await entry_for(db_session, entry_id, viewer, Action.VIEW_ENTRY)
         return await status_page(db_session, entry, viewer, done=request.query_params.get("done", "")[:40])
 
-    @get("/edit", name="entry_edit")
+    @get("/edit", name="entries.edit")
     async def edit_page(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Template:
         entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
         editable = entry.status in (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
@@ -311,7 +311,7 @@ class EntryController(Controller):
         problems = {} if closed else services.draft_problems(entry, utcnow())
         return form_page(request, entry, services.form_values(entry), errors=problems, closed=closed)
 
-    @post("/edit", opt={TAKES_FILE: True, LOCK_AFTER_CHECKS: True})
+    @post("/edit", opt={TAKES_FILE: True, LOCK_AFTER_CHECKS: True}, name="entries.save")
     async def save(
         self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect | Response[dict[str, Any]]:
@@ -412,7 +412,7 @@ class EntryController(Controller):
         ]
         return BackgroundTasks(tasks)
 
-    @post("/withdraw")
+    @post("/withdraw", name="entries.withdraw")
     async def withdraw(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         entry, actor = await editing(db_session, entry_id, viewer)
         form = await read_form(request)
@@ -424,7 +424,7 @@ class EntryController(Controller):
             return Redirect(f"/entries/{entry.id}?done=withdraw_refused", status_code=303)
         return Redirect(f"/entries/{entry.id}?done=withdrawn", status_code=303)
 
-    @post("/delete")
+    @post("/delete", name="entries.delete")
     async def delete(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         entry, actor = await editing(db_session, entry_id, viewer)
         form = await read_form(request)
@@ -437,7 +437,7 @@ class EntryController(Controller):
             return Redirect(f"/entries/{entry.id}?done=delete_refused", status_code=303)
         return Redirect(f"/awards/{slug}/apply?deleted=1", status_code=303)
 
-    @post("/members")
+    @post("/members", name="entries.add_member")
     async def add_member(
         self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -474,7 +474,7 @@ class EntryController(Controller):
             )
         return Redirect(f"/entries/{entry.id}?done=member_added#people", status_code=303, background=task)
 
-    @get("/deck", name="entry_deck")
+    @get("/deck", name="entries.deck")
     async def deck(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Response[bytes]:
         entry = await entry_for(db_session, entry_id, viewer, Action.VIEW_ENTRY)
         deck = services.deck_of(entry)
@@ -483,7 +483,7 @@ class EntryController(Controller):
             raise NotFoundError("deck")
         return uploaded_file_response(storage.get(deck.storage_key), deck.name, "application/pdf", inline=False)
 
-    @post("/eligibility")
+    @post("/eligibility", name="entries.eligibility")
     async def eligibility(
         self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -506,7 +506,7 @@ class EntryController(Controller):
 class OrganiserEntriesController(Controller):
     path = "/awards/{slug:str}"
 
-    @get("/entries", name="award_entries")
+    @get("/entries", name="entries.list")
     async def entry_list(
         self, slug: str, viewer: Viewer, db_session: AsyncSession, category: str = "", status: str = "", round: str = ""
     ) -> Template:
@@ -528,7 +528,7 @@ class OrganiserEntriesController(Controller):
             },
         )
 
-    @get("/entries.csv", name="award_entries_csv")
+    @get("/entries.csv", name="entries.csv")
     async def entry_csv(
         self, slug: str, viewer: Viewer, db_session: AsyncSession, category: str = "", status: str = "", round: str = ""
     ) -> Response[str]:
@@ -545,13 +545,13 @@ class OrganiserEntriesController(Controller):
             },
         )
 
-    @get("/anonymise", name="award_anonymise")
+    @get("/anonymise", name="entries.anonymise_page")
     async def anonymise_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.REVIEW_ENTRIES)
         check = await services.anonymise_check(db_session, award, utcnow())
         return confirm_page(anonymise_confirmation(award), check, award=award)
 
-    @post("/anonymise")
+    @post("/anonymise", name="entries.anonymise")
     async def anonymise(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.REVIEW_ENTRIES)
         now = utcnow()

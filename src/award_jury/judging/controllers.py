@@ -79,13 +79,13 @@ class ConflictController(Controller):
             status_code=status,
         )
 
-    @get("/conflicts")
+    @get("/conflicts", name="conflicts.list")
     async def conflicts_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award = await get_award(db_session, slug)
         require(viewer, Action.SET_UP_AWARD, award_id=award.id)
         return await self._organiser_page(db_session, award)
 
-    @post("/conflicts")
+    @post("/conflicts", name="conflicts.record")
     async def record_conflict(
         self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -106,7 +106,7 @@ class ConflictController(Controller):
             return await self._organiser_page(db_session, award, errors=exc.errors, values=values, status=400)
         return Redirect(f"/awards/{award.slug}/conflicts?saved=1", status_code=303)
 
-    @post("/conflicts/{conflict_id:int}/delete")
+    @post("/conflicts/{conflict_id:int}/delete", name="conflicts.delete")
     async def delete_conflict(self, slug: str, conflict_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         await conflicts.remove_conflict(db_session, award, conflict_id, actor)
@@ -144,13 +144,13 @@ class ConflictController(Controller):
             status_code=status,
         )
 
-    @get("/my-conflicts")
+    @get("/my-conflicts", name="conflicts.mine")
     async def my_conflicts(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award = await get_award(db_session, slug)
         require(viewer, Action.DECLARE_OWN_CONFLICT, award_id=award.id)
         return await self._juror_page(db_session, award, viewer)
 
-    @post("/my-conflicts")
+    @post("/my-conflicts", name="conflicts.declare_own")
     async def declare_own(
         self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:

@@ -247,12 +247,12 @@ async def render_control(
 class LiveController(Controller):
     path = "/awards/{slug:str}/rounds/{round_slug:str}/live"
 
-    @get("/control")
+    @get("/control", name="live.control")
     async def control_page(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.RUN_LIVE)
         return await render_control(db_session, award, find_round(award, round_slug))
 
-    @post("/control")
+    @post("/control", name="live.control_action")
     async def control(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -278,14 +278,14 @@ class LiveController(Controller):
             return await render_control(db_session, award, rnd, errors=exc.errors, status=400)
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/live/control", status_code=303)
 
-    @get("/end")
+    @get("/end", name="live.confirm_end")
     async def confirm_end(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.RUN_LIVE)
         rnd = find_round(award, round_slug)
         check = await live.end_check(db_session, award, rnd)
         return confirm_page(end_confirmation(award, rnd), check, award=award)
 
-    @post("/end")
+    @post("/end", name="live.end")
     async def end(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -300,7 +300,7 @@ class LiveController(Controller):
             request, end_confirmation(award, rnd), lambda: live.end_check(db_session, award, rnd), act, award=award
         )
 
-    @get("/control/state")
+    @get("/control/state", name="live.control_state")
     async def control_state(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db: Database
     ) -> Response[Any]:
@@ -309,14 +309,14 @@ class LiveController(Controller):
             rnd_id = find_round(award, round_slug).id
         return await live_response(request, db, viewer, lambda s: organiser_stage(s, award, rnd_id))
 
-    @get("")
+    @get("", name="live.juror")
     async def juror_page(
         self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, saved: str = "", change: str = ""
     ) -> Template:
         award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
         return await juror_live_page(db_session, award, rnd, actor, notice=saved[:10], change=change == "1")
 
-    @get("/state")
+    @get("/state", name="live.juror_state")
     async def juror_state(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db: Database
     ) -> Response[Any]:

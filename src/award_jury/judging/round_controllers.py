@@ -77,14 +77,14 @@ async def assignments_page(
 class AssignmentController(Controller):
     path = "/awards/{slug:str}/rounds/{round_slug:str}/assignments"
 
-    @get("")
+    @get("", name="assignments.page")
     async def assignments(
         self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, k: str = ""
     ) -> Template:
         award, _actor = await organised_award(db_session, slug, viewer)
         return await assignments_page(db_session, award, setup.find_round(award, round_slug), k)
 
-    @post("")
+    @post("", name="assignments.apply")
     async def apply(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
@@ -98,7 +98,7 @@ class AssignmentController(Controller):
         plan = await assignments_service.apply_plan(db_session, award, rnd, value, actor)
         return Redirect(f"{base}?applied={len(plan.new_pairs)}", status_code=303)
 
-    @post("/add")
+    @post("/add", name="assignments.add")
     async def add(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -116,7 +116,7 @@ class AssignmentController(Controller):
             return await assignments_page(db_session, award, rnd, "", manual_error=(entry, exc.errors), status=400)
         return Redirect(f"{base}?added=1#entry-{entry}", status_code=303)
 
-    @post("/remove")
+    @post("/remove", name="assignments.remove")
     async def remove(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
@@ -129,7 +129,7 @@ class AssignmentController(Controller):
             await assignments_service.unassign(db_session, award, rnd, juror_id, entry_id, actor)
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/assignments?removed=1#entry-{entry}", status_code=303)
 
-    @get("/release")
+    @get("/release", name="assignments.confirm_release")
     async def confirm_release(
         self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, juror: str = ""
     ) -> Template | Redirect:
@@ -141,7 +141,7 @@ class AssignmentController(Controller):
         name, check = await assignments_service.release_check(db_session, award, rnd, juror_id)
         return confirm_page(release_confirmation(award, rnd, juror_id, name), check, award=award)
 
-    @post("/release")
+    @post("/release", name="assignments.release")
     async def release(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -177,7 +177,7 @@ def release_confirmation(award: Award, rnd: Round, juror_id: int, name: str) -> 
 class ProgressController(Controller):
     path = "/awards/{slug:str}/rounds/{round_slug:str}/progress"
 
-    @get("")
+    @get("", name="progress.page")
     async def progress(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await organised_award(db_session, slug, viewer)
         rnd = setup.find_round(award, round_slug)
@@ -194,7 +194,7 @@ class ProgressController(Controller):
             },
         )
 
-    @post("/remind")
+    @post("/remind", name="progress.remind")
     async def remind(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
@@ -237,7 +237,7 @@ class ProgressController(Controller):
 class AdvanceController(Controller):
     path = "/awards/{slug:str}/rounds/{round_slug:str}/advance"
 
-    @get("")
+    @get("", name="advance.page")
     async def advance_page(
         self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, top: str = ""
     ) -> Template:
@@ -267,7 +267,7 @@ class AdvanceController(Controller):
             status_code=400 if top_problem else 200,
         )
 
-    @post("")
+    @post("", name="advance.apply")
     async def advance(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:

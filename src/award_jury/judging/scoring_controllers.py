@@ -165,7 +165,7 @@ async def sheet_context(
 class JuryController(Controller):
     path = "/awards/{slug:str}"
 
-    @get("/jury")
+    @get("/jury", name="jury.home")
     async def jury_home(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Redirect | Template:
         """The juror's way in: the dashboard of the round they most likely want."""
         award, actor = await award_for(db_session, slug, viewer, Action.SCORE)
@@ -174,7 +174,7 @@ class JuryController(Controller):
             return Template("judging/no_round.html", context={"award": award})
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/jury", status_code=303)
 
-    @get("/rounds/{round_slug:str}/jury")
+    @get("/rounds/{round_slug:str}/jury", name="jury.dashboard")
     async def dashboard_page(
         self,
         slug: str,
@@ -206,7 +206,7 @@ class JuryController(Controller):
             },
         )
 
-    @get("/rounds/{round_slug:str}/jury/entries/{ref:str}")
+    @get("/rounds/{round_slug:str}/jury/entries/{ref:str}", name="jury.sheet")
     async def entry_page(
         self,
         slug: str,
@@ -221,7 +221,7 @@ class JuryController(Controller):
         notice = saved if saved in (sheets.SAVE, sheets.SUBMIT, sheets.REOPEN) else ""
         return await sheet_page(db_session, award, rnd, actor, ref, notice=notice, change=change == "1")
 
-    @post("/rounds/{round_slug:str}/jury/entries/{ref:str}")
+    @post("/rounds/{round_slug:str}/jury/entries/{ref:str}", name="jury.save")
     async def save(
         self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -286,7 +286,7 @@ class JuryController(Controller):
             return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/live?saved={action}", status_code=303)
         return Redirect(f"{sheet_url(award, rnd, ref)}?saved={action}", status_code=303)
 
-    @post("/rounds/{round_slug:str}/jury/entries/{ref:str}/autosave")
+    @post("/rounds/{round_slug:str}/jury/entries/{ref:str}/autosave", name="jury.autosave")
     async def autosave(
         self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
     ) -> Response[Any]:
@@ -343,7 +343,7 @@ class JuryController(Controller):
             raise NotFoundError("attachment") from exc
         return attachment, data
 
-    @get("/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}")
+    @get("/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}", name="jury.file")
     async def view_file(
         self,
         request: Req,
@@ -357,7 +357,7 @@ class JuryController(Controller):
         attachment, data = await self._attachment(request, db_session, slug, round_slug, ref, attachment_id, viewer)
         return file_response(attachment, data, inline=True)
 
-    @get("/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}/download")
+    @get("/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}/download", name="jury.file_download")
     async def download_file(
         self,
         request: Req,
@@ -371,7 +371,7 @@ class JuryController(Controller):
         attachment, data = await self._attachment(request, db_session, slug, round_slug, ref, attachment_id, viewer)
         return file_response(attachment, data, inline=False)
 
-    @post("/rounds/{round_slug:str}/jury/entries/{ref:str}/conflict")
+    @post("/rounds/{round_slug:str}/jury/entries/{ref:str}/conflict", name="jury.declare_conflict")
     async def declare_conflict(
         self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:

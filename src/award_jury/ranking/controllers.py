@@ -73,12 +73,12 @@ async def results_page(
 class ResultsController(Controller):
     path = "/awards/{slug:str}/rounds/{round_slug:str}/results"
 
-    @get("")
+    @get("", name="results.round")
     async def results(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
         return await results_page(db_session, award, rnd)
 
-    @get("/entries/{ref:str}")
+    @get("/entries/{ref:str}", name="results.entry")
     async def why(self, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
         explanation = await services.entry_explanation(db_session, award, rnd, ref)
@@ -93,7 +93,7 @@ class ResultsController(Controller):
             },
         )
 
-    @get("/stability")
+    @get("/stability", name="results.stability")
     async def stability(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
         results, shares = await services.round_stability(db_session, award, rnd)
@@ -109,7 +109,7 @@ class ResultsController(Controller):
             },
         )
 
-    @post("/decisions")
+    @post("/decisions", name="results.decide")
     async def decide(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -130,13 +130,13 @@ class ResultsController(Controller):
             return await results_page(db_session, award, rnd, errors=exc.errors, error_category=category, status=400)
         return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/results?decided=1", status_code=303)
 
-    @get("/finalise")
+    @get("/finalise", name="results.confirm_finalise")
     async def confirm_finalise(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
         check = await services.finalise_consequences(db_session, award, rnd)
         return confirm_page(finalise_confirmation(award, rnd), check, award=award)
 
-    @post("/finalise")
+    @post("/finalise", name="results.finalise")
     async def finalise(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -156,13 +156,13 @@ class ResultsController(Controller):
             award=award,
         )
 
-    @get("/publish")
+    @get("/publish", name="results.confirm_publish")
     async def confirm_publish(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
         check = await services.publish_consequences(db_session, award, rnd)
         return confirm_page(publish_confirmation(award, rnd), check, award=award)
 
-    @post("/publish")
+    @post("/publish", name="results.publish")
     async def publish(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -209,7 +209,7 @@ def publish_confirmation(award: Award, rnd: Round) -> Confirmation:
 
 
 class JurorRankingController(Controller):
-    @get("/awards/{slug:str}/rounds/{round_slug:str}/ranking")
+    @get("/awards/{slug:str}/rounds/{round_slug:str}/ranking", name="results.published")
     async def published_ranking(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         """The frozen ranking of a published round, for its jurors when the round allows it."""
         award = await get_award(db_session, slug)
@@ -230,7 +230,7 @@ class JurorRankingController(Controller):
 
 
 class PublicResultsController(Controller):
-    @get("/awards/{slug:str}/results")
+    @get("/awards/{slug:str}/results", name="results.public")
     async def public_results(self, slug: str, db_session: AsyncSession) -> Template:
         award = await get_award(db_session, slug)
         published = await services.published_winners(db_session, award)

@@ -33,6 +33,7 @@ from award_jury.judging.round_controllers import AdvanceController, AssignmentCo
 from award_jury.judging.scoring_controllers import JuryController
 from award_jury.ranking.controllers import JurorRankingController, PublicResultsController, ResultsController
 from award_jury.settings import Settings
+from award_jury import urls
 from award_jury.web import errors, logs
 from award_jury.web.auth import load_viewer, provide_viewer, session_headers
 from award_jury.web.bodies import FORM_AROUND_FILE, BodyMiddleware
@@ -71,7 +72,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         return db
 
     env = create_environment(settings.templates_dir)
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             SiteController,
             AwardPagesController,
@@ -140,6 +141,16 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         debug=False,
         state=State({"settings": settings, "db": db, "jinja_env": env, "live_streams": StreamRegistry()}),
     )
+    # One way to build URLs (urls.py): the route names resolve through this app's route table, in
+    # Python and in templates (our url_for replaces Litestar's request-bound one, so mails can use it).
+    urls.install(app.route_reverse)
+    env.globals["url_for"] = urls.url_for
+    return app
+
+
+def install_urls(settings: Settings, database: Database | None = None) -> None:
+    """Give ``urls.url_for`` the route table where no app serves (the CLI): the app's own."""
+    create_app(settings, database)
 
 
 def create_app_from_env() -> Litestar:
