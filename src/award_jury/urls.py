@@ -41,9 +41,7 @@ def installed() -> bool:
     return _reverse is not None
 
 
-def url_for(
-    name: str, /, *, query: Mapping[str, Any] | None = None, anchor: str | None = None, **params: Any
-) -> str:
+def url_for(name: str, /, *, query: Mapping[str, Any] | None = None, anchor: str | None = None, **params: Any) -> str:
     """The path of the route ``name`` with its path ``params`` filled in (text is percent-encoded),
     then ``?query`` (entries whose value is None are left out) and ``#anchor``."""
     if _reverse is None:
@@ -54,7 +52,7 @@ def url_for(
     if pairs:
         path += "?" + urlencode(pairs)
     if anchor:
-        path += "#" + anchor
+        path += "#" + quote(anchor, safe="")
     return path
 
 

@@ -27,6 +27,7 @@ from award_jury.i18n import ngettext
 from award_jury.judging.dashboard import award_to_score
 from award_jury.policy import Action, Viewer, require
 from award_jury.settings import SUPPORTED_LOCALES, Settings
+from award_jury.urls import absolute_url, url_for
 from award_jury.web.auth import client_ip, expired_session_cookie, session_cookie, session_policy
 from award_jury.web.controllers import language_cookie, safe_next
 from award_jury.web.forms import read_form
@@ -79,12 +80,12 @@ async def signed_in_redirect(
 async def landing_page(session: AsyncSession, person_id: int) -> str:
     """Where a sign-in without a destination leads: a juror's scoring, else the account page."""
     award = await award_to_score(session, person_id, utcnow())
-    return f"/awards/{award.slug}/jury" if award is not None else "/account"
+    return url_for("jury.home", slug=award.slug) if award is not None else url_for("account.detail")
 
 
 LINK_MAILS = {
-    TokenPurpose.SIGNIN: ("signin_link", "/signin/link/"),
-    TokenPurpose.RESET: ("password_reset", "/password/reset/"),
+    TokenPurpose.SIGNIN: ("signin_link", "signin.link"),
+    TokenPurpose.RESET: ("password_reset", "password.reset_form"),
 }
 
 
@@ -104,14 +105,14 @@ async def send_link(
     task: BackgroundTask | None = None
     if issued is not None:
         person, token = issued
-        template, path = LINK_MAILS[purpose]
+        template, route = LINK_MAILS[purpose]
         task = mail_task(
             request,
             template,
             to=person.email,
             locale=person.locale,
             name=person.name,
-            link=f"{request.app.state.settings.base_url}{path}{token}",
+            link=absolute_url(request.app.state.settings.base_url, route, token=token),
         )
     purpose_name = "reset" if purpose is TokenPurpose.RESET else "signin"
     return Template("accounts/link_sent.html", context={"email": email, "purpose": purpose_name}, background=task)
@@ -129,7 +130,7 @@ class SignInController(Controller):
     @get("/signin", name="signin.form")
     async def signin_form(self, viewer: Viewer, next: str = "") -> Template | Redirect:
         if viewer.authenticated:
-            return Redirect(safe_next(next) if next else "/account", status_code=303)
+            return Redirect(safe_next(next) if next else url_for("account.detail"), status_code=303)
         target = safe_next(next) if next else ""
         return Template("accounts/signin.html", context={"next": target, "email": "", "errors": {}})
 
@@ -191,7 +192,7 @@ class SignInController(Controller):
         token = request.cookies.get(settings.session_cookie_name)
         if token:
             await sessions_service.end_session(db_session, token, ip=client_ip(request))
-        response = Redirect("/?signed_out=1", status_code=303)
+        response = Redirect(url_for("site.home", query={"signed_out": 1}), status_code=303)
         response.cookies.append(expired_session_cookie(settings))
         return response
 
@@ -232,7 +233,9 @@ class SignInController(Controller):
             return Template("accounts/password_reset.html", context={"token": token, "errors": errors}, status_code=400)
         person = await redeem_link(db_session, token, TokenPurpose.RESET, utcnow())
         await set_password(db_session, person, form.raw("password", max_length=300), ip=client_ip(request))
-        return await signed_in_redirect(request, db_session, person, "/account?password=1", method="reset")
+        return await signed_in_redirect(
+            request, db_session, person, url_for("account.detail", query={"password": 1}), method="reset"
+        )
 
 
 def new_password_errors(password: str, confirm: str, person: Person) -> dict[str, str]:
@@ -306,7 +309,7 @@ class AccountController(Controller):
             before=before,
             after={"name": name, "locale": locale, "organisation": organisation},
         )
-        response = Redirect("/account?saved=1", status_code=303)
+        response = Redirect(url_for("account.detail", query={"saved": 1}), status_code=303)
         response.cookies.append(language_cookie(request.app.state.settings, locale))
         return response
 
@@ -351,7 +354,9 @@ class AccountController(Controller):
             context = {"has_password": bool(person.password_hash), "errors": errors}
             return Template("accounts/password_set.html", context=context, status_code=400)
         await set_password(db_session, person, form.raw("password", max_length=300), ip=client_ip(request))
-        return await signed_in_redirect(request, db_session, person, "/account?password=1", method="password-change")
+        return await signed_in_redirect(
+            request, db_session, person, url_for("account.detail", query={"password": 1}), method="password-change"
+        )
 
     @post("/signout-everywhere", name="account.signout_everywhere")
     async def signout_everywhere(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Redirect:
@@ -367,7 +372,7 @@ class AccountController(Controller):
             after={"sessions": ended},
             ip=client_ip(request),
         )
-        response = Redirect("/signin?signed_out=1", status_code=303)
+        response = Redirect(url_for("signin.form", query={"signed_out": 1}), status_code=303)
         response.cookies.append(expired_session_cookie(request.app.state.settings))
         return response
 

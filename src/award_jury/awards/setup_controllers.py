@@ -19,6 +19,7 @@ from award_jury.enums import Method, Role
 from award_jury.errors import ConflictError, FormError
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, can, require
+from award_jury.urls import url_for
 from award_jury.web.bodies import TAKES_FILE
 from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action
 from award_jury.web.forms import Form, parse_id, read_form, read_upload
@@ -150,7 +151,7 @@ class NewAwardController(Controller):
         except FormError as exc:
             context = {"errors": exc.errors, "values": form.snapshot(), "time_zones": TIME_ZONES}
             return Template("awards/new.html", context=context, status_code=400)
-        return Redirect(f"/awards/{award.slug}/setup?created=1", status_code=303)
+        return Redirect(url_for("setup.overview", slug=award.slug, query={"created": 1}), status_code=303)
 
 
 class AwardSetupController(Controller):
@@ -171,7 +172,7 @@ class AwardSetupController(Controller):
             await setup.update_award(db_session, award, form, actor)
         except FormError as exc:
             return setup_page(award, form_id="award", errors=exc.errors, values=form.snapshot(), status=400)
-        return Redirect(f"/awards/{award.slug}/setup?saved=award", status_code=303)
+        return Redirect(url_for("setup.overview", slug=award.slug, query={"saved": "award"}), status_code=303)
 
     @post("/setup/logo", opt={TAKES_FILE: True}, name="setup.upload_logo")
     async def upload_logo(
@@ -185,13 +186,13 @@ class AwardSetupController(Controller):
             )
         except FormError as exc:
             return setup_page(award, form_id="logo", errors=exc.errors, status=400)
-        return Redirect(f"/awards/{award.slug}/setup?saved=logo", status_code=303)
+        return Redirect(url_for("setup.overview", slug=award.slug, query={"saved": "logo"}), status_code=303)
 
     @post("/setup/logo/delete", name="setup.delete_logo")
     async def delete_logo(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         award, actor = await organised_award(db_session, slug, viewer)
         await setup.remove_logo(db_session, award, actor)
-        return Redirect(f"/awards/{award.slug}/setup?saved=logo", status_code=303)
+        return Redirect(url_for("setup.overview", slug=award.slug, query={"saved": "logo"}), status_code=303)
 
     @post("/categories", name="categories.add")
     async def add_category(
@@ -217,7 +218,10 @@ class AwardSetupController(Controller):
         except FormError as exc:
             form_id = f"category-{category_id}" if category_id else "new-category"
             return setup_page(award, form_id=form_id, errors=exc.errors, values=values, status=400)
-        return Redirect(f"/awards/{award.slug}/setup?saved=categories#categories", status_code=303)
+        return Redirect(
+            url_for("setup.overview", slug=award.slug, query={"saved": "categories"}, anchor="categories"),
+            status_code=303,
+        )
 
     @get("/categories/{category_id:int}/delete", name="categories.confirm_delete")
     async def confirm_delete_category(
@@ -239,7 +243,7 @@ class AwardSetupController(Controller):
 
         async def act(answer: Confirmed) -> str:
             await setup.delete_category(db_session, award, category, actor, state=answer.state)
-            return f"/awards/{award.slug}/setup?saved=categories#categories"
+            return url_for("setup.overview", slug=award.slug, query={"saved": "categories"}, anchor="categories")
 
         return await confirmed_action(request, confirmation, check, act, award=award)
 
@@ -251,7 +255,9 @@ class AwardSetupController(Controller):
             rnd = await setup.save_round(db_session, award, form, actor)
         except FormError as exc:
             return setup_page(award, form_id="new-round", errors=exc.errors, values=dict(form.__dict__), status=400)
-        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}?created=1", status_code=303)
+        return Redirect(
+            url_for("rounds.detail", slug=award.slug, round_slug=rnd.slug, query={"created": 1}), status_code=303
+        )
 
     @get("/rounds/{round_slug:str}", name="rounds.detail")
     async def round_overview(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
@@ -272,7 +278,9 @@ class AwardSetupController(Controller):
             return await round_page(
                 db_session, award, rnd, viewer, form_id="round", errors=exc.errors, values=values, status=400
             )
-        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}?saved=round", status_code=303)
+        return Redirect(
+            url_for("rounds.detail", slug=award.slug, round_slug=rnd.slug, query={"saved": "round"}), status_code=303
+        )
 
     @get("/rounds/{round_slug:str}/delete", name="rounds.confirm_delete")
     async def confirm_delete_round(
@@ -294,7 +302,7 @@ class AwardSetupController(Controller):
 
         async def act(answer: Confirmed) -> str:
             await setup.delete_round(db_session, award, rnd, actor, state=answer.state)
-            return f"/awards/{award.slug}/setup?saved=rounds#rounds"
+            return url_for("setup.overview", slug=award.slug, query={"saved": "rounds"}, anchor="rounds")
 
         return await confirmed_action(request, confirmation, check, act, award=award)
 
@@ -339,7 +347,12 @@ class AwardSetupController(Controller):
             return await round_page(
                 session, award, rnd, viewer, form_id=form_id, errors=exc.errors, values=dict(form.__dict__), status=400
             )
-        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}?saved=criteria#criteria", status_code=303)
+        return Redirect(
+            url_for(
+                "rounds.detail", slug=award.slug, round_slug=rnd.slug, query={"saved": "criteria"}, anchor="criteria"
+            ),
+            status_code=303,
+        )
 
     @get("/rounds/{round_slug:str}/criteria/{key:str}/delete", name="criteria.confirm_delete")
     async def confirm_delete_criterion(
@@ -363,7 +376,9 @@ class AwardSetupController(Controller):
 
         async def act(answer: Confirmed) -> str:
             await setup.delete_criterion(db_session, award, rnd, criterion, actor, state=answer.state)
-            return f"/awards/{award.slug}/rounds/{rnd.slug}?saved=criteria#criteria"
+            return url_for(
+                "rounds.detail", slug=award.slug, round_slug=rnd.slug, query={"saved": "criteria"}, anchor="criteria"
+            )
 
         return await confirmed_action(request, confirmation, check, act, award=award)
 
@@ -392,14 +407,17 @@ class AwardSetupController(Controller):
             return await round_page(
                 db_session, award, rnd, viewer, form_id="copy", errors={"source": str(exc)}, status=409
             )
-        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}?copied={copied}#criteria", status_code=303)
+        return Redirect(
+            url_for("rounds.detail", slug=award.slug, round_slug=rnd.slug, query={"copied": copied}, anchor="criteria"),
+            status_code=303,
+        )
 
 
 def delete_category_confirmation(award: Award, category: Category) -> Confirmation:
     return Confirmation(
         title=_("Delete the category %(name)s?") % {"name": category.name},
-        action=f"/awards/{award.slug}/categories/{category.id}/delete",
-        back=f"/awards/{award.slug}/setup#categories",
+        action=url_for("categories.delete", slug=award.slug, category_id=category.id),
+        back=url_for("setup.overview", slug=award.slug, anchor="categories"),
         button=_("Delete category"),
     )
 
@@ -407,17 +425,16 @@ def delete_category_confirmation(award: Award, category: Category) -> Confirmati
 def delete_round_confirmation(award: Award, rnd: Round) -> Confirmation:
     return Confirmation(
         title=_("Delete the round %(name)s?") % {"name": rnd.name},
-        action=f"/awards/{award.slug}/rounds/{rnd.slug}/delete",
-        back=f"/awards/{award.slug}/rounds/{rnd.slug}",
+        action=url_for("rounds.delete", slug=award.slug, round_slug=rnd.slug),
+        back=url_for("rounds.detail", slug=award.slug, round_slug=rnd.slug),
         button=_("Delete this round"),
     )
 
 
 def delete_criterion_confirmation(award: Award, rnd: Round, criterion: Criterion) -> Confirmation:
-    page = f"/awards/{award.slug}/rounds/{rnd.slug}"
     return Confirmation(
         title=_("Delete the criterion %(name)s?") % {"name": criterion.name},
-        action=f"{page}/criteria/{criterion.key}/delete",
-        back=f"{page}#criteria",
+        action=url_for("criteria.delete", slug=award.slug, round_slug=rnd.slug, key=criterion.key),
+        back=url_for("rounds.detail", slug=award.slug, round_slug=rnd.slug, anchor="criteria"),
         button=_("Delete criterion"),
     )

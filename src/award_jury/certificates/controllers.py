@@ -21,6 +21,7 @@ from award_jury.db import Database
 from award_jury.errors import DomainError, FormError, NotFoundError
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer
+from award_jury.urls import url_for
 from award_jury.web.bodies import TAKES_FILE
 from award_jury.web.confirm import Confirmation, confirm_page, read_confirmation, refused_page
 from award_jury.web.files import app_settings, app_storage
@@ -156,7 +157,7 @@ class CertificateController(Controller):
             )
         except FormError as exc:
             return await overview_page(db_session, request, award, errors=exc.errors, values=values, status=400)
-        return Redirect(f"/awards/{award.slug}/certificates?saved=1", status_code=303)
+        return Redirect(url_for("certificates.overview", slug=award.slug, query={"saved": 1}), status_code=303)
 
     @get("/rounds/{round_slug:str}", name="certificates.round")
     async def round(
@@ -196,7 +197,7 @@ class CertificateController(Controller):
         await db_session.commit()  # the job and the codes exist before anything renders
         if needs_run:
             jobs.run_in_background(db, _settings(request), job.id)
-        return Redirect(f"/awards/{award.slug}/certificates/jobs/{job.id}", status_code=303)
+        return Redirect(url_for("certificates.job", slug=award.slug, job_id=job.id), status_code=303)
 
     @get("/jobs/{job_id:int}", name="certificates.job")
     async def job(self, slug: str, job_id: int, viewer: Viewer, db_session: AsyncSession) -> Template:
@@ -263,22 +264,30 @@ class CertificateController(Controller):
             return confirm_page(
                 confirmation, check, award=award, status=400, text=reason, text_error=exc.errors["reason"]
             )
-        return Redirect(f"/awards/{award.slug}/certificates/rounds/{rnd.slug}?revoked=1#issued", status_code=303)
+        return Redirect(
+            url_for("certificates.round", slug=award.slug, round_slug=rnd.slug, query={"revoked": 1}, anchor="issued"),
+            status_code=303,
+        )
 
     @post("/{certificate_id:int}/reinstate", name="certificates.reinstate")
     async def reinstate(self, slug: str, certificate_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         cert = await services.reinstate_certificate(db_session, award, certificate_id, actor.id)
         rnd = next(r for r in award.rounds if r.id == cert.round_id)
-        return Redirect(f"/awards/{award.slug}/certificates/rounds/{rnd.slug}?reinstated=1#issued", status_code=303)
+        return Redirect(
+            url_for(
+                "certificates.round", slug=award.slug, round_slug=rnd.slug, query={"reinstated": 1}, anchor="issued"
+            ),
+            status_code=303,
+        )
 
 
 def revoke_confirmation(award: Award, cert: Any) -> Confirmation:
     rnd = next(r for r in award.rounds if r.id == cert.round_id)
     return Confirmation(
         title=_("Revoke the certificate %(code)s?") % {"code": cert.code},
-        action=f"/awards/{award.slug}/certificates/{cert.id}/revoke",
-        back=f"/awards/{award.slug}/certificates/rounds/{rnd.slug}#issued",
+        action=url_for("certificates.revoke", slug=award.slug, certificate_id=cert.id),
+        back=url_for("certificates.round", slug=award.slug, round_slug=rnd.slug, anchor="issued"),
         button=_("Revoke the certificate"),
         text_field="reason",
         text_label=_("Reason for revoking"),
@@ -295,7 +304,7 @@ class VerifyController(Controller):
         if typed:
             code = normalise_code(typed)
             if code is not None:
-                return Redirect(f"/verify/{code}", status_code=303)
+                return Redirect(url_for("verify.code", code=code), status_code=303)
             return Template("certificates/verify_form.html", context={"typed": typed, "invalid": True}, status_code=404)
         return Template("certificates/verify_form.html", context={"typed": "", "invalid": False})
 

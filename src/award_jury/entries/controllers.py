@@ -6,7 +6,7 @@ eligibility decisions, CSV export and anonymisation."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask, BackgroundTasks
@@ -33,6 +33,7 @@ from award_jury.errors import ConflictError, FormError, NotFoundError, RateLimit
 from award_jury.i18n import current_locale, format_datetime
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, can, require
+from award_jury.urls import absolute_url, url_for
 from award_jury.web.auth import client_ip
 from award_jury.web.bodies import LOCK_AFTER_CHECKS, TAKES_FILE
 from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action
@@ -271,14 +272,18 @@ class CallController(Controller):
         if token is not None:
             person = await find_person(db_session, email)
             locale = person.locale if person else current_locale.get()
-            target = quote(f"/awards/{award.slug}/apply", safe="/")
             task = mail_task(
                 request,
                 "apply_link",
                 to=normalise_email(email),
                 locale=locale,
                 award_name=award.name,
-                link=f"{_settings(request).base_url}/signin/link/{token}?next={target}",
+                link=absolute_url(
+                    _settings(request).base_url,
+                    "signin.link",
+                    token=token,
+                    query={"next": url_for("apply.page", slug=award.slug)},
+                ),
             )
         return Template("entries/apply_sent.html", context={"award": award, "email": email}, background=task)
 
@@ -292,7 +297,7 @@ class CallController(Controller):
             mine = await services.entries_of(db_session, award.id, actor.id)
             context = {"award": award, "call": call, "mine": mine, "email": "", "name": "", "errors": {}}
             return Template("entries/apply.html", context=context, status_code=409)
-        return Redirect(f"/entries/{entry.id}/edit", status_code=303)
+        return Redirect(url_for("entries.edit", entry_id=entry.id), status_code=303)
 
 
 class EntryController(Controller):
@@ -384,9 +389,11 @@ class EntryController(Controller):
             return form_page(request, entry, services.form_values(entry), errors=saved.problems, notice=notice)
         if action == "submit" and was_draft:
             return Redirect(
-                f"/entries/{entry.id}?done=submitted", status_code=303, background=self._confirm(request, entry, actor)
+                url_for("entries.detail", entry_id=entry.id, query={"done": "submitted"}),
+                status_code=303,
+                background=self._confirm(request, entry, actor),
             )
-        return Redirect(f"/entries/{entry.id}/edit?saved=1", status_code=303)
+        return Redirect(url_for("entries.edit", entry_id=entry.id, query={"saved": 1}), status_code=303)
 
     @staticmethod
     def _confirm(request: Req, entry: Entry, actor: Person) -> BackgroundTasks:
@@ -406,7 +413,7 @@ class EntryController(Controller):
                 ref=entry.ref,
                 time_zone=entry.award.time_zone,
                 submitted_at=entry.submitted_at,
-                link=f"{_settings(request).base_url}/entries/{entry.id}",
+                link=absolute_url(_settings(request).base_url, "entries.detail", entry_id=entry.id),
             )
             for email, locale in recipients.items()
         ]
@@ -417,25 +424,35 @@ class EntryController(Controller):
         entry, actor = await editing(db_session, entry_id, viewer)
         form = await read_form(request)
         if form.get("confirm") != "yes":
-            return Redirect(f"/entries/{entry.id}?done=confirm_withdraw#withdraw", status_code=303)
+            return Redirect(
+                url_for("entries.detail", entry_id=entry.id, query={"done": "confirm_withdraw"}, anchor="withdraw"),
+                status_code=303,
+            )
         try:
             await services.withdraw_entry(db_session, entry, now=utcnow(), actor=actor)
         except (ConflictError, DeadlinePassedError):
-            return Redirect(f"/entries/{entry.id}?done=withdraw_refused", status_code=303)
-        return Redirect(f"/entries/{entry.id}?done=withdrawn", status_code=303)
+            return Redirect(
+                url_for("entries.detail", entry_id=entry.id, query={"done": "withdraw_refused"}), status_code=303
+            )
+        return Redirect(url_for("entries.detail", entry_id=entry.id, query={"done": "withdrawn"}), status_code=303)
 
     @post("/delete", name="entries.delete")
     async def delete(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         entry, actor = await editing(db_session, entry_id, viewer)
         form = await read_form(request)
         if form.get("confirm") != "yes":
-            return Redirect(f"/entries/{entry.id}?done=confirm_delete#delete", status_code=303)
+            return Redirect(
+                url_for("entries.detail", entry_id=entry.id, query={"done": "confirm_delete"}, anchor="delete"),
+                status_code=303,
+            )
         slug = entry.award.slug
         try:
             await services.delete_draft(db_session, entry, actor=actor, storage=_storage(request))
         except ConflictError:
-            return Redirect(f"/entries/{entry.id}?done=delete_refused", status_code=303)
-        return Redirect(f"/awards/{slug}/apply?deleted=1", status_code=303)
+            return Redirect(
+                url_for("entries.detail", entry_id=entry.id, query={"done": "delete_refused"}), status_code=303
+            )
+        return Redirect(url_for("apply.page", slug=slug, query={"deleted": 1}), status_code=303)
 
     @post("/members", name="entries.add_member")
     async def add_member(
@@ -460,7 +477,6 @@ class EntryController(Controller):
         task = None
         if issued is not None:
             _p, token = issued
-            target = quote(f"/entries/{entry.id}/edit", safe="/")
             task = mail_task(
                 request,
                 "entry_invitation",
@@ -470,9 +486,18 @@ class EntryController(Controller):
                 inviter=actor.name,
                 award_name=entry.award.name,
                 title=entry.title or entry.startup.name,
-                link=f"{_settings(request).base_url}/signin/link/{token}?next={target}",
+                link=absolute_url(
+                    _settings(request).base_url,
+                    "signin.link",
+                    token=token,
+                    query={"next": url_for("entries.edit", entry_id=entry.id)},
+                ),
             )
-        return Redirect(f"/entries/{entry.id}?done=member_added#people", status_code=303, background=task)
+        return Redirect(
+            url_for("entries.detail", entry_id=entry.id, query={"done": "member_added"}, anchor="people"),
+            status_code=303,
+            background=task,
+        )
 
     @get("/deck", name="entries.deck")
     async def deck(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Response[bytes]:
@@ -500,7 +525,10 @@ class EntryController(Controller):
             fresh = await services.load_entry(db_session, entry_id)
             values = {"decision": decision, "reason": reason}
             return await status_page(db_session, fresh, viewer, errors=exc.errors, values=values, status=400)
-        return Redirect(f"/entries/{entry.id}?done=decided#eligibility", status_code=303)
+        return Redirect(
+            url_for("entries.detail", entry_id=entry.id, query={"done": "decided"}, anchor="eligibility"),
+            status_code=303,
+        )
 
 
 class OrganiserEntriesController(Controller):
@@ -562,7 +590,7 @@ class OrganiserEntriesController(Controller):
             await services.anonymise_award(
                 db_session, award, storage=_storage(request), actor=actor, now=now, state=answer.state
             )
-            return f"/awards/{award.slug}/entries?anonymised=1"
+            return url_for("entries.list", slug=award.slug, query={"anonymised": 1})
 
         return await confirmed_action(request, confirmation, check, act, award=award)
 
@@ -579,8 +607,8 @@ def anonymise_confirmation(award: Award) -> Confirmation:
         }
     return Confirmation(
         title=_("Remove personal data"),
-        action=f"/awards/{award.slug}/anonymise",
-        back=f"/awards/{award.slug}/entries",
+        action=url_for("entries.anonymise", slug=award.slug),
+        back=url_for("entries.list", slug=award.slug),
         button=_("Remove personal data now"),
         lead=lead,
     )

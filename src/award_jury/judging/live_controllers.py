@@ -33,6 +33,7 @@ from award_jury.judging import live
 from award_jury.judging.scoring_controllers import jury_round, sheet_context, sheet_url
 from award_jury.policy import Action, Viewer
 from award_jury.settings import Settings
+from award_jury.urls import url_for
 from award_jury.web.auth import session_policy
 from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action, unconfirmed_page
 from award_jury.web.forms import parse_id, read_form
@@ -276,7 +277,7 @@ class LiveController(Controller):
             )
         except FormError as exc:
             return await render_control(db_session, award, rnd, errors=exc.errors, status=400)
-        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/live/control", status_code=303)
+        return Redirect(url_for("live.control", slug=award.slug, round_slug=rnd.slug), status_code=303)
 
     @get("/end", name="live.confirm_end")
     async def confirm_end(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
@@ -294,7 +295,7 @@ class LiveController(Controller):
 
         async def act(answer: Confirmed) -> str:
             await live.control(db_session, award, rnd, actor, "stop", state=answer.state)
-            return f"/awards/{award.slug}/rounds/{rnd.slug}/live/control"
+            return url_for("live.control", slug=award.slug, round_slug=rnd.slug)
 
         return await confirmed_action(
             request, end_confirmation(award, rnd), lambda: live.end_check(db_session, award, rnd), act, award=award
@@ -353,10 +354,9 @@ async def juror_live_page(
 
 
 def end_confirmation(award: Award, rnd: Round) -> Confirmation:
-    base = f"/awards/{award.slug}/rounds/{rnd.slug}/live"
     return Confirmation(
         title=_("End the live session of %(round)s?") % {"round": rnd.name},
-        action=f"{base}/end",
-        back=f"{base}/control",
+        action=url_for("live.end", slug=award.slug, round_slug=rnd.slug),
+        back=url_for("live.control", slug=award.slug, round_slug=rnd.slug),
         button=_("End the session"),
     )

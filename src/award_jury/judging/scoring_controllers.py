@@ -24,6 +24,7 @@ from award_jury.i18n import input_number, plain_number
 from award_jury.judging import conflicts, dashboard, sheets
 from award_jury.judging.controllers import conflict_mails
 from award_jury.policy import Action, Viewer
+from award_jury.urls import url_for
 from award_jury.web.files import app_storage, uploaded_file_response
 from award_jury.web.forms import Form, read_form
 from award_jury.web.guards import award_for
@@ -39,7 +40,7 @@ async def jury_round(session: AsyncSession, slug: str, round_slug: str, viewer: 
 
 
 def sheet_url(award: Award, rnd: Round, ref: str) -> str:
-    return f"/awards/{award.slug}/rounds/{rnd.slug}/jury/entries/{ref}"
+    return url_for("jury.sheet", slug=award.slug, round_slug=rnd.slug, ref=ref)
 
 
 def parse_version(text: str) -> int | None:
@@ -157,8 +158,13 @@ async def sheet_context(
         "stale_total": sheets.total_of(rnd, stale.scores) if stale else None,
         "read_only_message": read_only_message(access.read_only) if access.read_only else "",
         "changing": change or given is not None,
-        "change_url": (f"/awards/{award.slug}/rounds/{rnd.slug}/live" if live else sheet_url(award, rnd, entry.ref))
-        + "?change=1#sheet",
+        "change_url": (
+            url_for("live.juror", slug=award.slug, round_slug=rnd.slug, query={"change": 1}, anchor="sheet")
+            if live
+            else url_for(
+                "jury.sheet", slug=award.slug, round_slug=rnd.slug, ref=entry.ref, query={"change": 1}, anchor="sheet"
+            )
+        ),
     }
 
 
@@ -172,7 +178,7 @@ class JuryController(Controller):
         rnd = dashboard.default_round(award, utcnow(), await dashboard.open_work(db_session, award, actor.id))
         if rnd is None:
             return Template("judging/no_round.html", context={"award": award})
-        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/jury", status_code=303)
+        return Redirect(url_for("jury.dashboard", slug=award.slug, round_slug=rnd.slug), status_code=303)
 
     @get("/rounds/{round_slug:str}/jury", name="jury.dashboard")
     async def dashboard_page(
@@ -283,8 +289,13 @@ class JuryController(Controller):
                 status=409,
             )
         if form.get("back", max_length=10) == "live":  # the live page's sheet goes back to the live page
-            return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/live?saved={action}", status_code=303)
-        return Redirect(f"{sheet_url(award, rnd, ref)}?saved={action}", status_code=303)
+            return Redirect(
+                url_for("live.juror", slug=award.slug, round_slug=rnd.slug, query={"saved": action}), status_code=303
+            )
+        return Redirect(
+            url_for("jury.sheet", slug=award.slug, round_slug=rnd.slug, ref=ref, query={"saved": action}),
+            status_code=303,
+        )
 
     @post("/rounds/{round_slug:str}/jury/entries/{ref:str}/autosave", name="jury.autosave")
     async def autosave(
@@ -357,7 +368,9 @@ class JuryController(Controller):
         attachment, data = await self._attachment(request, db_session, slug, round_slug, ref, attachment_id, viewer)
         return file_response(attachment, data, inline=True)
 
-    @get("/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}/download", name="jury.file_download")
+    @get(
+        "/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}/download", name="jury.file_download"
+    )
     async def download_file(
         self,
         request: Req,
@@ -422,7 +435,7 @@ class JuryController(Controller):
             )
         tasks = await conflict_mails(request, db_session, award, actor, conflict)
         return Redirect(
-            f"/awards/{award.slug}/rounds/{rnd.slug}/jury?conflict={access.entry.ref}",
+            url_for("jury.dashboard", slug=award.slug, round_slug=rnd.slug, query={"conflict": access.entry.ref}),
             status_code=303,
             background=tasks,
         )

@@ -19,6 +19,7 @@ from award_jury.i18n import gettext as _
 from award_jury.judging.assignments import next_round
 from award_jury.policy import Action, Viewer, require
 from award_jury.ranking import analysis, services
+from award_jury.urls import url_for
 from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action
 from award_jury.web.forms import read_form
 from award_jury.web.guards import award_for
@@ -128,7 +129,9 @@ class ResultsController(Controller):
             )
         except FormError as exc:
             return await results_page(db_session, award, rnd, errors=exc.errors, error_category=category, status=400)
-        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/results?decided=1", status_code=303)
+        return Redirect(
+            url_for("results.round", slug=award.slug, round_slug=rnd.slug, query={"decided": 1}), status_code=303
+        )
 
     @get("/finalise", name="results.confirm_finalise")
     async def confirm_finalise(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
@@ -146,7 +149,7 @@ class ResultsController(Controller):
             await services.finalise_round(
                 db_session, award, rnd, actor.id, override_reason=answer.override_reason, state=answer.state
             )
-            return f"/awards/{award.slug}/rounds/{rnd.slug}/results?finalised=1"
+            return url_for("results.round", slug=award.slug, round_slug=rnd.slug, query={"finalised": 1})
 
         return await confirmed_action(
             request,
@@ -172,7 +175,7 @@ class ResultsController(Controller):
             await services.publish_round(
                 db_session, award, rnd, actor, override_reason=answer.override_reason, state=answer.state
             )
-            return f"/awards/{award.slug}/rounds/{rnd.slug}/results?published=1"
+            return url_for("results.round", slug=award.slug, round_slug=rnd.slug, query={"published": 1})
 
         return await confirmed_action(
             request,
@@ -184,11 +187,10 @@ class ResultsController(Controller):
 
 
 def finalise_confirmation(award: Award, rnd: Round) -> Confirmation:
-    results = f"/awards/{award.slug}/rounds/{rnd.slug}/results"
     return Confirmation(
         title=_("Finalise %(round)s?") % {"round": rnd.name},
-        action=f"{results}/finalise",
-        back=results,
+        action=url_for("results.finalise", slug=award.slug, round_slug=rnd.slug),
+        back=url_for("results.round", slug=award.slug, round_slug=rnd.slug),
         button=_("Finalise this round"),
         lead=_(
             "Finalising freezes the results: they are stored with a fingerprint, and the score sheets of the "
@@ -198,11 +200,10 @@ def finalise_confirmation(award: Award, rnd: Round) -> Confirmation:
 
 
 def publish_confirmation(award: Award, rnd: Round) -> Confirmation:
-    results = f"/awards/{award.slug}/rounds/{rnd.slug}/results"
     return Confirmation(
         title=_("Publish the results of %(round)s?") % {"round": rnd.name},
-        action=f"{results}/publish",
-        back=results,
+        action=url_for("results.publish", slug=award.slug, round_slug=rnd.slug),
+        back=url_for("results.round", slug=award.slug, round_slug=rnd.slug),
         button=_("Publish the results"),
         lead=_("Publishing shows the frozen results of the round to the public and to the startups."),
     )

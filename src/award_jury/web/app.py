@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
+from award_jury import urls
 from award_jury.accounts.controllers import AccountController, SessionController, SignInController
 from award_jury.accounts.people_controllers import InvitationController, PeopleController
 from award_jury.awards.controllers import AwardPagesController
@@ -33,7 +34,6 @@ from award_jury.judging.round_controllers import AdvanceController, AssignmentCo
 from award_jury.judging.scoring_controllers import JuryController
 from award_jury.ranking.controllers import JurorRankingController, PublicResultsController, ResultsController
 from award_jury.settings import Settings
-from award_jury import urls
 from award_jury.web import errors, logs
 from award_jury.web.auth import load_viewer, provide_viewer, session_headers
 from award_jury.web.bodies import FORM_AROUND_FILE, BodyMiddleware
