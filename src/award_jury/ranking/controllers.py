@@ -1,5 +1,10 @@
 """Results pages: the organisers' view of a round (with explanations, decisions, finalisation,
-publication) and the public page of published winners."""
+publication), the jurors' view of a published round and the public page of published winners.
+
+"Results" is the product's word, so every page, URL, route name (``results.*``) and template
+(``templates/results/``) says so. The package keeps the domain's name ``ranking``: ``compute.py``
+is the ranking engine (totals, ranks, ties) that the results pages show. The one URL that said
+"ranking", ``/awards/…/rounds/…/ranking``, answers with a permanent redirect to its new place."""
 
 from __future__ import annotations
 
@@ -209,17 +214,17 @@ def publish_confirmation(award: Award, rnd: Round) -> Confirmation:
     )
 
 
-class JurorRankingController(Controller):
-    @get("/awards/{slug:str}/rounds/{round_slug:str}/ranking", name="results.published")
-    async def published_ranking(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
-        """The frozen ranking of a published round, for its jurors when the round allows it."""
+class JurorResultsController(Controller):
+    @get("/awards/{slug:str}/rounds/{round_slug:str}/results/published", name="results.published")
+    async def published_results(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
+        """The frozen results of a published round, for its jurors when the round allows it."""
         award = await get_award(db_session, slug)
         rnd = find_round(award, round_slug)
         shows = rnd.published_at is not None and rnd.results_visible_to_jurors
         require(viewer, Action.VIEW_PUBLISHED_RANKING, award_id=award.id, round_shows_jurors=shows)
         published = dict(await services.published_winners(db_session, award))
         return Template(
-            "results/ranking.html",
+            "results/published.html",
             context={
                 "award": award,
                 "round": rnd,
@@ -228,6 +233,15 @@ class JurorRankingController(Controller):
                 "advancing": next_round(award, rnd) is not None,
             },
         )
+
+
+class MovedResultsController(Controller):
+    """Old addresses of results pages, kept working (bookmarks, sent links) as permanent redirects."""
+
+    @get("/awards/{slug:str}/rounds/{round_slug:str}/ranking", name="results.published_moved")
+    async def published_ranking(self, request: Req, slug: str, round_slug: str) -> Redirect:
+        query = dict(request.query_params)
+        return Redirect(url_for("results.published", slug=slug, round_slug=round_slug, query=query), status_code=301)
 
 
 class PublicResultsController(Controller):

@@ -32,7 +32,12 @@ from award_jury.judging.controllers import ConflictController
 from award_jury.judging.live_controllers import LiveController, StreamRegistry
 from award_jury.judging.round_controllers import AdvanceController, AssignmentController, ProgressController
 from award_jury.judging.scoring_controllers import JuryController
-from award_jury.ranking.controllers import JurorRankingController, PublicResultsController, ResultsController
+from award_jury.ranking.controllers import (
+    JurorResultsController,
+    MovedResultsController,
+    PublicResultsController,
+    ResultsController,
+)
 from award_jury.settings import Settings
 from award_jury.web import errors, logs
 from award_jury.web.auth import load_viewer, provide_viewer, session_headers
@@ -88,7 +93,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             AdvanceController,
             ResultsController,
             PublicResultsController,
-            JurorRankingController,
+            JurorResultsController,
+            MovedResultsController,
             ConflictController,
             CallController,
             EntryController,
