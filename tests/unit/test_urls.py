@@ -202,3 +202,12 @@ def test_the_checks_catch_what_they_are_for(app: Litestar, tmp_path: Path) -> No
         "s.replace(/'/g, '')",
     ):
         assert not pattern.search(line), line
+
+
+def test_urls_module_stands_below_services() -> None:
+    """Services (mails, certificates) use ``urls``, so it imports nothing of ours or of the web stack."""
+    tree = ast.parse((PACKAGE_DIR / "urls.py").read_text(encoding="utf-8"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names} | {
+        node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+    }
+    assert imported <= {"__future__", "collections.abc", "typing", "urllib.parse"}
