@@ -211,3 +211,16 @@ def test_urls_module_stands_below_services() -> None:
         node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
     }
     assert imported <= {"__future__", "collections.abc", "typing", "urllib.parse"}
+
+
+def test_where_no_app_serves_install_urls_gives_the_same_table(
+    app: Litestar, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The CLI (certificates' verification links) builds links without a running app."""
+    from award_jury.web.app import install_urls
+
+    monkeypatch.setattr(urls, "_reverse", None)
+    with pytest.raises(RuntimeError, match="no route table"):
+        urls.url_for("verify.form")
+    install_urls(app.state.settings)
+    assert urls.absolute_url("https://x.example", "verify.code", code="C-1") == "https://x.example/verify/C-1"
