@@ -31,13 +31,14 @@ from award_jury.judging.controllers import ConflictController
 from award_jury.judging.live_controllers import LiveController, StreamRegistry
 from award_jury.judging.round_controllers import AdvanceController, AssignmentController, ProgressController
 from award_jury.judging.scoring_controllers import JuryController
+from award_jury.mail import mail_environment
 from award_jury.ranking.controllers import JurorRankingController, PublicResultsController, ResultsController
 from award_jury.settings import Settings
 from award_jury.web import errors, logs
 from award_jury.web.auth import load_viewer, provide_viewer, session_headers
 from award_jury.web.bodies import FORM_AROUND_FILE, BodyMiddleware
 from award_jury.web.controllers import SiteController
-from award_jury.web.deps import provide_db_session
+from award_jury.web.deps import provide_db_session, provide_mailer, provide_settings, provide_storage
 from award_jury.web.middleware import (
     AllowedHostsMiddleware,
     LocaleMiddleware,
@@ -70,7 +71,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
     async def provide_db() -> Database:
         return db
 
-    env = create_environment(settings.templates_dir)
+    env = create_environment(settings.templates_dir, settings)
     return Litestar(
         route_handlers=[
             SiteController,
@@ -103,6 +104,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "db_session": Provide(provide_db_session),
             "db": Provide(provide_db),
             "viewer": Provide(provide_viewer, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "storage": Provide(provide_storage, sync_to_thread=False),
+            "mailer": Provide(provide_mailer, sync_to_thread=False),
         },
         before_request=load_viewer,
         lifespan=[lifespan],
@@ -138,7 +142,14 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         openapi_config=None,
         logging_config=LoggingConfig(log_exceptions="never", configure_root_logger=False),
         debug=False,
-        state=State({"settings": settings, "db": db, "jinja_env": env, "live_streams": StreamRegistry()}),
+        state=State(
+            {
+                "settings": settings,
+                "db": db,
+                "mail_env": mail_environment(settings.templates_dir),
+                "live_streams": StreamRegistry(),
+            }
+        ),
     )
 
 
