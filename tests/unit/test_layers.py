@@ -31,6 +31,7 @@ PURE_CORES = frozenset(
         "award_jury.judging.assign",
         "award_jury.bundle.validate",
         "award_jury.awards.branding",
+        "award_jury.formats",
     }
 )
 BELOW_MODELS = frozenset({"award_jury.db", "award_jury.enums", "award_jury.errors"}) | PURE_CORES
