@@ -31,7 +31,7 @@ from award_jury.audit.services import record_event
 from award_jury.awards.models import Award, Criterion, Round
 from award_jury.awards.validators import parse_decimal
 from award_jury.db import utcnow
-from award_jury.entries.models import Entry, EntryRound
+from award_jury.entries.models import Attachment, Entry, EntryRound
 from award_jury.enums import EntryStatus, SheetStatus
 from award_jury.errors import ConflictError, FormError, NotFoundError
 from award_jury.formats import value_problem
@@ -223,6 +223,20 @@ async def sheet_access(session: AsyncSession, award: Award, rnd: Round, juror_id
     if conflict or not (assigned or has_sheet):
         raise NotFoundError("entry")
     return SheetAccess(entry, assigned, read_only_reason(rnd, entry, assigned, utcnow()))
+
+
+async def entry_attachments(session: AsyncSession, access: SheetAccess) -> list[Attachment]:
+    """The files of the entry a juror may see (``access`` from :func:`sheet_access`), oldest first."""
+    query = sa.select(Attachment).where(Attachment.entry_id == access.entry.id).order_by(Attachment.id)
+    return list((await session.execute(query)).scalars())
+
+
+async def entry_attachment(session: AsyncSession, access: SheetAccess, attachment_id: int) -> Attachment:
+    """One stored file of that entry; NotFoundError for any other id (or one without a file)."""
+    attachment = await session.get(Attachment, attachment_id)
+    if attachment is None or attachment.entry_id != access.entry.id or attachment.storage_key is None:
+        raise NotFoundError("attachment")
+    return attachment
 
 
 async def holds_closed_sheet(session: AsyncSession, award: Award, juror_id: int, entry_id: int) -> bool:

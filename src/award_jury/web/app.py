@@ -27,7 +27,7 @@ from award_jury.certificates.controllers import CertificateController, EntryCert
 from award_jury.db import Database
 from award_jury.entries.controllers import CallController, EntryController, OrganiserEntriesController
 from award_jury.errors import NotAuthorizedError, NotFoundError, SignInRequiredError, StorageFullError
-from award_jury.judging.controllers import ConflictController
+from award_jury.judging.conflict_controllers import ConflictController
 from award_jury.judging.live_controllers import LiveController, StreamRegistry
 from award_jury.judging.round_controllers import AdvanceController, AssignmentController, ProgressController
 from award_jury.judging.scoring_controllers import JuryController
