@@ -9,7 +9,6 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from award_jury.accounts.models import Person
 from award_jury.awards.models import Award, Round
 from award_jury.awards.services import get_award
 from award_jury.awards.setup import find_round
@@ -24,13 +23,6 @@ from award_jury.web.forms import read_form
 from award_jury.web.guards import award_for
 
 Req = Request[Any, Any, Any]
-
-
-async def results_context(
-    session: AsyncSession, slug: str, round_slug: str, viewer: Viewer
-) -> tuple[Award, Round, Person]:
-    award, actor = await award_for(session, slug, viewer, Action.MANAGE_RESULTS)
-    return award, find_round(award, round_slug), actor
 
 
 async def results_page(
@@ -75,12 +67,12 @@ class ResultsController(Controller):
 
     @get("")
     async def results(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
-        award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
+        award, rnd, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_RESULTS, round_slug=round_slug)
         return await results_page(db_session, award, rnd)
 
     @get("/entries/{ref:str}")
     async def why(self, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession) -> Template:
-        award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
+        award, rnd, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_RESULTS, round_slug=round_slug)
         explanation = await services.entry_explanation(db_session, award, rnd, ref)
         return Template(
             "results/entry.html",
@@ -95,7 +87,7 @@ class ResultsController(Controller):
 
     @get("/stability")
     async def stability(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
-        award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
+        award, rnd, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_RESULTS, round_slug=round_slug)
         results, shares = await services.round_stability(db_session, award, rnd)
         return Template(
             "results/stability.html",
@@ -113,7 +105,7 @@ class ResultsController(Controller):
     async def decide(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award, rnd, actor = await results_context(db_session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.MANAGE_RESULTS, round_slug=round_slug)
         form = await read_form(request)
         category = form.get("category", max_length=100)
         places: list[tuple[int, str]] = []
@@ -132,7 +124,7 @@ class ResultsController(Controller):
 
     @get("/finalise")
     async def confirm_finalise(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
-        award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
+        award, rnd, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_RESULTS, round_slug=round_slug)
         check = await services.finalise_consequences(db_session, award, rnd)
         return confirm_page(finalise_confirmation(award, rnd), check, award=award)
 
@@ -140,7 +132,7 @@ class ResultsController(Controller):
     async def finalise(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award, rnd, actor = await results_context(db_session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.MANAGE_RESULTS, round_slug=round_slug)
 
         async def act(answer: Confirmed) -> str:
             await services.finalise_round(
@@ -158,7 +150,7 @@ class ResultsController(Controller):
 
     @get("/publish")
     async def confirm_publish(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
-        award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
+        award, rnd, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_RESULTS, round_slug=round_slug)
         check = await services.publish_consequences(db_session, award, rnd)
         return confirm_page(publish_confirmation(award, rnd), check, award=award)
 
@@ -166,7 +158,7 @@ class ResultsController(Controller):
     async def publish(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award, rnd, actor = await results_context(db_session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.MANAGE_RESULTS, round_slug=round_slug)
 
         async def act(answer: Confirmed) -> str:
             await services.publish_round(
