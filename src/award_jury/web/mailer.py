@@ -4,9 +4,7 @@ reveals, whether a message went out), and only once the request's transaction ha
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
-from litestar import Request
 from litestar.background_tasks import BackgroundTask, BackgroundTasks
 
 from award_jury.mail import Mail, Mailer
@@ -16,11 +14,3 @@ def send_after_response(mailer: Mailer, mails: Iterable[Mail]) -> BackgroundTask
     """The background tasks that deliver ``mails`` (``None`` when there are none)."""
     tasks = [BackgroundTask(mailer.send, mail) for mail in mails]
     return BackgroundTasks(tasks) if tasks else None
-
-
-def mail_task(
-    request: Request[Any, Any, Any], template: str, *, to: str, locale: str, **context: Any
-) -> BackgroundTask:
-    """(Until every controller has moved to the mailer dependency.)"""
-    mailer = Mailer(request.app.state.settings, request.app.state.mail_env)
-    return BackgroundTask(mailer.send, mailer.compose(template, to=to, locale=locale, **context))
