@@ -13,7 +13,6 @@ from award_jury.awards.models import Award, Round
 from award_jury.awards.services import get_award
 from award_jury.awards.setup import find_round
 from award_jury.errors import FormError
-from award_jury.i18n import format_number
 from award_jury.i18n import gettext as _
 from award_jury.judging.assignments import next_round
 from award_jury.policy import Action, Viewer, require
@@ -36,14 +35,7 @@ async def results_page(
 ) -> Template:
     view = await services.round_results(session, award, rnd)
     check = services.sha256_of(view.document) if view.snapshot else None  # recomputed from the sheets
-    svg = analysis.calibration_svg(
-        [(name, c.offset) for name, c in view.calibration],
-        title=_("Juror offsets"),
-        description=_(
-            "Each juror's mean difference, in points of 100, from the other jurors' mean on the same entries."
-        ),
-        number=lambda value: format_number(value, 1, signed=True),
-    )
+    chart = analysis.calibration_chart([(name, c.offset) for name, c in view.calibration])
     return Template(
         "results/round.html",
         context={
@@ -51,7 +43,7 @@ async def results_page(
             "round": rnd,
             "view": view,
             "check": check,
-            "calibration_svg": svg,
+            "calibration_chart": chart,
             "names": {c.slug: c.name for c in award.categories},
             "methods": analysis.METHODS,
             "advancing": next_round(award, rnd) is not None,
