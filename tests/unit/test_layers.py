@@ -35,7 +35,6 @@ PURE_CORES = frozenset(
         "award_jury.bundle.validate",
         "award_jury.awards.branding",
         "award_jury.formats",
-        "award_jury.ranking.analysis",
     }
 )
 BELOW_MODELS = frozenset({"award_jury.db", "award_jury.enums", "award_jury.errors"}) | PURE_CORES
