@@ -28,6 +28,7 @@ from jinja2 import Environment
 from award_jury import i18n
 from award_jury.i18n import current_locale
 from award_jury.settings import Settings
+from award_jury.urls import absolute_url, url_for
 
 SENDER_NAME = "award_jury"
 
@@ -125,6 +126,7 @@ def mail_environment(templates_dir: Path) -> Environment:
     env.filters["date"] = i18n.format_date
     env.filters["number"] = i18n.format_number
     env.globals["current_locale"] = i18n.current_locale.get
+    env.globals["url_for"] = url_for
     return env
 
 
@@ -139,9 +141,9 @@ class Mailer:
     def from_settings(cls, settings: Settings) -> Mailer:
         return cls(settings, mail_environment(settings.templates_dir))
 
-    def link(self, path: str) -> str:
-        """An absolute link for a mail (``path`` starts with ``/``)."""
-        return f"{self.settings.base_url}{path}"
+    def url(self, name: str, /, **kwargs: Any) -> str:
+        """An absolute link for a mail: the route ``name`` behind the base URL (``urls.absolute_url``)."""
+        return absolute_url(self.settings.base_url, name, **kwargs)
 
     def compose(self, template: str, *, to: str, locale: str, **context: Any) -> Mail:
         """Render ``emails/<template>`` in ``locale`` now (``base_url`` is in every context)."""

@@ -26,6 +26,7 @@ from award_jury.judging.dashboard import award_to_score
 from award_jury.mail import Mailer
 from award_jury.policy import Action, Viewer, require
 from award_jury.settings import Settings
+from award_jury.urls import url_for
 from award_jury.web.auth import client_ip, expired_session_cookie, session_cookie, session_policy
 from award_jury.web.controllers import language_cookie, safe_next
 from award_jury.web.forms import read_form
@@ -77,7 +78,7 @@ async def signed_in_redirect(
 async def landing_page(session: AsyncSession, person_id: int) -> str:
     """Where a sign-in without a destination leads: a juror's scoring, else the account page."""
     award = await award_to_score(session, person_id, utcnow())
-    return f"/awards/{award.slug}/jury" if award is not None else "/account"
+    return url_for("jury.home", slug=award.slug) if award is not None else url_for("account.detail")
 
 
 async def send_link(
@@ -110,14 +111,14 @@ def link_invalid(reason: str) -> Template:
 
 
 class SignInController(Controller):
-    @get("/signin", name="signin")
+    @get("/signin", name="signin.form")
     async def signin_form(self, viewer: Viewer, next: str = "") -> Template | Redirect:
         if viewer.authenticated:
-            return Redirect(safe_next(next) if next else "/account", status_code=303)
+            return Redirect(safe_next(next) if next else url_for("account.detail"), status_code=303)
         target = safe_next(next) if next else ""
         return Template("accounts/signin.html", context={"next": target, "email": "", "errors": {}})
 
-    @post("/signin")
+    @post("/signin", name="signin.password")
     async def signin(self, request: Req, db_session: AsyncSession, settings: Settings) -> Template | Redirect:
         form = await read_form(request)
         email, password, target = (
@@ -143,7 +144,7 @@ class SignInController(Controller):
             return Template("accounts/signin.html", context=context, status_code=429)
         return await signed_in_redirect(request, settings, db_session, person, target, method="password")
 
-    @post("/signin/link")
+    @post("/signin/link", name="signin.request_link")
     async def request_link(self, request: Req, db_session: AsyncSession, mailer: Mailer) -> Template:
         def form_again(email: str, message: str, status: int) -> Template:
             context = {"next": "", "email": email, "errors": {}, "link_email": email, "link_errors": {"email": message}}
@@ -151,7 +152,7 @@ class SignInController(Controller):
 
         return await send_link(request, db_session, mailer, TokenPurpose.SIGNIN, form_again)
 
-    @get("/signin/link/{token:str}")
+    @get("/signin/link/{token:str}", name="signin.link")
     async def link_page(self, token: str, db_session: AsyncSession, settings: Settings, next: str = "") -> Template:
         # Opening the link only shows a button: mail scanners that fetch links must not use it up.
         try:
@@ -160,7 +161,7 @@ class SignInController(Controller):
             return link_invalid(exc.reason)
         return Template("accounts/link_confirm.html", context={"token": token, "next": safe_next(next) if next else ""})
 
-    @post("/signin/link/{token:str}")
+    @post("/signin/link/{token:str}", name="signin.use_link")
     async def use_link(
         self, request: Req, token: str, db_session: AsyncSession, settings: Settings
     ) -> Template | Redirect:
@@ -171,20 +172,20 @@ class SignInController(Controller):
         target = (await read_form(request)).get("next")
         return await signed_in_redirect(request, settings, db_session, person, target, method="link")
 
-    @post("/signout")
+    @post("/signout", name="signin.signout")
     async def signout(self, request: Req, db_session: AsyncSession, settings: Settings) -> Redirect:
         token = request.cookies.get(settings.session_cookie_name)
         if token:
             await sessions_service.end_session(db_session, token, ip=client_ip(request))
-        response = Redirect("/?signed_out=1", status_code=303)
+        response = Redirect(url_for("site.home", query={"signed_out": 1}), status_code=303)
         response.cookies.append(expired_session_cookie(settings))
         return response
 
-    @get("/password/forgot")
+    @get("/password/forgot", name="password.forgot_form")
     async def forgot_form(self) -> Template:
         return Template("accounts/password_forgot.html", context={"email": "", "errors": {}})
 
-    @post("/password/forgot")
+    @post("/password/forgot", name="password.forgot")
     async def forgot(self, request: Req, db_session: AsyncSession, mailer: Mailer) -> Template:
         def form_again(email: str, message: str, status: int) -> Template:
             context = {"email": email, "errors": {"email": message}}
@@ -192,7 +193,7 @@ class SignInController(Controller):
 
         return await send_link(request, db_session, mailer, TokenPurpose.RESET, form_again)
 
-    @get("/password/reset/{token:str}")
+    @get("/password/reset/{token:str}", name="password.reset_form")
     async def reset_form(self, token: str, db_session: AsyncSession) -> Template:
         try:
             await check_link(db_session, token, TokenPurpose.RESET, utcnow())
@@ -200,7 +201,7 @@ class SignInController(Controller):
             return link_invalid(exc.reason)
         return Template("accounts/password_reset.html", context={"token": token, "errors": {}})
 
-    @post("/password/reset/{token:str}")
+    @post("/password/reset/{token:str}", name="password.reset")
     async def reset(
         self, request: Req, token: str, db_session: AsyncSession, settings: Settings
     ) -> Template | Redirect:
@@ -219,7 +220,9 @@ class SignInController(Controller):
             return Template("accounts/password_reset.html", context={"token": token, "errors": errors}, status_code=400)
         person = await redeem_link(db_session, token, TokenPurpose.RESET, utcnow())
         await set_password(db_session, person, form.raw("password", max_length=300), ip=client_ip(request))
-        return await signed_in_redirect(request, settings, db_session, person, "/account?password=1", method="reset")
+        return await signed_in_redirect(
+            request, settings, db_session, person, url_for("account.detail", query={"password": 1}), method="reset"
+        )
 
 
 def new_password_errors(password: str, confirm: str, person: Person) -> dict[str, str]:
@@ -235,7 +238,7 @@ def new_password_errors(password: str, confirm: str, person: Person) -> dict[str
 class AccountController(Controller):
     path = "/account"
 
-    @get("", name="account")
+    @get("", name="account.detail")
     async def account(self, viewer: Viewer, db_session: AsyncSession) -> Template:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         assert viewer.person_id is not None
@@ -250,7 +253,7 @@ class AccountController(Controller):
             },
         )
 
-    @post("")
+    @post("", name="account.update")
     async def update_account(
         self, request: Req, viewer: Viewer, db_session: AsyncSession, settings: Settings
     ) -> Template | Redirect:
@@ -277,11 +280,11 @@ class AccountController(Controller):
                 },
                 status_code=400,
             )
-        response = Redirect("/account?saved=1", status_code=303)
+        response = Redirect(url_for("account.detail", query={"saved": 1}), status_code=303)
         response.cookies.append(language_cookie(settings, locale))
         return response
 
-    @get("/data", name="account_data")
+    @get("/data", name="account.data")
     async def my_data(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Response[bytes]:
         """Everything stored about the signed-in person, as a JSON file (GDPR Art. 15)."""
         require(viewer, Action.EXPORT_OWN_DATA)
@@ -295,7 +298,7 @@ class AccountController(Controller):
             headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"},
         )
 
-    @get("/password")
+    @get("/password", name="account.password_form")
     async def password_form(self, viewer: Viewer, db_session: AsyncSession) -> Template:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         person = await db_session.get(Person, viewer.person_id)
@@ -304,7 +307,7 @@ class AccountController(Controller):
             "accounts/password_set.html", context={"has_password": bool(person.password_hash), "errors": {}}
         )
 
-    @post("/password")
+    @post("/password", name="account.password")
     async def set_own_password(
         self, request: Req, viewer: Viewer, db_session: AsyncSession, settings: Settings
     ) -> Template | Redirect:
@@ -325,23 +328,28 @@ class AccountController(Controller):
             return Template("accounts/password_set.html", context=context, status_code=400)
         await set_password(db_session, person, form.raw("password", max_length=300), ip=client_ip(request))
         return await signed_in_redirect(
-            request, settings, db_session, person, "/account?password=1", method="password-change"
+            request,
+            settings,
+            db_session,
+            person,
+            url_for("account.detail", query={"password": 1}),
+            method="password-change",
         )
 
-    @post("/signout-everywhere")
+    @post("/signout-everywhere", name="account.signout_everywhere")
     async def signout_everywhere(
         self, request: Req, viewer: Viewer, db_session: AsyncSession, settings: Settings
     ) -> Redirect:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         assert viewer.person_id is not None
         await sessions_service.sign_out_everywhere(db_session, viewer.person_id, ip=client_ip(request))
-        response = Redirect("/signin?signed_out=1", status_code=303)
+        response = Redirect(url_for("signin.form", query={"signed_out": 1}), status_code=303)
         response.cookies.append(expired_session_cookie(settings))
         return response
 
 
 class SessionController(Controller):
-    @post("/session/extend")
+    @post("/session/extend", name="session.extend")
     async def extend(self, request: Req, viewer: Viewer, db_session: AsyncSession, settings: Settings) -> Response[Any]:
         """Keep the session alive (the idle warning's button; a plain form post works too)."""
         require(viewer, Action.MANAGE_OWN_ACCOUNT)

@@ -38,7 +38,7 @@ def invitation_mail(
         inviter=inviter_name,
         expires_at=invitation.expires_at,
         time_zone=award.time_zone,
-        link=mailer.link(f"/invitations/{token}"),
+        link=mailer.url("invitations.page", token=token),
     )
 
 

@@ -22,6 +22,7 @@ from award_jury.i18n import gettext as _
 from award_jury.mail import Mailer
 from award_jury.policy import Action, Viewer
 from award_jury.settings import Settings
+from award_jury.urls import url_for
 from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action
 from award_jury.web.forms import read_form
 from award_jury.web.guards import award_for
@@ -45,13 +46,13 @@ async def people_context(session: AsyncSession, award: Award) -> dict[str, Any]:
 class PeopleController(Controller):
     path = "/awards/{slug:str}"
 
-    @get("/people", name="award-people")
+    @get("/people", name="people.list")
     async def people(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_AWARD_PEOPLE)
         context = await people_context(db_session, award)
         return Template("accounts/people.html", context={**context, "errors": {}, "form": {}})
 
-    @post("/invitations")
+    @post("/invitations", name="invitations.create")
     async def create_invitation(
         self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession, mailer: Mailer
     ) -> Template | Redirect:
@@ -78,9 +79,9 @@ class PeopleController(Controller):
                 "accounts/people.html", context={**context, "errors": exc.errors, "form": form_values}, status_code=400
             )
         task = send_after_response(mailer, mails)
-        return Redirect(f"/awards/{award.slug}/people?invited=1", status_code=303, background=task)
+        return Redirect(url_for("people.list", slug=award.slug, query={"invited": 1}), status_code=303, background=task)
 
-    @post("/invitations/{invitation_id:int}/resend")
+    @post("/invitations/{invitation_id:int}/resend", name="invitations.resend")
     async def resend_invitation(
         self, slug: str, invitation_id: int, viewer: Viewer, db_session: AsyncSession, mailer: Mailer
     ) -> Redirect:
@@ -89,11 +90,11 @@ class PeopleController(Controller):
         try:
             mails = await invitations.resend_invitation(db_session, mailer, award, invitation, actor, utcnow())
         except ConflictError:
-            return Redirect(f"/awards/{award.slug}/people?not_open=1", status_code=303)
+            return Redirect(url_for("people.list", slug=award.slug, query={"not_open": 1}), status_code=303)
         task = send_after_response(mailer, mails)
-        return Redirect(f"/awards/{award.slug}/people?resent=1", status_code=303, background=task)
+        return Redirect(url_for("people.list", slug=award.slug, query={"resent": 1}), status_code=303, background=task)
 
-    @post("/invitations/{invitation_id:int}/revoke")
+    @post("/invitations/{invitation_id:int}/revoke", name="invitations.revoke")
     async def revoke_invitation(
         self, slug: str, invitation_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
@@ -102,10 +103,10 @@ class PeopleController(Controller):
         try:
             await invitations.revoke(db_session, invitation, actor, utcnow())
         except ConflictError:
-            return Redirect(f"/awards/{award.slug}/people?not_open=1", status_code=303)
-        return Redirect(f"/awards/{award.slug}/people?revoked=1", status_code=303)
+            return Redirect(url_for("people.list", slug=award.slug, query={"not_open": 1}), status_code=303)
+        return Redirect(url_for("people.list", slug=award.slug, query={"revoked": 1}), status_code=303)
 
-    @post("/people/{person_id:int}/categories")
+    @post("/people/{person_id:int}/categories", name="people.juror_categories")
     async def juror_categories(
         self, request: Req, slug: str, person_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
@@ -114,20 +115,20 @@ class PeopleController(Controller):
         try:
             await invitations.set_juror_categories(db_session, award, person_id, form.getall("categories"), actor)
         except ConflictError:
-            return Redirect(f"/awards/{award.slug}/people", status_code=303)
-        return Redirect(f"/awards/{award.slug}/people?categories=1", status_code=303)
+            return Redirect(url_for("people.list", slug=award.slug), status_code=303)
+        return Redirect(url_for("people.list", slug=award.slug, query={"categories": 1}), status_code=303)
 
-    @get("/people/{person_id:int}/remove-role")
+    @get("/people/{person_id:int}/remove-role", name="people.confirm_remove_role")
     async def confirm_remove_role(
         self, slug: str, person_id: int, viewer: Viewer, db_session: AsyncSession, role: str = ""
     ) -> Template | Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.MANAGE_AWARD_PEOPLE)
         if role not in (Role.JUROR.value, Role.ORGANISER.value):
-            return Redirect(f"/awards/{award.slug}/people", status_code=303)
+            return Redirect(url_for("people.list", slug=award.slug), status_code=303)
         person, check = await roles.remove_role_check(db_session, award, person_id, Role(role), actor)
         return confirm_page(role_confirmation(award, person, Role(role)), check, award=award)
 
-    @post("/people/{person_id:int}/remove-role")
+    @post("/people/{person_id:int}/remove-role", name="people.remove_role")
     async def remove_role(
         self, request: Req, slug: str, person_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -135,13 +136,13 @@ class PeopleController(Controller):
         form = await read_form(request)
         role = form.get("role")
         if role not in (Role.JUROR.value, Role.ORGANISER.value):
-            return Redirect(f"/awards/{award.slug}/people", status_code=303)
+            return Redirect(url_for("people.list", slug=award.slug), status_code=303)
         person, check = await roles.remove_role_check(db_session, award, person_id, Role(role), actor)
         confirmation = role_confirmation(award, person, Role(role))
 
         async def act(answer: Confirmed) -> str:
             await roles.remove_role(db_session, award, person_id, Role(role), actor, state=answer.state)
-            return f"/awards/{award.slug}/people?removed=1"
+            return url_for("people.list", slug=award.slug, query={"removed": 1})
 
         return await confirmed_action(request, confirmation, check, act, award=award)
 
@@ -152,15 +153,15 @@ def role_confirmation(award: Award, person: Person, role: Role) -> Confirmation:
     }
     return Confirmation(
         title=title,
-        action=f"/awards/{award.slug}/people/{person.id}/remove-role",
-        back=f"/awards/{award.slug}/people",
+        action=url_for("people.remove_role", slug=award.slug, person_id=person.id),
+        back=url_for("people.list", slug=award.slug),
         button=_("Remove role"),
         fields={"role": role.value},
     )
 
 
 class InvitationController(Controller):
-    @get("/invitations/{token:str}")
+    @get("/invitations/{token:str}", name="invitations.page")
     async def invitation_page(self, token: str, db_session: AsyncSession) -> Template:
         try:
             invitation, award, person = await invitations.invitation_and_award(db_session, token, utcnow())
@@ -171,7 +172,7 @@ class InvitationController(Controller):
             context={"token": token, "invitation": invitation, "inv_award": award, "person": person},
         )
 
-    @post("/invitations/{token:str}")
+    @post("/invitations/{token:str}", name="invitations.accept")
     async def accept_invitation(
         self, request: Req, token: str, db_session: AsyncSession, settings: Settings
     ) -> Template | Redirect:
@@ -180,5 +181,10 @@ class InvitationController(Controller):
         except TokenInvalidError as exc:
             return Template("accounts/link_invalid.html", context={"reason": exc.reason}, status_code=400)
         return await signed_in_redirect(
-            request, settings, db_session, person, f"/account?welcome={award.slug}", method="invitation"
+            request,
+            settings,
+            db_session,
+            person,
+            url_for("account.detail", query={"welcome": award.slug}),
+            method="invitation",
         )

@@ -84,10 +84,10 @@ async def issue_link(
     return person, await _new_link_token(session, person, purpose, now)
 
 
-#: Per purpose: the mail that carries the link, and the page the link opens.
+#: Per purpose: the mail that carries the link, and the route of the page the link opens.
 LINK_MAILS = {
-    TokenPurpose.SIGNIN: ("signin_link", "/signin/link/"),
-    TokenPurpose.RESET: ("password_reset", "/password/reset/"),
+    TokenPurpose.SIGNIN: ("signin_link", "signin.link"),
+    TokenPurpose.RESET: ("password_reset", "password.reset_form"),
 }
 
 
@@ -100,10 +100,10 @@ async def request_link(
     if issued is None:
         return []
     person, token = issued
-    template, path = LINK_MAILS[purpose]
+    template, route = LINK_MAILS[purpose]
     return [
         mailer.compose(
-            template, to=person.email, locale=person.locale, name=person.name, link=mailer.link(f"{path}{token}")
+            template, to=person.email, locale=person.locale, name=person.name, link=mailer.url(route, token=token)
         )
     ]
 

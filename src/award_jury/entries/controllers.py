@@ -32,6 +32,7 @@ from award_jury.i18n import gettext as _
 from award_jury.mail import Mailer
 from award_jury.policy import Action, Viewer, can, require
 from award_jury.settings import Settings
+from award_jury.urls import url_for
 from award_jury.web.auth import client_ip
 from award_jury.web.bodies import LOCK_AFTER_CHECKS, TAKES_FILE
 from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action
@@ -192,7 +193,7 @@ async def status_page(
 
 
 class CallController(Controller):
-    @get("/awards/{slug:str}/call", name="call")
+    @get("/awards/{slug:str}/call", name="call.detail")
     async def call_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award = await get_award(db_session, slug)
         now = utcnow()
@@ -202,7 +203,7 @@ class CallController(Controller):
             context={"award": award, "call": services.call_of(award, now), "mine": mine, "now": now},
         )
 
-    @get("/awards/{slug:str}/apply", name="apply")
+    @get("/awards/{slug:str}/apply", name="apply.page")
     async def apply_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award = await get_award(db_session, slug)
         call = services.call_of(award, utcnow())
@@ -217,11 +218,11 @@ class CallController(Controller):
             context={"award": award, "call": call, "mine": mine, "email": "", "name": "", "errors": {}},
         )
 
-    @get("/privacy", name="privacy")
+    @get("/privacy", name="site.privacy")
     async def privacy(self) -> Template:
         return Template("entries/privacy.html")
 
-    @post("/awards/{slug:str}/apply/link")
+    @post("/awards/{slug:str}/apply/link", name="apply.link")
     async def apply_link(
         self, request: Req, slug: str, db_session: AsyncSession, settings: Settings, mailer: Mailer
     ) -> Template:
@@ -257,7 +258,7 @@ class CallController(Controller):
         task = send_after_response(mailer, sent)
         return Template("entries/apply_sent.html", context={"award": award, "email": email}, background=task)
 
-    @post("/awards/{slug:str}/apply")
+    @post("/awards/{slug:str}/apply", name="apply.start")
     async def start(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Redirect | Template:
         award, actor = await award_for(db_session, slug, viewer, Action.APPLY)
         try:
@@ -267,18 +268,18 @@ class CallController(Controller):
             mine = await services.entries_of(db_session, award.id, actor.id)
             context = {"award": award, "call": call, "mine": mine, "email": "", "name": "", "errors": {}}
             return Template("entries/apply.html", context=context, status_code=409)
-        return Redirect(f"/entries/{entry.id}/edit", status_code=303)
+        return Redirect(url_for("entries.edit", entry_id=entry.id), status_code=303)
 
 
 class EntryController(Controller):
     path = "/entries/{entry_id:int}"
 
-    @get("/", name="entry")
+    @get("/", name="entries.detail")
     async def status_page(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Template:
         entry = await entry_for(db_session, entry_id, viewer, Action.VIEW_ENTRY)
         return await status_page(db_session, entry, viewer, done=request.query_params.get("done", "")[:40])
 
-    @get("/edit", name="entry_edit")
+    @get("/edit", name="entries.edit")
     async def edit_page(self, entry_id: int, viewer: Viewer, db_session: AsyncSession, settings: Settings) -> Template:
         entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
         editable = entry.status in (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
@@ -286,7 +287,7 @@ class EntryController(Controller):
         problems = {} if closed else services.draft_problems(entry, utcnow())
         return form_page(settings, entry, services.form_values(entry), errors=problems, closed=closed)
 
-    @post("/edit", opt={TAKES_FILE: True, LOCK_AFTER_CHECKS: True})
+    @post("/edit", opt={TAKES_FILE: True, LOCK_AFTER_CHECKS: True}, name="entries.save")
     async def save(
         self,
         request: Req,
@@ -365,37 +366,51 @@ class EntryController(Controller):
             return form_page(settings, entry, services.form_values(entry), errors=saved.problems, notice=notice)
         if action == "submit" and was_draft:
             task = send_after_response(mailer, mails.submitted_mails(mailer, entry, actor))
-            return Redirect(f"/entries/{entry.id}?done=submitted", status_code=303, background=task)
-        return Redirect(f"/entries/{entry.id}/edit?saved=1", status_code=303)
+            return Redirect(
+                url_for("entries.detail", entry_id=entry.id, query={"done": "submitted"}),
+                status_code=303,
+                background=task,
+            )
+        return Redirect(url_for("entries.edit", entry_id=entry.id, query={"saved": 1}), status_code=303)
 
-    @post("/withdraw")
+    @post("/withdraw", name="entries.withdraw")
     async def withdraw(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         entry, actor = await editing(db_session, entry_id, viewer)
         form = await read_form(request)
         if form.get("confirm") != "yes":
-            return Redirect(f"/entries/{entry.id}?done=confirm_withdraw#withdraw", status_code=303)
+            return Redirect(
+                url_for("entries.detail", entry_id=entry.id, query={"done": "confirm_withdraw"}, anchor="withdraw"),
+                status_code=303,
+            )
         try:
             await services.withdraw_entry(db_session, entry, now=utcnow(), actor=actor)
         except (ConflictError, DeadlinePassedError):
-            return Redirect(f"/entries/{entry.id}?done=withdraw_refused", status_code=303)
-        return Redirect(f"/entries/{entry.id}?done=withdrawn", status_code=303)
+            return Redirect(
+                url_for("entries.detail", entry_id=entry.id, query={"done": "withdraw_refused"}), status_code=303
+            )
+        return Redirect(url_for("entries.detail", entry_id=entry.id, query={"done": "withdrawn"}), status_code=303)
 
-    @post("/delete")
+    @post("/delete", name="entries.delete")
     async def delete(
         self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession, storage: Storage
     ) -> Redirect:
         entry, actor = await editing(db_session, entry_id, viewer)
         form = await read_form(request)
         if form.get("confirm") != "yes":
-            return Redirect(f"/entries/{entry.id}?done=confirm_delete#delete", status_code=303)
+            return Redirect(
+                url_for("entries.detail", entry_id=entry.id, query={"done": "confirm_delete"}, anchor="delete"),
+                status_code=303,
+            )
         slug = entry.award.slug
         try:
             await services.delete_draft(db_session, entry, actor=actor, storage=storage)
         except ConflictError:
-            return Redirect(f"/entries/{entry.id}?done=delete_refused", status_code=303)
-        return Redirect(f"/awards/{slug}/apply?deleted=1", status_code=303)
+            return Redirect(
+                url_for("entries.detail", entry_id=entry.id, query={"done": "delete_refused"}), status_code=303
+            )
+        return Redirect(url_for("apply.page", slug=slug, query={"deleted": 1}), status_code=303)
 
-    @post("/members")
+    @post("/members", name="entries.add_member")
     async def add_member(
         self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession, mailer: Mailer
     ) -> Template | Redirect:
@@ -417,9 +432,13 @@ class EntryController(Controller):
             values = {"member_email": email, "member_name": name}
             return await status_page(db_session, fresh, viewer, errors=errors, values=values, status=400)
         task = send_after_response(mailer, sent)
-        return Redirect(f"/entries/{entry.id}?done=member_added#people", status_code=303, background=task)
+        return Redirect(
+            url_for("entries.detail", entry_id=entry.id, query={"done": "member_added"}, anchor="people"),
+            status_code=303,
+            background=task,
+        )
 
-    @get("/deck", name="entry_deck")
+    @get("/deck", name="entries.deck")
     async def deck(self, entry_id: int, viewer: Viewer, db_session: AsyncSession, storage: Storage) -> Response[bytes]:
         entry = await entry_for(db_session, entry_id, viewer, Action.VIEW_ENTRY)
         deck = services.deck_of(entry)
@@ -427,7 +446,7 @@ class EntryController(Controller):
             raise NotFoundError("deck")
         return uploaded_file_response(storage.get(deck.storage_key), deck.name, "application/pdf", inline=False)
 
-    @post("/eligibility")
+    @post("/eligibility", name="entries.eligibility")
     async def eligibility(
         self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -444,13 +463,16 @@ class EntryController(Controller):
             fresh = await services.load_entry(db_session, entry_id)
             values = {"decision": decision, "reason": reason}
             return await status_page(db_session, fresh, viewer, errors=exc.errors, values=values, status=400)
-        return Redirect(f"/entries/{entry.id}?done=decided#eligibility", status_code=303)
+        return Redirect(
+            url_for("entries.detail", entry_id=entry.id, query={"done": "decided"}, anchor="eligibility"),
+            status_code=303,
+        )
 
 
 class OrganiserEntriesController(Controller):
     path = "/awards/{slug:str}"
 
-    @get("/entries", name="award_entries")
+    @get("/entries", name="entries.list")
     async def entry_list(
         self, slug: str, viewer: Viewer, db_session: AsyncSession, category: str = "", status: str = "", round: str = ""
     ) -> Template:
@@ -472,7 +494,7 @@ class OrganiserEntriesController(Controller):
             },
         )
 
-    @get("/entries.csv", name="award_entries_csv")
+    @get("/entries.csv", name="entries.csv")
     async def entry_csv(
         self, slug: str, viewer: Viewer, db_session: AsyncSession, category: str = "", status: str = "", round: str = ""
     ) -> Response[str]:
@@ -489,13 +511,13 @@ class OrganiserEntriesController(Controller):
             },
         )
 
-    @get("/anonymise", name="award_anonymise")
+    @get("/anonymise", name="entries.anonymise_page")
     async def anonymise_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.REVIEW_ENTRIES)
         check = await services.anonymise_check(db_session, award, utcnow())
         return confirm_page(anonymise_confirmation(award), check, award=award)
 
-    @post("/anonymise")
+    @post("/anonymise", name="entries.anonymise")
     async def anonymise(
         self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession, storage: Storage
     ) -> Template | Redirect:
@@ -506,7 +528,7 @@ class OrganiserEntriesController(Controller):
 
         async def act(answer: Confirmed) -> str:
             await services.anonymise_award(db_session, award, storage=storage, actor=actor, now=now, state=answer.state)
-            return f"/awards/{award.slug}/entries?anonymised=1"
+            return url_for("entries.list", slug=award.slug, query={"anonymised": 1})
 
         return await confirmed_action(request, confirmation, check, act, award=award)
 
@@ -523,8 +545,8 @@ def anonymise_confirmation(award: Award) -> Confirmation:
         }
     return Confirmation(
         title=_("Remove personal data"),
-        action=f"/awards/{award.slug}/anonymise",
-        back=f"/awards/{award.slug}/entries",
+        action=url_for("entries.anonymise", slug=award.slug),
+        back=url_for("entries.list", slug=award.slug),
         button=_("Remove personal data now"),
         lead=lead,
     )

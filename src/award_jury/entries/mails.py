@@ -6,7 +6,6 @@ transaction is committed."""
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +20,7 @@ from award_jury.enums import TokenPurpose
 from award_jury.errors import FormError
 from award_jury.i18n import gettext as _
 from award_jury.mail import Mail, Mailer
+from award_jury.urls import url_for
 
 
 def applicant_name(name: str) -> str:
@@ -61,14 +61,13 @@ async def request_apply_link(
     if token is None:
         return []
     person = await find_person(session, email)
-    target = quote(f"/awards/{award.slug}/apply", safe="/")
     return [
         mailer.compose(
             "apply_link",
             to=normalise_email(email),
             locale=person.locale if person else locale,
             award_name=award.name,
-            link=mailer.link(f"/signin/link/{token}?next={target}"),
+            link=mailer.url("signin.link", token=token, query={"next": url_for("apply.page", slug=award.slug)}),
         )
     ]
 
@@ -91,7 +90,7 @@ def submitted_mails(mailer: Mailer, entry: Entry, actor: Person) -> list[Mail]:
             ref=entry.ref,
             time_zone=entry.award.time_zone,
             submitted_at=entry.submitted_at,
-            link=mailer.link(f"/entries/{entry.id}"),
+            link=mailer.url("entries.detail", entry_id=entry.id),
         )
         for email, locale in recipients.items()
     ]
@@ -108,7 +107,6 @@ async def invite_member(
     if issued is None:
         return []
     _person, token = issued
-    target = quote(f"/entries/{entry.id}/edit", safe="/")
     return [
         mailer.compose(
             "entry_invitation",
@@ -118,6 +116,6 @@ async def invite_member(
             inviter=actor.name,
             award_name=entry.award.name,
             title=entry.title or entry.startup.name,
-            link=mailer.link(f"/signin/link/{token}?next={target}"),
+            link=mailer.url("signin.link", token=token, query={"next": url_for("entries.edit", entry_id=entry.id)}),
         )
     ]

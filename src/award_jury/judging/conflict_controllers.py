@@ -14,6 +14,7 @@ from award_jury.errors import FormError
 from award_jury.judging import conflicts
 from award_jury.mail import Mailer
 from award_jury.policy import Action, Viewer
+from award_jury.urls import url_for
 from award_jury.web.forms import parse_id, read_form
 from award_jury.web.guards import award_for
 from award_jury.web.mailer import send_after_response
@@ -48,12 +49,12 @@ class ConflictController(Controller):
             status_code=status,
         )
 
-    @get("/conflicts")
+    @get("/conflicts", name="conflicts.list")
     async def conflicts_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         return await self._organiser_page(db_session, award)
 
-    @post("/conflicts")
+    @post("/conflicts", name="conflicts.record")
     async def record_conflict(
         self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -72,13 +73,13 @@ class ConflictController(Controller):
             )
         except FormError as exc:
             return await self._organiser_page(db_session, award, errors=exc.errors, values=values, status=400)
-        return Redirect(f"/awards/{award.slug}/conflicts?saved=1", status_code=303)
+        return Redirect(url_for("conflicts.list", slug=award.slug, query={"saved": 1}), status_code=303)
 
-    @post("/conflicts/{conflict_id:int}/delete")
+    @post("/conflicts/{conflict_id:int}/delete", name="conflicts.delete")
     async def delete_conflict(self, slug: str, conflict_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         await conflicts.remove_conflict(db_session, award, conflict_id, actor)
-        return Redirect(f"/awards/{award.slug}/conflicts?removed=1", status_code=303)
+        return Redirect(url_for("conflicts.list", slug=award.slug, query={"removed": 1}), status_code=303)
 
     async def _juror_page(
         self,
@@ -104,12 +105,12 @@ class ConflictController(Controller):
             status_code=status,
         )
 
-    @get("/my-conflicts")
+    @get("/my-conflicts", name="conflicts.mine")
     async def my_conflicts(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.DECLARE_OWN_CONFLICT)
         return await self._juror_page(db_session, award, viewer)
 
-    @post("/my-conflicts")
+    @post("/my-conflicts", name="conflicts.declare_own")
     async def declare_own(
         self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession, mailer: Mailer
     ) -> Template | Redirect:
@@ -123,4 +124,6 @@ class ConflictController(Controller):
         except FormError as exc:
             return await self._juror_page(db_session, award, viewer, errors=exc.errors, values=values, status=400)
         tasks = send_after_response(mailer, mails)
-        return Redirect(f"/awards/{award.slug}/my-conflicts?saved=1", status_code=303, background=tasks)
+        return Redirect(
+            url_for("conflicts.mine", slug=award.slug, query={"saved": 1}), status_code=303, background=tasks
+        )

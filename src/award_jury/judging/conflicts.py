@@ -405,7 +405,7 @@ async def conflict_mails(
             entry=entry.ref,
             kind=conflict.kind.value,
             reason=conflict.reason,
-            link=mailer.link(f"/awards/{award.slug}/conflicts"),
+            link=mailer.url("conflicts.list", slug=award.slug),
         )
         for o in await organisers_of(session, award)
     ]

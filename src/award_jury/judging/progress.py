@@ -149,7 +149,7 @@ async def remind_jurors(session: AsyncSession, mailer: Mailer, award: Award, rnd
             open=j.open,
             deadline=rnd.scoring_close,
             time_zone=award.time_zone,
-            link=mailer.link("/account"),
+            link=mailer.url("account.detail"),
         )
         for j in recipients
     ]
