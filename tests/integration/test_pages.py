@@ -186,6 +186,27 @@ async def test_csrf_failure_is_friendly_403_page(client: Client) -> None:
     assert "Das dürfen Sie nicht" not in text and "freigegeben" not in text  # not a matter of rights
 
 
+async def test_award_page_offers_scoring_to_the_awards_jurors_only(
+    client: Client, db: Database, settings: Settings
+) -> None:
+    await seed(db, small_bundle())
+    async with db.session() as s:
+        award = await get_award(s, "mini-award")
+        juror = await get_or_create_person(s, "jana@example.org", "Jana Juror", "en")
+        await grant_role(s, juror, Role.JUROR, award.id)
+        organiser = await get_or_create_person(s, "olga@example.org", "Olga Organiser", "en")
+        await grant_role(s, organiser, Role.ORGANISER, award.id)
+        people = {"juror": juror.id, "organiser": organiser.id}
+    button = 'href="/awards/mini-award/jury">Score your entries</a>'
+    anonymous = await client.get("/awards/mini-award", headers={"accept-language": "en"})
+    assert anonymous.status_code == 200 and button not in anonymous.text
+    for role, person_id in people.items():
+        await sign_in_as(client, db, settings, person_id)
+        page = await client.get("/awards/mini-award", headers={"accept-language": "en"})
+        assert page.status_code == 200
+        assert (button in page.text) is (role == "juror"), role
+
+
 async def test_forbidden_page_explains_politely_and_offers_a_way_on(
     client: Client, db: Database, settings: Settings
 ) -> None:

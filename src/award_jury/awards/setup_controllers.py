@@ -6,19 +6,18 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import available_timezones
 
-import sqlalchemy as sa
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from award_jury.accounts.models import AwardRole, Person
+from award_jury.accounts.models import Person
 from award_jury.awards import branding, setup
 from award_jury.awards.models import Award, Category, Criterion, Round
-from award_jury.entries.storage import LocalStorage
-from award_jury.enums import Method, Role
+from award_jury.entries.storage import Storage
+from award_jury.enums import Method
 from award_jury.errors import ConflictError, FormError
 from award_jury.i18n import gettext as _
-from award_jury.policy import Action, Viewer, can, require
+from award_jury.policy import Action, Viewer, awards_where, can, require
 from award_jury.urls import url_for
 from award_jury.web.bodies import TAKES_FILE
 from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action
@@ -70,10 +69,6 @@ def criterion_form(form: Form) -> setup.CriterionForm:
     )
 
 
-async def organised_award(session: AsyncSession, slug: str, viewer: Viewer) -> tuple[Award, Person]:
-    return await award_for(session, slug, viewer, Action.SET_UP_AWARD)
-
-
 def setup_page(
     award: Award,
     *,
@@ -107,14 +102,8 @@ async def round_page(
     values: dict[str, str] | None = None,
     status: int = 200,
 ) -> Template:
-    # Rounds to copy criteria from: every other round of every award this person organises.
-    query = sa.select(Round, Award).join(Award, Award.id == Round.award_id).where(Round.id != rnd.id)
-    if Role.ORGANISER not in viewer.platform_roles:
-        organised = sa.select(AwardRole.award_id).where(
-            AwardRole.person_id == viewer.person_id, AwardRole.role == Role.ORGANISER
-        )
-        query = query.where(Round.award_id.in_(organised))
-    sources = (await session.execute(query.order_by(Award.name, Round.position))).all()
+    # Rounds to copy criteria from: every other round of every award this person may set up.
+    sources = await setup.copy_sources(session, rnd, awards_where(viewer, Action.SET_UP_AWARD))
     total = sum((c.weight for c in rnd.criteria), start=0)
     return Template(
         "awards/round.html",
@@ -159,14 +148,14 @@ class AwardSetupController(Controller):
 
     @get("/setup", name="setup.overview")
     async def setup_overview(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
-        award, _actor = await organised_award(db_session, slug, viewer)
+        award, _actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         return setup_page(award)
 
     @post("/setup", name="setup.update")
     async def update_award(
         self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         form = award_form(await read_form(request))
         try:
             await setup.update_award(db_session, award, form, actor)
@@ -176,21 +165,19 @@ class AwardSetupController(Controller):
 
     @post("/setup/logo", opt={TAKES_FILE: True}, name="setup.upload_logo")
     async def upload_logo(
-        self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
+        self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession, storage: Storage
     ) -> Template | Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         data = await read_upload(request, "logo", limit=branding.MAX_LOGO_BYTES)
         try:
-            await setup.set_logo(
-                db_session, award, data or b"", LocalStorage(request.app.state.settings.uploads_dir), actor
-            )
+            await setup.set_logo(db_session, award, data or b"", storage, actor)
         except FormError as exc:
             return setup_page(award, form_id="logo", errors=exc.errors, status=400)
         return Redirect(url_for("setup.overview", slug=award.slug, query={"saved": "logo"}), status_code=303)
 
     @post("/setup/logo/delete", name="setup.delete_logo")
     async def delete_logo(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         await setup.remove_logo(db_session, award, actor)
         return Redirect(url_for("setup.overview", slug=award.slug, query={"saved": "logo"}), status_code=303)
 
@@ -209,7 +196,7 @@ class AwardSetupController(Controller):
     async def _save_category(
         self, request: Req, slug: str, viewer: Viewer, session: AsyncSession, category_id: int | None
     ) -> Template | Redirect:
-        award, actor = await organised_award(session, slug, viewer)
+        award, actor = await award_for(session, slug, viewer, Action.SET_UP_AWARD)
         category = setup.find_category(award, category_id) if category_id is not None else None
         form = await read_form(request)
         values = {k: form.get(k, max_length=5000) for k in ("name", "description", "prizes")}
@@ -227,7 +214,7 @@ class AwardSetupController(Controller):
     async def confirm_delete_category(
         self, slug: str, category_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template:
-        award, _actor = await organised_award(db_session, slug, viewer)
+        award, _actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         category = setup.find_category(award, category_id)
         check = await setup.delete_category_check(db_session, award, category)
         return confirm_page(delete_category_confirmation(award, category), check, award=award)
@@ -236,7 +223,7 @@ class AwardSetupController(Controller):
     async def delete_category(
         self, request: Req, slug: str, category_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         category = setup.find_category(award, category_id)
         check = await setup.delete_category_check(db_session, award, category)
         confirmation = delete_category_confirmation(award, category)
@@ -249,7 +236,7 @@ class AwardSetupController(Controller):
 
     @post("/rounds", name="rounds.add")
     async def add_round(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         form = round_form(await read_form(request))
         try:
             rnd = await setup.save_round(db_session, award, form, actor)
@@ -261,14 +248,14 @@ class AwardSetupController(Controller):
 
     @get("/rounds/{round_slug:str}", name="rounds.detail")
     async def round_overview(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
-        award, _actor = await organised_award(db_session, slug, viewer)
+        award, _actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         return await round_page(db_session, award, setup.find_round(award, round_slug), viewer)
 
     @post("/rounds/{round_slug:str}", name="rounds.update")
     async def update_round(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         form = round_form(await read_form(request))
         try:
@@ -286,7 +273,7 @@ class AwardSetupController(Controller):
     async def confirm_delete_round(
         self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template:
-        award, _actor = await organised_award(db_session, slug, viewer)
+        award, _actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         check = await setup.delete_round_check(db_session, award, rnd)
         return confirm_page(delete_round_confirmation(award, rnd), check, award=award)
@@ -295,7 +282,7 @@ class AwardSetupController(Controller):
     async def delete_round(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         check = await setup.delete_round_check(db_session, award, rnd)
         confirmation = delete_round_confirmation(award, rnd)
@@ -321,7 +308,7 @@ class AwardSetupController(Controller):
     async def _save_criterion(
         self, request: Req, slug: str, round_slug: str, key: str | None, viewer: Viewer, session: AsyncSession
     ) -> Template | Redirect:
-        award, actor = await organised_award(session, slug, viewer)
+        award, actor = await award_for(session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         criterion = setup.find_criterion(rnd, key) if key is not None else None
         raw = await read_form(request)
@@ -358,7 +345,7 @@ class AwardSetupController(Controller):
     async def confirm_delete_criterion(
         self, slug: str, round_slug: str, key: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template:
-        award, _actor = await organised_award(db_session, slug, viewer)
+        award, _actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         criterion = setup.find_criterion(rnd, key)
         check = await setup.delete_criterion_check(db_session, award, rnd, criterion)
@@ -368,7 +355,7 @@ class AwardSetupController(Controller):
     async def delete_criterion(
         self, request: Req, slug: str, round_slug: str, key: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         criterion = setup.find_criterion(rnd, key)
         check = await setup.delete_criterion_check(db_session, award, rnd, criterion)
@@ -386,7 +373,7 @@ class AwardSetupController(Controller):
     async def copy_criteria(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         form = await read_form(request)
         source_id = parse_id(form.get("source"))

@@ -18,13 +18,14 @@ from award_jury.certificates.context import MAX_SIGNATORIES, ORIENTATIONS
 from award_jury.certificates.render import DocumentMeta, render_pdf
 from award_jury.consequences import ConfirmationError
 from award_jury.db import Database
+from award_jury.entries.storage import Storage
 from award_jury.errors import DomainError, FormError, NotFoundError
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer
+from award_jury.settings import Settings
 from award_jury.urls import url_for
 from award_jury.web.bodies import TAKES_FILE
 from award_jury.web.confirm import Confirmation, confirm_page, read_confirmation, refused_page
-from award_jury.web.files import app_settings, app_storage
 from award_jury.web.forms import read_form, read_upload
 from award_jury.web.guards import award_for, entry_for
 
@@ -34,10 +35,6 @@ PDF_HEADERS = {
     "content-security-policy": "default-src 'none'; frame-ancestors 'self'; sandbox",
     "x-frame-options": "SAMEORIGIN",
 }
-
-
-_settings = app_settings
-_storage = app_storage
 
 
 async def render_in_pool(contexts: list[Any], meta: DocumentMeta) -> bytes:
@@ -95,10 +92,16 @@ async def overview_page(
 
 
 async def round_page(
-    session: AsyncSession, request: Req, award: Award, rnd: Round, *, error: str = "", status: int = 200
+    session: AsyncSession,
+    settings: Settings,
+    storage: Storage,
+    award: Award,
+    rnd: Round,
+    *,
+    error: str = "",
+    status: int = 200,
 ) -> Template:
-    settings = _settings(request)
-    rows, final = await services.preview_rows(session, award, rnd, _storage(request), settings.base_url)
+    rows, final = await services.preview_rows(session, award, rnd, storage, settings.base_url)
     issued = await services.certificates_of_round(session, rnd)
     recent = await jobs.recent_jobs(session, rnd)
     counts = {k: sum(1 for e, _i, _w in rows if e.kind.value == k) for k in ("winner", "finalist", "participant")}
@@ -128,7 +131,9 @@ class CertificateController(Controller):
         return await overview_page(db_session, request, award)
 
     @post("/settings", opt={TAKES_FILE: True}, name="certificates.settings")
-    async def save(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
+    async def save(
+        self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession, storage: Storage
+    ) -> Template | Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         form = await read_form(request)
         values: dict[str, Any] = {name: form.get(name, max_length=2000) for name in form.names()}
@@ -149,7 +154,7 @@ class CertificateController(Controller):
                 db_session,
                 award,
                 actor.id,
-                _storage(request),
+                storage,
                 orientation=form.get("orientation", max_length=20),
                 place_name=form.get("place_name", max_length=121),
                 signatories=signatories,
@@ -161,42 +166,57 @@ class CertificateController(Controller):
 
     @get("/rounds/{round_slug:str}", name="certificates.round")
     async def round(
-        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+        self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, settings: Settings, storage: Storage
     ) -> Template:
-        award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
-        return await round_page(db_session, request, award, find_round(award, round_slug))
+        award, rnd, _actor = await award_for(
+            db_session, slug, viewer, Action.MANAGE_CERTIFICATES, round_slug=round_slug
+        )
+        return await round_page(db_session, settings, storage, award, rnd)
 
     @get("/rounds/{round_slug:str}/preview/{ref:str}", name="certificates.preview")
     async def preview(
-        self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
+        self,
+        slug: str,
+        round_slug: str,
+        ref: str,
+        viewer: Viewer,
+        db_session: AsyncSession,
+        settings: Settings,
+        storage: Storage,
     ) -> Response[bytes]:
         award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         rnd = find_round(award, round_slug)
-        ctx, meta = await services.preview_context(
-            db_session, award, rnd, ref, _storage(request), _settings(request).base_url
-        )
+        ctx, meta = await services.preview_context(db_session, award, rnd, ref, storage, settings.base_url)
         data = await render_in_pool([ctx], meta)
         return pdf_response(data, f"preview-{safe_name(ref)}.pdf", inline=True)
 
     @post("/rounds/{round_slug:str}/generate", name="certificates.generate")
     async def generate(
-        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, db: Database
+        self,
+        request: Req,
+        slug: str,
+        round_slug: str,
+        viewer: Viewer,
+        db_session: AsyncSession,
+        db: Database,
+        settings: Settings,
+        storage: Storage,
     ) -> Template | Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         rnd = find_round(award, round_slug)
         form = await read_form(request)
         kind = form.get("kind", max_length=20)
         if kind not in services.KINDS:
-            return await round_page(db_session, request, award, rnd, error="kind", status=400)
+            return await round_page(db_session, settings, storage, award, rnd, error="kind", status=400)
         if rnd.finalised_at is None:
-            return await round_page(db_session, request, award, rnd, error="not_final", status=409)
+            return await round_page(db_session, settings, storage, award, rnd, error="not_final", status=409)
         try:
-            job, needs_run = await jobs.start_job(db_session, _settings(request), award, rnd, kind, actor.id)
+            job, needs_run = await jobs.start_job(db_session, settings, award, rnd, kind, actor.id)
         except DomainError:
-            return await round_page(db_session, request, award, rnd, error="none", status=409)
+            return await round_page(db_session, settings, storage, award, rnd, error="none", status=409)
         await db_session.commit()  # the job and the codes exist before anything renders
         if needs_run:
-            jobs.run_in_background(db, _settings(request), job.id)
+            jobs.run_in_background(db, settings, job.id)
         return Redirect(url_for("certificates.job", slug=award.slug, job_id=job.id), status_code=303)
 
     @get("/jobs/{job_id:int}", name="certificates.job")
@@ -214,11 +234,11 @@ class CertificateController(Controller):
 
     @get("/jobs/{job_id:int}/download", name="certificates.job_download")
     async def job_download(
-        self, request: Req, slug: str, job_id: int, viewer: Viewer, db_session: AsyncSession
+        self, slug: str, job_id: int, viewer: Viewer, db_session: AsyncSession, settings: Settings
     ) -> Response[bytes]:
         award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         job = await jobs.get_job(db_session, award, job_id)
-        path = _settings(request).data_dir / job.file_name
+        path = settings.data_dir / job.file_name
         if job.status != "done" or not job.file_name or not path.is_file():
             raise NotFoundError("file")
         rnd = next(r for r in award.rounds if r.id == job.round_id)
@@ -321,14 +341,16 @@ class VerifyController(Controller):
 
 class EntryCertificateController(Controller):
     @get("/entries/{entry_id:int}/certificate", name="entries.certificate")
-    async def download(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Response[bytes]:
+    async def download(
+        self, entry_id: int, viewer: Viewer, db_session: AsyncSession, settings: Settings, storage: Storage
+    ) -> Response[bytes]:
         """The entry's own certificate, for its members, once the round's results are published."""
         entry = await entry_for(db_session, entry_id, viewer, Action.DOWNLOAD_OWN_CERTIFICATE)
         cert = await services.published_certificate(db_session, entry_id)
         award = await get_award(db_session, cert.round.award.slug)
         rnd = next(r for r in award.rounds if r.id == cert.round_id)
         contexts, meta = await services.issued_contexts(
-            db_session, award, rnd, cert.kind.value, [cert], _storage(request), _settings(request).base_url
+            db_session, award, rnd, cert.kind.value, [cert], storage, settings.base_url
         )
         if not contexts:
             raise NotFoundError("certificate")

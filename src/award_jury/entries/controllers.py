@@ -9,43 +9,39 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
-from litestar.background_tasks import BackgroundTask, BackgroundTasks
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury import db
 from award_jury.accounts.controllers import rate_limited_message
 from award_jury.accounts.models import Person
-from award_jury.accounts.services import find_person
-from award_jury.accounts.signin import issue_apply_link, issue_link
-from award_jury.accounts.validators import is_plain_name, is_valid_email, normalise_email
 from award_jury.awards.models import Award
 from award_jury.awards.services import get_award
 from award_jury.certificates.services import published_certificate
 from award_jury.db import utcnow, write_transaction  # the deadline's clock (tests move it); sign-in links use db.utcnow
-from award_jury.entries import services
+from award_jury.entries import mails, services
 from award_jury.entries.deck_check import deck_problem
 from award_jury.entries.models import Entry
 from award_jury.entries.services import DeadlinePassedError, EntryFilter, StaleEntryError, Upload
+from award_jury.entries.storage import Storage
 from award_jury.entries.validators import FIELD_NAMES, ONE_LINE, PITCH_LIMIT, STAGES
-from award_jury.enums import EntryStatus, TokenPurpose
+from award_jury.enums import EntryStatus
 from award_jury.errors import ConflictError, FormError, NotFoundError, RateLimitedError, StorageFullError
 from award_jury.i18n import current_locale, format_datetime
 from award_jury.i18n import gettext as _
+from award_jury.mail import Mailer
 from award_jury.policy import Action, Viewer, can, require
-from award_jury.urls import absolute_url, url_for
+from award_jury.settings import Settings
+from award_jury.urls import url_for
 from award_jury.web.auth import client_ip
 from award_jury.web.bodies import LOCK_AFTER_CHECKS, TAKES_FILE
 from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action
-from award_jury.web.files import app_settings, app_storage, uploaded_file_response
+from award_jury.web.files import uploaded_file_response
 from award_jury.web.forms import Form, parse_id, read_form
 from award_jury.web.guards import award_for, entry_for
-from award_jury.web.mailer import mail_task
+from award_jury.web.mailer import send_after_response
 
 Req = Request[Any, Any, Any]
-
-_settings = app_settings
-_storage = app_storage
 
 
 def wants_json(request: Req) -> bool:
@@ -114,7 +110,7 @@ def field_labels() -> dict[str, str]:
 
 
 def form_page(
-    request: Req,
+    settings: Settings,
     entry: Entry,
     values: dict[str, str],
     *,
@@ -139,7 +135,7 @@ def form_page(
             "deck": services.deck_of(entry),
             "stages": stage_options(),
             "pitch_limit": PITCH_LIMIT,
-            "max_size": _settings(request).max_upload_bytes,
+            "max_size": settings.max_upload_bytes,
             "labels": field_labels(),
         },
         status_code=status,
@@ -227,13 +223,15 @@ class CallController(Controller):
         return Template("entries/privacy.html")
 
     @post("/awards/{slug:str}/apply/link", name="apply.link")
-    async def apply_link(self, request: Req, slug: str, db_session: AsyncSession) -> Template:
+    async def apply_link(
+        self, request: Req, slug: str, db_session: AsyncSession, settings: Settings, mailer: Mailer
+    ) -> Template:
         """A new applicant gives an e-mail address and gets a sign-in link that leads to the form.
         The answer is the same whether or not the address already has an account."""
         award = await get_award(db_session, slug)
         call = services.call_of(award, utcnow())
         form = await read_form(request)
-        email, name = form.get("email", max_length=320), form.get("name", max_length=200)
+        email, name = form.get("email", max_length=320), mails.applicant_name(form.get("name", max_length=200))
 
         def again(errors: dict[str, str], status: int) -> Template:
             context = {"award": award, "call": call, "mine": [], "email": email, "name": name, "errors": errors}
@@ -241,50 +239,23 @@ class CallController(Controller):
 
         if not call.is_open:
             return again({"email": _("The call for entries is closed.")}, 409)
-        errors: dict[str, str] = {}
-        if not is_valid_email(normalise_email(email)):
-            errors["email"] = _("Enter a valid e-mail address, like name@example.org.")
-        name = " ".join(name.split())
-        if not name:
-            errors["name"] = _("Enter your name.")
-        elif not is_plain_name(name):
-            errors["name"] = _(
-                "Enter your name in letters, with spaces, hyphens, apostrophes or dots between them "
-                "(at most 100 characters)."
-            )
-        if errors:
-            return again(errors, 400)
-        # No account yet: the link creates it when used; the mail greets nobody by name (the
-        # form's text is a stranger's until the address's owner confirms it).
         try:
-            token = await issue_apply_link(
+            sent = await mails.request_apply_link(
                 db_session,
-                email,
-                name,
-                current_locale.get(),
-                db.utcnow(),
+                mailer,
+                award,
+                email=email,
+                name=name,
+                locale=current_locale.get(),
+                now=db.utcnow(),
                 ip=client_ip(request),
-                secret=_settings(request).secret_key,
+                secret=settings.secret_key,
             )
+        except FormError as exc:
+            return again(exc.errors, 400)
         except RateLimitedError as exc:
             return again({"email": rate_limited_message(exc)}, 429)
-        task = None
-        if token is not None:
-            person = await find_person(db_session, email)
-            locale = person.locale if person else current_locale.get()
-            task = mail_task(
-                request,
-                "apply_link",
-                to=normalise_email(email),
-                locale=locale,
-                award_name=award.name,
-                link=absolute_url(
-                    _settings(request).base_url,
-                    "signin.link",
-                    token=token,
-                    query={"next": url_for("apply.page", slug=award.slug)},
-                ),
-            )
+        task = send_after_response(mailer, sent)
         return Template("entries/apply_sent.html", context={"award": award, "email": email}, background=task)
 
     @post("/awards/{slug:str}/apply", name="apply.start")
@@ -309,18 +280,24 @@ class EntryController(Controller):
         return await status_page(db_session, entry, viewer, done=request.query_params.get("done", "")[:40])
 
     @get("/edit", name="entries.edit")
-    async def edit_page(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Template:
+    async def edit_page(self, entry_id: int, viewer: Viewer, db_session: AsyncSession, settings: Settings) -> Template:
         entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
         editable = entry.status in (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
         closed = not editable or not services.call_of(entry.award, utcnow()).is_open
         problems = {} if closed else services.draft_problems(entry, utcnow())
-        return form_page(request, entry, services.form_values(entry), errors=problems, closed=closed)
+        return form_page(settings, entry, services.form_values(entry), errors=problems, closed=closed)
 
     @post("/edit", opt={TAKES_FILE: True, LOCK_AFTER_CHECKS: True}, name="entries.save")
     async def save(
-        self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
+        self,
+        request: Req,
+        entry_id: int,
+        viewer: Viewer,
+        db_session: AsyncSession,
+        settings: Settings,
+        storage: Storage,
+        mailer: Mailer,
     ) -> Template | Redirect | Response[dict[str, Any]]:
-        settings = _settings(request)
         form = await read_form(request)
         values = form_input(form)
         action = form.get("action")
@@ -341,7 +318,7 @@ class EntryController(Controller):
                 version=version,
                 now=now,
                 actor=actor,
-                storage=_storage(request),
+                storage=storage,
                 upload=upload,
                 submit=action == "submit",
             )
@@ -357,20 +334,20 @@ class EntryController(Controller):
                 "Someone saved this entry in the meantime (another window, or a co-editor). Nothing of yours "
                 "was saved. The form now shows the newer version; your text is below so you can copy it."
             )
-            return form_page(request, fresh, current, status=409, notice=notice, stale=mine)
+            return form_page(settings, fresh, current, status=409, notice=notice, stale=mine)
         except DeadlinePassedError:
             await db_session.rollback()
             fresh = await services.load_entry(db_session, entry_id)
             message = _("The call for entries is closed, so nothing was saved. Your last saved version is kept.")
             if wants_json(request):
                 return Response({"error": "closed", "message": message}, status_code=409)
-            return form_page(request, fresh, values, status=409, notice=message, closed=True)
+            return form_page(settings, fresh, values, status=409, notice=message, closed=True)
         except FormError as exc:
             await db_session.rollback()
             if wants_json(request):
                 return Response({"error": "invalid", "errors": exc.errors}, status_code=422)
             fresh = await services.load_entry(db_session, entry_id)
-            return form_page(request, fresh, values, errors=exc.errors, status=400)
+            return form_page(settings, fresh, values, errors=exc.errors, status=400)
         except StorageFullError:
             await db_session.rollback()
             message = _(
@@ -380,44 +357,21 @@ class EntryController(Controller):
             if wants_json(request):
                 return Response({"error": "storage-full", "message": message}, status_code=507)
             fresh = await services.load_entry(db_session, entry_id)
-            return form_page(request, fresh, values, errors={"deck": message}, status=507)
+            return form_page(settings, fresh, values, errors={"deck": message}, status=507)
         if wants_json(request):
             answer = {"ok": True, "version": entry.version, "saved_at": now.isoformat(), "errors": saved.problems}
             return Response(answer, status_code=200)
         if saved.problems:  # a draft with values that are not valid yet: saved, and shown beside the fields
             notice = _("Your draft is saved. Before you can submit it, please correct the marked fields.")
-            return form_page(request, entry, services.form_values(entry), errors=saved.problems, notice=notice)
+            return form_page(settings, entry, services.form_values(entry), errors=saved.problems, notice=notice)
         if action == "submit" and was_draft:
+            task = send_after_response(mailer, mails.submitted_mails(mailer, entry, actor))
             return Redirect(
                 url_for("entries.detail", entry_id=entry.id, query={"done": "submitted"}),
                 status_code=303,
-                background=self._confirm(request, entry, actor),
+                background=task,
             )
         return Redirect(url_for("entries.edit", entry_id=entry.id, query={"saved": 1}), status_code=303)
-
-    @staticmethod
-    def _confirm(request: Req, entry: Entry, actor: Person) -> BackgroundTasks:
-        recipients = {actor.email: actor.locale}
-        if entry.contact_email:
-            recipients.setdefault(entry.contact_email, entry.award.locale)
-        tasks: list[BackgroundTask] = [
-            mail_task(
-                request,
-                "entry_submitted",
-                to=email,
-                locale=locale,
-                award_name=entry.award.name,
-                startup=entry.startup.full_name,
-                title=entry.title,
-                category=entry.category.name,
-                ref=entry.ref,
-                time_zone=entry.award.time_zone,
-                submitted_at=entry.submitted_at,
-                link=absolute_url(_settings(request).base_url, "entries.detail", entry_id=entry.id),
-            )
-            for email, locale in recipients.items()
-        ]
-        return BackgroundTasks(tasks)
 
     @post("/withdraw", name="entries.withdraw")
     async def withdraw(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
@@ -437,7 +391,9 @@ class EntryController(Controller):
         return Redirect(url_for("entries.detail", entry_id=entry.id, query={"done": "withdrawn"}), status_code=303)
 
     @post("/delete", name="entries.delete")
-    async def delete(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
+    async def delete(
+        self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession, storage: Storage
+    ) -> Redirect:
         entry, actor = await editing(db_session, entry_id, viewer)
         form = await read_form(request)
         if form.get("confirm") != "yes":
@@ -447,7 +403,7 @@ class EntryController(Controller):
             )
         slug = entry.award.slug
         try:
-            await services.delete_draft(db_session, entry, actor=actor, storage=_storage(request))
+            await services.delete_draft(db_session, entry, actor=actor, storage=storage)
         except ConflictError:
             return Redirect(
                 url_for("entries.detail", entry_id=entry.id, query={"done": "delete_refused"}), status_code=303
@@ -456,14 +412,15 @@ class EntryController(Controller):
 
     @post("/members", name="entries.add_member")
     async def add_member(
-        self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
+        self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession, mailer: Mailer
     ) -> Template | Redirect:
         entry, actor = await editing(db_session, entry_id, viewer)
         form = await read_form(request)
         email, name = form.get("member_email", max_length=320), form.get("member_name", max_length=300)
         try:
-            person = await services.add_member(db_session, entry, email, name, actor=actor)
-            issued = await issue_link(db_session, person.email, TokenPurpose.SIGNIN, db.utcnow(), ip=client_ip(request))
+            sent = await mails.invite_member(
+                db_session, mailer, entry, email, name, actor=actor, now=db.utcnow(), ip=client_ip(request)
+            )
         except (FormError, RateLimitedError) as exc:
             await db_session.rollback()
             errors = (
@@ -474,25 +431,7 @@ class EntryController(Controller):
             fresh = await services.load_entry(db_session, entry_id)
             values = {"member_email": email, "member_name": name}
             return await status_page(db_session, fresh, viewer, errors=errors, values=values, status=400)
-        task = None
-        if issued is not None:
-            _p, token = issued
-            task = mail_task(
-                request,
-                "entry_invitation",
-                to=person.email,
-                locale=person.locale,
-                name=person.name,
-                inviter=actor.name,
-                award_name=entry.award.name,
-                title=entry.title or entry.startup.name,
-                link=absolute_url(
-                    _settings(request).base_url,
-                    "signin.link",
-                    token=token,
-                    query={"next": url_for("entries.edit", entry_id=entry.id)},
-                ),
-            )
+        task = send_after_response(mailer, sent)
         return Redirect(
             url_for("entries.detail", entry_id=entry.id, query={"done": "member_added"}, anchor="people"),
             status_code=303,
@@ -500,10 +439,9 @@ class EntryController(Controller):
         )
 
     @get("/deck", name="entries.deck")
-    async def deck(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Response[bytes]:
+    async def deck(self, entry_id: int, viewer: Viewer, db_session: AsyncSession, storage: Storage) -> Response[bytes]:
         entry = await entry_for(db_session, entry_id, viewer, Action.VIEW_ENTRY)
         deck = services.deck_of(entry)
-        storage = _storage(request)
         if deck is None or not deck.storage_key or not storage.exists(deck.storage_key):
             raise NotFoundError("deck")
         return uploaded_file_response(storage.get(deck.storage_key), deck.name, "application/pdf", inline=False)
@@ -580,16 +518,16 @@ class OrganiserEntriesController(Controller):
         return confirm_page(anonymise_confirmation(award), check, award=award)
 
     @post("/anonymise", name="entries.anonymise")
-    async def anonymise(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
+    async def anonymise(
+        self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession, storage: Storage
+    ) -> Template | Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.REVIEW_ENTRIES)
         now = utcnow()
         check = await services.anonymise_check(db_session, award, now)
         confirmation = anonymise_confirmation(award)
 
         async def act(answer: Confirmed) -> str:
-            await services.anonymise_award(
-                db_session, award, storage=_storage(request), actor=actor, now=now, state=answer.state
-            )
+            await services.anonymise_award(db_session, award, storage=storage, actor=actor, now=now, state=answer.state)
             return url_for("entries.list", slug=award.slug, query={"anonymised": 1})
 
         return await confirmed_action(request, confirmation, check, act, award=award)

@@ -11,7 +11,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from award_jury.errors import StorageFullError
 
@@ -45,6 +45,7 @@ def atomic_write(path: Path, data: bytes, *, prefix: str = ".part-") -> None:
         raise
 
 
+@runtime_checkable  # a Litestar dependency's type is checked at each request (web/deps.provide_storage)
 class Storage(Protocol):
     def put(self, data: bytes) -> str: ...
 

@@ -17,20 +17,20 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import sqlalchemy as sa
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.response.sse import ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from award_jury.accounts.models import Person, WebSession
+from award_jury.accounts.models import Person
+from award_jury.accounts.sessions import session_is_alive
 from award_jury.awards.models import Award, Round
 from award_jury.awards.setup import find_round
 from award_jury.db import Database, utcnow
 from award_jury.errors import FormError, NotFoundError
 from award_jury.i18n import gettext as _
 from award_jury.judging import live
-from award_jury.judging.scoring_controllers import jury_round, sheet_context, sheet_url
+from award_jury.judging.scoring_controllers import sheet_context, sheet_url
 from award_jury.policy import Action, Viewer
 from award_jury.settings import Settings
 from award_jury.urls import url_for
@@ -88,17 +88,7 @@ def session_still_valid(settings: Settings, session_id: int) -> Alive:
     policy = session_policy(settings)
 
     async def alive(session: AsyncSession) -> bool:
-        row = (
-            await session.execute(
-                sa.select(WebSession.last_seen_at, WebSession.expires_at, Person.is_active)
-                .join(Person, Person.id == WebSession.person_id)
-                .where(WebSession.id == session_id)
-            )
-        ).first()
-        if row is None or not row.is_active:
-            return False
-        deadline = min(row.last_seen_at + policy.idle, row.expires_at)
-        return bool(utcnow() < deadline)
+        return await session_is_alive(session, session_id, policy, utcnow())
 
     return alive
 
@@ -189,9 +179,10 @@ def stream_registry(request: Req) -> StreamRegistry:
     return registry
 
 
-async def live_response(request: Req, db: Database, viewer: Viewer, build: Builder) -> Response[Any]:
+async def live_response(
+    request: Req, settings: Settings, db: Database, viewer: Viewer, build: Builder
+) -> Response[Any]:
     if wants_stream(request) and viewer.person_id is not None and viewer.session_id is not None:
-        settings: Settings = request.app.state.settings
         registry = stream_registry(request)
         session_id, person_id = viewer.session_id, viewer.person_id
         if not registry.try_open(
@@ -303,28 +294,28 @@ class LiveController(Controller):
 
     @get("/control/state", name="live.control_state")
     async def control_state(
-        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db: Database
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db: Database, settings: Settings
     ) -> Response[Any]:
         async with db.session() as session:
             award, _actor = await award_for(session, slug, viewer, Action.RUN_LIVE)
             rnd_id = find_round(award, round_slug).id
-        return await live_response(request, db, viewer, lambda s: organiser_stage(s, award, rnd_id))
+        return await live_response(request, settings, db, viewer, lambda s: organiser_stage(s, award, rnd_id))
 
     @get("", name="live.juror")
     async def juror_page(
         self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, saved: str = "", change: str = ""
     ) -> Template:
-        award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.SCORE, round_slug=round_slug)
         return await juror_live_page(db_session, award, rnd, actor, notice=saved[:10], change=change == "1")
 
     @get("/state", name="live.juror_state")
     async def juror_state(
-        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db: Database
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db: Database, settings: Settings
     ) -> Response[Any]:
         async with db.session() as session:
-            award, rnd, actor = await jury_round(session, slug, round_slug, viewer)
+            award, rnd, actor = await award_for(session, slug, viewer, Action.SCORE, round_slug=round_slug)
             rnd_id, juror_id = rnd.id, actor.id
-        return await live_response(request, db, viewer, lambda s: juror_stage(s, award, rnd_id, juror_id))
+        return await live_response(request, settings, db, viewer, lambda s: juror_stage(s, award, rnd_id, juror_id))
 
 
 async def juror_live_page(

@@ -6,25 +6,24 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.background_tasks import BackgroundTasks
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from award_jury.audit.services import record_event
 from award_jury.awards import setup, validators
 from award_jury.awards.models import Award, Round
-from award_jury.awards.setup_controllers import organised_award
 from award_jury.db import utcnow
 from award_jury.errors import FormError
 from award_jury.i18n import gettext as _
 from award_jury.judging import assignments as assignments_service
 from award_jury.judging import progress as progress_service
-from award_jury.policy import Viewer
+from award_jury.mail import Mailer
+from award_jury.policy import Action, Viewer
 from award_jury.ranking import queries as ranking
-from award_jury.urls import absolute_url, url_for
+from award_jury.urls import url_for
 from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action
 from award_jury.web.forms import parse_id, read_form
-from award_jury.web.mailer import mail_task
+from award_jury.web.guards import award_for
+from award_jury.web.mailer import send_after_response
 
 Req = Request[Any, Any, Any]
 
@@ -82,14 +81,14 @@ class AssignmentController(Controller):
     async def assignments(
         self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, k: str = ""
     ) -> Template:
-        award, _actor = await organised_award(db_session, slug, viewer)
+        award, _actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         return await assignments_page(db_session, award, setup.find_round(award, round_slug), k)
 
     @post("", name="assignments.apply")
     async def apply(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         form = await read_form(request)
         value, problem = validators.parse_int(form.get("k"), 1, assignments_service.MAX_K)
@@ -110,7 +109,7 @@ class AssignmentController(Controller):
     async def add(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         form = await read_form(request)
         juror, entry = form.get("juror"), form.get("entry")
@@ -132,7 +131,7 @@ class AssignmentController(Controller):
     async def remove(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         form = await read_form(request)
         juror, entry = form.get("juror"), form.get("entry")
@@ -150,7 +149,7 @@ class AssignmentController(Controller):
     async def confirm_release(
         self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, juror: str = ""
     ) -> Template | Redirect:
-        award, _actor = await organised_award(db_session, slug, viewer)
+        award, _actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         juror_id = parse_id(juror)
         if juror_id is None:
@@ -162,7 +161,7 @@ class AssignmentController(Controller):
     async def release(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         form = await read_form(request)
         juror_id = parse_id(form.get("juror"))
@@ -195,7 +194,7 @@ class ProgressController(Controller):
 
     @get("", name="progress.page")
     async def progress(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
-        award, _actor = await organised_award(db_session, slug, viewer)
+        award, _actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         progress = await progress_service.round_progress(db_session, award, rnd)
         return Template(
@@ -205,51 +204,21 @@ class ProgressController(Controller):
                 "round": rnd,
                 "progress": progress,
                 "now": utcnow(),
-                "reminded": [j for j in progress.jurors if j.open > 0],
+                "reminded": progress_service.to_remind(progress),
                 "category_names": {c.id: c.name for c in award.categories},
             },
         )
 
     @post("/remind", name="progress.remind")
     async def remind(
-        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+        self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, mailer: Mailer
     ) -> Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
-        rnd = setup.find_round(award, round_slug)
-        progress = await progress_service.round_progress(db_session, award, rnd)
-        recipients = [j for j in progress.jurors if j.open > 0]
-        settings = request.app.state.settings
-        tasks = BackgroundTasks(
-            [
-                mail_task(
-                    request,
-                    "reminder",
-                    to=j.email,
-                    locale=j.locale,
-                    name=j.name,
-                    award_name=award.name,
-                    round_name=rnd.name,
-                    open=j.open,
-                    deadline=rnd.scoring_close,
-                    time_zone=award.time_zone,
-                    link=absolute_url(settings.base_url, "account.detail"),
-                )
-                for j in recipients
-            ]
-        )
-        record_event(
-            db_session,
-            "reminder.sent",
-            actor_id=actor.id,
-            award_id=award.id,
-            object_type="round",
-            object_id=rnd.id,
-            after={"recipients": [j.email for j in recipients]},
-        )
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD, round_slug=round_slug)
+        mails = await progress_service.remind_jurors(db_session, mailer, award, rnd, actor)
         return Redirect(
-            url_for("progress.page", slug=award.slug, round_slug=rnd.slug, query={"reminded": len(recipients)}),
+            url_for("progress.page", slug=award.slug, round_slug=rnd.slug, query={"reminded": len(mails)}),
             status_code=303,
-            background=tasks,
+            background=send_after_response(mailer, mails),
         )
 
 
@@ -260,7 +229,7 @@ class AdvanceController(Controller):
     async def advance_page(
         self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, top: str = ""
     ) -> Template:
-        award, _actor = await organised_award(db_session, slug, viewer)
+        award, _actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         preselected: set[str] = set()
         top_n, top_problem = validators.parse_int(top, 1, 1000) if top else (None, None)
@@ -290,7 +259,7 @@ class AdvanceController(Controller):
     async def advance(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         target = assignments_service.next_round(award, rnd)
         base = url_for("advance.page", slug=award.slug, round_slug=rnd.slug)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
@@ -14,29 +13,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.accounts.models import Person
 from award_jury.awards.models import Award, Round
-from award_jury.awards.setup import find_round
 from award_jury.db import utcnow
 from award_jury.entries.models import Attachment
+from award_jury.entries.storage import Storage
 from award_jury.enums import ConflictKind
 from award_jury.errors import FormError, NotFoundError
 from award_jury.i18n import gettext as _
 from award_jury.i18n import input_number, plain_number
 from award_jury.judging import conflicts, dashboard, sheets
-from award_jury.judging.controllers import conflict_mails
+from award_jury.mail import Mailer
 from award_jury.policy import Action, Viewer
 from award_jury.urls import url_for
-from award_jury.web.files import app_storage, uploaded_file_response
+from award_jury.web.files import uploaded_file_response
 from award_jury.web.forms import Form, read_form
 from award_jury.web.guards import award_for
+from award_jury.web.mailer import send_after_response
 
 Req = Request[Any, Any, Any]
 #: Media types the deck route serves as they are; anything else is a download of bytes.
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}
-
-
-async def jury_round(session: AsyncSession, slug: str, round_slug: str, viewer: Viewer) -> tuple[Award, Round, Person]:
-    award, actor = await award_for(session, slug, viewer, Action.SCORE)
-    return award, find_round(award, round_slug), actor
 
 
 def sheet_url(award: Award, rnd: Round, ref: str) -> str:
@@ -117,11 +112,7 @@ async def sheet_context(
     entry = access.entry
     stored = await sheets.load_sheet(session, rnd, actor.id, entry.id)
     values = given or snapshot_input(stored)
-    attachments = (
-        (await session.execute(sa.select(Attachment).where(Attachment.entry_id == entry.id).order_by(Attachment.id)))
-        .scalars()
-        .all()
-    )
+    attachments = await sheets.entry_attachments(session, access)
     await session.refresh(entry, ["startup", "category"])
     typed = {
         k: sheets.check_score(c, values.scores[c.key])[0]
@@ -191,7 +182,7 @@ class JuryController(Controller):
         category: str = "",
         conflict: str = "",
     ) -> Template:
-        award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.SCORE, round_slug=round_slug)
         state = state_filter if state_filter in dashboard.STATES else ""
         category = category if any(c.slug == category for c in award.categories) else ""
         board = await dashboard.juror_dashboard(db_session, award, rnd, actor.id, state=state, category=category)
@@ -223,7 +214,7 @@ class JuryController(Controller):
         saved: str = "",
         change: str = "",
     ) -> Template:
-        award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.SCORE, round_slug=round_slug)
         notice = saved if saved in (sheets.SAVE, sheets.SUBMIT, sheets.REOPEN) else ""
         return await sheet_page(db_session, award, rnd, actor, ref, notice=notice, change=change == "1")
 
@@ -231,7 +222,7 @@ class JuryController(Controller):
     async def save(
         self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.SCORE, round_slug=round_slug)
         access = await sheets.sheet_access(db_session, award, rnd, actor.id, ref)
         if access.read_only:
             return await sheet_page(db_session, award, rnd, actor, ref, access=access, status=409)
@@ -302,7 +293,7 @@ class JuryController(Controller):
         self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
     ) -> Response[Any]:
         """The page's script saves here: JSON answers, the same rules as the form."""
-        award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.SCORE, round_slug=round_slug)
         access = await sheets.sheet_access(db_session, award, rnd, actor.id, ref)
         if access.read_only:
             return read_only_response(access.read_only)
@@ -335,7 +326,7 @@ class JuryController(Controller):
 
     async def _attachment(
         self,
-        request: Req,
+        storage: Storage,
         session: AsyncSession,
         slug: str,
         round_slug: str,
@@ -343,13 +334,12 @@ class JuryController(Controller):
         attachment_id: int,
         viewer: Viewer,
     ) -> tuple[Attachment, bytes]:
-        award, rnd, actor = await jury_round(session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(session, slug, viewer, Action.SCORE, round_slug=round_slug)
         access = await sheets.sheet_access(session, award, rnd, actor.id, ref)
-        attachment = await session.get(Attachment, attachment_id)
-        if attachment is None or attachment.entry_id != access.entry.id or attachment.storage_key is None:
-            raise NotFoundError("attachment")
+        attachment = await sheets.entry_attachment(session, access, attachment_id)
+        assert attachment.storage_key is not None
         try:
-            data = app_storage(request).get(attachment.storage_key)
+            data = storage.get(attachment.storage_key)
         except (OSError, ValueError) as exc:
             raise NotFoundError("attachment") from exc
         return attachment, data
@@ -357,7 +347,7 @@ class JuryController(Controller):
     @get("/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}", name="jury.file")
     async def view_file(
         self,
-        request: Req,
+        storage: Storage,
         slug: str,
         round_slug: str,
         ref: str,
@@ -365,7 +355,7 @@ class JuryController(Controller):
         viewer: Viewer,
         db_session: AsyncSession,
     ) -> Response[bytes]:
-        attachment, data = await self._attachment(request, db_session, slug, round_slug, ref, attachment_id, viewer)
+        attachment, data = await self._attachment(storage, db_session, slug, round_slug, ref, attachment_id, viewer)
         return file_response(attachment, data, inline=True)
 
     @get(
@@ -373,7 +363,7 @@ class JuryController(Controller):
     )
     async def download_file(
         self,
-        request: Req,
+        storage: Storage,
         slug: str,
         round_slug: str,
         ref: str,
@@ -381,14 +371,21 @@ class JuryController(Controller):
         viewer: Viewer,
         db_session: AsyncSession,
     ) -> Response[bytes]:
-        attachment, data = await self._attachment(request, db_session, slug, round_slug, ref, attachment_id, viewer)
+        attachment, data = await self._attachment(storage, db_session, slug, round_slug, ref, attachment_id, viewer)
         return file_response(attachment, data, inline=False)
 
     @post("/rounds/{round_slug:str}/jury/entries/{ref:str}/conflict", name="jury.declare_conflict")
     async def declare_conflict(
-        self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
+        self,
+        request: Req,
+        slug: str,
+        round_slug: str,
+        ref: str,
+        viewer: Viewer,
+        db_session: AsyncSession,
+        mailer: Mailer,
     ) -> Template | Redirect:
-        award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.SCORE, round_slug=round_slug)
         access = await sheets.sheet_access(db_session, award, rnd, actor.id, ref)
         if access.read_only:  # after the deadline a conflict would silently change closed results
             return await sheet_page(db_session, award, rnd, actor, ref, access=access, status=409)
@@ -433,7 +430,7 @@ class JuryController(Controller):
                 conflict_values=values,
                 status=400,
             )
-        tasks = await conflict_mails(request, db_session, award, actor, conflict)
+        tasks = send_after_response(mailer, await conflicts.conflict_mails(db_session, mailer, award, actor, conflict))
         return Redirect(
             url_for("jury.dashboard", slug=award.slug, round_slug=rnd.slug, query={"conflict": access.entry.ref}),
             status_code=303,

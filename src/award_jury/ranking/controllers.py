@@ -14,12 +14,10 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from award_jury.accounts.models import Person
 from award_jury.awards.models import Award, Round
 from award_jury.awards.services import get_award
 from award_jury.awards.setup import find_round
 from award_jury.errors import FormError
-from award_jury.i18n import format_number
 from award_jury.i18n import gettext as _
 from award_jury.judging.assignments import next_round
 from award_jury.policy import Action, Viewer, require
@@ -30,13 +28,6 @@ from award_jury.web.forms import read_form
 from award_jury.web.guards import award_for
 
 Req = Request[Any, Any, Any]
-
-
-async def results_context(
-    session: AsyncSession, slug: str, round_slug: str, viewer: Viewer
-) -> tuple[Award, Round, Person]:
-    award, actor = await award_for(session, slug, viewer, Action.MANAGE_RESULTS)
-    return award, find_round(award, round_slug), actor
 
 
 async def results_page(
@@ -50,14 +41,7 @@ async def results_page(
 ) -> Template:
     view = await services.round_results(session, award, rnd)
     check = services.sha256_of(view.document) if view.snapshot else None  # recomputed from the sheets
-    svg = analysis.calibration_svg(
-        [(name, c.offset) for name, c in view.calibration],
-        title=_("Juror offsets"),
-        description=_(
-            "Each juror's mean difference, in points of 100, from the other jurors' mean on the same entries."
-        ),
-        number=lambda value: format_number(value, 1, signed=True),
-    )
+    chart = analysis.calibration_chart([(name, c.offset) for name, c in view.calibration])
     return Template(
         "results/round.html",
         context={
@@ -65,7 +49,7 @@ async def results_page(
             "round": rnd,
             "view": view,
             "check": check,
-            "calibration_svg": svg,
+            "calibration_chart": chart,
             "names": {c.slug: c.name for c in award.categories},
             "methods": analysis.METHODS,
             "advancing": next_round(award, rnd) is not None,
@@ -81,12 +65,12 @@ class ResultsController(Controller):
 
     @get("", name="results.round")
     async def results(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
-        award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
+        award, rnd, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_RESULTS, round_slug=round_slug)
         return await results_page(db_session, award, rnd)
 
     @get("/entries/{ref:str}", name="results.entry")
     async def why(self, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession) -> Template:
-        award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
+        award, rnd, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_RESULTS, round_slug=round_slug)
         explanation = await services.entry_explanation(db_session, award, rnd, ref)
         return Template(
             "results/entry.html",
@@ -101,7 +85,7 @@ class ResultsController(Controller):
 
     @get("/stability", name="results.stability")
     async def stability(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
-        award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
+        award, rnd, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_RESULTS, round_slug=round_slug)
         results, shares = await services.round_stability(db_session, award, rnd)
         return Template(
             "results/stability.html",
@@ -119,7 +103,7 @@ class ResultsController(Controller):
     async def decide(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award, rnd, actor = await results_context(db_session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.MANAGE_RESULTS, round_slug=round_slug)
         form = await read_form(request)
         category = form.get("category", max_length=100)
         places: list[tuple[int, str]] = []
@@ -140,7 +124,7 @@ class ResultsController(Controller):
 
     @get("/finalise", name="results.confirm_finalise")
     async def confirm_finalise(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
-        award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
+        award, rnd, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_RESULTS, round_slug=round_slug)
         check = await services.finalise_consequences(db_session, award, rnd)
         return confirm_page(finalise_confirmation(award, rnd), check, award=award)
 
@@ -148,7 +132,7 @@ class ResultsController(Controller):
     async def finalise(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award, rnd, actor = await results_context(db_session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.MANAGE_RESULTS, round_slug=round_slug)
 
         async def act(answer: Confirmed) -> str:
             await services.finalise_round(
@@ -166,7 +150,7 @@ class ResultsController(Controller):
 
     @get("/publish", name="results.confirm_publish")
     async def confirm_publish(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
-        award, rnd, _actor = await results_context(db_session, slug, round_slug, viewer)
+        award, rnd, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_RESULTS, round_slug=round_slug)
         check = await services.publish_consequences(db_session, award, rnd)
         return confirm_page(publish_confirmation(award, rnd), check, award=award)
 
@@ -174,7 +158,7 @@ class ResultsController(Controller):
     async def publish(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award, rnd, actor = await results_context(db_session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.MANAGE_RESULTS, round_slug=round_slug)
 
         async def act(answer: Confirmed) -> str:
             await services.publish_round(

@@ -28,10 +28,11 @@ from award_jury.certificates.controllers import CertificateController, EntryCert
 from award_jury.db import Database
 from award_jury.entries.controllers import CallController, EntryController, OrganiserEntriesController
 from award_jury.errors import NotAuthorizedError, NotFoundError, SignInRequiredError, StorageFullError
-from award_jury.judging.controllers import ConflictController
+from award_jury.judging.conflict_controllers import ConflictController
 from award_jury.judging.live_controllers import LiveController, StreamRegistry
 from award_jury.judging.round_controllers import AdvanceController, AssignmentController, ProgressController
 from award_jury.judging.scoring_controllers import JuryController
+from award_jury.mail import mail_environment
 from award_jury.ranking.controllers import (
     JurorResultsController,
     MovedResultsController,
@@ -43,7 +44,7 @@ from award_jury.web import errors, logs
 from award_jury.web.auth import load_viewer, provide_viewer, session_headers
 from award_jury.web.bodies import FORM_AROUND_FILE, BodyMiddleware
 from award_jury.web.controllers import SiteController
-from award_jury.web.deps import provide_db_session
+from award_jury.web.deps import provide_db_session, provide_mailer, provide_settings, provide_storage
 from award_jury.web.middleware import (
     AllowedHostsMiddleware,
     LocaleMiddleware,
@@ -76,7 +77,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
     async def provide_db() -> Database:
         return db
 
-    env = create_environment(settings.templates_dir)
+    env = create_environment(settings.templates_dir, settings)
     app = Litestar(
         route_handlers=[
             SiteController,
@@ -110,6 +111,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "db_session": Provide(provide_db_session),
             "db": Provide(provide_db),
             "viewer": Provide(provide_viewer, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "storage": Provide(provide_storage, sync_to_thread=False),
+            "mailer": Provide(provide_mailer, sync_to_thread=False),
         },
         before_request=load_viewer,
         lifespan=[lifespan],
@@ -145,7 +149,15 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         openapi_config=None,
         logging_config=LoggingConfig(log_exceptions="never", configure_root_logger=False),
         debug=False,
-        state=State({"settings": settings, "db": db, "jinja_env": env, "live_streams": StreamRegistry()}),
+        state=State(
+            {
+                "settings": settings,
+                "db": db,
+                "jinja_env": env,
+                "mail_env": mail_environment(settings.templates_dir),
+                "live_streams": StreamRegistry(),
+            }
+        ),
     )
     # One way to build URLs (urls.py): the route names resolve through this app's route table, in
     # Python and in templates (our url_for replaces Litestar's request-bound one, so mails can use it).

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from award_jury.awards.branding import DEFAULT_BRAND, sniff_image, text_on
 from award_jury.awards.services import get_award
 from award_jury.db import Database
-from award_jury.entries.storage import LocalStorage, atomic_write
+from award_jury.entries.storage import Storage, atomic_write
 from award_jury.errors import NotFoundError, StorageFullError
 from award_jury.settings import SUPPORTED_LOCALES, Settings
 from award_jury.web.middleware import LANGUAGE_COOKIE
@@ -77,14 +77,13 @@ class SiteController(Controller):
         return Response({"status": "error", "database": "unreachable"}, status_code=HTTP_503_SERVICE_UNAVAILABLE)
 
     @get("/readyz", media_type="application/json", cache=False, name="site.readyz")
-    async def readyz(self, db: Database, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    async def readyz(self, db: Database, settings: Settings) -> Response[dict[str, Any]]:
         """Ready to serve: the database answers and the file storage takes a write, with room
         for at least one more upload. 200 when all holds, else 503; the details as JSON."""
         try:
             database_ok = await db.ping()
         except Exception:  # any failure means "not ready", reported, never raised
             database_ok = False
-        settings: Settings = request.app.state.settings
         storage = await asyncio.to_thread(storage_state, settings.uploads_dir, settings.max_upload_bytes)
         ready = database_ok and storage["writable"] and storage["room_for_an_upload"]
         body = {"status": "ok" if ready else "unavailable", "database": {"ok": database_ok}, "storage": storage}
@@ -93,20 +92,19 @@ class SiteController(Controller):
     @post("/language", status_code=303, name="site.language")
     async def set_language(
         self,
-        request: Request[Any, Any, Any],
+        settings: Settings,
         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Redirect:
         lang = data.get("lang", "")
         response = Redirect(safe_next(data.get("next")), status_code=303)
         if lang in SUPPORTED_LOCALES:
-            response.cookies.append(language_cookie(request.app.state.settings, lang))
+            response.cookies.append(language_cookie(settings, lang))
         return response
 
     @get("/awards/{slug:str}/logo", cache=3600, name="awards.logo")
-    async def logo(self, request: Request[Any, Any, Any], slug: str, db_session: AsyncSession) -> Response[bytes]:
+    async def logo(self, slug: str, db_session: AsyncSession, storage: Storage) -> Response[bytes]:
         """The award's logo, served with its sniffed type and no way to run anything (SVG)."""
         award = await get_award(db_session, slug)
-        storage = LocalStorage(request.app.state.settings.uploads_dir)
         if not award.logo_key or not storage.exists(award.logo_key):
             raise NotFoundError("logo")
         data = storage.get(award.logo_key)

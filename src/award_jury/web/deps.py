@@ -1,4 +1,6 @@
-"""Request dependencies: one database session per request, committed when the handler succeeds."""
+"""Request dependencies: one database session per request, committed when the handler succeeds;
+the settings, the file storage and the mailer. A handler (or template) reaches each of them only
+through its dependency name (``settings``, ``storage``, ``mailer``), never through ``app.state``."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.db import Database, write_transaction
+from award_jury.entries.storage import LocalStorage, Storage
+from award_jury.mail import Mailer
+from award_jury.settings import Settings
 from award_jury.web.bodies import LOCK_AFTER_CHECKS, SAFE_METHODS
 
 
@@ -24,3 +29,18 @@ async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> A
         if request.method not in SAFE_METHODS and not request.route_handler.opt.get(LOCK_AFTER_CHECKS):
             await write_transaction(session)
         yield session
+
+
+def provide_settings(state: State) -> Settings:
+    settings: Settings = state.settings
+    return settings
+
+
+def provide_storage(settings: Settings) -> Storage:
+    """Where uploaded files live (the one place the web builds the storage)."""
+    return LocalStorage(settings.uploads_dir)
+
+
+def provide_mailer(state: State) -> Mailer:
+    """The app's settings with the mail templates (compiled once, kept in ``state.mail_env``)."""
+    return Mailer(state.settings, state.mail_env)

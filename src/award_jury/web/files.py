@@ -1,27 +1,14 @@
-"""Files people uploaded, served back: the app's settings and storage for a request, and one
-response shape for every such file (never sniffed, never run, named safely)."""
+"""Files people uploaded, served back: one response shape for every such file (never sniffed,
+never run, named safely). The storage itself is the ``storage`` dependency (web/deps.py)."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
-from litestar import Request, Response
-
-from award_jury.entries.storage import LocalStorage
-from award_jury.settings import Settings
+from litestar import Response
 
 #: A file from a startup must not run anything here, whatever it contains.
 FILE_CSP = "sandbox; default-src 'none'"
-
-
-def app_settings(request: Request[Any, Any, Any]) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def app_storage(request: Request[Any, Any, Any]) -> LocalStorage:
-    return LocalStorage(app_settings(request).uploads_dir)
 
 
 def uploaded_file_response(data: bytes, name: str, media_type: str, *, inline: bool) -> Response[bytes]:
