@@ -67,8 +67,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             if owns_db:
                 await db.dispose()
 
-    async def provide_db() -> Database:
-        return db
+    async def provide_db(state: State) -> Database:
+        return state.db  # (not ``db``: the tests point one app at each test's database)
 
     env = create_environment(settings.templates_dir)
     return Litestar(

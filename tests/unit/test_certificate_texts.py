@@ -1,4 +1,5 @@
-"""Review of the certificates (issue 8): organisers' texts cannot take the server down."""
+"""Organisers' certificate texts: variables, conditions and simple filters work; a text that could
+take the server down (recursion, unbounded loops, huge numbers or strings) is refused at once."""
 
 from __future__ import annotations
 
