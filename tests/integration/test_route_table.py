@@ -323,11 +323,10 @@ def app_routes(app: Any) -> set[tuple[str, str]]:
 async def signed_in_client(client: httpx.AsyncClient, db: Database, world: World, role: str) -> None:
     """A fresh start as ``role``: no cookie but the CSRF one (fetched once, then kept), and a new
     web session for anyone but the anonymous visitor."""
-    token = csrf_token(client)
-    client.cookies.clear()
-    if token:
-        client.cookies.set(CSRF_COOKIE, token)
-    else:
+    for cookie in list(client.cookies.jar):
+        if cookie.name != CSRF_COOKIE:
+            client.cookies.jar.clear(cookie.domain, cookie.path, cookie.name)
+    if not csrf_token(client):
         await client.get("/")
     if role == "anonymous":
         return
