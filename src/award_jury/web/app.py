@@ -74,7 +74,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 await db.dispose()
 
     async def provide_db(state: State) -> Database:
-        return state.db  # (not ``db``: the tests point one app at each test's database)
+        current: Database = state.db  # (not ``db``: the tests point one app at each test's database)
+        return current
 
     env = create_environment(settings.templates_dir)
     app = Litestar(
