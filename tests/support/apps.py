@@ -8,6 +8,7 @@ test's database and settings: the app reads both from ``app.state`` on every req
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,8 +25,8 @@ from award_jury.web.app import create_app
 #: What a test's app gets afresh: its database, its settings, its own registry of live streams
 #: (and Litestar's stores, where cached responses such as the logo are kept).
 #: ``jinja_env`` depends only on the templates folder (part of the shape). Anything else that
-#: ``create_app`` puts into ``app.state`` must be added here, refreshed per test, or
-#: :func:`shared_app` refuses to share the app (so no test sees another test's state).
+#: ``create_app`` puts into ``app.state`` must be added here and refreshed per test; until then
+#: :func:`shared_app` warns and builds an app for every test (so no test sees another test's state).
 PER_TEST_STATE = frozenset({"db", "settings", "live_streams"})
 SHARED_STATE = frozenset({"jinja_env"})
 
@@ -49,9 +50,16 @@ def shared_app(settings: Settings, db: Database) -> Litestar:
     key = app_shape(settings)
     app = _APPS.get(key)
     if app is None:
-        app = _APPS[key] = create_app(settings, database=db)
+        app = create_app(settings, database=db)
         unknown = set(app.state.dict()) - PER_TEST_STATE - SHARED_STATE
-        assert not unknown, f"create_app keeps {sorted(unknown)} in app.state: refresh it per test in {__name__}"
+        if unknown:  # correct but slow: an app per test, until this module refreshes what is new
+            warnings.warn(
+                f"create_app keeps {sorted(unknown)} in app.state: {__name__} builds an app for every test "
+                "until it refreshes them per test (PER_TEST_STATE)",
+                stacklevel=2,
+            )
+            return app
+        _APPS[key] = app
     app.state.db = db
     app.state.settings = settings
     app.state.live_streams = StreamRegistry()
