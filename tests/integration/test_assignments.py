@@ -20,6 +20,7 @@ from award_jury.judging.models import Assignment, Conflict, ScoreSheet
 from award_jury.settings import Settings
 from award_jury.web.auth import session_policy
 from tests.support.confirm import confirm, open_confirmation
+from tests.support.csrf import csrf_token
 
 PAGE = "/awards/smart-country-startup-award-2026/rounds/vorauswahl/assignments"
 
@@ -32,9 +33,7 @@ async def organiser_client(client: httpx.AsyncClient, db: Database, settings: Se
         token = await start_session(s, person, session_policy(settings), utcnow())
     client.cookies.set(settings.session_cookie_name, token)
     page = await client.get(PAGE, headers={"accept-language": "en"})
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
-    assert match
-    return match.group(1)
+    return csrf_token(page)
 
 
 async def count(db: Database, stmt: sa.Select) -> int:  # type: ignore[type-arg]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
 from typing import Any
 
 import httpx
@@ -16,8 +15,10 @@ from award_jury.db import Database
 from award_jury.demo import load_demo_bundle
 from award_jury.enums import Role
 from award_jury.settings import Settings
-from tests.conftest import QueryCounter, app_client
+from tests.conftest import QueryCounter
 from tests.support.accounts import sign_in_as
+from tests.support.apps import app_client
+from tests.support.csrf import csrf_token
 from tests.support.factories import small_bundle
 
 Client = httpx.AsyncClient
@@ -28,12 +29,6 @@ async def seed(db: Database, *docs: dict[str, Any]) -> None:
     async with db.session() as s:
         for doc in docs:
             await import_bundle(s, doc)
-
-
-def csrf_token(html: str) -> str:
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
-    assert match, "the page has no CSRF field"
-    return match.group(1)
 
 
 async def test_home_lists_awards_with_open_call_in_german(client: Client, db: Database) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,12 @@ class Module:
 
 
 def package_modules(root: Path = PACKAGE_DIR) -> dict[str, Module]:
+    """Every module of the package, read afresh (a new dict: the tests plant imports in it)."""
+    return dict(_read_package(root))
+
+
+@cache
+def _read_package(root: Path) -> dict[str, Module]:
     modules = {}
     for path in sorted(root.rglob("*.py")):
         parts = [PACKAGE, *path.relative_to(root).with_suffix("").parts]
@@ -77,6 +84,12 @@ def _absolute(module: Module, node: ast.ImportFrom) -> str:
 def imports_of(module: Module, known: frozenset[str] | set[str] = frozenset()) -> set[str]:
     """Every module name ``module`` imports, absolute: ``from x import y`` gives ``x.y`` when that
     is one of the ``known`` modules, else ``x``."""
+    return set(_imports_of(module, frozenset(known)))
+
+
+@cache
+def _imports_of(module: Module, known: frozenset[str]) -> frozenset[str]:
+    # (cached: each test plants one import and checks the whole package again)
     found: set[str] = set()
     for node in ast.walk(ast.parse(module.source)):
         if isinstance(node, ast.Import):
@@ -95,7 +108,7 @@ def imports_of(module: Module, known: frozenset[str] | set[str] = frozenset()) -
             and isinstance(node.args[0].value, str)
         ):
             found.add(node.args[0].value)
-    return {name for name in found if name}
+    return frozenset(name for name in found if name)
 
 
 def is_controller(name: str) -> bool:

@@ -74,8 +74,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             if owns_db:
                 await db.dispose()
 
-    async def provide_db() -> Database:
-        return db
+    async def provide_db(state: State) -> Database:
+        current: Database = state.db  # (not ``db``: the tests point one app at each test's database)
+        return current
 
     env = create_environment(settings.templates_dir, settings)
     app = Litestar(
