@@ -192,19 +192,20 @@ def create_user(email: str, name: str, role: str, password_stdin: bool) -> None:
 @click.option("--replace", is_flag=True, help="Replace an existing award with the same slug.")
 def import_(path: Path, replace: bool) -> None:
     """Import an award bundle (.json, or .zip with bundle.json + files/); prints the award's slug."""
-    from award_jury.bundle.files import read_bundle
+    from award_jury.bundle.files import BundleLimits, open_bundle
     from award_jury.bundle.services import import_bundle
     from award_jury.entries.storage import LocalStorage
 
     settings = load_settings()
 
     async def work(database: Any) -> str:
-        doc, files = read_bundle(path)
-        await _migrate(database)
-        async with database.session() as session:
-            storage = LocalStorage(settings.uploads_dir)
-            award = await import_bundle(session, doc, storage=storage, files=files, replace=replace)
-            return award.slug
+        # Capped and streamed (bundle/files.py): a hostile zip or JSON is refused in one line.
+        with open_bundle(path, BundleLimits.from_settings(settings), settings.data_dir / "tmp") as (doc, files):
+            await _migrate(database)
+            async with database.session() as session:
+                storage = LocalStorage(settings.uploads_dir)
+                award = await import_bundle(session, doc, storage=storage, files=files, replace=replace)
+                return str(award.slug)
 
     click.echo(run_with_db(settings, work))
 

@@ -152,6 +152,14 @@ class Settings:
     live_streams_per_person: int = 6
     live_poll_seconds: float = 1.0
     live_stream_seconds: float = 300.0
+    #: Caps on what ``award-jury import`` unpacks (bundle/files.py): bundle.json's size
+    #: (AWARD_JURY_IMPORT_MAX_JSON_MB, default 32), each file's (AWARD_JURY_IMPORT_MAX_FILE_MB,
+    #: default the deck limit), all files together (AWARD_JURY_IMPORT_MAX_TOTAL_MB, default 1024)
+    #: and their number (AWARD_JURY_IMPORT_MAX_FILES, default 10000).
+    import_max_json_bytes: int = 32 * 1024 * 1024
+    import_max_file_bytes: int = 20 * 1024 * 1024
+    import_max_total_bytes: int = 1024 * 1024 * 1024
+    import_max_files: int = 10_000
     templates_dir: Path = TEMPLATES_DIR
     static_dir: Path = STATIC_DIR
     migrations_dir: Path = MIGRATIONS_DIR
@@ -170,6 +178,7 @@ class Settings:
         secret = env.get("AWARD_JURY_SECRET_KEY") or _load_or_create_secret(data_dir)
         if len(secret) < 16:
             raise SettingsError("AWARD_JURY_SECRET_KEY must be at least 16 characters long")
+        max_upload_mb = _positive_int(env, "AWARD_JURY_MAX_UPLOAD_MB", 20)
         return cls(
             database_url=env.get("AWARD_JURY_DATABASE_URL") or DEFAULT_DATABASE_URL,
             data_dir=data_dir,
@@ -179,7 +188,7 @@ class Settings:
             debug=env.get("AWARD_JURY_DEBUG", "") in ("1", "true", "yes"),
             session_idle_seconds=_positive_int(env, "AWARD_JURY_SESSION_IDLE_MINUTES", 8 * 60) * 60,
             session_max_seconds=_positive_int(env, "AWARD_JURY_SESSION_MAX_HOURS", 7 * 24) * 3600,
-            max_upload_bytes=_positive_int(env, "AWARD_JURY_MAX_UPLOAD_MB", 20) * 1024 * 1024,
+            max_upload_bytes=max_upload_mb * 1024 * 1024,
             max_form_bytes=_positive_int(env, "AWARD_JURY_MAX_FORM_KB", 64) * 1024,
             body_timeout_seconds=_positive_int(env, "AWARD_JURY_BODY_TIMEOUT_SECONDS", 15),
             extra_hosts=tuple(
@@ -190,6 +199,10 @@ class Settings:
             mail_from_name=_one_line(env, "AWARD_JURY_MAIL_FROM_NAME"),
             live_streams_per_session=_positive_int(env, "AWARD_JURY_LIVE_STREAMS_PER_SESSION", 3),
             live_streams_per_person=_positive_int(env, "AWARD_JURY_LIVE_STREAMS_PER_PERSON", 6),
+            import_max_json_bytes=_positive_int(env, "AWARD_JURY_IMPORT_MAX_JSON_MB", 32) * 1024 * 1024,
+            import_max_file_bytes=_positive_int(env, "AWARD_JURY_IMPORT_MAX_FILE_MB", max_upload_mb) * 1024 * 1024,
+            import_max_total_bytes=_positive_int(env, "AWARD_JURY_IMPORT_MAX_TOTAL_MB", 1024) * 1024 * 1024,
+            import_max_files=_positive_int(env, "AWARD_JURY_IMPORT_MAX_FILES", 10_000),
         )
 
     @property

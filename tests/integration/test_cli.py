@@ -7,6 +7,7 @@ console script as a real subprocess (the entry point and ``main()``'s program na
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -235,6 +236,45 @@ def test_import_file_that_is_not_json_exits_one_with_one_line(cli: Cli, tmp_path
     assert result.code == 1
     assert len(result.err_lines) == 1, result.err
     assert result.err_lines[0].startswith(f"award-jury: error: {path} is not valid JSON")
+
+
+def test_import_deeply_nested_json_exits_one_with_one_line(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_bytes(b"[" * 100_000 + b"]" * 100_000)  # json.loads alone raises RecursionError
+    result = cli("import", str(path))
+    assert result.code == 1
+    assert result.err_lines == [f"award-jury: error: {path} nests arrays and objects more than 64 levels deep"]
+
+
+def test_import_zip_over_the_file_cap_exits_one_with_one_line_and_imports_nothing(cli: Cli, tmp_path: Path) -> None:
+    deck = os.urandom(1024 * 1024 + 1)
+    sha = hashlib.sha256(deck).hexdigest()
+    bundle = small_bundle()
+    bundle["entries"][0]["attachments"] = [
+        {"name": "deck.pdf", "sha256": sha, "size": len(deck), "media_type": "application/pdf"}
+    ]
+    path = tmp_path / "big.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("bundle.json", json.dumps(bundle))
+        zf.writestr(f"files/{sha}", deck)
+    result = cli("import", str(path), AWARD_JURY_IMPORT_MAX_FILE_MB="1")
+    assert result.code == 1
+    assert result.err_lines == [f"award-jury: error: {path}: files/{sha} unpacks to {len(deck)} bytes, more than 1 MB"]
+    assert cli("export", "mini-award").code == 1
+
+    accepted = cli("import", str(path), AWARD_JURY_IMPORT_MAX_FILE_MB="2")
+    assert accepted.code == 0, accepted.err
+    assert not list((tmp_path / "var" / "tmp").iterdir())  # the scratch copy is gone
+
+
+def test_import_zip_with_a_path_out_of_the_bundle_exits_one(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "evil.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("bundle.json", json.dumps(small_bundle()))
+        zf.writestr("../../evil.sh", b"echo owned")
+    result = cli("import", str(path))
+    assert result.code == 1
+    assert result.err_lines == [f"award-jury: error: {path}: the member '../../evil.sh' points outside the bundle (..)"]
 
 
 def test_import_missing_path_exits_one(cli: Cli, tmp_path: Path) -> None:
