@@ -19,6 +19,7 @@ from litestar.template import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
 from award_jury.accounts.controllers import AccountController, SessionController, SignInController
+from award_jury.accounts.deletion_controllers import AccountDeletedController, AccountDeletionController
 from award_jury.accounts.people_controllers import InvitationController, PeopleController
 from award_jury.awards.controllers import AwardPagesController
 from award_jury.awards.setup_controllers import AwardSetupController, NewAwardController
@@ -77,6 +78,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             AwardPagesController,
             SignInController,
             AccountController,
+            AccountDeletionController,
+            AccountDeletedController,
             SessionController,
             PeopleController,
             InvitationController,
