@@ -465,6 +465,21 @@ async def _pg_state(db: Any) -> tuple[str | None, bool]:
     return revision, has_data
 
 
+@cli.command("run-scheduled")
+def run_scheduled_command() -> None:
+    """Apply the retention rules once (for cron; idempotent, safe while serve or another run
+    does the same) and print one line saying what was removed."""
+    from award_jury.retention import run_scheduled
+
+    settings = load_settings()
+
+    async def work(database: Any) -> str:
+        await _migrate(database)
+        return (await run_scheduled(database, settings)).summary()
+
+    click.echo(run_with_db(settings, work))
+
+
 @cli.command("backup")
 @click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
 def backup_command(dest: Path) -> None:

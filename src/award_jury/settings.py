@@ -160,6 +160,16 @@ class Settings:
     import_max_file_bytes: int = 20 * 1024 * 1024
     import_max_total_bytes: int = 1024 * 1024 * 1024
     import_max_files: int = 10_000
+    #: Retention (retention.py, run by ``award-jury run-scheduled`` and hourly inside ``serve``):
+    #: audit IP addresses are blanked after AWARD_JURY_RETENTION_AUDIT_IP_DAYS (90), failed
+    #: sign-in records deleted after _SIGNIN_DAYS (30), expired links after _TOKEN_DAYS (7) and
+    #: outbox files after _OUTBOX_DAYS (30).
+    retention_audit_ip_days: int = 90
+    retention_signin_days: int = 30
+    retention_token_days: int = 7
+    retention_outbox_days: int = 30
+    #: How often ``serve`` runs the retention rules (AWARD_JURY_SCHEDULER_MINUTES, default 60).
+    scheduler_interval_seconds: float = 3600
     templates_dir: Path = TEMPLATES_DIR
     static_dir: Path = STATIC_DIR
     migrations_dir: Path = MIGRATIONS_DIR
@@ -203,6 +213,11 @@ class Settings:
             import_max_file_bytes=_positive_int(env, "AWARD_JURY_IMPORT_MAX_FILE_MB", max_upload_mb) * 1024 * 1024,
             import_max_total_bytes=_positive_int(env, "AWARD_JURY_IMPORT_MAX_TOTAL_MB", 1024) * 1024 * 1024,
             import_max_files=_positive_int(env, "AWARD_JURY_IMPORT_MAX_FILES", 10_000),
+            retention_audit_ip_days=_positive_int(env, "AWARD_JURY_RETENTION_AUDIT_IP_DAYS", 90),
+            retention_signin_days=_positive_int(env, "AWARD_JURY_RETENTION_SIGNIN_DAYS", 30),
+            retention_token_days=_positive_int(env, "AWARD_JURY_RETENTION_TOKEN_DAYS", 7),
+            retention_outbox_days=_positive_int(env, "AWARD_JURY_RETENTION_OUTBOX_DAYS", 30),
+            scheduler_interval_seconds=_positive_int(env, "AWARD_JURY_SCHEDULER_MINUTES", 60) * 60,
         )
 
     @property

@@ -7,6 +7,7 @@ console script as a real subprocess (the entry point and ``main()``'s program na
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -289,6 +290,38 @@ def test_export_unknown_slug_exits_one(cli: Cli) -> None:
     assert result.code == 1
     assert result.out == ""
     assert result.err_lines == ["award-jury: error: there is no award with the slug 'no-such-award'"]
+
+
+def test_run_scheduled_prints_one_line_and_a_second_run_removes_nothing(cli: Cli, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from award_jury.audit.models import AuditEvent
+    from award_jury.db import Database, utcnow
+
+    assert cli("db", "upgrade").code == 0
+
+    async def plant() -> None:
+        db = Database.from_url(str(cli.env["AWARD_JURY_DATABASE_URL"]))
+        async with db.session() as s:
+            s.add(AuditEvent(action="signin.succeeded", at=utcnow() - timedelta(days=200), ip="192.0.2.7"))
+            s.add(AuditEvent(action="signin.failed", object_id="x@example.org", at=utcnow() - timedelta(days=200)))
+        await db.dispose()
+
+    asyncio.run(plant())
+    outbox = tmp_path / "var" / "outbox"
+    outbox.mkdir(parents=True)
+    (outbox / "old.eml").write_bytes(b"Subject: x\r\n\r\n")
+    os.utime(outbox / "old.eml", (0, 0))
+
+    first = cli("run-scheduled")
+    assert first.code == 0, first.err
+    assert first.out == (
+        "retention: blanked 1 audit IP addresses; deleted 0 expired sessions, 0 rate-limit records, "
+        "1 sign-in records, 0 expired links, 1 outbox files\n"
+    )
+    again = cli("run-scheduled")
+    assert again.out.startswith("retention: blanked 0 audit IP addresses; deleted 0 expired sessions, 0 rate")
+    assert again.out.endswith(" 0 sign-in records, 0 expired links, 0 outbox files\n")
 
 
 # ---------------------------------------------------------------- settings

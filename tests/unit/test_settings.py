@@ -160,6 +160,32 @@ def test_import_caps_come_from_the_environment_and_the_file_cap_follows_the_deck
         Settings.from_env(env_for(tmp_path, AWARD_JURY_IMPORT_MAX_FILES="0"))
 
 
+def test_retention_and_scheduler_settings_come_from_the_environment(tmp_path: Path) -> None:
+    default = Settings.from_env(env_for(tmp_path))
+    days = (
+        default.retention_audit_ip_days,
+        default.retention_signin_days,
+        default.retention_token_days,
+        default.retention_outbox_days,
+    )
+    assert days == (90, 30, 7, 30)
+    assert default.scheduler_interval_seconds == 3600
+    s = Settings.from_env(
+        env_for(
+            tmp_path,
+            AWARD_JURY_RETENTION_AUDIT_IP_DAYS="14",
+            AWARD_JURY_RETENTION_SIGNIN_DAYS="3",
+            AWARD_JURY_RETENTION_TOKEN_DAYS="2",
+            AWARD_JURY_RETENTION_OUTBOX_DAYS="5",
+            AWARD_JURY_SCHEDULER_MINUTES="15",
+        )
+    )
+    assert (s.retention_audit_ip_days, s.retention_signin_days, s.retention_token_days) == (14, 3, 2)
+    assert (s.retention_outbox_days, s.scheduler_interval_seconds) == (5, 900)
+    with pytest.raises(SettingsError):
+        Settings.from_env(env_for(tmp_path, AWARD_JURY_RETENTION_AUDIT_IP_DAYS="0"))
+
+
 def test_mail_sender_defaults_to_noreply_at_the_base_urls_host(tmp_path: Path) -> None:
     s = Settings.from_env(env_for(tmp_path, AWARD_JURY_BASE_URL="https://jury.stadt.example"))
     assert s.mail_from is None and s.mail_from_name is None
