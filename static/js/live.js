@@ -111,7 +111,7 @@
     if (!connection) return;
     connection.textContent = (connection.getAttribute("data-text-signed-out") || "") + " ";
     var link = document.createElement("a");
-    link.href = signin || "/signin?next=" + window.location.pathname;
+    link.href = signin || connection.getAttribute("data-signin-url") || "";
     link.textContent = connection.getAttribute("data-text-signin") || "";
     connection.appendChild(link);
     connection.classList.add("live-signed-out");

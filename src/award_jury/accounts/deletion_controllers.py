@@ -19,6 +19,7 @@ from award_jury.db import utcnow
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, require
 from award_jury.settings import Settings
+from award_jury.urls import absolute_url, url_for
 from award_jury.web.auth import expired_session_cookie
 from award_jury.web.confirm import (
     Confirmation,
@@ -56,8 +57,8 @@ def _confirmation(person: Person, *, token: str = "") -> Confirmation:
         ) % {"email": person.email}
     return Confirmation(
         title=_("Delete your account?"),
-        action=f"/account/delete/{token}" if token else "/account/delete",
-        back="/account",
+        action=url_for("account.delete_by_link", token=token) if token else url_for("account.delete"),
+        back=url_for("account.detail"),
         button=button,
         lead=lead,
         password_label=_("Your current password") if by_password else "",
@@ -74,12 +75,12 @@ async def _me(viewer: Viewer, session: AsyncSession) -> Person:
 class AccountDeletionController(Controller):
     path = "/account"
 
-    @get("/delete", name="account_delete")
+    @get("/delete", name="account.delete_form")
     async def delete_page(self, viewer: Viewer, db_session: AsyncSession) -> Template:
         person = await _me(viewer, db_session)
         return confirm_page(_confirmation(person), await deletion_check(db_session, person))
 
-    @post("/delete")
+    @post("/delete", name="account.delete")
     async def delete(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
         person = await _me(viewer, db_session)
         check = await deletion_check(db_session, person)
@@ -92,12 +93,12 @@ class AccountDeletionController(Controller):
             return confirm_page(c, check, status=400, password_error=_("This is not your current password."))
         return await _delete(request, db_session, person, c, check)
 
-    @get("/deletion-link", name="account_deletion_link_sent")
+    @get("/deletion-link", name="account.deletion_link_sent")
     async def link_sent(self, viewer: Viewer, db_session: AsyncSession) -> Template:
         person = await _me(viewer, db_session)
         return Template("accounts/deletion_link_sent.html", context={"email": person.email})
 
-    @get("/delete/{token:str}", name="account_delete_link")
+    @get("/delete/{token:str}", name="account.delete_link")
     async def link_page(self, request: Req, token: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         person = await _me(viewer, db_session)
         problem = deletion_token_problem(_secret(request), token, person, utcnow())
@@ -105,7 +106,7 @@ class AccountDeletionController(Controller):
             return _link_invalid(problem)
         return confirm_page(_confirmation(person, token=token), await deletion_check(db_session, person))
 
-    @post("/delete/{token:str}")
+    @post("/delete/{token:str}", name="account.delete_by_link")
     async def use_link(self, request: Req, token: str, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
         person = await _me(viewer, db_session)
         problem = deletion_token_problem(_secret(request), token, person, utcnow())
@@ -116,7 +117,7 @@ class AccountDeletionController(Controller):
 
 
 class AccountDeletedController(Controller):
-    @get("/account/deleted", name="account_deleted")
+    @get("/account/deleted", name="account.deleted")
     async def deleted(self) -> Template:
         return Template("accounts/deleted.html")
 
@@ -140,14 +141,14 @@ async def _send_link(request: Req, person: Person, c: Confirmation, check: Conse
         return refused_page(c, check, exc, answer)
     token = deletion_token(_secret(request), person, utcnow())
     settings: Settings = request.app.state.settings
-    response = Redirect("/account/deletion-link", status_code=303)
+    response = Redirect(url_for("account.deletion_link_sent"), status_code=303)
     response.background = mail_task(
         request,
         "account_delete_link",
         to=person.email,
         locale=person.locale,
         name=person.name,
-        link=f"{settings.base_url}/account/delete/{token}",
+        link=absolute_url(settings.base_url, "account.delete_link", token=token),
     )
     return response
 
@@ -161,7 +162,7 @@ async def _delete(
         address, name, locale = person.email, person.name, person.locale
         await delete_account(session, person, storage=app_storage(request), now=utcnow(), state=answer.state)
         goodbye.append(mail_task(request, "account_deleted", to=address, locale=locale, name=name))
-        return "/account/deleted"
+        return url_for("account.deleted")
 
     response = await confirmed_action(request, c, check, act)
     if goodbye and isinstance(response, Redirect):
