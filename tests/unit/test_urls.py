@@ -17,7 +17,7 @@ from award_jury.settings import PACKAGE_DIR, Settings
 from award_jury.web.app import create_app
 
 ROOT = PACKAGE_DIR.parent.parent
-NAME = re.compile(r"^[a-z]+\.[a-z_]+$")
+NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")  # area.page (api.v1.awards too)
 SAMPLES: dict[str, Any] = {"str": "sample-1", "int": 7, "path": "/css/site.css"}
 
 #: (module, literal) pairs that look like app paths but build no link; none today.
