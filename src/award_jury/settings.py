@@ -152,6 +152,10 @@ class Settings:
     live_streams_per_person: int = 6
     live_poll_seconds: float = 1.0
     live_stream_seconds: float = 300.0
+    #: Webhook endpoints may point at private, loopback, link-local and other non-public
+    #: addresses (AWARD_JURY_WEBHOOKS_ALLOW_PRIVATE=true; for tests and closed networks only:
+    #: otherwise an organiser could make the server post into its own network).
+    webhooks_allow_private: bool = False
     templates_dir: Path = TEMPLATES_DIR
     static_dir: Path = STATIC_DIR
     migrations_dir: Path = MIGRATIONS_DIR
@@ -190,6 +194,7 @@ class Settings:
             mail_from_name=_one_line(env, "AWARD_JURY_MAIL_FROM_NAME"),
             live_streams_per_session=_positive_int(env, "AWARD_JURY_LIVE_STREAMS_PER_SESSION", 3),
             live_streams_per_person=_positive_int(env, "AWARD_JURY_LIVE_STREAMS_PER_PERSON", 6),
+            webhooks_allow_private=env.get("AWARD_JURY_WEBHOOKS_ALLOW_PRIVATE", "").lower() in ("1", "true", "yes"),
         )
 
     @property

@@ -41,6 +41,7 @@ from award_jury.enums import CertificateKind, EntryStatus
 from award_jury.errors import DomainError, FormError, NotFoundError
 from award_jury.ranking.models import ResultSnapshot
 from award_jury.ranking.services import ranked_document
+from award_jury.webhooks import services as webhooks
 
 KINDS = ("winner", "finalist", "participant", "all")
 MAX_SIGNATURE_BYTES = 512 * 1024
@@ -245,6 +246,20 @@ async def issue_certificates(
         if cert is None:
             cert = await _insert_certificate(session, entry_id, rnd.id, e.kind, e.rank)
             new += 1
+            await webhooks.emit(
+                session,
+                award.id,
+                "certificate.issued",
+                {
+                    "award": award.slug,
+                    "round": rnd.slug,
+                    "entry": e.ref,
+                    "certificate_id": cert.id,
+                    "kind": cert.kind.value,
+                    "rank": cert.rank,
+                },
+                now=cert.issued_at,
+            )
         elif cert.rank != e.rank:
             cert.rank = e.rank
         if cert.revoked_at is None:

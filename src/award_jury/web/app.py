@@ -22,6 +22,7 @@ from award_jury.accounts.controllers import AccountController, SessionController
 from award_jury.accounts.people_controllers import InvitationController, PeopleController
 from award_jury.awards.controllers import AwardPagesController
 from award_jury.awards.setup_controllers import AwardSetupController, NewAwardController
+from award_jury.background import Runner, default_jobs
 from award_jury.certificates import jobs
 from award_jury.certificates.controllers import CertificateController, EntryCertificateController, VerifyController
 from award_jury.db import Database
@@ -45,22 +46,30 @@ from award_jury.web.middleware import (
     add_security_headers,
 )
 from award_jury.web.templating import create_environment
+from award_jury.webhooks.controllers import WebhookController
 
 CSRF_COOKIE = "award_jury_csrf"
 
 
-def create_app(settings: Settings, database: Database | None = None) -> Litestar:
+def create_app(settings: Settings, database: Database | None = None, *, background: bool | None = None) -> Litestar:
     """Build the app. Pass ``database`` to share one (tests bind it to a rolled-back transaction);
-    otherwise the app opens its own from ``settings`` and closes it on shutdown."""
+    otherwise the app opens its own from ``settings`` and closes it on shutdown. ``background``:
+    run the background jobs (webhook deliveries, see background.py) while the app runs; by
+    default when the app opens its own database."""
     owns_db = database is None
     db = database or Database.from_url(settings.database_url)
     logs.install()  # no link tokens in the access log
+    runner = Runner(default_jobs(settings, db)) if (owns_db if background is None else background) else None
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if runner is not None:
+            runner.start()
         try:
             yield
         finally:
+            if runner is not None:
+                await runner.stop()
             # The render processes end with the app (a clean stop; a killed server takes them
             # along by themselves, see certificates/jobs.py).
             await asyncio.to_thread(jobs.stop_pool)
@@ -97,6 +106,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             EntryCertificateController,
             JuryController,
             LiveController,
+            WebhookController,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         dependencies={
