@@ -62,6 +62,8 @@ def parse(url: str) -> tuple[str, int]:
         port = parts.port or 443
     except ValueError:
         raise UrlRefused("invalid") from None
+    if not parts.scheme or not parts.netloc:
+        raise UrlRefused("invalid")
     if parts.scheme.lower() != "https":
         raise UrlRefused("scheme")
     if not parts.hostname or parts.username is not None or parts.password is not None:

@@ -147,7 +147,7 @@ class Dispatcher:
                     e.secret,
                     e.active or d.event_type == TEST_EVENT,
                 )
-                for d, e in rows.tuples()
+                for d, e in rows.all()
             ]
 
     async def send(self, client: httpx.AsyncClient, c: Claimed) -> Outcome:
