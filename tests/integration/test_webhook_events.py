@@ -163,13 +163,16 @@ async def test_rolled_back_change_queues_nothing(db: Database) -> None:
     class Crash(Exception):
         pass
 
-    with pytest.raises(Crash):
+    async def finalise_then_crash() -> None:
         async with db.session() as s:
             award = await get_award(s, SLUG)
             await finalise_round(s, award, award.rounds[0], None, actor_label="test")
             queued = (await s.execute(sa.select(sa.func.count()).select_from(WebhookDelivery))).scalar_one()
             assert queued == 1  # queued inside the transaction …
             raise Crash  # … which never commits
+
+    with pytest.raises(Crash):
+        await finalise_then_crash()
     assert await deliveries(db) == []
     async with db.session() as s:
         assert (await get_award(s, SLUG)).rounds[0].finalised_at is None

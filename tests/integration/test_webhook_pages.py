@@ -16,7 +16,7 @@ from award_jury.enums import Role
 from award_jury.settings import Settings
 from award_jury.web.app import create_app
 from award_jury.webhooks import services
-from award_jury.webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
+from award_jury.webhooks.models import EVENT_TYPES, WebhookEndpoint
 from tests.conftest import app_client
 from tests.support.accounts import csrf_token, post_form
 from tests.support.confirm import confirm, open_confirmation
@@ -174,7 +174,7 @@ async def test_delete_goes_through_the_confirmation_page(
 
 
 async def test_every_post_needs_the_csrf_token(client: httpx.AsyncClient, db: Database, settings: Settings) -> None:
-    b, award_id = await organiser(client, db, settings)
+    _b, award_id = await organiser(client, db, settings)
     endpoint = await add_endpoint(db, award_id, PUBLIC_URL)
     form = {"url": PUBLIC_URL + "/x", "events": ["round.finalised"], "confirm": "yes", "state": "x"}
     for path in (
