@@ -240,16 +240,14 @@ async def issue_certificates(
     }
     issued: list[Certificate] = []
     new = 0
+    events: list[dict[str, Any]] = []
     for e in earned:
         entry_id = entries[e.ref].id
         cert = existing.get((entry_id, e.kind))
         if cert is None:
             cert = await _insert_certificate(session, entry_id, rnd.id, e.kind, e.rank)
             new += 1
-            await webhooks.emit(
-                session,
-                award.id,
-                "certificate.issued",
+            events.append(
                 {
                     "award": award.slug,
                     "round": rnd.slug,
@@ -257,14 +255,14 @@ async def issue_certificates(
                     "certificate_id": cert.id,
                     "kind": cert.kind.value,
                     "rank": cert.rank,
-                },
-                now=cert.issued_at,
+                }
             )
         elif cert.rank != e.rank:
             cert.rank = e.rank
         if cert.revoked_at is None:
             issued.append(cert)
     await session.flush()
+    await webhooks.emit_many(session, award.id, "certificate.issued", events)
     if new:
         record_event(
             session,

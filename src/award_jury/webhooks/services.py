@@ -63,7 +63,21 @@ async def emit(
 ) -> int:
     """Queue ``event_type`` for every active endpoint of the award that chose it, in the caller's
     transaction. Returns how many deliveries were queued."""
+    return await emit_many(session, award_id, event_type, [data], now=now)
+
+
+async def emit_many(
+    session: AsyncSession,
+    award_id: int,
+    event_type: str,
+    items: Sequence[dict[str, Any]],
+    *,
+    now: datetime | None = None,
+) -> int:
+    """:func:`emit` for several events of one type (one query for the endpoints, however many)."""
     assert event_type in EVENT_TYPES, event_type
+    if not items:
+        return 0
     now = now or utcnow()
     endpoints = (
         await session.execute(
@@ -73,12 +87,11 @@ async def emit(
         )
     ).all()
     chosen = [endpoint_id for endpoint_id, events in endpoints if event_type in (events or [])]
-    if not chosen:
-        return 0
-    body = body_of(event_type, data, now)
-    for endpoint_id in chosen:
-        _queue(session, endpoint_id, event_type, body, now)
-    return len(chosen)
+    for data in items:
+        body = body_of(event_type, data, now)
+        for endpoint_id in chosen:
+            _queue(session, endpoint_id, event_type, body, now)
+    return len(chosen) * len(items)
 
 
 # ------------------------------------------------------------------ endpoints
