@@ -115,11 +115,17 @@ class Dispatcher:
 
     async def claim(self) -> list[Claimed]:
         now = self.clock()
+        due = WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now
+        # A plain read first: most rounds find nothing, and then take no write lock (SQLite has one
+        # for the whole database, and the loop asks every second in every process).
+        async with self.db.session() as session:
+            if (await session.execute(sa.select(WebhookDelivery.id).where(*due).limit(1))).first() is None:
+                return []
         async with self.db.session() as session:
             await write_transaction(session)
             query = (
                 sa.select(WebhookDelivery.id)
-                .where(WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now)
+                .where(*due)
                 .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
                 .limit(self.batch)
             )
