@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -243,3 +243,31 @@ def test_worker_command_runs_the_due_deliveries(make_database_url: Any, tmp_path
     [row] = asyncio.run(outcome())
     assert row.attempts == 1 and row.status == PENDING and row.last_error.startswith("ConnectError")
     assert json.loads(row.body)["type"] == "webhook.test"
+
+
+async def test_after_a_rotation_both_secrets_sign_for_a_day(db: Database, receiver: Receiver) -> None:
+    endpoint = await add_endpoint(db, await make_award(db), receiver.url)
+    old = endpoint.secret
+    rotated_at = utcnow()
+    async with db.session() as s:
+        new = await services.rotate_secret(
+            s, await services.get_endpoint(s, endpoint.award_id, endpoint.id), None, now=rotated_at
+        )
+    await queue_test_events(db, endpoint)
+    clock = Clock(utcnow())
+    dispatcher = Dispatcher(db, allow_private=True, verify=receiver.client_context(), clock=clock)
+    assert await dispatcher.run_once() == 1
+    got = receiver.received[-1]
+    assert len(got.headers["webhook-signature"].split(" ")) == 2
+    Webhook(new).verify(got.body, got.headers)
+    Webhook(old).verify(got.body, got.headers)  # a receiver that has not switched yet
+
+    clock.now = rotated_at + services.ROTATION_GRACE
+    await queue_test_events(db, endpoint)
+    assert await dispatcher.run_once() == 1
+    got = receiver.received[-1]
+    # (the reference library's verify() refuses a timestamp a day ahead of the real clock, so the
+    # signature is compared with the reference library's own sign())
+    sent_at = datetime.fromtimestamp(int(got.headers["webhook-timestamp"]), UTC)
+    assert got.headers["webhook-signature"] == Webhook(new).sign(got.headers["webhook-id"], sent_at, got.body)
+    assert Webhook(old).sign(got.headers["webhook-id"], sent_at, got.body) not in got.headers["webhook-signature"]

@@ -176,7 +176,8 @@ class WebhookController(Controller):
         endpoint = await services.get_endpoint(db_session, award.id, endpoint_id)
         secret = await services.rotate_secret(db_session, endpoint, actor)
         notice = _(
-            "The endpoint has a new secret. Deliveries from now on are signed with it: give it to your receiver."
+            "The endpoint has a new secret: give it to your receiver. For the next 24 hours every delivery is "
+            "signed with the old secret as well, so nothing is lost while you switch."
         )
         return await endpoint_page(request, db_session, award, endpoint, secret=secret, notice=notice)
 

@@ -59,6 +59,8 @@ class Claimed:
     url: str
     secret: str
     active: bool
+    #: The secret before a rotation, while it still signs.
+    previous_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ class Dispatcher:
                     e.url,
                     e.secret,
                     e.active or d.event_type == TEST_EVENT,
+                    e.previous_secret if e.previous_secret_until and e.previous_secret_until > now else None,
                 )
                 for d, e in rows.all()
             ]
@@ -169,7 +172,7 @@ class Dispatcher:
             target = await addresses.check(c.url, resolver=self.resolver, allow_private=self.allow_private)
         except addresses.UrlRefused as exc:
             return Outcome(False, None, took(), f"address refused: {exc}"[:300], at)
-        headers = signing.headers(c.secret, c.message_id, int(at.timestamp()), c.body)
+        headers = signing.headers(c.secret, c.message_id, int(at.timestamp()), c.body, also=c.previous_secret)
         try:
             status = await asyncio.wait_for(self._post(client, target, headers, c.body), self.timeout + 1)
         except (httpx.HTTPError, OSError, ssl.SSLError, TimeoutError) as exc:

@@ -30,6 +30,10 @@ class WebhookEndpoint(Base):
     #: ``whsec_`` + base64 of 32 random bytes (Standard Webhooks); kept as it is because every
     #: delivery is signed with it.
     secret: Mapped[str] = mapped_column(sa.String(100))
+    #: After a rotation the old secret signs too, until ``previous_secret_until`` (a second
+    #: signature in ``webhook-signature``), so receivers can switch without losing messages.
+    previous_secret: Mapped[str | None] = mapped_column(sa.String(100), default=None)
+    previous_secret_until: Mapped[datetime | None] = mapped_column(default=None)
     #: The chosen event types (a subset of EVENT_TYPES).
     events: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     active: Mapped[bool] = mapped_column(default=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -221,10 +221,19 @@ async def update_endpoint(
     )
 
 
-async def rotate_secret(session: AsyncSession, endpoint: WebhookEndpoint, actor_id: int) -> str:
-    """A new secret; deliveries from now on (retries included) are signed with it."""
+#: How long the secret before a rotation still signs (beside the new one).
+ROTATION_GRACE = timedelta(hours=24)
+
+
+async def rotate_secret(
+    session: AsyncSession, endpoint: WebhookEndpoint, actor_id: int | None, *, now: datetime | None = None
+) -> str:
+    """A new secret; deliveries from now on (retries included) are signed with it, and for
+    :data:`ROTATION_GRACE` with the old one as well."""
+    now = now or utcnow()
+    endpoint.previous_secret, endpoint.previous_secret_until = endpoint.secret, now + ROTATION_GRACE
     endpoint.secret = signing.new_secret()
-    endpoint.updated_at = utcnow()
+    endpoint.updated_at = now
     record_event(
         session,
         "webhook.secret_rotated",
@@ -236,7 +245,7 @@ async def rotate_secret(session: AsyncSession, endpoint: WebhookEndpoint, actor_
     return endpoint.secret
 
 
-def reveal_secret(session: AsyncSession, endpoint: WebhookEndpoint, actor_id: int) -> str:
+def reveal_secret(session: AsyncSession, endpoint: WebhookEndpoint, actor_id: int | None) -> str:
     """The secret, for an organiser who asked to see it (audited)."""
     record_event(
         session,
@@ -280,7 +289,7 @@ async def delete_check(session: AsyncSession, endpoint: WebhookEndpoint) -> Cons
 
 
 async def delete_endpoint(
-    session: AsyncSession, endpoint: WebhookEndpoint, actor_id: int, *, state: str | None = None
+    session: AsyncSession, endpoint: WebhookEndpoint, actor_id: int | None, *, state: str | None = None
 ) -> None:
     (await delete_check(session, endpoint)).require(state=state, override_reason="")
     record_event(

@@ -26,11 +26,13 @@ def signature(secret: str, message_id: str, timestamp: int, body: str) -> str:
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
-def headers(secret: str, message_id: str, timestamp: int, body: str) -> dict[str, str]:
+def headers(secret: str, message_id: str, timestamp: int, body: str, *, also: str | None = None) -> dict[str, str]:
+    """The message's headers; ``also``: a second secret that signs too (during a rotation)."""
+    signatures = [signature(s, message_id, timestamp, body) for s in (secret, also) if s]
     return {
         "content-type": "application/json",
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature(secret, message_id, timestamp, body),
+        "webhook-signature": " ".join(signatures),
         "user-agent": "award_jury-webhooks",
     }
