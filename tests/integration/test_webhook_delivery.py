@@ -271,3 +271,40 @@ async def test_after_a_rotation_both_secrets_sign_for_a_day(db: Database, receiv
     sent_at = datetime.fromtimestamp(int(got.headers["webhook-timestamp"]), UTC)
     assert got.headers["webhook-signature"] == Webhook(new).sign(got.headers["webhook-id"], sent_at, got.body)
     assert Webhook(old).sign(got.headers["webhook-id"], sent_at, got.body) not in got.headers["webhook-signature"]
+
+
+async def test_connection_goes_to_the_checked_address_with_the_host_name_for_tls(db: Database) -> None:
+    """The URL names a host; the dispatcher connects to the address it checked, and sends the
+    name as Host and as the TLS server name: the receiver's certificate names only the host (not
+    127.0.0.1), so the delivery succeeds only when the certificate is checked against the name."""
+    receiver = Receiver(names=("hooks.award.test",))
+    await receiver.start()
+    award_id = await make_award(db)
+    lookups: list[str] = []
+
+    async def resolve(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"]
+
+    url = f"https://hooks.award.test:{receiver.port}/hooks?src=award"
+    try:
+        async with db.session() as s:
+            endpoint = await services.create_endpoint(
+                s,
+                award_id,
+                services.EndpointForm(url=url, events=["round.finalised"]),
+                None,
+                resolver=resolve,
+                allow_private=True,
+            )
+            services.send_test_event(s, endpoint, "hook-award")
+        dispatcher = Dispatcher(db, allow_private=True, resolver=resolve, verify=receiver.client_context())
+        assert await dispatcher.run_once() == 1
+    finally:
+        await receiver.stop()
+    [got] = receiver.received
+    assert (got.path, got.headers["host"]) == ("/hooks?src=award", f"hooks.award.test:{receiver.port}")
+    assert lookups == ["hooks.award.test", "hooks.award.test"]  # when saved, and again before sending
+    Webhook(endpoint.secret).verify(got.body, got.headers)
+    [row] = await deliveries(db)
+    assert (row.status, row.last_status_code) == (DELIVERED, 204)

@@ -72,6 +72,8 @@ class Receiver:
     status: int = 204
     received: list[Received] = field(default_factory=list)
     ca: trustme.CA = field(default_factory=trustme.CA)
+    #: The names its certificate is issued for.
+    names: tuple[str, ...] = ("127.0.0.1", "localhost")
     _server: asyncio.Server | None = None
 
     @property
@@ -85,7 +87,7 @@ class Receiver:
 
     async def start(self) -> None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self.ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+        self.ca.issue_cert(*self.names).configure_cert(context)
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port, ssl=context)
 
     async def stop(self) -> None:
