@@ -13,6 +13,7 @@ from award_jury.awards.models import Award
 from award_jury.errors import FormError
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer
+from award_jury.urls import url_for
 from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action
 from award_jury.web.forms import Form, read_form
 from award_jury.web.guards import award_for
@@ -95,11 +96,10 @@ async def endpoint_page(
 
 
 def delete_confirmation(award: Award, endpoint: WebhookEndpoint) -> Confirmation:
-    base = f"/awards/{award.slug}/webhooks/{endpoint.id}"
     return Confirmation(
         title=_("Delete the webhook endpoint?"),
-        action=f"{base}/delete",
-        back=base,
+        action=url_for("webhooks.delete", slug=award.slug, endpoint_id=endpoint.id),
+        back=url_for("webhooks.detail", slug=award.slug, endpoint_id=endpoint.id),
         button=_("Delete endpoint"),
     )
 
@@ -111,12 +111,12 @@ class WebhookController(Controller):
         award, actor = await award_for(session, slug, viewer, Action.SET_UP_AWARD)
         return award, actor.id
 
-    @get("/")
+    @get("/", name="webhooks.list")
     async def webhooks(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await self._award(db_session, slug, viewer)
         return list_page(award, await services.endpoints_of(db_session, award.id))
 
-    @post("/")
+    @post("/", name="webhooks.add")
     async def add_endpoint(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, actor = await self._award(db_session, slug, viewer)
         form = endpoint_form(await read_form(request))
@@ -134,7 +134,7 @@ class WebhookController(Controller):
         notice = _("The endpoint is added. Copy its secret now: your receiver needs it to check the signatures.")
         return await endpoint_page(request, db_session, award, endpoint, secret=endpoint.secret, notice=notice)
 
-    @get("/{endpoint_id:int}")
+    @get("/{endpoint_id:int}", name="webhooks.detail")
     async def endpoint(
         self, request: Req, slug: str, endpoint_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template:
@@ -142,7 +142,7 @@ class WebhookController(Controller):
         endpoint = await services.get_endpoint(db_session, award.id, endpoint_id)
         return await endpoint_page(request, db_session, award, endpoint)
 
-    @post("/{endpoint_id:int}")
+    @post("/{endpoint_id:int}", name="webhooks.update")
     async def update_endpoint(
         self, request: Req, slug: str, endpoint_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -157,9 +157,11 @@ class WebhookController(Controller):
             return await endpoint_page(
                 request, db_session, award, endpoint, errors=exc.errors, values=form.snapshot(), status=400
             )
-        return Redirect(f"/awards/{award.slug}/webhooks/{endpoint.id}?saved=1", status_code=303)
+        return Redirect(
+            url_for("webhooks.detail", slug=award.slug, endpoint_id=endpoint.id, query={"saved": 1}), status_code=303
+        )
 
-    @post("/{endpoint_id:int}/secret")
+    @post("/{endpoint_id:int}/secret", name="webhooks.reveal_secret")
     async def reveal_secret(
         self, request: Req, slug: str, endpoint_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template:
@@ -168,7 +170,7 @@ class WebhookController(Controller):
         secret = services.reveal_secret(db_session, endpoint, actor)
         return await endpoint_page(request, db_session, award, endpoint, secret=secret)
 
-    @post("/{endpoint_id:int}/rotate")
+    @post("/{endpoint_id:int}/rotate", name="webhooks.rotate_secret")
     async def rotate_secret(
         self, request: Req, slug: str, endpoint_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template:
@@ -181,21 +183,24 @@ class WebhookController(Controller):
         )
         return await endpoint_page(request, db_session, award, endpoint, secret=secret, notice=notice)
 
-    @post("/{endpoint_id:int}/test")
+    @post("/{endpoint_id:int}/test", name="webhooks.send_test")
     async def send_test(self, slug: str, endpoint_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         award, _actor = await self._award(db_session, slug, viewer)
         endpoint = await services.get_endpoint(db_session, award.id, endpoint_id)
         services.send_test_event(db_session, endpoint, award.slug)
-        return Redirect(f"/awards/{award.slug}/webhooks/{endpoint.id}?tested=1#log", status_code=303)
+        return Redirect(
+            url_for("webhooks.detail", slug=award.slug, endpoint_id=endpoint.id, query={"tested": 1}, anchor="log"),
+            status_code=303,
+        )
 
-    @get("/{endpoint_id:int}/delete")
+    @get("/{endpoint_id:int}/delete", name="webhooks.delete_form")
     async def confirm_delete(self, slug: str, endpoint_id: int, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await self._award(db_session, slug, viewer)
         endpoint = await services.get_endpoint(db_session, award.id, endpoint_id)
         check = await services.delete_check(db_session, endpoint)
         return confirm_page(delete_confirmation(award, endpoint), check, award=award)
 
-    @post("/{endpoint_id:int}/delete")
+    @post("/{endpoint_id:int}/delete", name="webhooks.delete")
     async def delete_endpoint(
         self, request: Req, slug: str, endpoint_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -205,6 +210,6 @@ class WebhookController(Controller):
 
         async def act(answer: Confirmed) -> str:
             await services.delete_endpoint(db_session, endpoint, actor, state=answer.state)
-            return f"/awards/{award.slug}/webhooks?deleted=1"
+            return url_for("webhooks.list", slug=award.slug, query={"deleted": 1})
 
         return await confirmed_action(request, delete_confirmation(award, endpoint), check, act, award=award)
