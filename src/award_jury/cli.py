@@ -132,6 +132,38 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 @cli.command()
+@click.option("--once", is_flag=True, help="Do what is due now, then stop (for cron or a test).")
+def worker(once: bool) -> None:
+    """Run background jobs (webhook deliveries) until stopped with Ctrl-C or SIGTERM. Any number of
+    workers may run beside `serve` (which runs the same jobs): a delivery is sent by one of them."""
+    import signal
+
+    from award_jury.background import Runner, default_jobs
+
+    settings = load_settings()
+
+    async def work(database: Any) -> str:
+        await _migrate(database)
+        runner = Runner(default_jobs(settings, database))
+        if once:
+            done = 0
+            while (step := await runner.run_round()) > 0:
+                done += step
+            return f"done: {done} job step(s)"
+        loop = asyncio.get_running_loop()
+        stopped = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopped.set)
+        runner.start()
+        click.echo("award-jury worker: running background jobs (Ctrl-C stops)", err=True)
+        await stopped.wait()
+        await runner.stop()
+        return "stopped"
+
+    click.echo(run_with_db(settings, work))
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 def demo(host: str, port: int) -> None:

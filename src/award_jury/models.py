@@ -8,6 +8,7 @@ from award_jury.db import metadata
 from award_jury.entries.models import Attachment, Entry, EntryMember, EntryRound, Startup
 from award_jury.judging.models import Assignment, Conflict, JurorCategory, Score, ScoreSheet
 from award_jury.ranking.models import ResultSnapshot, TieDecision
+from award_jury.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Assignment",
@@ -37,5 +38,8 @@ __all__ = [
     "Startup",
     "TieDecision",
     "WebSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "metadata",
 ]

@@ -170,6 +170,10 @@ class Settings:
     retention_outbox_days: int = 30
     #: How often ``serve`` runs the retention rules (AWARD_JURY_SCHEDULER_MINUTES, default 60).
     scheduler_interval_seconds: float = 3600
+    #: Webhook endpoints may point at private, loopback, link-local and other non-public
+    #: addresses (AWARD_JURY_WEBHOOKS_ALLOW_PRIVATE=true; for tests and closed networks only:
+    #: otherwise an organiser could make the server post into its own network).
+    webhooks_allow_private: bool = False
     templates_dir: Path = TEMPLATES_DIR
     static_dir: Path = STATIC_DIR
     migrations_dir: Path = MIGRATIONS_DIR
@@ -218,6 +222,7 @@ class Settings:
             retention_token_days=_positive_int(env, "AWARD_JURY_RETENTION_TOKEN_DAYS", 7),
             retention_outbox_days=_positive_int(env, "AWARD_JURY_RETENTION_OUTBOX_DAYS", 30),
             scheduler_interval_seconds=_positive_int(env, "AWARD_JURY_SCHEDULER_MINUTES", 60) * 60,
+            webhooks_allow_private=env.get("AWARD_JURY_WEBHOOKS_ALLOW_PRIVATE", "").lower() in ("1", "true", "yes"),
         )
 
     @property

@@ -219,6 +219,16 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/live/control/state"): organisers_only(303, 200),
     ("GET", "/invitations/{token:str}"): same(400),
     ("POST", "/invitations/{token:str}"): same(400),
+    # webhooks: the award's organisers only; the endpoint id in the table is one that does not exist
+    ("GET", "/awards/{slug:str}/webhooks"): organisers_only(303, 200),
+    ("POST", "/awards/{slug:str}/webhooks"): organisers_only(401, 400),
+    ("GET", "/awards/{slug:str}/webhooks/{endpoint_id:int}"): organisers_only(303, 404),
+    ("POST", "/awards/{slug:str}/webhooks/{endpoint_id:int}"): organisers_only(401, 404),
+    ("POST", "/awards/{slug:str}/webhooks/{endpoint_id:int}/secret"): organisers_only(401, 404),
+    ("POST", "/awards/{slug:str}/webhooks/{endpoint_id:int}/rotate"): organisers_only(401, 404),
+    ("POST", "/awards/{slug:str}/webhooks/{endpoint_id:int}/test"): organisers_only(401, 404),
+    ("GET", "/awards/{slug:str}/webhooks/{endpoint_id:int}/delete"): organisers_only(303, 404),
+    ("POST", "/awards/{slug:str}/webhooks/{endpoint_id:int}/delete"): organisers_only(401, 404),
 }
 
 PITCH = "CANARY-PITCH-7f3a"
@@ -316,6 +326,7 @@ def concrete(path: str, world: World) -> str:
         "code": "0000-0000-0000-0000",
         "entry_id": str(world.entry_id),
         "attachment_id": str(world.attachment_id),
+        "endpoint_id": "999999",
     }
     return re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], path)
 

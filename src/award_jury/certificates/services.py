@@ -42,6 +42,7 @@ from award_jury.errors import DomainError, FormError, NotFoundError
 from award_jury.ranking.models import ResultSnapshot
 from award_jury.ranking.services import ranked_document
 from award_jury.urls import absolute_url
+from award_jury.webhooks import services as webhooks
 
 KINDS = ("winner", "finalist", "participant", "all")
 MAX_SIGNATURE_BYTES = 512 * 1024
@@ -240,17 +241,29 @@ async def issue_certificates(
     }
     issued: list[Certificate] = []
     new = 0
+    events: list[dict[str, Any]] = []
     for e in earned:
         entry_id = entries[e.ref].id
         cert = existing.get((entry_id, e.kind))
         if cert is None:
             cert = await _insert_certificate(session, entry_id, rnd.id, e.kind, e.rank)
             new += 1
+            events.append(
+                {
+                    "award": award.slug,
+                    "round": rnd.slug,
+                    "entry": e.ref,
+                    "certificate_id": cert.id,
+                    "kind": cert.kind.value,
+                    "rank": cert.rank,
+                }
+            )
         elif cert.rank != e.rank:
             cert.rank = e.rank
         if cert.revoked_at is None:
             issued.append(cert)
     await session.flush()
+    await webhooks.emit_many(session, award.id, "certificate.issued", events)
     if new:
         record_event(
             session,

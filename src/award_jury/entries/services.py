@@ -40,6 +40,7 @@ from award_jury.i18n import gettext as _
 from award_jury.i18n import ngettext
 from award_jury.ranking.exports import neutralise
 from award_jury.ranking.models import ResultSnapshot
+from award_jury.webhooks import services as webhooks
 
 log = logging.getLogger("award_jury.entries")
 
@@ -365,6 +366,17 @@ async def save_entry(
             object_type="entry",
             object_id=entry.id,
             after={"ref": entry.ref},
+        )
+        await webhooks.emit(
+            session,
+            entry.award_id,
+            "entry.submitted",
+            {
+                "award": entry.award.slug,
+                "entry": {"id": entry.id, "ref": entry.ref, "category": entry.category.slug},
+                "submitted_at": now,
+            },
+            now=now,
         )
     elif entry.status is EntryStatus.SUBMITTED and changed:
         record_event(

@@ -40,6 +40,7 @@ from award_jury.i18n import plain_number
 from award_jury.judging.conflicts import has_conflict
 from award_jury.judging.models import Assignment, Score, ScoreSheet
 from award_jury.ranking.compute import CriterionSpec, sheet_total
+from award_jury.webhooks import services as webhooks
 
 #: Above this many possible values a criterion gets a number field instead of a radio group.
 MAX_CHOICES = 21
@@ -394,5 +395,13 @@ async def save_sheet(
             object_id=sheet.id,
             before=_audit_values(rnd, before) if was_submitted else None,
             after={"entry": entry.ref, "round": rnd.slug, **_audit_values(rnd, after)},
+        )
+    if event == "sheet.submitted":
+        await webhooks.emit(
+            session,
+            award.id,
+            "sheet.submitted",
+            {"award": award.slug, "round": rnd.slug, "entry": entry.ref, "sheet_id": sheet.id, "juror_id": juror_id},
+            now=now,
         )
     return after

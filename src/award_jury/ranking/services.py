@@ -22,6 +22,7 @@ from award_jury.ranking import analysis, rules
 from award_jury.ranking.compute import CategoryResult, rank_round, results_document, sheet_total, tie_break_order
 from award_jury.ranking.models import ResultSnapshot, TieDecision
 from award_jury.ranking.queries import criterion_specs, load_round_rows, rank
+from award_jury.webhooks import services as webhooks
 
 
 def canonical_json(doc: dict[str, Any]) -> str:
@@ -193,7 +194,7 @@ async def finalise_round(
         round_id=rnd.id, method=rnd.method, sha256=sha256_of(document), payload=document, finalised_by_id=actor_id
     )
     session.add(snapshot)
-    rnd.finalised_at = utcnow()
+    rnd.finalised_at = finalised_at = utcnow()
     await session.flush()
     after: dict[str, Any] = {"sha256": snapshot.sha256, "method": rnd.method.value}
     if reason:
@@ -207,6 +208,19 @@ async def finalise_round(
         object_type="round",
         object_id=rnd.id,
         after=after,
+    )
+    await webhooks.emit(
+        session,
+        award.id,
+        "round.finalised",
+        {
+            "award": award.slug,
+            "round": rnd.slug,
+            "method": rnd.method.value,
+            "sha256": snapshot.sha256,
+            "finalised_at": finalised_at,
+        },
+        now=finalised_at,
     )
     return snapshot
 
@@ -237,7 +251,7 @@ async def publish_round(
     """Publish the frozen results of a finalised round (refused before finalisation and when published)."""
     check = await publish_consequences(session, award, rnd)
     reason = check.require(state=state, override_reason=override_reason)
-    rnd.published_at = utcnow()
+    rnd.published_at = published_at = utcnow()
     after: dict[str, Any] = {"override_reason": reason, "overridden": check.warnings} if reason else {}
     record_event(
         session,
@@ -248,6 +262,13 @@ async def publish_round(
         object_type="round",
         object_id=rnd.id,
         after=after or None,
+    )
+    await webhooks.emit(
+        session,
+        award.id,
+        "results.published",
+        {"award": award.slug, "round": rnd.slug, "published_at": published_at},
+        now=published_at,
     )
 
 

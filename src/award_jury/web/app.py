@@ -24,6 +24,7 @@ from award_jury.accounts.deletion_controllers import AccountDeletedController, A
 from award_jury.accounts.people_controllers import InvitationController, PeopleController
 from award_jury.awards.controllers import AwardPagesController
 from award_jury.awards.setup_controllers import AwardSetupController, NewAwardController
+from award_jury.background import Runner, default_jobs
 from award_jury.certificates import jobs
 from award_jury.certificates.controllers import CertificateController, EntryCertificateController, VerifyController
 from award_jury.db import Database
@@ -54,22 +55,33 @@ from award_jury.web.middleware import (
 )
 from award_jury.web.scheduler import scheduled
 from award_jury.web.templating import create_environment
+from award_jury.webhooks.controllers import WebhookController
 
 CSRF_COOKIE = "award_jury_csrf"
 
 
-def create_app(settings: Settings, database: Database | None = None, *, scheduler: bool | None = None) -> Litestar:
+def create_app(
+    settings: Settings,
+    database: Database | None = None,
+    *,
+    scheduler: bool | None = None,
+    background: bool | None = None,
+) -> Litestar:
     """Build the app. Pass ``database`` to share one (tests bind it to a rolled-back transaction);
     otherwise the app opens its own from ``settings`` and closes it on shutdown. ``scheduler``:
-    run the retention rules about once an hour (web/scheduler.py); by default when the app opens
-    its own database (``serve``), not on one it is given."""
+    run the retention rules about once an hour (web/scheduler.py); ``background``: run the
+    background jobs (webhook deliveries, see background.py) while the app runs; both by default
+    when the app opens its own database (``serve``), not on one it is given."""
     owns_db = database is None
     db = database or Database.from_url(settings.database_url)
     logs.install()  # no link tokens in the access log
     run_scheduler = owns_db if scheduler is None else scheduler
+    runner = Runner(default_jobs(settings, db)) if (owns_db if background is None else background) else None
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if runner is not None:
+            runner.start()
         try:
             if run_scheduler:
                 async with scheduled(db, settings):
@@ -77,6 +89,8 @@ def create_app(settings: Settings, database: Database | None = None, *, schedule
             else:
                 yield
         finally:
+            if runner is not None:
+                await runner.stop()
             # The render processes end with the app (a clean stop; a killed server takes them
             # along by themselves, see certificates/jobs.py).
             await asyncio.to_thread(jobs.stop_pool)
@@ -117,6 +131,7 @@ def create_app(settings: Settings, database: Database | None = None, *, schedule
             EntryCertificateController,
             JuryController,
             LiveController,
+            WebhookController,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         dependencies={
