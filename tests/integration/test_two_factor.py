@@ -327,6 +327,26 @@ async def test_sign_in_link_asks_for_the_code(client: Client, db: Database, sett
     assert method == {"method": "link+totp"}
 
 
+async def test_accepting_an_invitation_asks_for_the_code(client: Client, db: Database, settings: Settings) -> None:
+    from award_jury.accounts import invitations
+
+    person_id = await make_organiser(db)
+    secret, _codes = await turn_on(db, settings, person_id)
+    async with db.session() as s:
+        award = await import_bundle(s, small_bundle())
+        inviter = await s.get(Person, person_id)
+        assert inviter is not None
+        _invitation, invite_token = await invitations.invite(
+            s, award, email=ORGANISER, name="Olga", role=Role.JUROR, categories=[], invited_by=inviter, now=utcnow()
+        )
+    page = await client.get(f"/invitations/{invite_token}", headers=EN)
+    accepted = await post_form(client, f"/invitations/{invite_token}", {}, token=csrf_token(page.text))
+    assert (accepted.status_code, accepted.headers["location"]) == (303, "/signin/two-factor")
+    assert await session_rows(db, person_id) == []
+    done = await code_step(client, code(secret, 1))
+    assert (done.status_code, done.headers["location"]) == (303, "/account?welcome=mini-award")
+
+
 async def test_password_reset_asks_for_the_code_before_anything_changes(
     client: Client, db: Database, settings: Settings
 ) -> None:

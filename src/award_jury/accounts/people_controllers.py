@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.accounts import invitations, roles
-from award_jury.accounts.controllers import signed_in_redirect
+from award_jury.accounts.controllers import signed_in_or_code_asked
 from award_jury.accounts.models import AwardRole, Invitation, Person
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.awards.models import Award, Category
@@ -249,6 +249,7 @@ class InvitationController(Controller):
             return Template("accounts/link_invalid.html", context={"reason": exc.reason}, status_code=400)
         award = await db_session.get(Award, invitation.award_id)
         assert award is not None
-        return await signed_in_redirect(
+        # (A person with two-factor sign-in on gives the code first; the role is theirs already.)
+        return await signed_in_or_code_asked(
             request, db_session, person, f"/account?welcome={award.slug}", method="invitation"
         )
