@@ -579,3 +579,18 @@ async def test_requirement_does_not_change_the_bundle(db: Database) -> None:
         await s.flush()
         after = await export_bundle(s, award.slug)
     assert before == after and "two_factor" not in str(after)
+
+
+async def test_my_data_says_two_factor_is_on_without_any_secret(
+    client: Client, db: Database, settings: Settings
+) -> None:
+    person_id = await make_organiser(db)
+    secret, codes = await turn_on(db, settings, person_id)
+    await sign_in_as(client, db, settings, person_id)
+    response = await client.get("/account/data", headers=EN)
+    data = response.json()
+    assert data["two_factor"]["on"] is True and data["two_factor"]["recovery_codes_unused"] == 10
+    row = await two_factor_row(db, person_id)
+    assert row is not None
+    for hidden in (secret, row.secret_sealed, codes[0]):
+        assert hidden not in response.text
