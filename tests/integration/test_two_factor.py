@@ -594,3 +594,14 @@ async def test_my_data_says_two_factor_is_on_without_any_secret(
     assert row is not None
     for hidden in (secret, row.secret_sealed, codes[0]):
         assert hidden not in response.text
+
+
+async def test_odd_query_values_on_the_set_up_page_answer_without_error(
+    client: Client, db: Database, settings: Settings
+) -> None:
+    person_id = await make_organiser(db)  # a platform-wide organiser: every award is theirs
+    await sign_in_as(client, db, settings, person_id)
+    for query in ("award=99999999999999999999", "award=-1", "award=abc", "next=https://evil.example/", "next=//x"):
+        response = await client.get(f"/account/two-factor?{query}", headers=EN)
+        assert response.status_code in (200, 400), query
+        assert "evil.example" not in response.text

@@ -104,7 +104,7 @@ class TwoFactorController(Controller):
             "next": safe_next(next_target) if next_target else "",
             "required_by": None,
         }
-        if award_id is not None and viewer.holds_organiser_role(award_id):
+        if award_id is not None and 0 < award_id < 2**31 and viewer.holds_organiser_role(award_id):
             context["required_by"] = await session.get(Award, award_id)
         if row is not None:
             context["codes_left"] = await recovery_codes_left(session, person.id)
