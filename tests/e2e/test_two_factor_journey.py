@@ -126,7 +126,11 @@ async def test_set_up_two_factor_then_sign_in_with_a_code(browser: Any, mail_ser
     assert await serious_violations(page, look=False) == []
     await shoot(page, "recovery-codes-en")
 
-    # The award's security page (the look harness clicks its checkbox in a tab that cannot post).
+    # The set-up page names the rule; the award's security page (the look harness clicks its
+    # checkbox in a tab that cannot post).
+    await page.goto(mail_server.url + f"/awards/{AWARD}/setup")
+    assert "may sign in without two-factor sign-in" in await page.locator("main").inner_text()
+    assert await serious_violations(page) == []
     await page.goto(mail_server.url + f"/awards/{AWARD}/setup/security")
     assert await serious_violations(page) == []
     await ctx.close()
