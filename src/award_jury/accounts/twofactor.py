@@ -163,12 +163,21 @@ async def regenerate_recovery_codes(session: AsyncSession, person: Person, now: 
     return codes
 
 
-async def disable(session: AsyncSession, person: Person, *, ip: str) -> None:
-    """Turn two-factor sign-in off (the caller checked the password and a code)."""
+async def disable(session: AsyncSession, person: Person, *, ip: str | None, by_operator: bool = False) -> None:
+    """Turn two-factor sign-in off: by the person (the caller checked the password and a code),
+    or by the operator on the command line for someone who lost both app and recovery codes."""
     await session.execute(sa.delete(TwoFactor).where(TwoFactor.person_id == person.id))
     await session.execute(sa.delete(RecoveryCode).where(RecoveryCode.person_id == person.id))
     await session.execute(sa.delete(PendingSignIn).where(PendingSignIn.person_id == person.id))
-    record_event(session, "two_factor.disabled", actor_id=person.id, object_type="person", object_id=person.id, ip=ip)
+    record_event(
+        session,
+        "two_factor.disabled",
+        actor_id=None if by_operator else person.id,
+        actor_label="command line" if by_operator else "",
+        object_type="person",
+        object_id=person.id,
+        ip=ip,
+    )
     await session.flush()
 
 
