@@ -329,6 +329,13 @@ def test_two_factor_off_turns_it_off_audits_and_mails(cli: Cli, tmp_path: Path) 
     assert again.code == 1
     assert again.err_lines == ["award-jury: error: a@example.org has no two-factor sign-in turned on"]
 
+    # a mail server that is down: the change stands and the output says the mail is missing
+    asyncio.run(_turn_on(url, "a@example.org"))
+    unmailed = cli("two-factor-off", "--email", "a@example.org", AWARD_JURY_SMTP_URL="smtp://127.0.0.1:9")
+    assert unmailed.code == 0
+    assert unmailed.out.startswith("two-factor sign-in turned off for a@example.org; the e-mail could not be sent (")
+    assert asyncio.run(_state(url))[0] == 0
+
 
 def test_two_factor_off_for_an_unknown_address_exits_one(cli: Cli) -> None:
     result = cli("two-factor-off", "--email", "nobody@example.org")

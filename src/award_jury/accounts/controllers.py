@@ -17,7 +17,7 @@ from award_jury.accounts.passwords import MIN_PASSWORD_LENGTH, password_problem_
 from award_jury.accounts.personal_data import export_personal_data
 from award_jury.accounts.services import awards_of
 from award_jury.accounts.signin import check_link, issue_link, redeem_link, set_password, sign_in_with_password
-from award_jury.accounts.twofactor import check_second_factor, start_pending, two_factor_of
+from award_jury.accounts.twofactor import PENDING_LIFETIME, check_second_factor, start_pending, two_factor_of
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.audit.services import record_event
 from award_jury.db import utcnow
@@ -92,7 +92,8 @@ async def signed_in_or_code_asked(
         return await signed_in_redirect(request, session, person, target, method=method)
     token = await start_pending(session, person, utcnow(), method=method, target=target, ip=client_ip(request))
     response = Redirect("/signin/two-factor", status_code=303)
-    response.cookies.append(pending_signin_cookie(request.app.state.settings, token))
+    lifetime = int(PENDING_LIFETIME.total_seconds())
+    response.cookies.append(pending_signin_cookie(request.app.state.settings, token, max_age=lifetime))
     return response
 
 

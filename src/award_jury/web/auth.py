@@ -162,7 +162,7 @@ def pending_signin_name(settings: Settings) -> str:
     return "__Host-award_jury_2fa" if settings.secure_cookies else "award_jury_2fa"
 
 
-def pending_signin_cookie(settings: Settings, token: str, *, max_age: int = 300) -> Cookie:
+def pending_signin_cookie(settings: Settings, token: str, *, max_age: int) -> Cookie:
     return Cookie(
         key=pending_signin_name(settings),
         value=token,
