@@ -194,6 +194,8 @@ def two_factor_off(email: str) -> None:
     from award_jury.accounts.services import find_person
     from award_jury.accounts.twofactor import disable, two_factor_of
     from award_jury.mail import render_mail, send_mail
+    from award_jury.urls import absolute_url
+    from award_jury.web.app import install_urls
     from award_jury.web.templating import create_environment
 
     settings = load_settings()
@@ -207,6 +209,7 @@ def two_factor_off(email: str) -> None:
             if await two_factor_of(session, person.id) is None:
                 raise DomainError(f"{person.email} has no two-factor sign-in turned on")
             await disable(session, person, ip=None, by_operator=True)
+            install_urls(settings, database)  # the mail's link comes from the route table
             return person.email, person.locale, person.name
 
     address, locale, name = run_with_db(settings, work)
@@ -215,7 +218,12 @@ def two_factor_off(email: str) -> None:
         "two_factor_changed",
         to=address,
         locale=locale,
-        context={"base_url": settings.base_url, "name": name, "change": "off", "link": f"{settings.base_url}/account"},
+        context={
+            "base_url": settings.base_url,
+            "name": name,
+            "change": "off",
+            "link": absolute_url(settings.base_url, "account.two_factor"),
+        },
     )
     try:
         asyncio.run(send_mail(mail, settings))
@@ -452,8 +460,10 @@ async def _certificates(
     progress: Callable[[int, int], None],
 ) -> str:
     from award_jury.certificates import jobs
+    from award_jury.web.app import install_urls
 
     await _migrate(database)
+    install_urls(settings, database)  # the certificates' verification links come from the route table
     async with database.session() as session:
         award, rnd = await _award_and_round(session, slug, round_slug)
         await _writable(split if split is not None else out.parent if out is not None else Path("."))

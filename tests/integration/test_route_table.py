@@ -155,7 +155,9 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/results/publish"): organisers_only(401, 400),
     ("GET", "/awards/{slug:str}/results"): same(200),
     # not published (and not shown to jurors) in the table's world: organisers only
-    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/ranking"): organisers_only(303, 200),
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/results/published"): organisers_only(303, 200),
+    # the jurors' page's old address: a permanent redirect for everyone (the new page decides access)
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/ranking"): same(301),
     # The call (2023) is closed in the table's world; "startup" is the contact of E001.
     ("GET", "/awards/{slug:str}/call"): same(200),
     ("GET", "/privacy"): same(200),

@@ -4,7 +4,7 @@ step of signing in (after the password or an e-mail link)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import segno
 from litestar import Controller, Request, get, post
@@ -34,6 +34,7 @@ from award_jury.errors import RateLimitedError, SecondFactorFailedError
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, require
 from award_jury.settings import Settings
+from award_jury.urls import absolute_url, url_for
 from award_jury.web.auth import client_ip, pending_signin_cookie, pending_signin_name
 from award_jury.web.controllers import safe_next
 from award_jury.web.forms import Form, read_form
@@ -66,7 +67,7 @@ def changed_mail(request: Req, person: Person, change: str) -> BackgroundTask:
         locale=person.locale,
         name=person.name,
         change=change,
-        link=f"{request.app.state.settings.base_url}/account/two-factor",
+        link=absolute_url(request.app.state.settings.base_url, "account.two_factor"),
     )
 
 
@@ -113,7 +114,7 @@ class TwoFactorController(Controller):
             context |= setup_context(settings, person, secret, sealed)
         return Template("accounts/two_factor.html", context=context, status_code=status)
 
-    @get("", name="two_factor")
+    @get("", name="account.two_factor")
     async def overview(
         self, request: Req, viewer: Viewer, db_session: AsyncSession, award: int | None = None, next: str = ""
     ) -> Template:
@@ -143,11 +144,11 @@ class TwoFactorController(Controller):
             return errors, 429 if isinstance(exc, RateLimitedError) else 400
         return errors, 200
 
-    @post("/enable")
+    @post("/enable", name="account.two_factor_enable")
     async def turn_on(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
         person = await acting_person(db_session, viewer)
         if await two_factor_of(db_session, person.id) is not None or not person.password_hash:
-            return Redirect("/account/two-factor", status_code=303)
+            return Redirect(url_for("account.two_factor"), status_code=303)
         form = await read_form(request)
         next_target = form.get("next")
         secret = read_setup(secret_key(request), person.id, form.raw("setup", max_length=500), utcnow())
@@ -211,11 +212,11 @@ class TwoFactorController(Controller):
             background=changed_mail(request, person, change),
         )
 
-    @post("/recovery-codes")
+    @post("/recovery-codes", name="account.two_factor_recovery_codes")
     async def new_codes(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
         person = await acting_person(db_session, viewer)
         if await two_factor_of(db_session, person.id) is None:
-            return Redirect("/account/two-factor", status_code=303)
+            return Redirect(url_for("account.two_factor"), status_code=303)
         form = await read_form(request)
         errors, status = await self._password_and_code(request, db_session, person, form, "recovery-codes")
         if errors:
@@ -223,36 +224,36 @@ class TwoFactorController(Controller):
         codes = await regenerate_recovery_codes(db_session, person, utcnow(), ip=client_ip(request))
         return self._codes_page(request, person, codes, "codes", "")
 
-    @post("/disable")
+    @post("/disable", name="account.two_factor_disable")
     async def turn_off(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
         person = await acting_person(db_session, viewer)
         if await two_factor_of(db_session, person.id) is None:
-            return Redirect("/account/two-factor", status_code=303)
+            return Redirect(url_for("account.two_factor"), status_code=303)
         form = await read_form(request)
         errors, status = await self._password_and_code(request, db_session, person, form, "disable")
         if errors:
             return await self._page(request, db_session, viewer, person, errors=errors, form_id="off", status=status)
         await disable(db_session, person, ip=client_ip(request))
-        response = Redirect("/account?two_factor=off", status_code=303)
+        response = Redirect(url_for("account.detail", query={"two_factor": "off"}), status_code=303)
         response.background = changed_mail(request, person, "off")
         return response
 
 
 def _expired() -> Redirect:
-    return Redirect("/signin?code_expired=1", status_code=303)
+    return Redirect(url_for("signin.form", query={"code_expired": 1}), status_code=303)
 
 
 class TwoFactorSignInController(Controller):
     path = "/signin/two-factor"
 
-    @get("", name="signin_two_factor")
+    @get("", name="signin.two_factor_form")
     async def code_form(self, request: Req, db_session: AsyncSession) -> Template | Redirect:
         token = request.cookies.get(pending_signin_name(request.app.state.settings))
         if await load_pending(db_session, token, utcnow()) is None:
             return _expired()
         return Template("accounts/signin_code.html", context={"errors": {}, "form_id": ""})
 
-    @post("")
+    @post("", name="signin.two_factor")
     async def use_code(self, request: Req, db_session: AsyncSession) -> Template | Redirect:
         settings: Settings = request.app.state.settings
         loaded = await load_pending(db_session, request.cookies.get(pending_signin_name(settings)), utcnow())
@@ -288,8 +289,9 @@ class TwoFactorSignInController(Controller):
             return Template("accounts/signin_code.html", context=context, status_code=status)
         target, method = pending.target, f"{pending.method}+{kind}"
         if kind == "recovery":  # say how many are left, and offer new ones
-            query = {"recovery_used": "1", **({"next": safe_next(target)} if target else {})}
-            target = f"/account/two-factor?{urlencode(query)}"
+            target = url_for(
+                "account.two_factor", query={"recovery_used": 1, "next": safe_next(target) if target else None}
+            )
         await end_pending(db_session, pending)
         response = await signed_in_redirect(request, db_session, person, target, method=method)
         response.cookies.append(pending_signin_cookie(settings, "", max_age=0))

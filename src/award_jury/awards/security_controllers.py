@@ -13,6 +13,7 @@ from award_jury.awards.models import Award
 from award_jury.awards.security import organisers_sign_in, set_two_factor_requirement
 from award_jury.errors import FormError
 from award_jury.policy import Action, Viewer
+from award_jury.urls import url_for
 from award_jury.web.forms import read_form
 from award_jury.web.guards import award_for
 
@@ -37,12 +38,12 @@ async def security_page(
 class AwardSecurityController(Controller):
     path = "/awards/{slug:str}/setup/security"
 
-    @get("")
+    @get("", name="setup.security")
     async def security_form(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         return await security_page(db_session, award, actor.id)
 
-    @post("")
+    @post("", name="setup.update_security")
     async def update_security(
         self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -52,4 +53,4 @@ class AwardSecurityController(Controller):
             await set_two_factor_requirement(db_session, award, required, actor)
         except FormError as exc:
             return await security_page(db_session, award, actor.id, errors=exc.errors, status=400)
-        return Redirect(f"/awards/{award.slug}/setup/security?saved=1", status_code=303)
+        return Redirect(url_for("setup.security", slug=award.slug, query={"saved": 1}), status_code=303)
