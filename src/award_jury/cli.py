@@ -219,6 +219,52 @@ def create_user(email: str, name: str, role: str, password_stdin: bool) -> None:
     click.echo(f"created {role} {created}")
 
 
+@cli.command("two-factor-off")
+@click.option("--email", required=True)
+def two_factor_off(email: str) -> None:
+    """Turn off someone's two-factor sign-in (they lost their app and their recovery codes)."""
+    from award_jury.accounts.services import find_person
+    from award_jury.accounts.twofactor import disable, two_factor_of
+    from award_jury.mail import render_mail, send_mail
+    from award_jury.urls import absolute_url
+    from award_jury.web.app import install_urls
+    from award_jury.web.templating import create_environment
+
+    settings = load_settings()
+
+    async def work(database: Any) -> tuple[str, str, str]:
+        await _migrate(database)
+        async with database.session() as session:
+            person = await find_person(session, email)
+            if person is None:
+                raise DomainError(f"there is no account with the address {email!r}")
+            if await two_factor_of(session, person.id) is None:
+                raise DomainError(f"{person.email} has no two-factor sign-in turned on")
+            await disable(session, person, ip=None, by_operator=True)
+            install_urls(settings, database)  # the mail's link comes from the route table
+            return person.email, person.locale, person.name
+
+    address, locale, name = run_with_db(settings, work)
+    mail = render_mail(
+        create_environment(settings.templates_dir),
+        "two_factor_changed",
+        to=address,
+        locale=locale,
+        context={
+            "base_url": settings.base_url,
+            "name": name,
+            "change": "off",
+            "link": absolute_url(settings.base_url, "account.two_factor"),
+        },
+    )
+    try:
+        asyncio.run(send_mail(mail, settings))
+    except Exception as exc:  # the change is made; say that the mail is missing, in one line
+        click.echo(f"two-factor sign-in turned off for {address}; the e-mail could not be sent ({exc})")
+        return
+    click.echo(f"two-factor sign-in turned off for {address}; they were sent an e-mail")
+
+
 @cli.command("import")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--replace", is_flag=True, help="Replace an existing award with the same slug.")

@@ -59,3 +59,16 @@ class FormError(DomainError):
 
 class StorageFullError(DomainError):
     """The disk (or quota) of the file storage is full: nothing was written."""
+
+
+class SecondFactorFailedError(DomainError):
+    """A wrong, used or malformed code from the authenticator app, or an unknown recovery code."""
+
+
+class TwoFactorRequiredError(NotAuthorizedError):
+    """An organiser of an award that requires two-factor sign-in has not turned it on: the web
+    layer sends them to the set-up (403 where a page cannot be offered)."""
+
+    def __init__(self, award_id: int) -> None:
+        self.award_id = award_id
+        super().__init__(f"award {award_id} requires two-factor sign-in of its organisers")

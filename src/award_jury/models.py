@@ -1,6 +1,16 @@
 """Imports every model so that :data:`award_jury.db.metadata` knows every table (Alembic reads this)."""
 
-from award_jury.accounts.models import AwardRole, Invitation, LoginToken, Person, RateLimitHit, WebSession
+from award_jury.accounts.models import (
+    AwardRole,
+    Invitation,
+    LoginToken,
+    PendingSignIn,
+    Person,
+    RateLimitHit,
+    RecoveryCode,
+    TwoFactor,
+    WebSession,
+)
 from award_jury.audit.models import AuditEvent
 from award_jury.awards.models import Award, Category, Criterion, Round, RubricLevel
 from award_jury.certificates.models import Certificate, CertificateJob, CertificateSettings
@@ -28,8 +38,10 @@ __all__ = [
     "Invitation",
     "JurorCategory",
     "LoginToken",
+    "PendingSignIn",
     "Person",
     "RateLimitHit",
+    "RecoveryCode",
     "ResultSnapshot",
     "Round",
     "RubricLevel",
@@ -37,6 +49,7 @@ __all__ = [
     "ScoreSheet",
     "Startup",
     "TieDecision",
+    "TwoFactor",
     "WebSession",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -2,17 +2,20 @@
 (or :func:`can` to show or hide a button); nothing else decides.
 
 Objects a person may not see answer 404, actions they may not take 403, and an anonymous
-visitor is sent to the sign-in page."""
+visitor is sent to the sign-in page. An organiser of an award that requires two-factor sign-in
+acts as its organiser only with two-factor sign-in on; until then :func:`require` raises
+TwoFactorRequiredError (the web layer sends them to the set-up) where the organiser role was
+the only way in."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
 from award_jury.enums import Role
-from award_jury.errors import NotAuthorizedError, SignInRequiredError
+from award_jury.errors import NotAuthorizedError, SignInRequiredError, TwoFactorRequiredError
 
 
 class Action(StrEnum):
@@ -67,6 +70,9 @@ class Viewer:
     session_deadline: datetime | None = None
     #: The web session's id (live streams re-check it and are counted per session).
     session_id: int | None = None
+    #: Awards this person organises that require two-factor sign-in of their organisers while
+    #: the person has not turned it on: their organiser role does not count there.
+    needs_two_factor_for: frozenset[int] = frozenset()
 
     @property
     def authenticated(self) -> bool:
@@ -76,7 +82,11 @@ class Viewer:
         return self.award_roles.get(award_id, frozenset())
 
     def organises(self, award_id: int) -> bool:
-        """Organiser of this award, or a platform-wide organiser (who runs every award)."""
+        """Organiser of this award, or a platform-wide organiser (who runs every award), and
+        signed in as the award asks (two-factor sign-in where it requires it)."""
+        return self.holds_organiser_role(award_id) and award_id not in self.needs_two_factor_for
+
+    def holds_organiser_role(self, award_id: int) -> bool:
         return Role.ORGANISER in self.platform_roles or Role.ORGANISER in self.roles_in(award_id)
 
 
@@ -143,9 +153,32 @@ def require(
     entry_member: bool = False,
 ) -> None:
     """Raise unless ``viewer`` may do ``action``: SignInRequiredError for an anonymous
-    visitor, NotAuthorizedError (403) for a signed-in person without the right."""
+    visitor, TwoFactorRequiredError for an organiser who needs two-factor sign-in for it,
+    NotAuthorizedError (403) for a signed-in person without the right."""
     if can(viewer, action, award_id=award_id, round_shows_jurors=round_shows_jurors, entry_member=entry_member):
         return
     if not viewer.authenticated:
         raise SignInRequiredError(action.value)
+    require_two_factor_if_needed(
+        viewer, action, award_id=award_id, round_shows_jurors=round_shows_jurors, entry_member=entry_member
+    )
     raise NotAuthorizedError(action.value)
+
+
+def require_two_factor_if_needed(
+    viewer: Viewer,
+    action: Action,
+    *,
+    award_id: int | None = None,
+    round_shows_jurors: bool = False,
+    entry_member: bool = False,
+) -> None:
+    """For a refused ``action``: raise TwoFactorRequiredError when turning two-factor sign-in on
+    is what would allow it (the award asks it of its organisers)."""
+    if award_id is None or award_id not in viewer.needs_two_factor_for:
+        return
+    with_two_factor = replace(viewer, needs_two_factor_for=frozenset())
+    if can(
+        with_two_factor, action, award_id=award_id, round_shows_jurors=round_shows_jurors, entry_member=entry_member
+    ):
+        raise TwoFactorRequiredError(award_id)

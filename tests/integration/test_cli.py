@@ -18,9 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from award_jury.accounts.models import Person, TwoFactor
+from award_jury.audit.models import AuditEvent
+from award_jury.db import Database
+from award_jury.settings import Settings
+from tests.support.accounts import outbox
 from tests.support.cli import Cli, canonical, write_json
 from tests.support.factories import small_bundle
+from tests.support.two_factor import turn_on
 
 SCRIPT = Path(sys.executable).with_name("award-jury")
 PASSWORD = "correct-horse-battery"
@@ -297,3 +304,74 @@ def test_non_http_base_url_exits_one_for_any_command(cli: Cli, args: tuple[str, 
     assert len(result.err_lines) == 1, result.err
     assert result.err_lines[0].startswith("award-jury: error: AWARD_JURY_BASE_URL")
     assert "ftp://x" in result.err_lines[0]
+
+
+# --- two-factor-off: the operator's way back in for someone who lost app and recovery codes ---
+
+
+async def _turn_on(url: str, email: str) -> None:
+    db = Database.from_url(url)
+    try:
+        async with db.session() as s:
+            person_id = (await s.execute(sa.select(Person.id).where(Person.email == email))).scalar_one()
+        await turn_on(db, Settings(database_url=url, secret_key="cli-test-key-0123456789abcdef"), person_id)
+    finally:
+        await db.dispose()
+
+
+async def _state(url: str) -> tuple[int, list[tuple[str | None, str]]]:
+    db = Database.from_url(url)
+    try:
+        async with db.session() as s:
+            rows = (await s.execute(sa.select(sa.func.count()).select_from(TwoFactor))).scalar_one()
+            events = (
+                await s.execute(
+                    sa.select(AuditEvent.actor_id, AuditEvent.actor_label).where(
+                        AuditEvent.action == "two_factor.disabled"
+                    )
+                )
+            ).all()
+        return int(rows), [(str(a) if a is not None else None, label) for a, label in events]
+    finally:
+        await db.dispose()
+
+
+def test_two_factor_off_turns_it_off_audits_and_mails(cli: Cli, tmp_path: Path) -> None:
+    made = cli(
+        "create-user",
+        "--email",
+        "a@example.org",
+        "--name",
+        "Ada",
+        "--role",
+        "organiser",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    assert made.code == 0, made.err
+    url = str(cli.env["AWARD_JURY_DATABASE_URL"])
+    asyncio.run(_turn_on(url, "a@example.org"))
+
+    done = cli("two-factor-off", "--email", "A@example.org")
+    assert (done.code, done.out) == (0, "two-factor sign-in turned off for a@example.org; they were sent an e-mail\n")
+    assert asyncio.run(_state(url)) == (0, [(None, "command line")])
+    settings = Settings(data_dir=tmp_path / "var")
+    (mail,) = outbox(settings)
+    assert mail["To"] == "a@example.org" and str(mail["Subject"]) == "Die Zwei-Faktor-Anmeldung wurde ausgeschaltet"
+
+    again = cli("two-factor-off", "--email", "a@example.org")
+    assert again.code == 1
+    assert again.err_lines == ["award-jury: error: a@example.org has no two-factor sign-in turned on"]
+
+    # a mail server that is down: the change stands and the output says the mail is missing
+    asyncio.run(_turn_on(url, "a@example.org"))
+    unmailed = cli("two-factor-off", "--email", "a@example.org", AWARD_JURY_SMTP_URL="smtp://127.0.0.1:9")
+    assert unmailed.code == 0
+    assert unmailed.out.startswith("two-factor sign-in turned off for a@example.org; the e-mail could not be sent (")
+    assert asyncio.run(_state(url))[0] == 0
+
+
+def test_two_factor_off_for_an_unknown_address_exits_one(cli: Cli) -> None:
+    result = cli("two-factor-off", "--email", "nobody@example.org")
+    assert result.code == 1
+    assert result.err_lines == ["award-jury: error: there is no account with the address 'nobody@example.org'"]

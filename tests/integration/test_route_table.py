@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from award_jury.accounts.models import Person
 from award_jury.accounts.services import get_or_create_person, grant_role
 from award_jury.accounts.sessions import start_session
+from award_jury.awards.models import Award
 from award_jury.bundle.services import import_bundle
 from award_jury.db import Database, utcnow
 from award_jury.entries.models import Attachment, Entry
@@ -96,6 +97,14 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/account/delete/{token:str}"): signed_in(303, 400),
     ("POST", "/account/delete/{token:str}"): signed_in(401, 400),
     ("GET", "/account/deleted"): same(200),
+    ("GET", "/account/two-factor"): signed_in(303, 200),
+    # nobody in the table's world has a password or two-factor sign-in: back to the page
+    ("POST", "/account/two-factor/enable"): signed_in(401, 303),
+    ("POST", "/account/two-factor/recovery-codes"): signed_in(401, 303),
+    ("POST", "/account/two-factor/disable"): signed_in(401, 303),
+    # no sign-in waits for its code: back to the sign-in page
+    ("GET", "/signin/two-factor"): same(303),
+    ("POST", "/signin/two-factor"): same(303),
     ("POST", "/session/extend"): signed_in(401, 303),
     ("GET", "/awards/{slug:str}/people"): organisers_only(303, 200),
     ("POST", "/awards/{slug:str}/invitations"): organisers_only(401, 400),
@@ -108,6 +117,8 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/awards/new"): {"anonymous": 401, **dict.fromkeys(ROLES[1:], 403)},
     ("GET", "/awards/{slug:str}/setup"): organisers_only(303, 200),
     ("POST", "/awards/{slug:str}/setup"): organisers_only(401, 400),
+    ("GET", "/awards/{slug:str}/setup/security"): organisers_only(303, 200),
+    ("POST", "/awards/{slug:str}/setup/security"): organisers_only(401, 303),
     ("POST", "/awards/{slug:str}/categories"): organisers_only(401, 400),
     ("POST", "/awards/{slug:str}/categories/{category_id:int}"): organisers_only(401, 400),
     ("GET", "/awards/{slug:str}/categories/{category_id:int}/delete"): organisers_only(303, 200),
@@ -379,6 +390,46 @@ async def test_every_route_answers_each_role_as_the_table_says(
                 mismatches.append(f"{method} {path} as {role}: {response.status_code}, expected {expected[role]}")
             assert response.status_code < 500, f"{method} {path} as {role}"
     assert mismatches == []
+
+
+def organiser_routes() -> list[tuple[str, str]]:
+    """Routes the organiser reaches only as the award's organiser (nobody else of the table may)."""
+    return sorted(
+        key
+        for key, expected in ROUTE_TABLE.items()
+        if expected["organiser"] not in (403, 404)
+        and all(expected[role] in (403, 404) for role in ("startup", "juror", "mixed"))
+    )
+
+
+async def test_award_requiring_two_factor_sends_its_organiser_to_set_it_up_from_every_organiser_route(
+    client: httpx.AsyncClient, db: Database, world: World
+) -> None:
+    """The rule lives in the policy: every organiser route of the award, none written for it."""
+    async with db.session() as s:
+        award_id = (await s.execute(sa.select(Award.id).where(Award.slug == "mini-award"))).scalar_one()
+        await s.execute(sa.update(Award).where(Award.id == award_id).values(organisers_need_two_factor=True))
+    routes = organiser_routes()
+    assert len(routes) > 50
+    wrong = []
+    for method, path in routes:
+        await signed_in_client(client, db, world, "organiser")
+        url = concrete(path, world)
+        if method == "POST":
+            response = await client.post(url, data={"_csrf_token": csrf_token(client)}, follow_redirects=False)
+            expected = f"/account/two-factor?award={award_id}"
+        else:
+            response = await client.request(method, url, follow_redirects=False)
+            expected = f"/account/two-factor?award={award_id}&next="
+        location = response.headers.get("location", "")
+        if response.status_code != 303 or not location.startswith(expected):
+            wrong.append(f"{method} {path}: {response.status_code} {location}")
+    assert wrong == []
+    # the award's other pages, and the other award of "mixed", are not affected
+    await signed_in_client(client, db, world, "organiser")
+    assert (await client.get("/awards/mini-award")).status_code == 200
+    await signed_in_client(client, db, world, "mixed")
+    assert (await client.get("/awards/other-award/people")).status_code == 200
 
 
 async def test_mixed_person_organises_their_other_award(client: httpx.AsyncClient, db: Database, world: World) -> None:

@@ -16,10 +16,18 @@ from award_jury.accounts.passwords import MIN_PASSWORD_LENGTH, password_problem_
 from award_jury.accounts.personal_data import export_personal_data
 from award_jury.accounts.services import awards_of, update_account
 from award_jury.accounts.signin import check_link, redeem_link, request_link, set_password, sign_in_with_password
+from award_jury.accounts.twofactor import PENDING_LIFETIME, check_second_factor, start_pending, two_factor_of
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.db import utcnow
 from award_jury.enums import TokenPurpose
-from award_jury.errors import FormError, RateLimitedError, SignInFailedError, SignInRequiredError, TokenInvalidError
+from award_jury.errors import (
+    FormError,
+    RateLimitedError,
+    SecondFactorFailedError,
+    SignInFailedError,
+    SignInRequiredError,
+    TokenInvalidError,
+)
 from award_jury.i18n import gettext as _
 from award_jury.i18n import ngettext
 from award_jury.judging.dashboard import award_to_score
@@ -27,7 +35,7 @@ from award_jury.mail import Mailer
 from award_jury.policy import Action, Viewer, require
 from award_jury.settings import Settings
 from award_jury.urls import url_for
-from award_jury.web.auth import client_ip, expired_session_cookie, session_cookie, session_policy
+from award_jury.web.auth import client_ip, expired_session_cookie, pending_signin_cookie, session_cookie, session_policy
 from award_jury.web.controllers import language_cookie, safe_next
 from award_jury.web.forms import read_form
 from award_jury.web.mailer import send_after_response
@@ -73,6 +81,26 @@ async def signed_in_redirect(
     response = Redirect(safe_next(target) if target else await landing_page(session, person.id), status_code=303)
     response.cookies.append(session_cookie(settings, token))
     return response
+
+
+async def signed_in_or_code_asked(
+    request: Req, settings: Settings, session: AsyncSession, person: Person, target: str, *, method: str
+) -> Redirect:
+    """The first step (password, e-mail link) passed: sign in, or, for a person with two-factor
+    sign-in on, hold the sign-in server-side and ask for the code (no session yet)."""
+    if await two_factor_of(session, person.id) is None:
+        return await signed_in_redirect(request, settings, session, person, target, method=method)
+    token = await start_pending(session, person, utcnow(), method=method, target=target, ip=client_ip(request))
+    response = Redirect(url_for("signin.two_factor_form"), status_code=303)
+    lifetime = int(PENDING_LIFETIME.total_seconds())
+    response.cookies.append(pending_signin_cookie(settings, token, max_age=lifetime))
+    return response
+
+
+def second_factor_message(exc: SecondFactorFailedError | RateLimitedError) -> str:
+    if isinstance(exc, RateLimitedError):
+        return rate_limited_message(exc)
+    return _("This code is not right, or it was used already. Enter the current code from your app.")
 
 
 async def landing_page(session: AsyncSession, person_id: int) -> str:
@@ -142,7 +170,7 @@ class SignInController(Controller):
         except RateLimitedError as exc:
             errors["password"] = rate_limited_message(exc)
             return Template("accounts/signin.html", context=context, status_code=429)
-        return await signed_in_redirect(request, settings, db_session, person, target, method="password")
+        return await signed_in_or_code_asked(request, settings, db_session, person, target, method="password")
 
     @post("/signin/link", name="signin.request_link")
     async def request_link(self, request: Req, db_session: AsyncSession, mailer: Mailer) -> Template:
@@ -170,7 +198,7 @@ class SignInController(Controller):
         except TokenInvalidError as exc:
             return link_invalid(exc.reason)
         target = (await read_form(request)).get("next")
-        return await signed_in_redirect(request, settings, db_session, person, target, method="link")
+        return await signed_in_or_code_asked(request, settings, db_session, person, target, method="link")
 
     @post("/signout", name="signin.signout")
     async def signout(self, request: Req, db_session: AsyncSession, settings: Settings) -> Redirect:
@@ -196,10 +224,14 @@ class SignInController(Controller):
     @get("/password/reset/{token:str}", name="password.reset_form")
     async def reset_form(self, token: str, db_session: AsyncSession) -> Template:
         try:
-            await check_link(db_session, token, TokenPurpose.RESET, utcnow())
+            row = await check_link(db_session, token, TokenPurpose.RESET, utcnow())
         except TokenInvalidError as exc:
             return link_invalid(exc.reason)
-        return Template("accounts/password_reset.html", context={"token": token, "errors": {}})
+        assert isinstance(row, LoginToken)  # (only sign-in links can be a new applicant's)
+        two_factor = await two_factor_of(db_session, row.person_id) is not None
+        return Template(
+            "accounts/password_reset.html", context={"token": token, "errors": {}, "two_factor": two_factor}
+        )
 
     @post("/password/reset/{token:str}", name="password.reset")
     async def reset(
@@ -216,12 +248,34 @@ class SignInController(Controller):
         errors = new_password_errors(
             form.raw("password", max_length=300), form.raw("password_confirm", max_length=300), person
         )
+        # With two-factor sign-in on, the link alone changes nothing: the code comes first, so
+        # whoever reads the mailbox can neither take the account nor sign its owner out.
+        two_factor = await two_factor_of(db_session, person.id) is not None
+        method = "reset"
+        if two_factor and not errors:
+            try:
+                kind = await check_second_factor(
+                    db_session,
+                    person,
+                    form.get("code", max_length=100),
+                    utcnow(),
+                    secret_key=str(settings.secret_key),
+                    ip=client_ip(request),
+                    where="reset",
+                )
+                method = f"reset+{kind}"
+            except (SecondFactorFailedError, RateLimitedError) as exc:
+                errors["code"] = second_factor_message(exc)
+                status = 429 if isinstance(exc, RateLimitedError) else 400
+                context = {"token": token, "errors": errors, "two_factor": two_factor}
+                return Template("accounts/password_reset.html", context=context, status_code=status)
         if errors:
-            return Template("accounts/password_reset.html", context={"token": token, "errors": errors}, status_code=400)
+            context = {"token": token, "errors": errors, "two_factor": two_factor}
+            return Template("accounts/password_reset.html", context=context, status_code=400)
         person = await redeem_link(db_session, token, TokenPurpose.RESET, utcnow())
         await set_password(db_session, person, form.raw("password", max_length=300), ip=client_ip(request))
         return await signed_in_redirect(
-            request, settings, db_session, person, url_for("account.detail", query={"password": 1}), method="reset"
+            request, settings, db_session, person, url_for("account.detail", query={"password": 1}), method=method
         )
 
 
@@ -250,6 +304,7 @@ class AccountController(Controller):
                 "awards": await awards_of(db_session, viewer.person_id),
                 "errors": {},
                 "viewer": viewer,
+                "two_factor": await two_factor_of(db_session, viewer.person_id),
             },
         )
 
@@ -277,6 +332,7 @@ class AccountController(Controller):
                     "viewer": viewer,
                     "form_name": name,
                     "form_organisation": organisation,
+                    "two_factor": await two_factor_of(db_session, person.id),
                 },
                 status_code=400,
             )

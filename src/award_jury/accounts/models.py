@@ -119,3 +119,51 @@ class RateLimitHit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     bucket: Mapped[str] = mapped_column(sa.String(400))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- two-factor sign-in (accounts/twofactor.py) ---
+
+
+class TwoFactor(Base):
+    """Two-factor sign-in that is on. No row: off (a set-up in progress stores nothing)."""
+
+    __tablename__ = "two_factor"
+
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    #: The TOTP secret, sealed with the app's secret key (accounts/sealing.py), never in plain text.
+    secret_sealed: Mapped[str] = mapped_column(sa.String(200))
+    enabled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The newest time step whose code was accepted: that code and older ones never work again.
+    last_used_step: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class RecoveryCode(Base):
+    """A one-time recovery code, stored as the SHA-256 of the person's id and the code."""
+
+    __tablename__ = "recovery_code"
+    __table_args__ = (sa.UniqueConstraint("person_id", "code_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class PendingSignIn(Base):
+    """A sign-in that passed its first step (password, e-mail link) and waits for the code. The
+    browser holds a random token in a cookie; only its SHA-256 is stored. It names no session:
+    the session starts (with a new id) only when the code is right."""
+
+    __tablename__ = "pending_signin"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    #: How the first step was passed ("password", "link"), for the audit trail.
+    method: Mapped[str] = mapped_column(sa.String(20))
+    #: Where to go after signing in (checked again with safe_next when used).
+    target: Mapped[str] = mapped_column(sa.String(2000), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    ip: Mapped[str | None] = mapped_column(sa.String(64), default=None)

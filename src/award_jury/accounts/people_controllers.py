@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.accounts import invitations, roles
-from award_jury.accounts.controllers import signed_in_redirect
+from award_jury.accounts.controllers import signed_in_or_code_asked
 from award_jury.accounts.invitations import INVITABLE_ROLES
 from award_jury.accounts.models import Person
 from award_jury.accounts.services import people_of_award
@@ -180,7 +180,7 @@ class InvitationController(Controller):
             person, award = await invitations.accept_invitation(db_session, token, utcnow())
         except TokenInvalidError as exc:
             return Template("accounts/link_invalid.html", context={"reason": exc.reason}, status_code=400)
-        return await signed_in_redirect(
+        return await signed_in_or_code_asked(
             request,
             settings,
             db_session,

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
-from award_jury.accounts.models import AwardRole, Invitation, LoginToken, Person, WebSession
+from award_jury.accounts.models import AwardRole, Invitation, LoginToken, Person, RecoveryCode, TwoFactor, WebSession
 from award_jury.audit.models import AuditEvent
 from award_jury.audit.services import record_event
 from award_jury.awards.models import Award, Category, Round
@@ -74,6 +74,7 @@ async def export_personal_data(session: AsyncSession, person: Person, *, ip: str
                 (e["at"] for e in events if e["action"] == "password.changed" and e["by"] == "you"), default=None
             ),
         },
+        "two_factor": await _two_factor(session, person.id),
         "roles": [
             {"role": grant.role.value, "award": _award(award), "since": _time(grant.created_at)}
             for grant, award in roles
@@ -93,6 +94,24 @@ async def export_personal_data(session: AsyncSession, person: Person, *, ip: str
     )
     await session.flush()
     return data
+
+
+async def _two_factor(session: AsyncSession, person_id: int) -> dict[str, Any]:
+    """Whether two-factor sign-in is on; never its secret or the recovery codes' hashes."""
+    row = await session.get(TwoFactor, person_id)
+    if row is None:
+        return {"on": False}
+    unused = (
+        await session.execute(
+            sa.select(sa.func.count()).where(RecoveryCode.person_id == person_id, RecoveryCode.used_at.is_(None))
+        )
+    ).scalar_one()
+    return {
+        "on": True,
+        "since": _time(row.enabled_at),
+        "stored_as": "the app's key, encrypted with the server's secret key (not exported)",
+        "recovery_codes_unused": int(unused),
+    }
 
 
 async def _roles(session: AsyncSession, person_id: int) -> list[tuple[AwardRole, Award | None]]:

@@ -54,6 +54,11 @@ LINK_REQUESTS_PER_IP = Limit("link-ip", 30, WINDOW)
 #: beyond that are answered as usual but send nothing (the newest link mailed stays valid), so
 #: the owner of the mailbox always has a working link at most 5 minutes away.
 LINK_MAILS_PER_EMAIL = Limit("link-email", 5, WINDOW, spacing=timedelta(minutes=5))
+#: Wrong codes of two-factor sign-in (the code step, and the forms that ask for a code), the same
+#: policy as passwords: hard limits per (address, IP) and per IP, a delay for the address alone.
+TWO_FACTOR_FAILURES_PER_PAIR = Limit("2fa-fail-pair", 5, WINDOW)
+TWO_FACTOR_FAILURES_PER_IP = Limit("2fa-fail-ip", 30, WINDOW)
+TWO_FACTOR_FAILURES_PER_EMAIL = Limit("2fa-fail-email", 10, WINDOW, spacing=timedelta(minutes=1))
 
 
 async def count(session: AsyncSession, limit: Limit, key: str, now: datetime) -> int:
@@ -142,11 +147,12 @@ async def forget_address(session: AsyncSession, email: str) -> None:
     """Delete every counter that names the address (anonymising a person)."""
     address = email.lower()
     conditions = [
-        RateLimitHit.bucket == limit.bucket(address) for limit in (SIGNIN_FAILURES_PER_EMAIL, LINK_MAILS_PER_EMAIL)
+        RateLimitHit.bucket == limit.bucket(address)
+        for limit in (SIGNIN_FAILURES_PER_EMAIL, LINK_MAILS_PER_EMAIL, TWO_FACTOR_FAILURES_PER_EMAIL)
     ]
     conditions += [
         RateLimitHit.bucket.startswith(limit.bucket(pair(address, "")), autoescape=True)
-        for limit in (SIGNIN_FAILURES_PER_PAIR, LINK_REQUESTS_PER_PAIR)
+        for limit in (SIGNIN_FAILURES_PER_PAIR, LINK_REQUESTS_PER_PAIR, TWO_FACTOR_FAILURES_PER_PAIR)
     ]
     await session.execute(sa.delete(RateLimitHit).where(sa.or_(*conditions)))
 

@@ -26,6 +26,9 @@ class Award(TimestampMixin, Base):
     logo_key: Mapped[str | None] = mapped_column(sa.String(200), default=None)
     #: When an organiser removed the startups' personal data (scores and ranks stay).
     anonymised_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: Organisers of this award reach its organiser pages only with two-factor sign-in on
+    #: (enforced by policy.py; not part of the bundle).
+    organisers_need_two_factor: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     categories: Mapped[list[Category]] = relationship(
         back_populates="award", order_by="Category.position", cascade="all, delete-orphan"

@@ -22,14 +22,22 @@ from award_jury import urls
 from award_jury.accounts.controllers import AccountController, SessionController, SignInController
 from award_jury.accounts.deletion_controllers import AccountDeletedController, AccountDeletionController
 from award_jury.accounts.people_controllers import InvitationController, PeopleController
+from award_jury.accounts.twofactor_controllers import TwoFactorController, TwoFactorSignInController
 from award_jury.awards.controllers import AwardPagesController
+from award_jury.awards.security_controllers import AwardSecurityController
 from award_jury.awards.setup_controllers import AwardSetupController, NewAwardController
 from award_jury.background import Runner, default_jobs
 from award_jury.certificates import jobs
 from award_jury.certificates.controllers import CertificateController, EntryCertificateController, VerifyController
 from award_jury.db import Database
 from award_jury.entries.controllers import CallController, EntryController, OrganiserEntriesController
-from award_jury.errors import NotAuthorizedError, NotFoundError, SignInRequiredError, StorageFullError
+from award_jury.errors import (
+    NotAuthorizedError,
+    NotFoundError,
+    SignInRequiredError,
+    StorageFullError,
+    TwoFactorRequiredError,
+)
 from award_jury.judging.conflict_controllers import ConflictController
 from award_jury.judging.live_controllers import LiveController, StreamRegistry
 from award_jury.judging.round_controllers import AdvanceController, AssignmentController, ProgressController
@@ -111,10 +119,13 @@ def create_app(
             AccountDeletionController,
             AccountDeletedController,
             SessionController,
+            TwoFactorController,
+            TwoFactorSignInController,
             PeopleController,
             InvitationController,
             NewAwardController,
             AwardSetupController,
+            AwardSecurityController,
             AssignmentController,
             ProgressController,
             AdvanceController,
@@ -164,6 +175,7 @@ def create_app(
         exception_handlers={
             NotFoundError: errors.not_found_handler,
             NotAuthorizedError: errors.forbidden_handler,
+            TwoFactorRequiredError: errors.two_factor_required_handler,
             SignInRequiredError: errors.sign_in_required_handler,
             StorageFullError: errors.storage_full_handler,
             NotFoundException: errors.not_found_handler,

@@ -13,9 +13,11 @@ from litestar.datastructures import Cookie
 from litestar.types import Message, Scope
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from award_jury.accounts.models import AwardRole, Person, WebSession
+from award_jury.accounts.models import AwardRole, Person, TwoFactor, WebSession
 from award_jury.accounts.sessions import SessionPolicy, idle_deadline, load_session
+from award_jury.awards.models import Award
 from award_jury.db import Database, utcnow, write_transaction
+from award_jury.enums import Role
 from award_jury.i18n import current_locale
 from award_jury.policy import ANONYMOUS, Viewer
 from award_jury.settings import Settings
@@ -52,7 +54,25 @@ async def build_viewer(session: AsyncSession, web_session: WebSession, person: P
         award_roles={k: frozenset(v) for k, v in per_award.items()},
         session_deadline=idle_deadline(web_session, policy),
         session_id=web_session.id,
+        needs_two_factor_for=await awards_needing_two_factor(session, person.id, platform, per_award),
     )
+
+
+async def awards_needing_two_factor(
+    session: AsyncSession, person_id: int, platform: set[Any], per_award: dict[int, set[Any]]
+) -> frozenset[int]:
+    """The awards whose organiser role this person holds, that require two-factor sign-in of
+    their organisers, while the person has not turned it on (no query for non-organisers)."""
+    organised = {award_id for award_id, roles in per_award.items() if Role.ORGANISER in roles}
+    if Role.ORGANISER not in platform and not organised:
+        return frozenset()
+    query = sa.select(Award.id).where(Award.organisers_need_two_factor.is_(True))
+    if Role.ORGANISER not in platform:
+        query = query.where(Award.id.in_(organised))
+    requiring = frozenset((await session.execute(query)).scalars())
+    if not requiring or await session.get(TwoFactor, person_id) is not None:
+        return frozenset()
+    return requiring
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:
@@ -134,4 +154,22 @@ def expired_session_cookie(settings: Settings) -> Cookie:
         samesite="lax",
         max_age=0,
         expires=0,
+    )
+
+
+def pending_signin_name(settings: Settings) -> str:
+    """The cookie of a sign-in waiting for its second step (holds a random token, nothing else)."""
+    return "__Host-award_jury_2fa" if settings.secure_cookies else "award_jury_2fa"
+
+
+def pending_signin_cookie(settings: Settings, token: str, *, max_age: int) -> Cookie:
+    return Cookie(
+        key=pending_signin_name(settings),
+        value=token,
+        path="/",
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        max_age=max_age,
+        expires=0 if max_age == 0 else None,
     )

@@ -11,7 +11,7 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from award_jury.errors import NotFoundError
+from award_jury.errors import NotFoundError, TwoFactorRequiredError
 from award_jury.i18n import current_locale
 from award_jury.urls import url_for
 from award_jury.web.bodies import BodyTooLargeError
@@ -78,6 +78,17 @@ def sign_in_required_handler(request: Request, exc: Exception) -> Response:  # t
         return error_response(request, 401, "Sign-in required")
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return Redirect(url_for("signin.form", query={"next": target}), status_code=303)
+
+
+def two_factor_required_handler(request: Request, exc: TwoFactorRequiredError) -> Response:  # type: ignore[type-arg]
+    """An organiser of an award that requires two-factor sign-in, without it: to the set-up page,
+    which says why and leads back here afterwards (a form they sent did nothing)."""
+    if _wants_json(request):
+        return error_response(request, 403, "Two-factor sign-in required")
+    query: dict[str, str | int] = {"award": exc.award_id}
+    if request.method in ("GET", "HEAD"):
+        query["next"] = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(url_for("account.two_factor", query=query), status_code=303)
 
 
 def storage_full_handler(request: Request, exc: Exception) -> Response:  # type: ignore[type-arg]

@@ -14,7 +14,7 @@ from award_jury.awards.setup import find_round
 from award_jury.entries.models import Entry
 from award_jury.entries.services import is_member, load_entry
 from award_jury.errors import NotFoundError, SignInRequiredError
-from award_jury.policy import Action, Viewer, can, require
+from award_jury.policy import Action, Viewer, can, require, require_two_factor_if_needed
 
 
 @overload
@@ -50,6 +50,7 @@ async def entry_for(session: AsyncSession, entry_id: int, viewer: Viewer, action
     if not can(viewer, Action.VIEW_ENTRY, award_id=entry.award_id, entry_member=member):
         if not viewer.authenticated:
             raise SignInRequiredError(action.value)
+        require_two_factor_if_needed(viewer, Action.VIEW_ENTRY, award_id=entry.award_id, entry_member=member)
         raise NotFoundError(f"entry {entry_id}")
     require(viewer, action, award_id=entry.award_id, entry_member=member)
     return entry
