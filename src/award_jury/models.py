@@ -1,6 +1,6 @@
 """Imports every model so that :data:`award_jury.db.metadata` knows every table (Alembic reads this)."""
 
-from award_jury.accounts.models import AwardRole, Invitation, LoginToken, Person, RateLimitHit, WebSession
+from award_jury.accounts.models import ApiToken, AwardRole, Invitation, LoginToken, Person, RateLimitHit, WebSession
 from award_jury.audit.models import AuditEvent
 from award_jury.awards.models import Award, Category, Criterion, Round, RubricLevel
 from award_jury.certificates.models import Certificate, CertificateJob, CertificateSettings
@@ -10,6 +10,7 @@ from award_jury.judging.models import Assignment, Conflict, JurorCategory, Score
 from award_jury.ranking.models import ResultSnapshot, TieDecision
 
 __all__ = [
+    "ApiToken",
     "Assignment",
     "Attachment",
     "AuditEvent",

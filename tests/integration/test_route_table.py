@@ -87,6 +87,9 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/account/password"): signed_in(303, 200),
     ("POST", "/account/password"): signed_in(401, 400),
     ("POST", "/account/signout-everywhere"): signed_in(401, 303),
+    ("POST", "/account/tokens"): signed_in(401, 201),
+    # nobody holds token 999999
+    ("POST", "/account/tokens/{token_id:int}/revoke"): signed_in(401, 404),
     ("POST", "/session/extend"): signed_in(401, 303),
     ("GET", "/awards/{slug:str}/people"): organisers_only(303, 200),
     ("POST", "/awards/{slug:str}/invitations"): organisers_only(401, 400),
@@ -305,6 +308,7 @@ def concrete(path: str, world: World) -> str:
         "code": "0000-0000-0000-0000",
         "entry_id": str(world.entry_id),
         "attachment_id": str(world.attachment_id),
+        "token_id": "999999",
     }
     return re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], path)
 

@@ -15,8 +15,8 @@ from award_jury.accounts import sessions as sessions_service
 from award_jury.accounts.models import LoginToken, Person
 from award_jury.accounts.passwords import MIN_PASSWORD_LENGTH, password_problem_code, verify_password_async
 from award_jury.accounts.personal_data import export_personal_data
-from award_jury.accounts.services import awards_of
 from award_jury.accounts.signin import check_link, issue_link, redeem_link, set_password, sign_in_with_password
+from award_jury.accounts.token_controllers import account_context
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.audit.services import record_event
 from award_jury.db import utcnow
@@ -253,15 +253,8 @@ class AccountController(Controller):
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         assert viewer.person_id is not None
         person = await db_session.get(Person, viewer.person_id)
-        return Template(
-            "accounts/account.html",
-            context={
-                "person": person,
-                "awards": await awards_of(db_session, viewer.person_id),
-                "errors": {},
-                "viewer": viewer,
-            },
-        )
+        assert person is not None
+        return Template("accounts/account.html", context=await account_context(db_session, viewer, person))
 
     @post("")
     async def update_account(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
@@ -282,19 +275,9 @@ class AccountController(Controller):
         if locale not in SUPPORTED_LOCALES:
             errors["locale"] = _("Choose German or English.")
         if errors:
-            awards = await awards_of(db_session, person.id)
-            return Template(
-                "accounts/account.html",
-                context={
-                    "person": person,
-                    "awards": awards,
-                    "errors": errors,
-                    "viewer": viewer,
-                    "form_name": name,
-                    "form_organisation": organisation,
-                },
-                status_code=400,
-            )
+            context = await account_context(db_session, viewer, person)
+            context |= {"errors": errors, "form_name": name, "form_organisation": organisation}
+            return Template("accounts/account.html", context=context, status_code=400)
         before = {"name": person.name, "locale": person.locale, "organisation": person.organisation}
         person.name, person.locale, person.organisation = name, locale, organisation
         record_event(

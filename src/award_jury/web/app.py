@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from award_jury.accounts.controllers import AccountController, SessionController, SignInController
 from award_jury.accounts.people_controllers import InvitationController, PeopleController
+from award_jury.accounts.token_controllers import ApiTokenController
 from award_jury.awards.controllers import AwardPagesController
 from award_jury.awards.setup_controllers import AwardSetupController, NewAwardController
 from award_jury.certificates import jobs
@@ -78,6 +79,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             SignInController,
             AccountController,
             SessionController,
+            ApiTokenController,
             PeopleController,
             InvitationController,
             NewAwardController,
