@@ -152,6 +152,9 @@ class Settings:
     live_streams_per_person: int = 6
     live_poll_seconds: float = 1.0
     live_stream_seconds: float = 300.0
+    #: Requests per API token and minute, counted in each worker process
+    #: (AWARD_JURY_API_REQUESTS_PER_MINUTE, default 300; more get 429 with Retry-After).
+    api_requests_per_minute: int = 300
     templates_dir: Path = TEMPLATES_DIR
     static_dir: Path = STATIC_DIR
     migrations_dir: Path = MIGRATIONS_DIR
@@ -190,6 +193,7 @@ class Settings:
             mail_from_name=_one_line(env, "AWARD_JURY_MAIL_FROM_NAME"),
             live_streams_per_session=_positive_int(env, "AWARD_JURY_LIVE_STREAMS_PER_SESSION", 3),
             live_streams_per_person=_positive_int(env, "AWARD_JURY_LIVE_STREAMS_PER_PERSON", 6),
+            api_requests_per_minute=_positive_int(env, "AWARD_JURY_API_REQUESTS_PER_MINUTE", 300),
         )
 
     @property

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from award_jury.accounts.controllers import AccountController, SessionController, SignInController
 from award_jury.accounts.people_controllers import InvitationController, PeopleController
 from award_jury.accounts.token_controllers import ApiTokenController
+from award_jury.accounts.tokens import TokenRateLimiter
 from award_jury.awards.controllers import AwardPagesController
 from award_jury.awards.setup_controllers import AwardSetupController, NewAwardController
 from award_jury.certificates import jobs
@@ -35,6 +36,9 @@ from award_jury.judging.scoring_controllers import JuryController
 from award_jury.ranking.controllers import JurorRankingController, PublicResultsController, ResultsController
 from award_jury.settings import Settings
 from award_jury.web import errors, logs
+from award_jury.web.api import api_router, openapi_config
+from award_jury.web.api.auth import LIMITER
+from award_jury.web.api.docs import ApiDocsController
 from award_jury.web.auth import load_viewer, provide_viewer, session_headers
 from award_jury.web.bodies import FORM_AROUND_FILE, BodyMiddleware
 from award_jury.web.controllers import SiteController
@@ -99,6 +103,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             EntryCertificateController,
             JuryController,
             LiveController,
+            api_router(),
+            ApiDocsController,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         dependencies={
@@ -115,6 +121,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             cookie_secure=settings.secure_cookies,
             cookie_httponly=True,
             cookie_samesite="lax",
+            # The API reads no session cookie (web/api/auth.py): a cookie-only request is anonymous
+            # there, so it needs no CSRF token. The pages keep theirs.
+            exclude=["/api/"],
         ),
         # BodyMiddleware runs after routing (it needs the route's limit) and before the CSRF check,
         # the handler and its database session: an unsafe request's body is read whole first.
@@ -137,10 +146,19 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         },
         # The per-route limits are BodyMiddleware's (web/bodies.py); this is Litestar's own backstop.
         request_max_body_size=settings.max_upload_bytes + FORM_AROUND_FILE,
-        openapi_config=None,
+        openapi_config=openapi_config(),
+        include_in_schema=False,  # the pages; the API's router includes its routes
         logging_config=LoggingConfig(log_exceptions="never", configure_root_logger=False),
         debug=False,
-        state=State({"settings": settings, "db": db, "jinja_env": env, "live_streams": StreamRegistry()}),
+        state=State(
+            {
+                "settings": settings,
+                "db": db,
+                "jinja_env": env,
+                "live_streams": StreamRegistry(),
+                LIMITER: TokenRateLimiter(settings.api_requests_per_minute),
+            }
+        ),
     )
 
 
