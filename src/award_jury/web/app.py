@@ -36,7 +36,7 @@ from award_jury.judging.scoring_controllers import JuryController
 from award_jury.ranking.controllers import JurorRankingController, PublicResultsController, ResultsController
 from award_jury.settings import Settings
 from award_jury.web import errors, logs
-from award_jury.web.api import api_router, openapi_config
+from award_jury.web.api import StrictStructSchemaPlugin, api_router, openapi_config
 from award_jury.web.api.auth import LIMITER
 from award_jury.web.api.docs import ApiDocsController
 from award_jury.web.auth import load_viewer, provide_viewer, session_headers
@@ -147,6 +147,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         # The per-route limits are BodyMiddleware's (web/bodies.py); this is Litestar's own backstop.
         request_max_body_size=settings.max_upload_bytes + FORM_AROUND_FILE,
         openapi_config=openapi_config(),
+        plugins=[StrictStructSchemaPlugin()],
         include_in_schema=False,  # the pages; the API's router includes its routes
         logging_config=LoggingConfig(log_exceptions="never", configure_root_logger=False),
         debug=False,

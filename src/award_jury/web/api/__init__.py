@@ -3,18 +3,24 @@ and readable docs at ``/api/docs``. See docs/architecture.md, "How to add an API
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import msgspec
 from litestar import Request, Router
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.openapi.spec import Components, Schema, SecurityScheme, Tag
+from litestar.typing import FieldDefinition
 
 from award_jury.settings import Settings
 from award_jury.web.api.auth import load_api_viewer
 from award_jury.web.api.controllers import AwardsApi, EntriesApi, ResultsApi, SheetsApi, VerifyApi
 from award_jury.web.api.problems import api_exception_handler, handled_exceptions
+
+if TYPE_CHECKING:
+    from litestar._openapi.schema_generation import SchemaCreator
 
 API_VERSION = "1.0.0"
 
@@ -32,7 +38,6 @@ def api_router() -> Router:
         dependencies={"settings": Provide(provide_settings, sync_to_thread=False)},
         exception_handlers=dict.fromkeys(handled_exceptions(), api_exception_handler),
         include_in_schema=True,  # (the pages are not in the schema: the app says False)
-        security=[{"bearer": []}],
     )
 
 
@@ -65,3 +70,18 @@ def openapi_config() -> OpenAPIConfig:
         use_handler_docstrings=False,
         create_examples=False,
     )
+
+
+class StrictStructSchemaPlugin(StructSchemaPlugin):
+    """Request bodies refuse unknown fields (``forbid_unknown_fields``); the schema says so
+    (``additionalProperties: false``), which Litestar's own Struct plugin leaves out."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return super().is_plugin_supported_field(field_definition) and bool(
+            getattr(msgspec.inspect.type_info(field_definition.type_), "forbid_unknown_fields", False)
+        )
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        schema.additional_properties = False
+        return schema

@@ -4,10 +4,11 @@ convert the result (``views``). Errors become problem details (``problems``)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar import Controller, get, put
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +24,7 @@ from award_jury.policy import Action, Viewer, can, require
 from award_jury.ranking.services import results_for
 from award_jury.settings import Settings
 from award_jury.web.api import examples, schemas, views
-from award_jury.web.api.problems import PROBLEM_JSON, bad_input
+from award_jury.web.api.problems import PROBLEM_JSON
 from award_jury.web.guards import award_for, entry_for
 
 LimitParam = Annotated[
@@ -32,8 +33,11 @@ LimitParam = Annotated[
 CursorParam = Annotated[
     str, Parameter(query="cursor", max_length=500, description="The `next` of the previous page (opaque).")
 ]
-Ref = Annotated[str, Parameter(max_length=32, description="The entry's reference, like E001.")]
-Slug = Annotated[str, Parameter(max_length=80)]
+Ref = Annotated[str, Parameter(max_length=32, description="The entry's reference.", examples=[Example(value="E001")])]
+Slug = Annotated[str, Parameter(max_length=80, description="An award's slug.", examples=[Example(value="mini-award")])]
+RoundSlug = Annotated[
+    str, Parameter(max_length=80, description="A round's slug.", examples=[Example(value="pre-selection")])
+]
 
 
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
@@ -54,13 +58,23 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
 
 
 AUTH = (401, 403, 404)
+#: A route anyone may call; a token, when sent, must be valid (else 401).
+PUBLIC: list[dict[str, list[str]]] = [{}, {"bearer": []}]
+#: A route that needs a token.
+TOKEN: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 class AwardsApi(Controller):
     path = "/awards"
     tags = ["awards"]
 
-    @get("", summary="List awards", description="Every award (public), by slug.", responses=problems())
+    @get(
+        "",
+        summary="List awards",
+        description="Every award (public), by slug.",
+        responses=problems(),
+        security=PUBLIC,
+    )
     async def list_awards(
         self,
         db_session: AsyncSession,
@@ -75,7 +89,13 @@ class AwardsApi(Controller):
             items=[views.award_summary(s.award, now, settings.base_url) for s in chosen], next=after
         )
 
-    @get("/{slug:str}", summary="One award", description="Its categories and rounds (public).", responses=problems(404))
+    @get(
+        "/{slug:str}",
+        summary="One award",
+        description="Its categories and rounds (public).",
+        responses=problems(404),
+        security=PUBLIC,
+    )
     async def award(self, slug: Slug, db_session: AsyncSession, settings: Settings) -> schemas.AwardOut:
         return views.award_out(await get_award(db_session, slug), utcnow(), settings.base_url)
 
@@ -84,6 +104,7 @@ class AwardsApi(Controller):
         summary="Entries of an award",
         description="Organisers of the award. Filters as on the entry list page; by reference.",
         responses=problems(*AUTH),
+        security=TOKEN,
     )
     async def entries(
         self,
@@ -121,24 +142,24 @@ class ResultsApi(Controller):
             "jurors once the round is published, where it shows its results to jurors."
         ),
         responses={**problems(*AUTH)},
+        security=TOKEN,
         response_description="The ranking",
     )
     async def results(
         self,
         slug: Slug,
-        round_slug: Slug,
+        round_slug: RoundSlug,
         viewer: Viewer,
         db_session: AsyncSession,
         method: Annotated[
-            str | None, Parameter(description="mean, median, trimmed or zscore (default: the round's).")
+            Literal["mean", "median", "trimmed", "zscore"] | None,
+            Parameter(description="The ranking method (default: the round's own)."),
         ] = None,
     ) -> schemas.ResultsOut:
         award = await get_award(db_session, slug)
         rnd = find_round(award, round_slug)
         shows = rnd.published_at is not None and rnd.results_visible_to_jurors
         require(viewer, Action.VIEW_PUBLISHED_RANKING, award_id=award.id, round_shows_jurors=shows)
-        if method is not None and method not in ("mean", "median", "trimmed", "zscore"):
-            raise bad_input("method", "Use mean, median, trimmed or zscore.")
         return views.results_out(await results_for(db_session, award, rnd, method))
 
 
@@ -146,11 +167,17 @@ class SheetsApi(Controller):
     path = "/awards/{slug:str}/rounds/{round_slug:str}/sheets"
     tags = ["sheets"]
 
-    @get("", summary="The juror's sheets of a round", description="Jurors of the award.", responses=problems(*AUTH))
+    @get(
+        "",
+        summary="The juror's sheets of a round",
+        description="Jurors of the award.",
+        responses=problems(*AUTH),
+        security=TOKEN,
+    )
     async def sheets(
         self,
         slug: Slug,
-        round_slug: Slug,
+        round_slug: RoundSlug,
         viewer: Viewer,
         db_session: AsyncSession,
         limit: LimitParam = schemas.DEFAULT_LIMIT,
@@ -165,9 +192,15 @@ class SheetsApi(Controller):
         chosen, after = views.page(items, lambda i: i.ref, cursor, limit)
         return schemas.SheetPage(items=chosen, next=after)
 
-    @get("/{ref:str}", summary="One sheet", description="The juror's own sheet of an entry.", responses=problems(*AUTH))
+    @get(
+        "/{ref:str}",
+        summary="One sheet",
+        description="The juror's own sheet of an entry.",
+        responses=problems(*AUTH),
+        security=TOKEN,
+    )
     async def sheet(
-        self, slug: Slug, round_slug: Slug, ref: Ref, viewer: Viewer, db_session: AsyncSession
+        self, slug: Slug, round_slug: RoundSlug, ref: Ref, viewer: Viewer, db_session: AsyncSession
     ) -> schemas.SheetOut:
         award, actor = await award_for(db_session, slug, viewer, Action.SCORE)
         rnd = find_round(award, round_slug)
@@ -183,11 +216,12 @@ class SheetsApi(Controller):
             "`reopen` makes a submitted sheet a draft again. A stale version answers 409 with the stored state."
         ),
         responses=problems(*AUTH, 409, 422),
+        security=TOKEN,
     )
     async def save_sheet(
         self,
         slug: Slug,
-        round_slug: Slug,
+        round_slug: RoundSlug,
         ref: Ref,
         data: Annotated[schemas.SheetWrite, examples.SHEET_WRITE],
         viewer: Viewer,
@@ -218,6 +252,7 @@ class EntriesApi(Controller):
         summary="One entry",
         description="Its startup's people and the award's organisers.",
         responses=problems(*AUTH),
+        security=TOKEN,
     )
     async def entry(
         self, entry_id: int, viewer: Viewer, db_session: AsyncSession, settings: Settings
@@ -230,6 +265,7 @@ class EntriesApi(Controller):
         summary="My entries",
         description="The entries the token's person works on (the startup's side), in every award.",
         responses=problems(401),
+        security=TOKEN,
     )
     async def my_entries(
         self,
@@ -257,6 +293,7 @@ class EntriesApi(Controller):
             "Organisers: every issued one."
         ),
         responses=problems(*AUTH),
+        security=TOKEN,
     )
     async def certificates(
         self, entry_id: int, viewer: Viewer, db_session: AsyncSession, settings: Settings
@@ -279,6 +316,7 @@ class VerifyApi(Controller):
         summary="Verify a certificate",
         description="Public: what a certificate's code certifies (the verification page's facts).",
         responses=problems(404),
+        security=PUBLIC,
     )
     async def verify(
         self, code: Annotated[str, Parameter(max_length=100)], db_session: AsyncSession

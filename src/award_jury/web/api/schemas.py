@@ -185,7 +185,9 @@ class SheetOut(Struct, kw_only=True):
     sheet: SheetState
 
 
-Score = Annotated[str, Meta(max_length=50)] | Annotated[float, Meta(ge=-1e12, le=1e12)] | None
+#: A score: a number, or its text ("7.5"); null or absent: not scored yet. The sheet service checks
+#: it against the criterion (SPEC §2) and names the field when it does not fit (422).
+Score = str | float | None
 
 
 class SheetWrite(Struct, kw_only=True, forbid_unknown_fields=True):
