@@ -22,6 +22,12 @@ def resolve(schema: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def number(value: Any) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
 def type_text(schema: dict[str, Any]) -> str:
     """A short human type: ``string``, ``integer (1–200)``, ``SheetOut``, ``string | null``."""
     if "$ref" in schema:
@@ -37,7 +43,7 @@ def type_text(schema: dict[str, Any]) -> str:
     if "enum" in schema:
         text += " (" + ", ".join(str(v) for v in schema["enum"]) + ")"
     if "minimum" in schema or "maximum" in schema:
-        text += f" ({schema.get('minimum', '')}–{schema.get('maximum', '')})"
+        text += f" ({number(schema.get('minimum'))}–{number(schema.get('maximum'))})"
     return text
 
 
@@ -87,7 +93,7 @@ def operations(doc: dict[str, Any]) -> list[dict[str, Any]]:
                     ],
                 }
             )
-    return found
+    return sorted(found, key=lambda op: (op["path"], METHODS.index(op["method"].lower())))
 
 
 def schema_list(doc: dict[str, Any]) -> list[dict[str, Any]]:
