@@ -757,7 +757,7 @@ async def test_jurors_see_a_published_ranking_only_where_the_round_allows_it(
     client: httpx.AsyncClient, db: Database, settings: Settings
 ) -> None:
 
-    ranking = "/awards/smart-country-startup-award-2026/rounds/vorauswahl/ranking"
+    ranking = "/awards/smart-country-startup-award-2026/rounds/vorauswahl/results/published"
     async with db.session() as s:
         award = await import_bundle(s, load_demo_bundle())
         juror = (await s.execute(sa.select(Person).where(Person.email == "jana.schroeder@juror.example"))).scalar_one()
@@ -782,7 +782,12 @@ async def test_jurors_see_a_published_ranking_only_where_the_round_allows_it(
     assert "E005 – Quellwächter AG" in page.text and "advances" in page.text  # a pre-selection: nobody wins yet
     assert "winner" not in page.text
     account = await client.get("/account")
-    assert 'href="/awards/smart-country-startup-award-2026/rounds/vorauswahl/ranking"' in account.text
+    assert f'href="{ranking}"' in account.text
+    # the page's old address (".../ranking") still leads there, permanently
+    moved = await client.get("/awards/smart-country-startup-award-2026/rounds/vorauswahl/ranking?x=1")
+    assert (moved.status_code, moved.headers["location"]) == (301, f"{ranking}?x=1")
+    followed = await client.get(moved.headers["location"])
+    assert followed.status_code == 200 and "E005 – Quellwächter AG" in followed.text
 
 
 async def test_the_public_page_says_a_pre_selection_names_who_advances(

@@ -148,7 +148,9 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/results/publish"): organisers_only(401, 400),
     ("GET", "/awards/{slug:str}/results"): same(200),
     # not published (and not shown to jurors) in the table's world: organisers only
-    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/ranking"): organisers_only(303, 200),
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/results/published"): organisers_only(303, 200),
+    # the jurors' page's old address: a permanent redirect for everyone (the new page decides access)
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/ranking"): same(301),
     # The call (2023) is closed in the table's world; "startup" is the contact of E001.
     ("GET", "/awards/{slug:str}/call"): same(200),
     ("GET", "/privacy"): same(200),
@@ -217,8 +219,6 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
 # The API (SPEC §5), requested with each person's bearer token (anonymous: none). Its write is sent
 # with a JSON body based on version 0: the round's scoring closed in 2023, so the juror gets 409.
 API_ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
-    ("GET", "/api"): same(200),  # Litestar's schema root: the same JSON schema
-    ("GET", "/api/{path:str}"): same(404),
     ("GET", "/api/openapi.json"): same(200),
     ("GET", "/api/docs"): same(200),
     ("GET", "/api/v1/awards"): same(200),
@@ -330,7 +330,6 @@ def concrete(path: str, world: World) -> str:
         "entry_id": str(world.entry_id),
         "attachment_id": str(world.attachment_id),
         "token_id": "999999",
-        "path": "no-such-thing",
     }
     return re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], path)
 

@@ -27,6 +27,7 @@ from award_jury.i18n import ngettext
 from award_jury.judging.dashboard import award_to_score
 from award_jury.policy import Action, Viewer, require
 from award_jury.settings import SUPPORTED_LOCALES, Settings
+from award_jury.urls import absolute_url, url_for
 from award_jury.web.auth import client_ip, expired_session_cookie, session_cookie, session_policy
 from award_jury.web.controllers import language_cookie, safe_next
 from award_jury.web.forms import read_form
@@ -79,12 +80,12 @@ async def signed_in_redirect(
 async def landing_page(session: AsyncSession, person_id: int) -> str:
     """Where a sign-in without a destination leads: a juror's scoring, else the account page."""
     award = await award_to_score(session, person_id, utcnow())
-    return f"/awards/{award.slug}/jury" if award is not None else "/account"
+    return url_for("jury.home", slug=award.slug) if award is not None else url_for("account.detail")
 
 
 LINK_MAILS = {
-    TokenPurpose.SIGNIN: ("signin_link", "/signin/link/"),
-    TokenPurpose.RESET: ("password_reset", "/password/reset/"),
+    TokenPurpose.SIGNIN: ("signin_link", "signin.link"),
+    TokenPurpose.RESET: ("password_reset", "password.reset_form"),
 }
 
 
@@ -104,14 +105,14 @@ async def send_link(
     task: BackgroundTask | None = None
     if issued is not None:
         person, token = issued
-        template, path = LINK_MAILS[purpose]
+        template, route = LINK_MAILS[purpose]
         task = mail_task(
             request,
             template,
             to=person.email,
             locale=person.locale,
             name=person.name,
-            link=f"{request.app.state.settings.base_url}{path}{token}",
+            link=absolute_url(request.app.state.settings.base_url, route, token=token),
         )
     purpose_name = "reset" if purpose is TokenPurpose.RESET else "signin"
     return Template("accounts/link_sent.html", context={"email": email, "purpose": purpose_name}, background=task)
@@ -126,14 +127,14 @@ def link_invalid(reason: str) -> Template:
 
 
 class SignInController(Controller):
-    @get("/signin", name="signin")
+    @get("/signin", name="signin.form")
     async def signin_form(self, viewer: Viewer, next: str = "") -> Template | Redirect:
         if viewer.authenticated:
-            return Redirect(safe_next(next) if next else "/account", status_code=303)
+            return Redirect(safe_next(next) if next else url_for("account.detail"), status_code=303)
         target = safe_next(next) if next else ""
         return Template("accounts/signin.html", context={"next": target, "email": "", "errors": {}})
 
-    @post("/signin")
+    @post("/signin", name="signin.password")
     async def signin(self, request: Req, db_session: AsyncSession) -> Template | Redirect:
         form = await read_form(request)
         email, password, target = (
@@ -159,7 +160,7 @@ class SignInController(Controller):
             return Template("accounts/signin.html", context=context, status_code=429)
         return await signed_in_redirect(request, db_session, person, target, method="password")
 
-    @post("/signin/link")
+    @post("/signin/link", name="signin.request_link")
     async def request_link(self, request: Req, db_session: AsyncSession) -> Template:
         def form_again(email: str, message: str, status: int) -> Template:
             context = {"next": "", "email": email, "errors": {}, "link_email": email, "link_errors": {"email": message}}
@@ -167,7 +168,7 @@ class SignInController(Controller):
 
         return await send_link(request, db_session, TokenPurpose.SIGNIN, form_again)
 
-    @get("/signin/link/{token:str}")
+    @get("/signin/link/{token:str}", name="signin.link")
     async def link_page(self, request: Req, token: str, db_session: AsyncSession, next: str = "") -> Template:
         # Opening the link only shows a button: mail scanners that fetch links must not use it up.
         try:
@@ -176,7 +177,7 @@ class SignInController(Controller):
             return link_invalid(exc.reason)
         return Template("accounts/link_confirm.html", context={"token": token, "next": safe_next(next) if next else ""})
 
-    @post("/signin/link/{token:str}")
+    @post("/signin/link/{token:str}", name="signin.use_link")
     async def use_link(self, request: Req, token: str, db_session: AsyncSession) -> Template | Redirect:
         try:
             person = await redeem_link(db_session, token, TokenPurpose.SIGNIN, utcnow(), secret=secret_key(request))
@@ -185,21 +186,21 @@ class SignInController(Controller):
         target = (await read_form(request)).get("next")
         return await signed_in_redirect(request, db_session, person, target, method="link")
 
-    @post("/signout")
+    @post("/signout", name="signin.signout")
     async def signout(self, request: Req, db_session: AsyncSession) -> Redirect:
         settings: Settings = request.app.state.settings
         token = request.cookies.get(settings.session_cookie_name)
         if token:
             await sessions_service.end_session(db_session, token, ip=client_ip(request))
-        response = Redirect("/?signed_out=1", status_code=303)
+        response = Redirect(url_for("site.home", query={"signed_out": 1}), status_code=303)
         response.cookies.append(expired_session_cookie(settings))
         return response
 
-    @get("/password/forgot")
+    @get("/password/forgot", name="password.forgot_form")
     async def forgot_form(self) -> Template:
         return Template("accounts/password_forgot.html", context={"email": "", "errors": {}})
 
-    @post("/password/forgot")
+    @post("/password/forgot", name="password.forgot")
     async def forgot(self, request: Req, db_session: AsyncSession) -> Template:
         def form_again(email: str, message: str, status: int) -> Template:
             context = {"email": email, "errors": {"email": message}}
@@ -207,7 +208,7 @@ class SignInController(Controller):
 
         return await send_link(request, db_session, TokenPurpose.RESET, form_again)
 
-    @get("/password/reset/{token:str}")
+    @get("/password/reset/{token:str}", name="password.reset_form")
     async def reset_form(self, token: str, db_session: AsyncSession) -> Template:
         try:
             await check_link(db_session, token, TokenPurpose.RESET, utcnow())
@@ -215,7 +216,7 @@ class SignInController(Controller):
             return link_invalid(exc.reason)
         return Template("accounts/password_reset.html", context={"token": token, "errors": {}})
 
-    @post("/password/reset/{token:str}")
+    @post("/password/reset/{token:str}", name="password.reset")
     async def reset(self, request: Req, token: str, db_session: AsyncSession) -> Template | Redirect:
         form = await read_form(request)
         try:
@@ -232,7 +233,9 @@ class SignInController(Controller):
             return Template("accounts/password_reset.html", context={"token": token, "errors": errors}, status_code=400)
         person = await redeem_link(db_session, token, TokenPurpose.RESET, utcnow())
         await set_password(db_session, person, form.raw("password", max_length=300), ip=client_ip(request))
-        return await signed_in_redirect(request, db_session, person, "/account?password=1", method="reset")
+        return await signed_in_redirect(
+            request, db_session, person, url_for("account.detail", query={"password": 1}), method="reset"
+        )
 
 
 def new_password_errors(password: str, confirm: str, person: Person) -> dict[str, str]:
@@ -248,7 +251,7 @@ def new_password_errors(password: str, confirm: str, person: Person) -> dict[str
 class AccountController(Controller):
     path = "/account"
 
-    @get("", name="account")
+    @get("", name="account.detail")
     async def account(self, viewer: Viewer, db_session: AsyncSession) -> Template:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         assert viewer.person_id is not None
@@ -256,7 +259,7 @@ class AccountController(Controller):
         assert person is not None
         return Template("accounts/account.html", context=await account_context(db_session, viewer, person))
 
-    @post("")
+    @post("", name="account.update")
     async def update_account(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         assert viewer.person_id is not None
@@ -289,11 +292,11 @@ class AccountController(Controller):
             before=before,
             after={"name": name, "locale": locale, "organisation": organisation},
         )
-        response = Redirect("/account?saved=1", status_code=303)
+        response = Redirect(url_for("account.detail", query={"saved": 1}), status_code=303)
         response.cookies.append(language_cookie(request.app.state.settings, locale))
         return response
 
-    @get("/data", name="account_data")
+    @get("/data", name="account.data")
     async def my_data(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Response[bytes]:
         """Everything stored about the signed-in person, as a JSON file (GDPR Art. 15)."""
         require(viewer, Action.EXPORT_OWN_DATA)
@@ -307,7 +310,7 @@ class AccountController(Controller):
             headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"},
         )
 
-    @get("/password")
+    @get("/password", name="account.password_form")
     async def password_form(self, viewer: Viewer, db_session: AsyncSession) -> Template:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         person = await db_session.get(Person, viewer.person_id)
@@ -316,7 +319,7 @@ class AccountController(Controller):
             "accounts/password_set.html", context={"has_password": bool(person.password_hash), "errors": {}}
         )
 
-    @post("/password")
+    @post("/password", name="account.password")
     async def set_own_password(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         person = await db_session.get(Person, viewer.person_id)
@@ -334,9 +337,11 @@ class AccountController(Controller):
             context = {"has_password": bool(person.password_hash), "errors": errors}
             return Template("accounts/password_set.html", context=context, status_code=400)
         await set_password(db_session, person, form.raw("password", max_length=300), ip=client_ip(request))
-        return await signed_in_redirect(request, db_session, person, "/account?password=1", method="password-change")
+        return await signed_in_redirect(
+            request, db_session, person, url_for("account.detail", query={"password": 1}), method="password-change"
+        )
 
-    @post("/signout-everywhere")
+    @post("/signout-everywhere", name="account.signout_everywhere")
     async def signout_everywhere(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         assert viewer.person_id is not None
@@ -350,13 +355,13 @@ class AccountController(Controller):
             after={"sessions": ended},
             ip=client_ip(request),
         )
-        response = Redirect("/signin?signed_out=1", status_code=303)
+        response = Redirect(url_for("signin.form", query={"signed_out": 1}), status_code=303)
         response.cookies.append(expired_session_cookie(request.app.state.settings))
         return response
 
 
 class SessionController(Controller):
-    @post("/session/extend")
+    @post("/session/extend", name="session.extend")
     async def extend(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Response[Any]:
         """Keep the session alive (the idle warning's button; a plain form post works too)."""
         settings: Settings = request.app.state.settings

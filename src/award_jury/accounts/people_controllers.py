@@ -21,6 +21,7 @@ from award_jury.errors import ConflictError, TokenInvalidError
 from award_jury.i18n import gettext as _
 from award_jury.judging.models import JurorCategory
 from award_jury.policy import Action, Viewer
+from award_jury.urls import absolute_url, url_for
 from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action
 from award_jury.web.forms import read_form
 from award_jury.web.guards import award_for
@@ -77,13 +78,13 @@ async def managed_award(session: AsyncSession, slug: str, viewer: Viewer) -> tup
 class PeopleController(Controller):
     path = "/awards/{slug:str}"
 
-    @get("/people", name="award-people")
+    @get("/people", name="people.list")
     async def people(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await managed_award(db_session, slug, viewer)
         context = await people_context(db_session, award)
         return Template("accounts/people.html", context={**context, "errors": {}, "form": {}})
 
-    @post("/invitations")
+    @post("/invitations", name="invitations.create")
     async def create_invitation(
         self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -121,14 +122,16 @@ class PeopleController(Controller):
                 invitee = await db_session.get(Person, invitation.person_id)
                 assert invitee is not None
                 task = invitation_mail(request, award, invitee, invitation, token, inviter.name)
-                return Redirect(f"/awards/{award.slug}/people?invited=1", status_code=303, background=task)
+                return Redirect(
+                    url_for("people.list", slug=award.slug, query={"invited": 1}), status_code=303, background=task
+                )
         context = await people_context(db_session, award)
         form_values = {"email": email, "name": name, "role": role, "categories": chosen}
         return Template(
             "accounts/people.html", context={**context, "errors": errors, "form": form_values}, status_code=400
         )
 
-    @post("/invitations/{invitation_id:int}/resend")
+    @post("/invitations/{invitation_id:int}/resend", name="invitations.resend")
     async def resend_invitation(
         self, request: Req, slug: str, invitation_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
@@ -137,13 +140,13 @@ class PeopleController(Controller):
         try:
             token = await invitations.resend(db_session, invitation, actor, utcnow())
         except ConflictError:
-            return Redirect(f"/awards/{award.slug}/people?not_open=1", status_code=303)
+            return Redirect(url_for("people.list", slug=award.slug, query={"not_open": 1}), status_code=303)
         invitee = await db_session.get(Person, invitation.person_id)
         assert invitee is not None
         task = invitation_mail(request, award, invitee, invitation, token, actor.name)
-        return Redirect(f"/awards/{award.slug}/people?resent=1", status_code=303, background=task)
+        return Redirect(url_for("people.list", slug=award.slug, query={"resent": 1}), status_code=303, background=task)
 
-    @post("/invitations/{invitation_id:int}/revoke")
+    @post("/invitations/{invitation_id:int}/revoke", name="invitations.revoke")
     async def revoke_invitation(
         self, slug: str, invitation_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
@@ -152,10 +155,10 @@ class PeopleController(Controller):
         try:
             await invitations.revoke(db_session, invitation, actor, utcnow())
         except ConflictError:
-            return Redirect(f"/awards/{award.slug}/people?not_open=1", status_code=303)
-        return Redirect(f"/awards/{award.slug}/people?revoked=1", status_code=303)
+            return Redirect(url_for("people.list", slug=award.slug, query={"not_open": 1}), status_code=303)
+        return Redirect(url_for("people.list", slug=award.slug, query={"revoked": 1}), status_code=303)
 
-    @post("/people/{person_id:int}/categories")
+    @post("/people/{person_id:int}/categories", name="people.juror_categories")
     async def juror_categories(
         self, request: Req, slug: str, person_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
@@ -164,20 +167,20 @@ class PeopleController(Controller):
         try:
             await invitations.set_juror_categories(db_session, award, person_id, form.getall("categories"), actor)
         except ConflictError:
-            return Redirect(f"/awards/{award.slug}/people", status_code=303)
-        return Redirect(f"/awards/{award.slug}/people?categories=1", status_code=303)
+            return Redirect(url_for("people.list", slug=award.slug), status_code=303)
+        return Redirect(url_for("people.list", slug=award.slug, query={"categories": 1}), status_code=303)
 
-    @get("/people/{person_id:int}/remove-role")
+    @get("/people/{person_id:int}/remove-role", name="people.confirm_remove_role")
     async def confirm_remove_role(
         self, slug: str, person_id: int, viewer: Viewer, db_session: AsyncSession, role: str = ""
     ) -> Template | Redirect:
         award, actor = await managed_award(db_session, slug, viewer)
         if role not in (Role.JUROR.value, Role.ORGANISER.value):
-            return Redirect(f"/awards/{award.slug}/people", status_code=303)
+            return Redirect(url_for("people.list", slug=award.slug), status_code=303)
         person, check = await roles.remove_role_check(db_session, award, person_id, Role(role), actor)
         return confirm_page(role_confirmation(award, person, Role(role)), check, award=award)
 
-    @post("/people/{person_id:int}/remove-role")
+    @post("/people/{person_id:int}/remove-role", name="people.remove_role")
     async def remove_role(
         self, request: Req, slug: str, person_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -185,13 +188,13 @@ class PeopleController(Controller):
         form = await read_form(request)
         role = form.get("role")
         if role not in (Role.JUROR.value, Role.ORGANISER.value):
-            return Redirect(f"/awards/{award.slug}/people", status_code=303)
+            return Redirect(url_for("people.list", slug=award.slug), status_code=303)
         person, check = await roles.remove_role_check(db_session, award, person_id, Role(role), actor)
         confirmation = role_confirmation(award, person, Role(role))
 
         async def act(answer: Confirmed) -> str:
             await roles.remove_role(db_session, award, person_id, Role(role), actor, state=answer.state)
-            return f"/awards/{award.slug}/people?removed=1"
+            return url_for("people.list", slug=award.slug, query={"removed": 1})
 
         return await confirmed_action(request, confirmation, check, act, award=award)
 
@@ -202,8 +205,8 @@ def role_confirmation(award: Award, person: Person, role: Role) -> Confirmation:
     }
     return Confirmation(
         title=title,
-        action=f"/awards/{award.slug}/people/{person.id}/remove-role",
-        back=f"/awards/{award.slug}/people",
+        action=url_for("people.remove_role", slug=award.slug, person_id=person.id),
+        back=url_for("people.list", slug=award.slug),
         button=_("Remove role"),
         fields={"role": role.value},
     )
@@ -223,12 +226,12 @@ def invitation_mail(
         inviter=inviter_name,
         expires_at=invitation.expires_at,
         time_zone=award.time_zone,
-        link=f"{request.app.state.settings.base_url}/invitations/{token}",
+        link=absolute_url(request.app.state.settings.base_url, "invitations.page", token=token),
     )
 
 
 class InvitationController(Controller):
-    @get("/invitations/{token:str}")
+    @get("/invitations/{token:str}", name="invitations.page")
     async def invitation_page(self, token: str, db_session: AsyncSession) -> Template:
         try:
             invitation = await invitations.find_open_invitation(db_session, token, utcnow())
@@ -241,7 +244,7 @@ class InvitationController(Controller):
             context={"token": token, "invitation": invitation, "inv_award": award, "person": person},
         )
 
-    @post("/invitations/{token:str}")
+    @post("/invitations/{token:str}", name="invitations.accept")
     async def accept_invitation(self, request: Req, token: str, db_session: AsyncSession) -> Template | Redirect:
         try:
             invitation, person = await invitations.accept(db_session, token, utcnow())
@@ -250,5 +253,5 @@ class InvitationController(Controller):
         award = await db_session.get(Award, invitation.award_id)
         assert award is not None
         return await signed_in_redirect(
-            request, db_session, person, f"/account?welcome={award.slug}", method="invitation"
+            request, db_session, person, url_for("account.detail", query={"welcome": award.slug}), method="invitation"
         )

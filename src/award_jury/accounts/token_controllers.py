@@ -14,6 +14,7 @@ from award_jury.accounts.services import awards_of
 from award_jury.db import utcnow
 from award_jury.errors import FormError
 from award_jury.policy import Action, Viewer, require
+from award_jury.urls import url_for
 from award_jury.web.auth import client_ip
 from award_jury.web.forms import read_form
 
@@ -38,7 +39,7 @@ async def account_context(session: AsyncSession, viewer: Viewer, person: Person)
 class ApiTokenController(Controller):
     path = "/account/tokens"
 
-    @post("")
+    @post("", name="account.token_create")
     async def create(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Template:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         person = await db_session.get(Person, viewer.person_id)
@@ -57,9 +58,9 @@ class ApiTokenController(Controller):
         # Shown once, on a page of its own (never in a URL): the answer is not cached (signed in).
         return Template("accounts/token_created.html", context={"token": token, "row": row}, status_code=201)
 
-    @post("/{token_id:int}/revoke")
+    @post("/{token_id:int}/revoke", name="account.token_revoke")
     async def revoke(self, request: Req, token_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         assert viewer.person_id is not None
         await tokens.revoke_token(db_session, viewer.person_id, token_id, utcnow(), ip=client_ip(request))
-        return Redirect("/account?token_revoked=1#tokens-heading", status_code=303)
+        return Redirect(url_for("account.detail", query={"token_revoked": 1}, anchor="tokens-heading"), status_code=303)

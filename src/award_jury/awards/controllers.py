@@ -11,12 +11,12 @@ from award_jury.db import utcnow
 
 
 class AwardPagesController(Controller):
-    @get("/", name="home")
+    @get("/", name="site.home")
     async def home(self, db_session: AsyncSession) -> Template:
         now = utcnow()
         return Template("awards/index.html", context={"summaries": await list_awards(db_session, now), "now": now})
 
-    @get("/awards/{slug:str}", name="award")
+    @get("/awards/{slug:str}", name="awards.detail")
     async def award(self, slug: str, db_session: AsyncSession) -> Template:
         now = utcnow()
         award = await get_award(db_session, slug)

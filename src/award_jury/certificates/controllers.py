@@ -21,6 +21,7 @@ from award_jury.db import Database
 from award_jury.errors import DomainError, FormError, NotFoundError
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer
+from award_jury.urls import url_for
 from award_jury.web.bodies import TAKES_FILE
 from award_jury.web.confirm import Confirmation, confirm_page, read_confirmation, refused_page
 from award_jury.web.files import app_settings, app_storage
@@ -121,12 +122,12 @@ async def round_page(
 class CertificateController(Controller):
     path = "/awards/{slug:str}/certificates"
 
-    @get("")
+    @get("", name="certificates.overview")
     async def overview(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         return await overview_page(db_session, request, award)
 
-    @post("/settings", opt={TAKES_FILE: True})
+    @post("/settings", opt={TAKES_FILE: True}, name="certificates.settings")
     async def save(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         form = await read_form(request)
@@ -156,16 +157,16 @@ class CertificateController(Controller):
             )
         except FormError as exc:
             return await overview_page(db_session, request, award, errors=exc.errors, values=values, status=400)
-        return Redirect(f"/awards/{award.slug}/certificates?saved=1", status_code=303)
+        return Redirect(url_for("certificates.overview", slug=award.slug, query={"saved": 1}), status_code=303)
 
-    @get("/rounds/{round_slug:str}")
+    @get("/rounds/{round_slug:str}", name="certificates.round")
     async def round(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         return await round_page(db_session, request, award, find_round(award, round_slug))
 
-    @get("/rounds/{round_slug:str}/preview/{ref:str}")
+    @get("/rounds/{round_slug:str}/preview/{ref:str}", name="certificates.preview")
     async def preview(
         self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
     ) -> Response[bytes]:
@@ -177,7 +178,7 @@ class CertificateController(Controller):
         data = await render_in_pool([ctx], meta)
         return pdf_response(data, f"preview-{safe_name(ref)}.pdf", inline=True)
 
-    @post("/rounds/{round_slug:str}/generate")
+    @post("/rounds/{round_slug:str}/generate", name="certificates.generate")
     async def generate(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, db: Database
     ) -> Template | Redirect:
@@ -196,9 +197,9 @@ class CertificateController(Controller):
         await db_session.commit()  # the job and the codes exist before anything renders
         if needs_run:
             jobs.run_in_background(db, _settings(request), job.id)
-        return Redirect(f"/awards/{award.slug}/certificates/jobs/{job.id}", status_code=303)
+        return Redirect(url_for("certificates.job", slug=award.slug, job_id=job.id), status_code=303)
 
-    @get("/jobs/{job_id:int}")
+    @get("/jobs/{job_id:int}", name="certificates.job")
     async def job(self, slug: str, job_id: int, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         job = await jobs.get_job(db_session, award, job_id)
@@ -206,12 +207,12 @@ class CertificateController(Controller):
         stalled = job.status == "running" and not jobs.is_alive(job)
         return Template("certificates/job.html", context={"award": award, "round": rnd, "job": job, "stalled": stalled})
 
-    @get("/jobs/{job_id:int}/status", media_type="application/json", cache=False)
+    @get("/jobs/{job_id:int}/status", media_type="application/json", cache=False, name="certificates.job_status")
     async def job_status(self, slug: str, job_id: int, viewer: Viewer, db_session: AsyncSession) -> dict[str, Any]:
         award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         return (await jobs.get_job(db_session, award, job_id)).as_json()
 
-    @get("/jobs/{job_id:int}/download")
+    @get("/jobs/{job_id:int}/download", name="certificates.job_download")
     async def job_download(
         self, request: Req, slug: str, job_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Response[bytes]:
@@ -225,7 +226,7 @@ class CertificateController(Controller):
             path.read_bytes(), f"{safe_name(award.slug)}-{safe_name(rnd.slug)}-{job.kind}.pdf", inline=False
         )
 
-    @get("/{certificate_id:int}/revoke")
+    @get("/{certificate_id:int}/revoke", name="certificates.confirm_revoke")
     async def confirm_revoke(
         self, slug: str, certificate_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template:
@@ -234,7 +235,7 @@ class CertificateController(Controller):
         check = await services.revoke_check(db_session, award, cert)
         return confirm_page(revoke_confirmation(award, cert), check, award=award)
 
-    @post("/{certificate_id:int}/revoke")
+    @post("/{certificate_id:int}/revoke", name="certificates.revoke")
     async def revoke(
         self, request: Req, slug: str, certificate_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -263,22 +264,30 @@ class CertificateController(Controller):
             return confirm_page(
                 confirmation, check, award=award, status=400, text=reason, text_error=exc.errors["reason"]
             )
-        return Redirect(f"/awards/{award.slug}/certificates/rounds/{rnd.slug}?revoked=1#issued", status_code=303)
+        return Redirect(
+            url_for("certificates.round", slug=award.slug, round_slug=rnd.slug, query={"revoked": 1}, anchor="issued"),
+            status_code=303,
+        )
 
-    @post("/{certificate_id:int}/reinstate")
+    @post("/{certificate_id:int}/reinstate", name="certificates.reinstate")
     async def reinstate(self, slug: str, certificate_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         cert = await services.reinstate_certificate(db_session, award, certificate_id, actor.id)
         rnd = next(r for r in award.rounds if r.id == cert.round_id)
-        return Redirect(f"/awards/{award.slug}/certificates/rounds/{rnd.slug}?reinstated=1#issued", status_code=303)
+        return Redirect(
+            url_for(
+                "certificates.round", slug=award.slug, round_slug=rnd.slug, query={"reinstated": 1}, anchor="issued"
+            ),
+            status_code=303,
+        )
 
 
 def revoke_confirmation(award: Award, cert: Any) -> Confirmation:
     rnd = next(r for r in award.rounds if r.id == cert.round_id)
     return Confirmation(
         title=_("Revoke the certificate %(code)s?") % {"code": cert.code},
-        action=f"/awards/{award.slug}/certificates/{cert.id}/revoke",
-        back=f"/awards/{award.slug}/certificates/rounds/{rnd.slug}#issued",
+        action=url_for("certificates.revoke", slug=award.slug, certificate_id=cert.id),
+        back=url_for("certificates.round", slug=award.slug, round_slug=rnd.slug, anchor="issued"),
         button=_("Revoke the certificate"),
         text_field="reason",
         text_label=_("Reason for revoking"),
@@ -287,7 +296,7 @@ def revoke_confirmation(award: Award, cert: Any) -> Confirmation:
 
 
 class VerifyController(Controller):
-    @get("/verify", cache=False)
+    @get("/verify", cache=False, name="verify.form")
     async def verify_form(self, request: Req) -> Template | Redirect:
         from award_jury.certificates.codes import normalise_code
 
@@ -295,11 +304,11 @@ class VerifyController(Controller):
         if typed:
             code = normalise_code(typed)
             if code is not None:
-                return Redirect(f"/verify/{code}", status_code=303)
+                return Redirect(url_for("verify.code", code=code), status_code=303)
             return Template("certificates/verify_form.html", context={"typed": typed, "invalid": True}, status_code=404)
         return Template("certificates/verify_form.html", context={"typed": "", "invalid": False})
 
-    @get("/verify/{code:str}", cache=False)
+    @get("/verify/{code:str}", cache=False, name="verify.code")
     async def verify(self, code: str, db_session: AsyncSession) -> Template:
         try:
             found = await services.verify_code(db_session, code)
@@ -311,7 +320,7 @@ class VerifyController(Controller):
 
 
 class EntryCertificateController(Controller):
-    @get("/entries/{entry_id:int}/certificate")
+    @get("/entries/{entry_id:int}/certificate", name="entries.certificate")
     async def download(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Response[bytes]:
         """The entry's own certificate, for its members, once the round's results are published."""
         entry = await entry_for(db_session, entry_id, viewer, Action.DOWNLOAD_OWN_CERTIFICATE)

@@ -6,7 +6,7 @@ eligibility decisions, CSV export and anonymisation."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask, BackgroundTasks
@@ -33,6 +33,7 @@ from award_jury.errors import ConflictError, FormError, NotFoundError, RateLimit
 from award_jury.i18n import current_locale, format_datetime
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer, can, require
+from award_jury.urls import absolute_url, url_for
 from award_jury.web.auth import client_ip
 from award_jury.web.bodies import LOCK_AFTER_CHECKS, TAKES_FILE
 from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action
@@ -196,7 +197,7 @@ async def status_page(
 
 
 class CallController(Controller):
-    @get("/awards/{slug:str}/call", name="call")
+    @get("/awards/{slug:str}/call", name="call.detail")
     async def call_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award = await get_award(db_session, slug)
         now = utcnow()
@@ -206,7 +207,7 @@ class CallController(Controller):
             context={"award": award, "call": services.call_of(award, now), "mine": mine, "now": now},
         )
 
-    @get("/awards/{slug:str}/apply", name="apply")
+    @get("/awards/{slug:str}/apply", name="apply.page")
     async def apply_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award = await get_award(db_session, slug)
         call = services.call_of(award, utcnow())
@@ -221,11 +222,11 @@ class CallController(Controller):
             context={"award": award, "call": call, "mine": mine, "email": "", "name": "", "errors": {}},
         )
 
-    @get("/privacy", name="privacy")
+    @get("/privacy", name="site.privacy")
     async def privacy(self) -> Template:
         return Template("entries/privacy.html")
 
-    @post("/awards/{slug:str}/apply/link")
+    @post("/awards/{slug:str}/apply/link", name="apply.link")
     async def apply_link(self, request: Req, slug: str, db_session: AsyncSession) -> Template:
         """A new applicant gives an e-mail address and gets a sign-in link that leads to the form.
         The answer is the same whether or not the address already has an account."""
@@ -271,18 +272,22 @@ class CallController(Controller):
         if token is not None:
             person = await find_person(db_session, email)
             locale = person.locale if person else current_locale.get()
-            target = quote(f"/awards/{award.slug}/apply", safe="/")
             task = mail_task(
                 request,
                 "apply_link",
                 to=normalise_email(email),
                 locale=locale,
                 award_name=award.name,
-                link=f"{_settings(request).base_url}/signin/link/{token}?next={target}",
+                link=absolute_url(
+                    _settings(request).base_url,
+                    "signin.link",
+                    token=token,
+                    query={"next": url_for("apply.page", slug=award.slug)},
+                ),
             )
         return Template("entries/apply_sent.html", context={"award": award, "email": email}, background=task)
 
-    @post("/awards/{slug:str}/apply")
+    @post("/awards/{slug:str}/apply", name="apply.start")
     async def start(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Redirect | Template:
         award, actor = await award_for(db_session, slug, viewer, Action.APPLY)
         try:
@@ -292,18 +297,18 @@ class CallController(Controller):
             mine = await services.entries_of(db_session, award.id, actor.id)
             context = {"award": award, "call": call, "mine": mine, "email": "", "name": "", "errors": {}}
             return Template("entries/apply.html", context=context, status_code=409)
-        return Redirect(f"/entries/{entry.id}/edit", status_code=303)
+        return Redirect(url_for("entries.edit", entry_id=entry.id), status_code=303)
 
 
 class EntryController(Controller):
     path = "/entries/{entry_id:int}"
 
-    @get("/", name="entry")
+    @get("/", name="entries.detail")
     async def status_page(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Template:
         entry = await entry_for(db_session, entry_id, viewer, Action.VIEW_ENTRY)
         return await status_page(db_session, entry, viewer, done=request.query_params.get("done", "")[:40])
 
-    @get("/edit", name="entry_edit")
+    @get("/edit", name="entries.edit")
     async def edit_page(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Template:
         entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
         editable = entry.status in (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
@@ -311,7 +316,7 @@ class EntryController(Controller):
         problems = {} if closed else services.draft_problems(entry, utcnow())
         return form_page(request, entry, services.form_values(entry), errors=problems, closed=closed)
 
-    @post("/edit", opt={TAKES_FILE: True, LOCK_AFTER_CHECKS: True})
+    @post("/edit", opt={TAKES_FILE: True, LOCK_AFTER_CHECKS: True}, name="entries.save")
     async def save(
         self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect | Response[dict[str, Any]]:
@@ -384,9 +389,11 @@ class EntryController(Controller):
             return form_page(request, entry, services.form_values(entry), errors=saved.problems, notice=notice)
         if action == "submit" and was_draft:
             return Redirect(
-                f"/entries/{entry.id}?done=submitted", status_code=303, background=self._confirm(request, entry, actor)
+                url_for("entries.detail", entry_id=entry.id, query={"done": "submitted"}),
+                status_code=303,
+                background=self._confirm(request, entry, actor),
             )
-        return Redirect(f"/entries/{entry.id}/edit?saved=1", status_code=303)
+        return Redirect(url_for("entries.edit", entry_id=entry.id, query={"saved": 1}), status_code=303)
 
     @staticmethod
     def _confirm(request: Req, entry: Entry, actor: Person) -> BackgroundTasks:
@@ -406,38 +413,48 @@ class EntryController(Controller):
                 ref=entry.ref,
                 time_zone=entry.award.time_zone,
                 submitted_at=entry.submitted_at,
-                link=f"{_settings(request).base_url}/entries/{entry.id}",
+                link=absolute_url(_settings(request).base_url, "entries.detail", entry_id=entry.id),
             )
             for email, locale in recipients.items()
         ]
         return BackgroundTasks(tasks)
 
-    @post("/withdraw")
+    @post("/withdraw", name="entries.withdraw")
     async def withdraw(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         entry, actor = await editing(db_session, entry_id, viewer)
         form = await read_form(request)
         if form.get("confirm") != "yes":
-            return Redirect(f"/entries/{entry.id}?done=confirm_withdraw#withdraw", status_code=303)
+            return Redirect(
+                url_for("entries.detail", entry_id=entry.id, query={"done": "confirm_withdraw"}, anchor="withdraw"),
+                status_code=303,
+            )
         try:
             await services.withdraw_entry(db_session, entry, now=utcnow(), actor=actor)
         except (ConflictError, DeadlinePassedError):
-            return Redirect(f"/entries/{entry.id}?done=withdraw_refused", status_code=303)
-        return Redirect(f"/entries/{entry.id}?done=withdrawn", status_code=303)
+            return Redirect(
+                url_for("entries.detail", entry_id=entry.id, query={"done": "withdraw_refused"}), status_code=303
+            )
+        return Redirect(url_for("entries.detail", entry_id=entry.id, query={"done": "withdrawn"}), status_code=303)
 
-    @post("/delete")
+    @post("/delete", name="entries.delete")
     async def delete(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         entry, actor = await editing(db_session, entry_id, viewer)
         form = await read_form(request)
         if form.get("confirm") != "yes":
-            return Redirect(f"/entries/{entry.id}?done=confirm_delete#delete", status_code=303)
+            return Redirect(
+                url_for("entries.detail", entry_id=entry.id, query={"done": "confirm_delete"}, anchor="delete"),
+                status_code=303,
+            )
         slug = entry.award.slug
         try:
             await services.delete_draft(db_session, entry, actor=actor, storage=_storage(request))
         except ConflictError:
-            return Redirect(f"/entries/{entry.id}?done=delete_refused", status_code=303)
-        return Redirect(f"/awards/{slug}/apply?deleted=1", status_code=303)
+            return Redirect(
+                url_for("entries.detail", entry_id=entry.id, query={"done": "delete_refused"}), status_code=303
+            )
+        return Redirect(url_for("apply.page", slug=slug, query={"deleted": 1}), status_code=303)
 
-    @post("/members")
+    @post("/members", name="entries.add_member")
     async def add_member(
         self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -460,7 +477,6 @@ class EntryController(Controller):
         task = None
         if issued is not None:
             _p, token = issued
-            target = quote(f"/entries/{entry.id}/edit", safe="/")
             task = mail_task(
                 request,
                 "entry_invitation",
@@ -470,11 +486,20 @@ class EntryController(Controller):
                 inviter=actor.name,
                 award_name=entry.award.name,
                 title=entry.title or entry.startup.name,
-                link=f"{_settings(request).base_url}/signin/link/{token}?next={target}",
+                link=absolute_url(
+                    _settings(request).base_url,
+                    "signin.link",
+                    token=token,
+                    query={"next": url_for("entries.edit", entry_id=entry.id)},
+                ),
             )
-        return Redirect(f"/entries/{entry.id}?done=member_added#people", status_code=303, background=task)
+        return Redirect(
+            url_for("entries.detail", entry_id=entry.id, query={"done": "member_added"}, anchor="people"),
+            status_code=303,
+            background=task,
+        )
 
-    @get("/deck", name="entry_deck")
+    @get("/deck", name="entries.deck")
     async def deck(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Response[bytes]:
         entry = await entry_for(db_session, entry_id, viewer, Action.VIEW_ENTRY)
         deck = services.deck_of(entry)
@@ -483,7 +508,7 @@ class EntryController(Controller):
             raise NotFoundError("deck")
         return uploaded_file_response(storage.get(deck.storage_key), deck.name, "application/pdf", inline=False)
 
-    @post("/eligibility")
+    @post("/eligibility", name="entries.eligibility")
     async def eligibility(
         self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -500,13 +525,16 @@ class EntryController(Controller):
             fresh = await services.load_entry(db_session, entry_id)
             values = {"decision": decision, "reason": reason}
             return await status_page(db_session, fresh, viewer, errors=exc.errors, values=values, status=400)
-        return Redirect(f"/entries/{entry.id}?done=decided#eligibility", status_code=303)
+        return Redirect(
+            url_for("entries.detail", entry_id=entry.id, query={"done": "decided"}, anchor="eligibility"),
+            status_code=303,
+        )
 
 
 class OrganiserEntriesController(Controller):
     path = "/awards/{slug:str}"
 
-    @get("/entries", name="award_entries")
+    @get("/entries", name="entries.list")
     async def entry_list(
         self, slug: str, viewer: Viewer, db_session: AsyncSession, category: str = "", status: str = "", round: str = ""
     ) -> Template:
@@ -528,7 +556,7 @@ class OrganiserEntriesController(Controller):
             },
         )
 
-    @get("/entries.csv", name="award_entries_csv")
+    @get("/entries.csv", name="entries.csv")
     async def entry_csv(
         self, slug: str, viewer: Viewer, db_session: AsyncSession, category: str = "", status: str = "", round: str = ""
     ) -> Response[str]:
@@ -545,13 +573,13 @@ class OrganiserEntriesController(Controller):
             },
         )
 
-    @get("/anonymise", name="award_anonymise")
+    @get("/anonymise", name="entries.anonymise_page")
     async def anonymise_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.REVIEW_ENTRIES)
         check = await services.anonymise_check(db_session, award, utcnow())
         return confirm_page(anonymise_confirmation(award), check, award=award)
 
-    @post("/anonymise")
+    @post("/anonymise", name="entries.anonymise")
     async def anonymise(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.REVIEW_ENTRIES)
         now = utcnow()
@@ -562,7 +590,7 @@ class OrganiserEntriesController(Controller):
             await services.anonymise_award(
                 db_session, award, storage=_storage(request), actor=actor, now=now, state=answer.state
             )
-            return f"/awards/{award.slug}/entries?anonymised=1"
+            return url_for("entries.list", slug=award.slug, query={"anonymised": 1})
 
         return await confirmed_action(request, confirmation, check, act, award=award)
 
@@ -579,8 +607,8 @@ def anonymise_confirmation(award: Award) -> Confirmation:
         }
     return Confirmation(
         title=_("Remove personal data"),
-        action=f"/awards/{award.slug}/anonymise",
-        back=f"/awards/{award.slug}/entries",
+        action=url_for("entries.anonymise", slug=award.slug),
+        back=url_for("entries.list", slug=award.slug),
         button=_("Remove personal data now"),
         lead=lead,
     )

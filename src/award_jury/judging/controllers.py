@@ -20,6 +20,7 @@ from award_jury.i18n import gettext as _
 from award_jury.judging import conflicts
 from award_jury.judging.models import Conflict, JurorCategory
 from award_jury.policy import Action, Viewer, require
+from award_jury.urls import absolute_url, url_for
 from award_jury.web.forms import parse_id, read_form
 from award_jury.web.guards import award_for
 from award_jury.web.mailer import mail_task
@@ -79,13 +80,13 @@ class ConflictController(Controller):
             status_code=status,
         )
 
-    @get("/conflicts")
+    @get("/conflicts", name="conflicts.list")
     async def conflicts_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award = await get_award(db_session, slug)
         require(viewer, Action.SET_UP_AWARD, award_id=award.id)
         return await self._organiser_page(db_session, award)
 
-    @post("/conflicts")
+    @post("/conflicts", name="conflicts.record")
     async def record_conflict(
         self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -104,13 +105,13 @@ class ConflictController(Controller):
             )
         except FormError as exc:
             return await self._organiser_page(db_session, award, errors=exc.errors, values=values, status=400)
-        return Redirect(f"/awards/{award.slug}/conflicts?saved=1", status_code=303)
+        return Redirect(url_for("conflicts.list", slug=award.slug, query={"saved": 1}), status_code=303)
 
-    @post("/conflicts/{conflict_id:int}/delete")
+    @post("/conflicts/{conflict_id:int}/delete", name="conflicts.delete")
     async def delete_conflict(self, slug: str, conflict_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         await conflicts.remove_conflict(db_session, award, conflict_id, actor)
-        return Redirect(f"/awards/{award.slug}/conflicts?removed=1", status_code=303)
+        return Redirect(url_for("conflicts.list", slug=award.slug, query={"removed": 1}), status_code=303)
 
     async def _juror_page(
         self,
@@ -144,13 +145,13 @@ class ConflictController(Controller):
             status_code=status,
         )
 
-    @get("/my-conflicts")
+    @get("/my-conflicts", name="conflicts.mine")
     async def my_conflicts(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award = await get_award(db_session, slug)
         require(viewer, Action.DECLARE_OWN_CONFLICT, award_id=award.id)
         return await self._juror_page(db_session, award, viewer)
 
-    @post("/my-conflicts")
+    @post("/my-conflicts", name="conflicts.declare_own")
     async def declare_own(
         self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -173,7 +174,9 @@ class ConflictController(Controller):
         except FormError as exc:
             return await self._juror_page(db_session, award, viewer, errors=exc.errors, values=values, status=400)
         tasks = await conflict_mails(request, db_session, award, actor, conflict)
-        return Redirect(f"/awards/{award.slug}/my-conflicts?saved=1", status_code=303, background=tasks)
+        return Redirect(
+            url_for("conflicts.mine", slug=award.slug, query={"saved": 1}), status_code=303, background=tasks
+        )
 
 
 async def conflict_mails(
@@ -197,7 +200,7 @@ async def conflict_mails(
                 entry=entry.ref,
                 kind=conflict.kind.value,
                 reason=conflict.reason,
-                link=f"{settings.base_url}/awards/{award.slug}/conflicts",
+                link=absolute_url(settings.base_url, "conflicts.list", slug=award.slug),
             )
             for o in organisers
         ]

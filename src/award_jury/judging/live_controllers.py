@@ -33,6 +33,7 @@ from award_jury.judging import live
 from award_jury.judging.scoring_controllers import jury_round, sheet_context, sheet_url
 from award_jury.policy import Action, Viewer
 from award_jury.settings import Settings
+from award_jury.urls import url_for
 from award_jury.web.auth import session_policy
 from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action, unconfirmed_page
 from award_jury.web.forms import parse_id, read_form
@@ -247,12 +248,12 @@ async def render_control(
 class LiveController(Controller):
     path = "/awards/{slug:str}/rounds/{round_slug:str}/live"
 
-    @get("/control")
+    @get("/control", name="live.control")
     async def control_page(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.RUN_LIVE)
         return await render_control(db_session, award, find_round(award, round_slug))
 
-    @post("/control")
+    @post("/control", name="live.control_action")
     async def control(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -276,16 +277,16 @@ class LiveController(Controller):
             )
         except FormError as exc:
             return await render_control(db_session, award, rnd, errors=exc.errors, status=400)
-        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/live/control", status_code=303)
+        return Redirect(url_for("live.control", slug=award.slug, round_slug=rnd.slug), status_code=303)
 
-    @get("/end")
+    @get("/end", name="live.confirm_end")
     async def confirm_end(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.RUN_LIVE)
         rnd = find_round(award, round_slug)
         check = await live.end_check(db_session, award, rnd)
         return confirm_page(end_confirmation(award, rnd), check, award=award)
 
-    @post("/end")
+    @post("/end", name="live.end")
     async def end(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -294,13 +295,13 @@ class LiveController(Controller):
 
         async def act(answer: Confirmed) -> str:
             await live.control(db_session, award, rnd, actor, "stop", state=answer.state)
-            return f"/awards/{award.slug}/rounds/{rnd.slug}/live/control"
+            return url_for("live.control", slug=award.slug, round_slug=rnd.slug)
 
         return await confirmed_action(
             request, end_confirmation(award, rnd), lambda: live.end_check(db_session, award, rnd), act, award=award
         )
 
-    @get("/control/state")
+    @get("/control/state", name="live.control_state")
     async def control_state(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db: Database
     ) -> Response[Any]:
@@ -309,14 +310,14 @@ class LiveController(Controller):
             rnd_id = find_round(award, round_slug).id
         return await live_response(request, db, viewer, lambda s: organiser_stage(s, award, rnd_id))
 
-    @get("")
+    @get("", name="live.juror")
     async def juror_page(
         self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, saved: str = "", change: str = ""
     ) -> Template:
         award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
         return await juror_live_page(db_session, award, rnd, actor, notice=saved[:10], change=change == "1")
 
-    @get("/state")
+    @get("/state", name="live.juror_state")
     async def juror_state(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db: Database
     ) -> Response[Any]:
@@ -353,10 +354,9 @@ async def juror_live_page(
 
 
 def end_confirmation(award: Award, rnd: Round) -> Confirmation:
-    base = f"/awards/{award.slug}/rounds/{rnd.slug}/live"
     return Confirmation(
         title=_("End the live session of %(round)s?") % {"round": rnd.name},
-        action=f"{base}/end",
-        back=f"{base}/control",
+        action=url_for("live.end", slug=award.slug, round_slug=rnd.slug),
+        back=url_for("live.control", slug=award.slug, round_slug=rnd.slug),
         button=_("End the session"),
     )

@@ -24,6 +24,7 @@ from award_jury.i18n import input_number, plain_number
 from award_jury.judging import conflicts, dashboard, sheets
 from award_jury.judging.controllers import conflict_mails
 from award_jury.policy import Action, Viewer
+from award_jury.urls import url_for
 from award_jury.web.files import app_storage, uploaded_file_response
 from award_jury.web.forms import Form, read_form
 from award_jury.web.guards import award_for
@@ -39,7 +40,7 @@ async def jury_round(session: AsyncSession, slug: str, round_slug: str, viewer: 
 
 
 def sheet_url(award: Award, rnd: Round, ref: str) -> str:
-    return f"/awards/{award.slug}/rounds/{rnd.slug}/jury/entries/{ref}"
+    return url_for("jury.sheet", slug=award.slug, round_slug=rnd.slug, ref=ref)
 
 
 def parse_version(text: str) -> int | None:
@@ -157,24 +158,29 @@ async def sheet_context(
         "stale_total": sheets.total_of(rnd, stale.scores) if stale else None,
         "read_only_message": read_only_message(access.read_only) if access.read_only else "",
         "changing": change or given is not None,
-        "change_url": (f"/awards/{award.slug}/rounds/{rnd.slug}/live" if live else sheet_url(award, rnd, entry.ref))
-        + "?change=1#sheet",
+        "change_url": (
+            url_for("live.juror", slug=award.slug, round_slug=rnd.slug, query={"change": 1}, anchor="sheet")
+            if live
+            else url_for(
+                "jury.sheet", slug=award.slug, round_slug=rnd.slug, ref=entry.ref, query={"change": 1}, anchor="sheet"
+            )
+        ),
     }
 
 
 class JuryController(Controller):
     path = "/awards/{slug:str}"
 
-    @get("/jury")
+    @get("/jury", name="jury.home")
     async def jury_home(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Redirect | Template:
         """The juror's way in: the dashboard of the round they most likely want."""
         award, actor = await award_for(db_session, slug, viewer, Action.SCORE)
         rnd = dashboard.default_round(award, utcnow(), await dashboard.open_work(db_session, award, actor.id))
         if rnd is None:
             return Template("judging/no_round.html", context={"award": award})
-        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/jury", status_code=303)
+        return Redirect(url_for("jury.dashboard", slug=award.slug, round_slug=rnd.slug), status_code=303)
 
-    @get("/rounds/{round_slug:str}/jury")
+    @get("/rounds/{round_slug:str}/jury", name="jury.dashboard")
     async def dashboard_page(
         self,
         slug: str,
@@ -206,7 +212,7 @@ class JuryController(Controller):
             },
         )
 
-    @get("/rounds/{round_slug:str}/jury/entries/{ref:str}")
+    @get("/rounds/{round_slug:str}/jury/entries/{ref:str}", name="jury.sheet")
     async def entry_page(
         self,
         slug: str,
@@ -221,7 +227,7 @@ class JuryController(Controller):
         notice = saved if saved in (sheets.SAVE, sheets.SUBMIT, sheets.REOPEN) else ""
         return await sheet_page(db_session, award, rnd, actor, ref, notice=notice, change=change == "1")
 
-    @post("/rounds/{round_slug:str}/jury/entries/{ref:str}")
+    @post("/rounds/{round_slug:str}/jury/entries/{ref:str}", name="jury.save")
     async def save(
         self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -283,10 +289,15 @@ class JuryController(Controller):
                 status=409,
             )
         if form.get("back", max_length=10) == "live":  # the live page's sheet goes back to the live page
-            return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/live?saved={action}", status_code=303)
-        return Redirect(f"{sheet_url(award, rnd, ref)}?saved={action}", status_code=303)
+            return Redirect(
+                url_for("live.juror", slug=award.slug, round_slug=rnd.slug, query={"saved": action}), status_code=303
+            )
+        return Redirect(
+            url_for("jury.sheet", slug=award.slug, round_slug=rnd.slug, ref=ref, query={"saved": action}),
+            status_code=303,
+        )
 
-    @post("/rounds/{round_slug:str}/jury/entries/{ref:str}/autosave")
+    @post("/rounds/{round_slug:str}/jury/entries/{ref:str}/autosave", name="jury.autosave")
     async def autosave(
         self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
     ) -> Response[Any]:
@@ -343,7 +354,7 @@ class JuryController(Controller):
             raise NotFoundError("attachment") from exc
         return attachment, data
 
-    @get("/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}")
+    @get("/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}", name="jury.file")
     async def view_file(
         self,
         request: Req,
@@ -357,7 +368,9 @@ class JuryController(Controller):
         attachment, data = await self._attachment(request, db_session, slug, round_slug, ref, attachment_id, viewer)
         return file_response(attachment, data, inline=True)
 
-    @get("/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}/download")
+    @get(
+        "/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}/download", name="jury.file_download"
+    )
     async def download_file(
         self,
         request: Req,
@@ -371,7 +384,7 @@ class JuryController(Controller):
         attachment, data = await self._attachment(request, db_session, slug, round_slug, ref, attachment_id, viewer)
         return file_response(attachment, data, inline=False)
 
-    @post("/rounds/{round_slug:str}/jury/entries/{ref:str}/conflict")
+    @post("/rounds/{round_slug:str}/jury/entries/{ref:str}/conflict", name="jury.declare_conflict")
     async def declare_conflict(
         self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -422,7 +435,7 @@ class JuryController(Controller):
             )
         tasks = await conflict_mails(request, db_session, award, actor, conflict)
         return Redirect(
-            f"/awards/{award.slug}/rounds/{rnd.slug}/jury?conflict={access.entry.ref}",
+            url_for("jury.dashboard", slug=award.slug, round_slug=rnd.slug, query={"conflict": access.entry.ref}),
             status_code=303,
             background=tasks,
         )

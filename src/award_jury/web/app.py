@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
+from award_jury import urls
 from award_jury.accounts.controllers import AccountController, SessionController, SignInController
 from award_jury.accounts.people_controllers import InvitationController, PeopleController
 from award_jury.accounts.token_controllers import ApiTokenController
@@ -33,12 +34,16 @@ from award_jury.judging.controllers import ConflictController
 from award_jury.judging.live_controllers import LiveController, StreamRegistry
 from award_jury.judging.round_controllers import AdvanceController, AssignmentController, ProgressController
 from award_jury.judging.scoring_controllers import JuryController
-from award_jury.ranking.controllers import JurorRankingController, PublicResultsController, ResultsController
+from award_jury.ranking.controllers import (
+    JurorResultsController,
+    MovedResultsController,
+    PublicResultsController,
+    ResultsController,
+)
 from award_jury.settings import Settings
 from award_jury.web import errors, logs
 from award_jury.web.api import StrictStructSchemaPlugin, api_router, openapi_config
 from award_jury.web.api.auth import LIMITER
-from award_jury.web.api.docs import ApiDocsController
 from award_jury.web.auth import load_viewer, provide_viewer, session_headers
 from award_jury.web.bodies import FORM_AROUND_FILE, BodyMiddleware
 from award_jury.web.controllers import SiteController
@@ -76,7 +81,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         return db
 
     env = create_environment(settings.templates_dir)
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             SiteController,
             AwardPagesController,
@@ -93,7 +98,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             AdvanceController,
             ResultsController,
             PublicResultsController,
-            JurorRankingController,
+            JurorResultsController,
+            MovedResultsController,
             ConflictController,
             CallController,
             EntryController,
@@ -103,8 +109,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             EntryCertificateController,
             JuryController,
             LiveController,
-            api_router(),
-            ApiDocsController,
+            api_router(),  # (ApiDocsController comes in through openapi_config)
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         dependencies={
@@ -161,6 +166,16 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             }
         ),
     )
+    # One way to build URLs (urls.py): the route names resolve through this app's route table, in
+    # Python and in templates (our url_for replaces Litestar's request-bound one, so mails can use it).
+    urls.install(app.route_reverse)
+    env.globals["url_for"] = urls.url_for
+    return app
+
+
+def install_urls(settings: Settings, database: Database | None = None) -> None:
+    """Give ``urls.url_for`` the route table where no app serves (the CLI): the app's own."""
+    create_app(settings, database)
 
 
 def create_app_from_env() -> Litestar:

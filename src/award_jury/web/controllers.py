@@ -66,7 +66,7 @@ def storage_state(folder: Path, upload_bytes: int) -> dict[str, Any]:
 
 
 class SiteController(Controller):
-    @get("/healthz", media_type="application/json", cache=False)
+    @get("/healthz", media_type="application/json", cache=False, name="site.healthz")
     async def healthz(self, db: Database) -> Response[dict[str, str]]:
         try:
             ok = await db.ping()
@@ -76,7 +76,7 @@ class SiteController(Controller):
             return Response({"status": "ok", "database": "ok"})
         return Response({"status": "error", "database": "unreachable"}, status_code=HTTP_503_SERVICE_UNAVAILABLE)
 
-    @get("/readyz", media_type="application/json", cache=False)
+    @get("/readyz", media_type="application/json", cache=False, name="site.readyz")
     async def readyz(self, db: Database, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         """Ready to serve: the database answers and the file storage takes a write, with room
         for at least one more upload. 200 when all holds, else 503; the details as JSON."""
@@ -90,7 +90,7 @@ class SiteController(Controller):
         body = {"status": "ok" if ready else "unavailable", "database": {"ok": database_ok}, "storage": storage}
         return Response(body, status_code=200 if ready else HTTP_503_SERVICE_UNAVAILABLE)
 
-    @post("/language", status_code=303)
+    @post("/language", status_code=303, name="site.language")
     async def set_language(
         self,
         request: Request[Any, Any, Any],
@@ -102,7 +102,7 @@ class SiteController(Controller):
             response.cookies.append(language_cookie(request.app.state.settings, lang))
         return response
 
-    @get("/awards/{slug:str}/logo", cache=3600)
+    @get("/awards/{slug:str}/logo", cache=3600, name="awards.logo")
     async def logo(self, request: Request[Any, Any, Any], slug: str, db_session: AsyncSession) -> Response[bytes]:
         """The award's logo, served with its sniffed type and no way to run anything (SVG)."""
         award = await get_award(db_session, slug)
@@ -116,7 +116,7 @@ class SiteController(Controller):
             headers={"content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"},
         )
 
-    @get("/awards/{slug:str}/theme.css", media_type="text/css", cache=300)
+    @get("/awards/{slug:str}/theme.css", media_type="text/css", cache=300, name="awards.theme")
     async def theme(self, slug: str, db_session: AsyncSession) -> str:
         """The award's brand colour as CSS custom properties (a file, so the CSP needs no inline styles)."""
         award = await get_award(db_session, slug)

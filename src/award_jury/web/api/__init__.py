@@ -10,13 +10,13 @@ from litestar import Request, Router
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, Schema, SecurityScheme, Tag
 from litestar.typing import FieldDefinition
 
 from award_jury.settings import Settings
 from award_jury.web.api.auth import load_api_viewer
 from award_jury.web.api.controllers import AwardsApi, EntriesApi, ResultsApi, SheetsApi, VerifyApi
+from award_jury.web.api.docs import ApiDocsController
 from award_jury.web.api.problems import api_exception_handler, handled_exceptions
 
 if TYPE_CHECKING:
@@ -53,8 +53,7 @@ def openapi_config() -> OpenAPIConfig:
             "(`application/problem+json`, RFC 9457). Lists are paginated: `limit` (at most 200) and the "
             "opaque `cursor` from the previous page's `next`."
         ),
-        path="/api",
-        render_plugins=[JsonRenderPlugin(path="/openapi.json")],
+        openapi_controller=ApiDocsController,  # type: ignore[arg-type]  # our named routes instead of Litestar's
         components=Components(
             security_schemes={
                 "bearer": SecurityScheme(type="http", scheme="bearer", description="A personal API token")

@@ -71,6 +71,7 @@ class AwardsApi(Controller):
     @get(
         "",
         summary="List awards",
+        name="api.v1.awards",
         description="Every award (public), by slug.",
         responses=problems(),
         security=PUBLIC,
@@ -92,6 +93,7 @@ class AwardsApi(Controller):
     @get(
         "/{slug:str}",
         summary="One award",
+        name="api.v1.award",
         description="Its categories and rounds (public).",
         responses=problems(404),
         security=PUBLIC,
@@ -102,6 +104,7 @@ class AwardsApi(Controller):
     @get(
         "/{slug:str}/entries",
         summary="Entries of an award",
+        name="api.v1.award_entries",
         description="Organisers of the award. Filters as on the entry list page; by reference.",
         responses=problems(*AUTH),
         security=TOKEN,
@@ -137,6 +140,7 @@ class ResultsApi(Controller):
     @get(
         "/results",
         summary="Results of a round",
+        name="api.v1.round_results",
         description=(
             "The document of `award-jury results --format json` (SPEC §3). Organisers of the award; "
             "jurors once the round is published, where it shows its results to jurors."
@@ -170,6 +174,7 @@ class SheetsApi(Controller):
     @get(
         "",
         summary="The juror's sheets of a round",
+        name="api.v1.sheets",
         description="Jurors of the award.",
         responses=problems(*AUTH),
         security=TOKEN,
@@ -195,6 +200,7 @@ class SheetsApi(Controller):
     @get(
         "/{ref:str}",
         summary="One sheet",
+        name="api.v1.sheet",
         description="The juror's own sheet of an entry.",
         responses=problems(*AUTH),
         security=TOKEN,
@@ -211,6 +217,7 @@ class SheetsApi(Controller):
     @put(
         "/{ref:str}",
         summary="Save or submit a sheet",
+        name="api.v1.sheet_save",
         description=(
             "Send the version the change is based on. `save` keeps a draft, `submit` needs every criterion, "
             "`reopen` makes a submitted sheet a draft again. A stale version answers 409 with the stored state."
@@ -250,6 +257,7 @@ class EntriesApi(Controller):
     @get(
         "/entries/{entry_id:int}",
         summary="One entry",
+        name="api.v1.entry",
         description="Its startup's people and the award's organisers.",
         responses=problems(*AUTH),
         security=TOKEN,
@@ -263,6 +271,7 @@ class EntriesApi(Controller):
     @get(
         "/me/entries",
         summary="My entries",
+        name="api.v1.my_entries",
         description="The entries the token's person works on (the startup's side), in every award.",
         responses=problems(401),
         security=TOKEN,
@@ -288,6 +297,7 @@ class EntriesApi(Controller):
     @get(
         "/entries/{entry_id:int}/certificates",
         summary="Certificates of an entry",
+        name="api.v1.entry_certificates",
         description=(
             "Its startup's people: the certificates of published rounds that are not revoked. "
             "Organisers: every issued one."
@@ -314,6 +324,7 @@ class VerifyApi(Controller):
     @get(
         "/verify/{code:str}",
         summary="Verify a certificate",
+        name="api.v1.verify",
         description="Public: what a certificate's code certifies (the verification page's facts).",
         responses=problems(404),
         security=PUBLIC,

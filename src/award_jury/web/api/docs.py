@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, get
 from litestar.response import Template
 
@@ -112,9 +113,17 @@ def schema_list(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 class ApiDocsController(Controller):
+    """The schema and its readable page. It stands in for Litestar's own OpenAPI router (given as the
+    config's ``openapi_controller``), whose unnamed catch-all routes under ``/api`` would escape the
+    route names (``urls.py``) and answer HTML 404s inside the API's path."""
+
     include_in_schema = False
 
-    @get("/api/docs", name="api_docs")
+    @get("/api/openapi.json", name="api.schema", media_type="application/vnd.oai.openapi+json")
+    async def schema(self, request: Request[Any, Any, Any]) -> bytes:
+        return msgspec.json.encode(request.app.openapi_schema.to_schema())
+
+    @get("/api/docs", name="api.docs")
     async def docs(self, request: Request[Any, Any, Any]) -> Template:
         doc = request.app.openapi_schema.to_schema()
         return Template(

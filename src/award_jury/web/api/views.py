@@ -19,6 +19,7 @@ from award_jury.entries.models import Entry
 from award_jury.i18n import plain_number
 from award_jury.judging import sheets
 from award_jury.judging.dashboard import DashboardEntry
+from award_jury.urls import absolute_url
 from award_jury.web.api import schemas
 from award_jury.web.api.problems import bad_input
 
@@ -62,7 +63,7 @@ def award_summary(award: Award, now: datetime, base_url: str) -> schemas.AwardSu
         name=award.name,
         locale=award.locale,
         phase=summarise(award, now).phase,
-        url=f"{base_url}/awards/{award.slug}",
+        url=absolute_url(base_url, "awards.detail", slug=award.slug),
     )
 
 
@@ -89,7 +90,7 @@ def award_out(award: Award, now: datetime, base_url: str) -> schemas.AwardOut:
         phase=summarise(award, now).phase,
         categories=[schemas.CategoryOut(slug=c.slug, name=c.name, prizes=c.prizes) for c in award.categories],
         rounds=[round_out(r) for r in award.rounds],
-        url=f"{base_url}/awards/{award.slug}",
+        url=absolute_url(base_url, "awards.detail", slug=award.slug),
     )
 
 
@@ -125,7 +126,7 @@ def entry_out(entry: Entry, award_slug: str, base_url: str) -> schemas.EntryOut:
             for a in entry.attachments
         ],
         version=entry.version,
-        url=f"{base_url}/entries/{entry.id}",
+        url=absolute_url(base_url, "entries.detail", entry_id=entry.id),
     )
 
 
@@ -210,7 +211,7 @@ def certificate_out(cert: Certificate, base_url: str) -> schemas.CertificateOut:
         rank=cert.rank,
         issued_at=cert.issued_at,
         revoked_at=cert.revoked_at,
-        verify_url=f"{base_url}/verify/{cert.code}",
+        verify_url=absolute_url(base_url, "verify.code", code=cert.code),
     )
 
 
