@@ -343,8 +343,7 @@ def results(
 ) -> None:
     """The ranking of a round (SPEC §3) as JSON, CSV or XLSX."""
     from award_jury.ranking import exports
-    from award_jury.ranking.compute import results_document
-    from award_jury.ranking.queries import rank
+    from award_jury.ranking.services import results_for
 
     if fmt == "xlsx" and out is None:
         fail("--format xlsx needs --out PATH")
@@ -356,8 +355,7 @@ def results(
             award, rnd = await _award_and_round(session, slug, round_slug)
             if category is not None and category not in {c.slug for c in award.categories}:
                 raise DomainError(f"the award {slug!r} has no category {category!r}")
-            chosen = method or rnd.method.value
-            doc = results_document(award.slug, rnd.slug, chosen, await rank(session, award, rnd, method=chosen))
+            doc = await results_for(session, award, rnd, method)
             if category is not None:
                 doc["categories"] = [c for c in doc["categories"] if c["category"] == category]
             return doc
@@ -556,6 +554,36 @@ def run_scheduled_command() -> None:
     async def work(database: Any) -> str:
         await _migrate(database)
         return (await run_scheduled(database, settings)).summary()
+
+    click.echo(run_with_db(settings, work))
+
+
+@cli.group("api-token")
+def api_token() -> None:
+    """Personal API tokens (SPEC §5)."""
+
+
+@api_token.command("create")
+@click.option("--email", required=True, help="The person the token acts as (an existing account).")
+@click.option("--label", default="", help="What the token is for (shown on the account page).")
+@click.option("--expires-days", type=click.IntRange(1, 3650), help="Days until it expires (default: never).")
+def api_token_create(email: str, label: str, expires_days: int | None) -> None:
+    """Create a personal API token and print it once (only its hash is stored)."""
+    from award_jury.accounts.tokens import MAX_LABEL, TokenRequest, create_token_for_email
+    from award_jury.db import utcnow
+
+    if len(label.strip()) > MAX_LABEL:
+        fail(f"the label must be at most {MAX_LABEL} characters long")
+    settings = load_settings()
+
+    async def work(database: Any) -> str:
+        await _migrate(database)
+        async with database.session() as session:
+            with _english():
+                _row, token = await create_token_for_email(
+                    session, email, TokenRequest(label.strip(), expires_days), utcnow()
+                )
+            return token
 
     click.echo(run_with_db(settings, work))
 

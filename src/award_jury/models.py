@@ -1,6 +1,7 @@
 """Imports every model so that :data:`award_jury.db.metadata` knows every table (Alembic reads this)."""
 
 from award_jury.accounts.models import (
+    ApiToken,
     AwardRole,
     Invitation,
     LoginToken,
@@ -21,6 +22,7 @@ from award_jury.ranking.models import ResultSnapshot, TieDecision
 from award_jury.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "ApiToken",
     "Assignment",
     "Attachment",
     "AuditEvent",

@@ -174,6 +174,9 @@ class Settings:
     #: addresses (AWARD_JURY_WEBHOOKS_ALLOW_PRIVATE=true; for tests and closed networks only:
     #: otherwise an organiser could make the server post into its own network).
     webhooks_allow_private: bool = False
+    #: Requests per API token and minute, counted in each worker process
+    #: (AWARD_JURY_API_REQUESTS_PER_MINUTE, default 300; more get 429 with Retry-After).
+    api_requests_per_minute: int = 300
     templates_dir: Path = TEMPLATES_DIR
     static_dir: Path = STATIC_DIR
     migrations_dir: Path = MIGRATIONS_DIR
@@ -223,6 +226,7 @@ class Settings:
             retention_outbox_days=_positive_int(env, "AWARD_JURY_RETENTION_OUTBOX_DAYS", 30),
             scheduler_interval_seconds=_positive_int(env, "AWARD_JURY_SCHEDULER_MINUTES", 60) * 60,
             webhooks_allow_private=env.get("AWARD_JURY_WEBHOOKS_ALLOW_PRIVATE", "").lower() in ("1", "true", "yes"),
+            api_requests_per_minute=_positive_int(env, "AWARD_JURY_API_REQUESTS_PER_MINUTE", 300),
         )
 
     @property

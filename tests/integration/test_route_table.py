@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from award_jury.accounts.models import Person
 from award_jury.accounts.services import get_or_create_person, grant_role
 from award_jury.accounts.sessions import start_session
+from award_jury.accounts.tokens import TokenRequest, create_token
 from award_jury.awards.models import Award
 from award_jury.bundle.services import import_bundle
 from award_jury.db import Database, utcnow
@@ -105,6 +106,9 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     # no sign-in waits for its code: back to the sign-in page
     ("GET", "/signin/two-factor"): same(303),
     ("POST", "/signin/two-factor"): same(303),
+    ("POST", "/account/tokens"): signed_in(401, 201),
+    # nobody holds token 999999
+    ("POST", "/account/tokens/{token_id:int}/revoke"): signed_in(401, 404),
     ("POST", "/session/extend"): signed_in(401, 303),
     ("GET", "/awards/{slug:str}/people"): organisers_only(303, 200),
     ("POST", "/awards/{slug:str}/invitations"): organisers_only(401, 400),
@@ -242,6 +246,24 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/awards/{slug:str}/webhooks/{endpoint_id:int}/delete"): organisers_only(401, 404),
 }
 
+# The API (SPEC §5), requested with each person's bearer token (anonymous: none). Its write is sent
+# with a JSON body based on version 0: the round's scoring closed in 2023, so the juror gets 409.
+API_ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
+    ("GET", "/api/openapi.json"): same(200),
+    ("GET", "/api/docs"): same(200),
+    ("GET", "/api/v1/awards"): same(200),
+    ("GET", "/api/v1/awards/{slug:str}"): same(200),
+    ("GET", "/api/v1/awards/{slug:str}/entries"): organisers_only(401, 200),
+    ("GET", "/api/v1/awards/{slug:str}/rounds/{round_slug:str}/results"): organisers_only(401, 200),
+    ("GET", "/api/v1/awards/{slug:str}/rounds/{round_slug:str}/sheets"): jurors_only(401, 200),
+    ("GET", "/api/v1/awards/{slug:str}/rounds/{round_slug:str}/sheets/{ref:str}"): jurors_only(401, 200, mixed=404),
+    ("PUT", "/api/v1/awards/{slug:str}/rounds/{round_slug:str}/sheets/{ref:str}"): jurors_only(401, 409, mixed=404),
+    ("GET", "/api/v1/entries/{entry_id:int}"): per_role(401, 200, 404, 200, 404),
+    ("GET", "/api/v1/entries/{entry_id:int}/certificates"): per_role(401, 200, 404, 200, 404),
+    ("GET", "/api/v1/me/entries"): signed_in(401, 200),
+    ("GET", "/api/v1/verify/{code:str}"): same(404),
+}
+
 PITCH = "CANARY-PITCH-7f3a"
 COMMENT = "CANARY-COMMENT-91bd"
 NOTE = "CANARY-NOTE-c02e"
@@ -338,6 +360,7 @@ def concrete(path: str, world: World) -> str:
         "entry_id": str(world.entry_id),
         "attachment_id": str(world.attachment_id),
         "endpoint_id": "999999",
+        "token_id": "999999",
     }
     return re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], path)
 
@@ -371,7 +394,7 @@ async def signed_in_client(client: httpx.AsyncClient, db: Database, world: World
 
 def test_route_table_lists_every_route(settings: Settings) -> None:
     app = create_app(settings)
-    assert app_routes(app) == set(ROUTE_TABLE), "add new routes to ROUTE_TABLE with who may use them"
+    assert app_routes(app) == set(ROUTE_TABLE) | set(API_ROUTE_TABLE), "add new routes to the tables"
 
 
 async def test_every_route_answers_each_role_as_the_table_says(
@@ -430,6 +453,52 @@ async def test_award_requiring_two_factor_sends_its_organiser_to_set_it_up_from_
     assert (await client.get("/awards/mini-award")).status_code == 200
     await signed_in_client(client, db, world, "mixed")
     assert (await client.get("/awards/other-award/people")).status_code == 200
+
+
+async def api_tokens(db: Database, world: World) -> dict[str, dict[str, str]]:
+    """Each role's request headers for the API (anonymous: none)."""
+    headers: dict[str, dict[str, str]] = {"anonymous": {}}
+    async with db.session() as s:
+        for role, person in world.people.items():
+            found = await s.get(Person, person.id)
+            assert found is not None
+            _row, token = await create_token(s, found, TokenRequest("table", None), utcnow(), via="test")
+            headers[role] = {"authorization": f"Bearer {token}"}
+    return headers
+
+
+async def test_every_api_route_answers_each_role_as_the_table_says(
+    client: httpx.AsyncClient, db: Database, world: World
+) -> None:
+    headers = await api_tokens(db, world)
+    client.cookies.clear()
+    mismatches = []
+    for (method, path), expected in sorted(API_ROUTE_TABLE.items()):
+        for role in ROLES:
+            url = concrete(path, world)
+            body = {"version": 0, "scores": {"innovation": 5}} if method == "PUT" else None
+            response = await client.request(method, url, json=body, headers=headers[role])
+            if response.status_code != expected[role]:
+                mismatches.append(f"{method} {path} as {role}: {response.status_code}, expected {expected[role]}")
+            assert response.status_code < 500, f"{method} {path} as {role}"
+            if response.status_code >= 400 and path.startswith("/api/v1"):
+                assert response.headers["content-type"] == "application/problem+json", f"{method} {path} as {role}"
+    assert mismatches == []
+
+
+async def test_api_canary_markers_never_reach_tokens_that_must_not_see_them(
+    client: httpx.AsyncClient, db: Database, world: World
+) -> None:
+    headers = await api_tokens(db, world)
+    client.cookies.clear()
+    leaks = []
+    paths = [concrete(p, world) for (m, p) in API_ROUTE_TABLE if m == "GET"]
+    paths += ["/api/v1/entries/999999", "/api/v1/awards/other-award/entries"]
+    for role in ROLES:
+        for path in paths:
+            response = await client.get(path, headers=headers[role])
+            leaks += [f"{marker} shown to {role} at {path}" for marker in FORBIDDEN[role] if marker in response.text]
+    assert leaks == []
 
 
 async def test_mixed_person_organises_their_other_award(client: httpx.AsyncClient, db: Database, world: World) -> None:

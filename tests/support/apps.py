@@ -17,9 +17,11 @@ import httpx
 from litestar import Litestar
 from litestar.stores.registry import StoreRegistry
 
+from award_jury.accounts.tokens import TokenRateLimiter
 from award_jury.db import Database
 from award_jury.judging.live_controllers import StreamRegistry
 from award_jury.settings import Settings
+from award_jury.web.api.auth import LIMITER
 from award_jury.web.app import create_app
 
 #: What a test's app gets afresh: its database, its settings, its own registry of live streams
@@ -27,7 +29,7 @@ from award_jury.web.app import create_app
 #: ``jinja_env`` depends only on the templates folder (part of the shape). Anything else that
 #: ``create_app`` puts into ``app.state`` must be added here and refreshed per test; until then
 #: :func:`shared_app` warns and builds an app for every test (so no test sees another test's state).
-PER_TEST_STATE = frozenset({"db", "settings", "live_streams"})
+PER_TEST_STATE = frozenset({"db", "settings", "live_streams", LIMITER})
 SHARED_STATE = frozenset({"jinja_env", "mail_env"})
 
 _APPS: dict[tuple[Any, ...], Litestar] = {}
@@ -63,6 +65,7 @@ def shared_app(settings: Settings, db: Database) -> Litestar:
     app.state.db = db
     app.state.settings = settings
     app.state.live_streams = StreamRegistry()
+    app.state[LIMITER] = TokenRateLimiter(settings.api_requests_per_minute)
     app.stores = StoreRegistry()  # Litestar's stores: the response cache (``cache=`` routes) among them
     return app
 

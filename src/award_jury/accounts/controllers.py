@@ -14,8 +14,9 @@ from award_jury.accounts import sessions as sessions_service
 from award_jury.accounts.models import LoginToken, Person
 from award_jury.accounts.passwords import MIN_PASSWORD_LENGTH, password_problem_code, verify_password_async
 from award_jury.accounts.personal_data import export_personal_data
-from award_jury.accounts.services import awards_of, update_account
+from award_jury.accounts.services import update_account
 from award_jury.accounts.signin import check_link, redeem_link, request_link, set_password, sign_in_with_password
+from award_jury.accounts.token_controllers import account_context
 from award_jury.accounts.twofactor import PENDING_LIFETIME, check_second_factor, start_pending, two_factor_of
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.db import utcnow
@@ -297,16 +298,8 @@ class AccountController(Controller):
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         assert viewer.person_id is not None
         person = await db_session.get(Person, viewer.person_id)
-        return Template(
-            "accounts/account.html",
-            context={
-                "person": person,
-                "awards": await awards_of(db_session, viewer.person_id),
-                "errors": {},
-                "viewer": viewer,
-                "two_factor": await two_factor_of(db_session, viewer.person_id),
-            },
-        )
+        assert person is not None
+        return Template("accounts/account.html", context=await account_context(db_session, viewer, person))
 
     @post("", name="account.update")
     async def update_account(
@@ -322,20 +315,9 @@ class AccountController(Controller):
         try:
             await update_account(db_session, person, name=name, locale=locale, organisation=organisation)
         except FormError as exc:
-            awards = await awards_of(db_session, person.id)
-            return Template(
-                "accounts/account.html",
-                context={
-                    "person": person,
-                    "awards": awards,
-                    "errors": exc.errors,
-                    "viewer": viewer,
-                    "form_name": name,
-                    "form_organisation": organisation,
-                    "two_factor": await two_factor_of(db_session, person.id),
-                },
-                status_code=400,
-            )
+            context = await account_context(db_session, viewer, person)
+            context |= {"errors": exc.errors, "form_name": name, "form_organisation": organisation}
+            return Template("accounts/account.html", context=context, status_code=400)
         response = Redirect(url_for("account.detail", query={"saved": 1}), status_code=303)
         response.cookies.append(language_cookie(settings, locale))
         return response

@@ -167,3 +167,23 @@ class PendingSignIn(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     ip: Mapped[str | None] = mapped_column(sa.String(64), default=None)
+
+
+class ApiToken(Base):
+    """A personal API token (SPEC §5). The token itself is shown once; only its SHA-256 is stored,
+    with its first characters (``prefix``) so a person can tell their tokens apart."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    label: Mapped[str] = mapped_column(sa.String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Written at most once a minute (see accounts/tokens.py), not on every request.
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    person: Mapped[Person] = relationship()

@@ -627,3 +627,18 @@ async def published_certificate(session: AsyncSession, entry_id: int) -> Certifi
     if not ranked:
         raise NotFoundError("certificate")
     return ranked[0]
+
+
+async def certificates_of_entry(session: AsyncSession, entry_id: int, *, published_only: bool) -> list[Certificate]:
+    """An entry's issued certificates, oldest first. ``published_only`` (the startup's side): only
+    those of published rounds that are not revoked, as the download page has them."""
+    query = (
+        sa.select(Certificate)
+        .join(Round, Round.id == Certificate.round_id)
+        .where(Certificate.entry_id == entry_id)
+        .options(selectinload(Certificate.round))
+        .order_by(Certificate.id)
+    )
+    if published_only:
+        query = query.where(Certificate.revoked_at.is_(None), Round.published_at.is_not(None))
+    return list((await session.execute(query)).scalars())

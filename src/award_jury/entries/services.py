@@ -567,7 +567,10 @@ class EntryFilter:
     round: str = ""
 
 
-async def list_entries(session: AsyncSession, award: Award, flt: EntryFilter) -> list[Entry]:
+async def list_entries(
+    session: AsyncSession, award: Award, flt: EntryFilter, *, after: str = "", limit: int | None = None
+) -> list[Entry]:
+    """The award's entries by reference; ``after`` and ``limit`` give a page (the API's cursor)."""
     query = (
         sa.select(Entry)
         .where(Entry.award_id == award.id)
@@ -591,6 +594,10 @@ async def list_entries(session: AsyncSession, award: Award, flt: EntryFilter) ->
                 .where(Round.award_id == award.id, Round.slug == flt.round)
             )
         )
+    if after:
+        query = query.where(Entry.ref > after)
+    if limit is not None:
+        query = query.limit(limit)
     return list((await session.execute(query)).scalars())
 
 

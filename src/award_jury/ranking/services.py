@@ -94,6 +94,13 @@ async def ranked_document(
     return results, results_document(award.slug, rnd.slug, rnd.method.value, results)
 
 
+async def results_for(session: AsyncSession, award: Award, rnd: Round, method: str | None = None) -> dict[str, Any]:
+    """The SPEC §3 document of a round by ``method`` (default: the round's own), with the
+    organisers' tie decisions: what ``award-jury results --format json`` prints and the API returns."""
+    chosen = method or rnd.method.value
+    return results_document(award.slug, rnd.slug, chosen, await rank(session, award, rnd, method=chosen))
+
+
 async def round_stability(
     session: AsyncSession, award: Award, rnd: Round
 ) -> tuple[list[CategoryResult], dict[str, float]]:

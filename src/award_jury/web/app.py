@@ -22,6 +22,8 @@ from award_jury import urls
 from award_jury.accounts.controllers import AccountController, SessionController, SignInController
 from award_jury.accounts.deletion_controllers import AccountDeletedController, AccountDeletionController
 from award_jury.accounts.people_controllers import InvitationController, PeopleController
+from award_jury.accounts.token_controllers import ApiTokenController
+from award_jury.accounts.tokens import TokenRateLimiter
 from award_jury.accounts.twofactor_controllers import TwoFactorController, TwoFactorSignInController
 from award_jury.awards.controllers import AwardPagesController
 from award_jury.awards.security_controllers import AwardSecurityController
@@ -51,6 +53,8 @@ from award_jury.ranking.controllers import (
 )
 from award_jury.settings import Settings
 from award_jury.web import errors, logs
+from award_jury.web.api import StrictStructSchemaPlugin, api_router, openapi_config
+from award_jury.web.api.auth import LIMITER
 from award_jury.web.auth import load_viewer, provide_viewer, session_headers
 from award_jury.web.bodies import FORM_AROUND_FILE, BodyMiddleware
 from award_jury.web.controllers import SiteController
@@ -121,6 +125,7 @@ def create_app(
             SessionController,
             TwoFactorController,
             TwoFactorSignInController,
+            ApiTokenController,
             PeopleController,
             InvitationController,
             NewAwardController,
@@ -143,6 +148,7 @@ def create_app(
             JuryController,
             LiveController,
             WebhookController,
+            api_router(),  # (ApiDocsController comes in through openapi_config)
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         dependencies={
@@ -162,6 +168,9 @@ def create_app(
             cookie_secure=settings.secure_cookies,
             cookie_httponly=True,
             cookie_samesite="lax",
+            # The API reads no session cookie (web/api/auth.py): a cookie-only request is anonymous
+            # there, so it needs no CSRF token. The pages keep theirs.
+            exclude=["/api/"],
         ),
         # BodyMiddleware runs after routing (it needs the route's limit) and before the CSRF check,
         # the handler and its database session: an unsafe request's body is read whole first.
@@ -185,7 +194,9 @@ def create_app(
         },
         # The per-route limits are BodyMiddleware's (web/bodies.py); this is Litestar's own backstop.
         request_max_body_size=settings.max_upload_bytes + FORM_AROUND_FILE,
-        openapi_config=None,
+        openapi_config=openapi_config(),
+        plugins=[StrictStructSchemaPlugin()],
+        include_in_schema=False,  # the pages; the API's router includes its routes
         logging_config=LoggingConfig(log_exceptions="never", configure_root_logger=False),
         debug=False,
         state=State(
@@ -195,6 +206,7 @@ def create_app(
                 "jinja_env": env,
                 "mail_env": mail_environment(settings.templates_dir),
                 "live_streams": StreamRegistry(),
+                LIMITER: TokenRateLimiter(settings.api_requests_per_minute),
             }
         ),
     )

@@ -4,6 +4,7 @@ for every request, renews nothing implicitly, and writes and clears the session 
 from __future__ import annotations
 
 from contextvars import ContextVar
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -35,7 +36,8 @@ def session_policy(settings: Settings) -> SessionPolicy:
     )
 
 
-async def build_viewer(session: AsyncSession, web_session: WebSession, person: Person, policy: SessionPolicy) -> Viewer:
+async def person_viewer(session: AsyncSession, person: Person) -> Viewer:
+    """The person with every role they hold (a web session's or an API token's viewer)."""
     platform: set[Any] = set()
     per_award: dict[int, set[Any]] = {}
     for award_id, role in await session.execute(
@@ -52,8 +54,6 @@ async def build_viewer(session: AsyncSession, web_session: WebSession, person: P
         locale=person.locale,
         platform_roles=frozenset(platform),
         award_roles={k: frozenset(v) for k, v in per_award.items()},
-        session_deadline=idle_deadline(web_session, policy),
-        session_id=web_session.id,
         needs_two_factor_for=await awards_needing_two_factor(session, person.id, platform, per_award),
     )
 
@@ -73,6 +73,11 @@ async def awards_needing_two_factor(
     if not requiring or await session.get(TwoFactor, person_id) is not None:
         return frozenset()
     return requiring
+
+
+async def build_viewer(session: AsyncSession, web_session: WebSession, person: Person, policy: SessionPolicy) -> Viewer:
+    viewer = await person_viewer(session, person)
+    return replace(viewer, session_deadline=idle_deadline(web_session, policy), session_id=web_session.id)
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:

@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from award_jury.errors import NotFoundError, TwoFactorRequiredError
 from award_jury.i18n import current_locale
 from award_jury.urls import url_for
+from award_jury.web.api.problems import is_api, problem_response
 from award_jury.web.bodies import BodyTooLargeError
 from award_jury.web.middleware import locale_for
 
@@ -39,6 +40,8 @@ def error_response(
 ) -> Response:  # type: ignore[type-arg]
     # The router answers unknown paths before any middleware runs: pick the language here too.
     current_locale.set(locale_for(request))
+    if is_api(request):  # what reaches the app's handlers from under /api/ (unknown paths, 405, 413)
+        return problem_response(status, detail)
     if _wants_json(request):
         return Response({"status_code": status, "detail": detail}, status_code=status, media_type=MediaType.JSON)
     template = f"errors/{status if status in KNOWN_PAGES else 'generic'}.html"
