@@ -59,3 +59,8 @@ class FormError(DomainError):
 
 class StorageFullError(DomainError):
     """The disk (or quota) of the file storage is full: nothing was written."""
+
+
+class StorageUnavailableError(DomainError):
+    """The file storage (an S3 bucket, a mounted folder) cannot be reached or refused the request:
+    nothing was written; the request may work again later."""

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from award_jury.accounts.models import AwardRole, Person
 from award_jury.awards import branding, setup
 from award_jury.awards.models import Award, Category, Criterion, Round
-from award_jury.entries.storage import LocalStorage
+from award_jury.entries.storage import Storage
 from award_jury.enums import Method, Role
 from award_jury.errors import ConflictError, FormError
 from award_jury.i18n import gettext as _
@@ -175,14 +175,12 @@ class AwardSetupController(Controller):
 
     @post("/setup/logo", opt={TAKES_FILE: True})
     async def upload_logo(
-        self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession
+        self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession, storage: Storage
     ) -> Template | Redirect:
         award, actor = await organised_award(db_session, slug, viewer)
         data = await read_upload(request, "logo", limit=branding.MAX_LOGO_BYTES)
         try:
-            await setup.set_logo(
-                db_session, award, data or b"", LocalStorage(request.app.state.settings.uploads_dir), actor
-            )
+            await setup.set_logo(db_session, award, data or b"", storage, actor)
         except FormError as exc:
             return setup_page(award, form_id="logo", errors=exc.errors, status=400)
         return Redirect(f"/awards/{award.slug}/setup?saved=logo", status_code=303)

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.awards.models import Award, Round
@@ -18,6 +18,7 @@ from award_jury.certificates.context import MAX_SIGNATORIES, ORIENTATIONS
 from award_jury.certificates.render import DocumentMeta, render_pdf
 from award_jury.consequences import ConfirmationError
 from award_jury.db import Database
+from award_jury.entries.storage import Storage
 from award_jury.errors import DomainError, FormError, NotFoundError
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer
@@ -213,16 +214,19 @@ class CertificateController(Controller):
 
     @get("/jobs/{job_id:int}/download")
     async def job_download(
-        self, request: Req, slug: str, job_id: int, viewer: Viewer, db_session: AsyncSession
-    ) -> Response[bytes]:
+        self, request: Req, slug: str, job_id: int, viewer: Viewer, db_session: AsyncSession, storage: Storage
+    ) -> Stream:
         award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         job = await jobs.get_job(db_session, award, job_id)
-        path = _settings(request).data_dir / job.file_name
-        if job.status != "done" or not job.file_name or not path.is_file():
+        stored = await jobs.open_output(_settings(request), storage, job.file_name) if job.status == "done" else None
+        if stored is None:
             raise NotFoundError("file")
         rnd = next(r for r in award.rounds if r.id == job.round_id)
-        return pdf_response(
-            path.read_bytes(), f"{safe_name(award.slug)}-{safe_name(rnd.slug)}-{job.kind}.pdf", inline=False
+        name = f"{safe_name(award.slug)}-{safe_name(rnd.slug)}-{job.kind}.pdf"
+        # streamed from the storage as it is read (a batch can be large): the same headers as pdf_response
+        headers = {"content-disposition": f'attachment; filename="{name}"', **PDF_HEADERS}
+        return Stream(
+            stored.chunks, media_type="application/pdf", headers=headers | {"content-length": str(stored.size)}
         )
 
     @get("/{certificate_id:int}/revoke")

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import Parameter
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.accounts.models import Person
@@ -17,6 +17,7 @@ from award_jury.awards.models import Award, Round
 from award_jury.awards.setup import find_round
 from award_jury.db import utcnow
 from award_jury.entries.models import Attachment
+from award_jury.entries.storage import StoredFile
 from award_jury.enums import ConflictKind
 from award_jury.errors import FormError, NotFoundError
 from award_jury.i18n import gettext as _
@@ -24,7 +25,7 @@ from award_jury.i18n import input_number, plain_number
 from award_jury.judging import conflicts, dashboard, sheets
 from award_jury.judging.controllers import conflict_mails
 from award_jury.policy import Action, Viewer
-from award_jury.web.files import app_storage, uploaded_file_response
+from award_jury.web.files import app_storage, open_stored, stored_file_response
 from award_jury.web.forms import Form, read_form
 from award_jury.web.guards import award_for
 
@@ -331,17 +332,17 @@ class JuryController(Controller):
         ref: str,
         attachment_id: int,
         viewer: Viewer,
-    ) -> tuple[Attachment, bytes]:
+    ) -> tuple[Attachment, StoredFile]:
         award, rnd, actor = await jury_round(session, slug, round_slug, viewer)
         access = await sheets.sheet_access(session, award, rnd, actor.id, ref)
         attachment = await session.get(Attachment, attachment_id)
         if attachment is None or attachment.entry_id != access.entry.id or attachment.storage_key is None:
             raise NotFoundError("attachment")
         try:
-            data = app_storage(request).get(attachment.storage_key)
-        except (OSError, ValueError) as exc:
+            stored = await open_stored(app_storage(request), attachment.storage_key)
+        except ValueError as exc:  # a key that is no storage key (imported metadata)
             raise NotFoundError("attachment") from exc
-        return attachment, data
+        return attachment, stored
 
     @get("/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}")
     async def view_file(
@@ -353,7 +354,7 @@ class JuryController(Controller):
         attachment_id: int,
         viewer: Viewer,
         db_session: AsyncSession,
-    ) -> Response[bytes]:
+    ) -> Stream:
         attachment, data = await self._attachment(request, db_session, slug, round_slug, ref, attachment_id, viewer)
         return file_response(attachment, data, inline=True)
 
@@ -367,7 +368,7 @@ class JuryController(Controller):
         attachment_id: int,
         viewer: Viewer,
         db_session: AsyncSession,
-    ) -> Response[bytes]:
+    ) -> Stream:
         attachment, data = await self._attachment(request, db_session, slug, round_slug, ref, attachment_id, viewer)
         return file_response(attachment, data, inline=False)
 
@@ -454,6 +455,6 @@ def read_only_response(reason: str) -> Response[Any]:
     )
 
 
-def file_response(attachment: Attachment, data: bytes, *, inline: bool) -> Response[bytes]:
+def file_response(attachment: Attachment, stored: StoredFile, *, inline: bool) -> Stream:
     media_type = attachment.media_type if attachment.media_type in INLINE_TYPES else "application/octet-stream"
-    return uploaded_file_response(data, attachment.name, media_type, inline=inline)
+    return stored_file_response(stored, attachment.name, media_type, inline=inline)

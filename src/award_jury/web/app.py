@@ -26,7 +26,13 @@ from award_jury.certificates import jobs
 from award_jury.certificates.controllers import CertificateController, EntryCertificateController, VerifyController
 from award_jury.db import Database
 from award_jury.entries.controllers import CallController, EntryController, OrganiserEntriesController
-from award_jury.errors import NotAuthorizedError, NotFoundError, SignInRequiredError, StorageFullError
+from award_jury.errors import (
+    NotAuthorizedError,
+    NotFoundError,
+    SignInRequiredError,
+    StorageFullError,
+    StorageUnavailableError,
+)
 from award_jury.judging.controllers import ConflictController
 from award_jury.judging.live_controllers import LiveController, StreamRegistry
 from award_jury.judging.round_controllers import AdvanceController, AssignmentController, ProgressController
@@ -37,7 +43,7 @@ from award_jury.web import errors, logs
 from award_jury.web.auth import load_viewer, provide_viewer, session_headers
 from award_jury.web.bodies import FORM_AROUND_FILE, BodyMiddleware
 from award_jury.web.controllers import SiteController
-from award_jury.web.deps import provide_db_session
+from award_jury.web.deps import provide_db_session, provide_storage
 from award_jury.web.middleware import (
     AllowedHostsMiddleware,
     LocaleMiddleware,
@@ -102,6 +108,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         dependencies={
             "db_session": Provide(provide_db_session),
             "db": Provide(provide_db),
+            "storage": Provide(provide_storage, sync_to_thread=False),
             "viewer": Provide(provide_viewer, sync_to_thread=False),
         },
         before_request=load_viewer,
@@ -128,6 +135,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             NotAuthorizedError: errors.forbidden_handler,
             SignInRequiredError: errors.sign_in_required_handler,
             StorageFullError: errors.storage_full_handler,
+            StorageUnavailableError: errors.storage_unavailable_handler,
             NotFoundException: errors.not_found_handler,
             HTTPException: errors.http_exception_handler,
             DBAPIError: errors.database_error_handler,

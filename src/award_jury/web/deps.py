@@ -10,6 +10,7 @@ from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.db import Database, write_transaction
+from award_jury.entries.storage import Storage, storage_for
 from award_jury.web.bodies import LOCK_AFTER_CHECKS, SAFE_METHODS
 
 
@@ -24,3 +25,9 @@ async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> A
         if request.method not in SAFE_METHODS and not request.route_handler.opt.get(LOCK_AFTER_CHECKS):
             await write_transaction(session)
         yield session
+
+
+def provide_storage(state: State) -> Storage:
+    """The app's file storage: a local folder or an S3 bucket, as the settings say (storage_for
+    keeps one S3 client per configuration and process)."""
+    return storage_for(state.settings)
