@@ -144,7 +144,13 @@ def demo(host: str, port: int) -> None:
 
     settings = load_settings()
     demo_dir = settings.data_dir / "demo"
-    settings = replace(settings, database_url=f"sqlite+aiosqlite:///{demo_dir / 'award_jury.db'}", data_dir=demo_dir)
+    # the demo keeps everything in its folder, its files too (never in the operator's bucket)
+    settings = replace(
+        settings,
+        database_url=f"sqlite+aiosqlite:///{demo_dir / 'award_jury.db'}",
+        data_dir=demo_dir,
+        storage_url=None,
+    )
     for suffix in ("", "-wal", "-shm"):
         (demo_dir / f"award_jury.db{suffix}").unlink(missing_ok=True)
     logins = run_with_db(settings, lambda database: build_demo(database, settings))

@@ -315,13 +315,19 @@ class S3Storage:
             "retry_timeout": timedelta(seconds=10),
             "backoff": {"init_backoff": timedelta(milliseconds=100), "max_backoff": timedelta(seconds=2), "base": 2},
         }
-        self.store = S3Store(
-            bucket,
-            prefix=self.prefix or None,
-            config=config,  # type: ignore[arg-type]
-            client_options=client,  # type: ignore[arg-type]
-            retry_config=retry,  # type: ignore[arg-type]
-        )
+        try:
+            self.store = S3Store(
+                bucket,
+                prefix=self.prefix or None,
+                config=config,  # type: ignore[arg-type]
+                client_options=client,  # type: ignore[arg-type]
+                retry_config=retry,  # type: ignore[arg-type]
+            )
+        except Exception as exc:  # e.g. a secret key without its key id: said, never a traceback
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StorageUnavailableError(
+                f"the object storage {self.url} is not configured correctly: {first}"
+            ) from exc
         self._pending: set[asyncio.Task[None]] = set()
 
     def _fail(self, action: str, exc: BaseException) -> StorageUnavailableError:

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from award_jury.awards.branding import DEFAULT_BRAND, sniff_image, text_on
 from award_jury.awards.services import get_award
 from award_jury.db import Database
-from award_jury.entries.storage import Storage
-from award_jury.errors import NotFoundError
+from award_jury.entries.storage import Storage, storage_for
+from award_jury.errors import NotFoundError, StorageUnavailableError
 from award_jury.settings import SUPPORTED_LOCALES, Settings
 from award_jury.web.middleware import LANGUAGE_COOKIE
 
@@ -55,7 +55,7 @@ class SiteController(Controller):
         return Response({"status": "error", "database": "unreachable"}, status_code=HTTP_503_SERVICE_UNAVAILABLE)
 
     @get("/readyz", media_type="application/json", cache=False)
-    async def readyz(self, db: Database, request: Request[Any, Any, Any], storage: Storage) -> Response[dict[str, Any]]:
+    async def readyz(self, db: Database, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         """Ready to serve: the database answers and the file storage takes a write (a probe file
         or object, removed again), with room for at least one more upload on a local disk.
         200 when all holds, else 503; the details as JSON."""
@@ -64,7 +64,10 @@ class SiteController(Controller):
         except Exception:  # any failure means "not ready", reported, never raised
             database_ok = False
         settings: Settings = request.app.state.settings
-        state = await storage.state(settings.max_upload_bytes)
+        try:
+            state = await storage_for(settings).state(settings.max_upload_bytes)
+        except StorageUnavailableError as exc:  # the storage settings themselves are wrong
+            state = {"backend": "s3", "writable": False, "room_for_an_upload": False, "error": str(exc)[:300]}
         ready = database_ok and state["writable"] and state["room_for_an_upload"]
         body = {"status": "ok" if ready else "unavailable", "database": {"ok": database_ok}, "storage": state}
         return Response(body, status_code=200 if ready else HTTP_503_SERVICE_UNAVAILABLE)
