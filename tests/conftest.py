@@ -8,23 +8,27 @@ tests are isolated and the schema is migrated only once per run.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+import shutil
+import subprocess
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from litestar import Litestar
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.db import Database
 from award_jury.migrate import upgrade
 from award_jury.settings import Settings
-from award_jury.web.app import create_app
+from tests.support.accounts import use_cheap_argon2
+from tests.support.apps import app_client, shared_app
 from tests.support.look import LOOK
 from tests.support.pg import PostgresServer, PostgresUnavailable
 from tests.support.s3 import S3Server, S3Unavailable
@@ -42,8 +46,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # CSS does not depend on the database: the look checks run in the SQLite pass only.
-    LOOK.enabled = config.getoption("--db") == "sqlite" and os.environ.get("AWARD_JURY_TEST_LOOK", "1") != "0"
+    # CSS does not depend on the database: the look checks run in one pass only. AWARD_JURY_TEST_LOOK=1
+    # or 0 says whether this pass runs them (scripts/test.sh picks the pass); unset, the SQLite pass does.
+    look = os.environ.get("AWARD_JURY_TEST_LOOK", "")
+    LOOK.enabled = look == "1" or (look != "0" and config.getoption("--db") == "sqlite")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -55,6 +61,14 @@ def missing_component(what: str) -> None:
     if IN_CI:
         pytest.fail(f"{what} (CI=true: missing components fail the run)", pytrace=False)
     pytest.skip(f"{what} (with CI=true this fails the run)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_argon2() -> Iterator[None]:
+    """Cheap argon2id parameters for the whole run (see ``use_cheap_argon2``)."""
+    with pytest.MonkeyPatch.context() as patch:
+        use_cheap_argon2(patch)
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -92,34 +106,73 @@ def s3_server() -> Iterator[S3Server]:
 _db_counter = itertools.count(1)
 
 
+def _in_a_thread(work: Callable[[], Awaitable[None]]) -> None:
+    """Run ``work`` to its end in an event loop of its own (callers may be inside the test's loop)."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(work())
+        except BaseException as exc:  # handed to the caller
+            failures.append(exc)
+
+    thread = threading.Thread(target=run, name="template-database")
+    thread.start()
+    thread.join()
+    if failures:
+        raise failures[0]
+
+
 @pytest.fixture(scope="session")
 def make_database_url(backend: str, pg_server: PostgresServer | None, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """A factory of fresh, empty databases of the chosen backend (for the CLI and the browser tests)."""
+    """A factory of fresh databases of the chosen backend (for the CLI, the browser tests and the
+    tests that need connections of their own): empty, or ``migrated=True`` at the head revision.
 
-    def make(prefix: str = "t") -> str:
-        n = next(_db_counter)
-        if pg_server is None:
-            return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / f'{prefix}{n}.db'}"
-        import subprocess
+    A migrated one is a copy of a template migrated once per run (a file copy on SQLite,
+    ``CREATE DATABASE … TEMPLATE`` on PostgreSQL), not the migrations run again for every test."""
+    template: list[str] = []
 
+    def psql(sql: str) -> None:
+        assert pg_server is not None
         subprocess.run(
-            [
-                "psql",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(pg_server.port),
-                "-U",
-                "postgres",
-                "-q",
-                "-c",
-                f"CREATE DATABASE {prefix}{n}",
-            ],
+            ["psql", "-h", "127.0.0.1", "-p", str(pg_server.port), "-U", "postgres", "-q", "-c", sql],
             check=True,
             capture_output=True,
             text=True,
         )
-        return pg_server.url(f"{prefix}{n}")
+
+    def empty(name: str) -> str:
+        if pg_server is None:
+            return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / f'{name}.db'}"
+        psql(f"CREATE DATABASE {name}")
+        return pg_server.url(name)
+
+    def template_url() -> str:
+        if not template:
+            url = empty("migrated_template")
+
+            async def migrate() -> None:
+                db = Database.from_url(url)
+                try:
+                    await upgrade(db)
+                finally:
+                    await db.dispose()
+
+            _in_a_thread(migrate)
+            template.append(url)
+        return template[0]
+
+    def make(prefix: str = "t", *, migrated: bool = False) -> str:
+        name = f"{prefix}{next(_db_counter)}"
+        if not migrated:
+            return empty(name)
+        source = template_url()
+        if pg_server is None:
+            target = tmp_path_factory.mktemp("db") / f"{name}.db"
+            shutil.copyfile(make_url(source).database or "", target)
+            return f"sqlite+aiosqlite:///{target}"
+        psql(f"CREATE DATABASE {name} TEMPLATE migrated_template")
+        return pg_server.url(name)
 
     return make
 
@@ -159,22 +212,10 @@ def settings(tmp_path: Path, engine_db: Database) -> Settings:
     )
 
 
-@asynccontextmanager
-async def app_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client that calls the app in this event loop.
-
-    (Litestar's AsyncTestClient runs the app in a portal thread with its own loop; an asyncpg
-    connection shared with the test cannot be used from there.) The app's lifespan is not run:
-    with a ``database`` handed in it has nothing to start or stop, and anyio's task group cannot
-    span pytest's separate setup and teardown tasks."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as c:
-        yield c
-
-
 @pytest.fixture
 async def client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client(create_app(settings, database=db)) as c:
+    """A client of the run's app (see ``tests.support.apps``), pointed at this test's database."""
+    async with app_client(shared_app(settings, db)) as c:
         yield c
 
 

@@ -424,8 +424,10 @@ async def _certificates(
     progress: Callable[[int, int], None],
 ) -> str:
     from award_jury.certificates import jobs
+    from award_jury.web.app import install_urls
 
     await _migrate(database)
+    install_urls(settings, database)  # the certificates' verification links come from the route table
     async with database.session() as session:
         award, rnd = await _award_and_round(session, slug, round_slug)
         await _writable(split if split is not None else out.parent if out is not None else Path("."))

@@ -125,6 +125,14 @@ def can(
     return False
 
 
+def awards_where(viewer: Viewer, action: Action) -> frozenset[int] | None:
+    """The ids of the awards in which ``viewer`` may do ``action`` (from :func:`can`, so the rule
+    stays here), for a query to filter by; ``None`` means every award (a platform-wide role)."""
+    if Role.ORGANISER in viewer.platform_roles and can(viewer, action, award_id=0):
+        return None
+    return frozenset(a for a in viewer.award_roles if can(viewer, action, award_id=a))
+
+
 def require(
     viewer: Viewer,
     action: Action,

@@ -14,7 +14,6 @@ from award_jury.bundle.services import import_bundle
 from award_jury.db import Database
 from award_jury.demo import load_demo_bundle
 from award_jury.enums import Role
-from award_jury.migrate import upgrade
 from award_jury.settings import Settings
 from tests.conftest import missing_component
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer
@@ -25,9 +24,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="session")
 async def live_server(make_database_url: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
-    url = make_database_url("e2e")
+    url = make_database_url("e2e", migrated=True)
     db = Database.from_url(url)
-    await upgrade(db)
     async with db.session() as session:
         await import_bundle(session, load_demo_bundle())
     await db.dispose()
@@ -82,9 +80,8 @@ def smtp() -> Iterator[SmtpSink]:
 async def mail_server(
     make_database_url: Any, tmp_path_factory: pytest.TempPathFactory, smtp: SmtpSink
 ) -> AsyncIterator[LiveServer]:
-    url = make_database_url("e2eacc")
+    url = make_database_url("e2eacc", migrated=True)
     db = Database.from_url(url)
-    await upgrade(db)
     async with db.session() as session:
         await import_bundle(session, load_demo_bundle())
         await create_user(

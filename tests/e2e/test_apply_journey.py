@@ -15,7 +15,6 @@ import pytest
 
 from award_jury.bundle.services import import_bundle
 from award_jury.db import Database, utcnow
-from award_jury.migrate import upgrade
 from award_jury.settings import Settings
 from tests.support.browser import PHONE, LiveServer, serious_violations
 from tests.support.entries import make_pdf
@@ -31,9 +30,8 @@ SLUG = "open-call"
 async def call_server(
     make_database_url: Any, tmp_path_factory: pytest.TempPathFactory, smtp: SmtpSink
 ) -> AsyncIterator[LiveServer]:
-    url = make_database_url("e2eapply")
+    url = make_database_url("e2eapply", migrated=True)
     db = Database.from_url(url)
-    await upgrade(db)
     bundle = small_bundle(SLUG)
     now = utcnow()
     rnd = bundle["award"]["rounds"][0]

@@ -17,7 +17,6 @@ from award_jury.bundle.services import import_bundle
 from award_jury.db import Database
 from award_jury.demo import load_demo_bundle
 from award_jury.enums import Role
-from award_jury.migrate import upgrade
 from award_jury.ranking.services import finalise_round
 from award_jury.settings import Settings
 from tests.e2e.conftest import ORGANISER_EMAIL, ORGANISER_PASSWORD, sign_in_with_password
@@ -32,9 +31,8 @@ ROUND = f"{AWARD}/certificates/rounds/vorauswahl"
 
 @pytest.fixture(scope="module")
 async def cert_server(make_database_url: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
-    url = make_database_url("e2ecert")
+    url = make_database_url("e2ecert", migrated=True)
     db = Database.from_url(url)
-    await upgrade(db)
     async with db.session() as session:
         award = await import_bundle(session, load_demo_bundle())
         await create_user(

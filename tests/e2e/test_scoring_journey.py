@@ -20,7 +20,6 @@ from award_jury.awards.models import Criterion
 from award_jury.db import Database, utcnow
 from award_jury.enums import Role, SheetStatus
 from award_jury.judging.models import Score, ScoreSheet
-from award_jury.migrate import upgrade
 from award_jury.settings import Settings
 from award_jury.web.auth import session_policy
 from tests.support.browser import PHONE, LiveServer, serious_violations
@@ -35,9 +34,8 @@ SAVED = "Saved at"
 async def jury(
     make_database_url: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[tuple[LiveServer, ScoringWorld, int]]:
-    url = make_database_url("e2ejury")
+    url = make_database_url("e2ejury", migrated=True)
     db = Database.from_url(url)
-    await upgrade(db)
     async with db.session() as s:
         world = await build_world(s, scoring_bundle(SLUG, entries=5, jurors=3))
         organiser = await get_or_create_person(s, "chair@jury.example", "Clara Chair", "en")

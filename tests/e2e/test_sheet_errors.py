@@ -12,7 +12,6 @@ import pytest
 from award_jury.accounts.models import Person
 from award_jury.accounts.sessions import start_session
 from award_jury.db import Database, utcnow
-from award_jury.migrate import upgrade
 from award_jury.settings import Settings
 from award_jury.web.auth import session_policy
 from tests.support.browser import LiveServer, serious_violations
@@ -25,9 +24,8 @@ pytestmark = pytest.mark.browser
 async def wide_scale(
     make_database_url: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[tuple[LiveServer, ScoringWorld]]:
-    url = make_database_url("e2esheeterr")
+    url = make_database_url("e2esheeterr", migrated=True)
     db = Database.from_url(url)
-    await upgrade(db)
     doc = scoring_bundle("wide-scale", entries=1, jurors=1)
     doc["award"]["rounds"][0]["criteria"][0]["max"] = 100  # 101 values: a number field, not radios
     async with db.session() as s:

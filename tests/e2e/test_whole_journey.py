@@ -1,4 +1,4 @@
-"""The whole journey in a real browser (issue 8): a startup applies with a deck; the organiser
+"""The whole journey in a real browser: a startup applies with a deck; the organiser
 sets up the round and assigns jurors; three jurors score (one on a phone); the organiser reviews
 the results, decides the tie, finalises and publishes, and prints the winners' certificates; the
 startup downloads its certificate; the verification page confirms it. axe-core checks every page
@@ -22,7 +22,6 @@ from award_jury.awards.models import Round
 from award_jury.bundle.services import import_bundle
 from award_jury.db import Database, utcnow
 from award_jury.enums import Role
-from award_jury.migrate import upgrade
 from award_jury.settings import Settings
 from award_jury.web.auth import session_policy
 from tests.support.browser import PHONE, LiveServer, serious_violations
@@ -85,9 +84,8 @@ def journey_bundle() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 async def journey(make_database_url: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
-    url = make_database_url("e2ejourney")
+    url = make_database_url("e2ejourney", migrated=True)
     db = Database.from_url(url)
-    await upgrade(db)
     async with db.session() as s:
         award = await import_bundle(s, journey_bundle())
         organiser = await create_user(

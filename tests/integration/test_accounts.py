@@ -1,5 +1,5 @@
 """Accounts: password and e-mail-link sign-in, sessions, rate limits, password reset, the
-account page, CSRF and cookie attributes (issue 3)."""
+account page, CSRF and cookie attributes."""
 
 from __future__ import annotations
 
@@ -22,14 +22,13 @@ from award_jury.bundle.services import import_bundle
 from award_jury.db import Database, utcnow
 from award_jury.settings import Settings
 from award_jury.web.app import create_app
-from tests.conftest import app_client
 from tests.support.accounts import (
     EN,
     HOST,
     PASSWORD,
+    PRODUCTION_HASHER,
     SESSION_COOKIE,
     audit_actions,
-    csrf_token,
     link_token,
     mail_parts,
     make_organiser,
@@ -44,27 +43,20 @@ from tests.support.accounts import (
     set_cookies,
     sign_in,
     sign_in_as,
-    use_cheap_argon2,
-    without_csrf,
 )
+from tests.support.apps import app_client, shared_app
+from tests.support.csrf import csrf_token, without_csrf
 from tests.support.factories import small_bundle
 
 Client = httpx.AsyncClient
 ORGANISER = "olga@example.org"
 WRONG = "not the password at all"
 NOT_RIGHT = "The e-mail address or the password is not right."
-#: The production hasher, kept before the tests swap in cheap parameters.
-REAL_HASHER = passwords._hasher
-
-
-@pytest.fixture(autouse=True)
-def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    use_cheap_argon2(monkeypatch)
 
 
 @pytest.fixture
 async def second_browser(settings: Settings, db: Database) -> AsyncIterator[Client]:
-    async with app_client(create_app(settings, database=db)) as c:
+    async with app_client(shared_app(settings, db)) as c:
         yield c
 
 
@@ -220,12 +212,15 @@ async def test_missing_fields_are_named_beside_them(client: Client) -> None:
     assert re.search(r'id="f-password-error">.*Enter your password\.', response.text)
 
 
-async def test_stored_password_hash_is_argon2id(db: Database) -> None:
-    assert REAL_HASHER.type is Type.ID
-    assert REAL_HASHER.memory_cost >= 19 * 1024  # at least OWASP's minimum for argon2id
+async def test_stored_password_hash_is_argon2id(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert PRODUCTION_HASHER.type is Type.ID
+    assert PRODUCTION_HASHER.memory_cost >= 19 * 1024  # at least OWASP's minimum for argon2id
+    monkeypatch.setattr(passwords, "_hasher", PRODUCTION_HASHER)  # (the suite runs with cheap ones)
     person_id = await make_organiser(db)
     stored = (await person_row(db, person_id)).password_hash
     assert stored is not None and stored.startswith("$argon2id$")
+    h = PRODUCTION_HASHER
+    assert f"$m={h.memory_cost},t={h.time_cost},p={h.parallelism}$" in stored
     assert PASSWORD not in stored
 
 
@@ -311,7 +306,7 @@ async def test_thirty_failures_from_one_ip_refuse_the_next(client: Client, db: D
     assert await hits(db, "signin-fail-ip:127.0.0.1") == 30
 
     # another client address is not affected
-    transport = httpx.ASGITransport(app=create_app(settings, database=db), client=("198.51.100.7", 4000))
+    transport = httpx.ASGITransport(app=shared_app(settings, db), client=("198.51.100.7", 4000))
     async with httpx.AsyncClient(transport=transport, base_url=f"http://{HOST}") as other:
         assert (await sign_in(other, ORGANISER)).status_code == 303
 
@@ -648,7 +643,7 @@ async def test_password_reset_flow(client: Client, db: Database, settings: Setti
     assert len(rows) == 1
     assert "password.changed" in await audit_actions(db)
 
-    async with app_client(create_app(settings, database=db)) as third:
+    async with app_client(shared_app(settings, db)) as third:
         assert (await sign_in(third, ORGANISER, PASSWORD)).status_code == 400
         assert (await sign_in(third, ORGANISER, "brand new secret 42")).status_code == 303
     # the reset link works once
@@ -689,7 +684,7 @@ async def test_juror_sets_a_first_password(client: Client, db: Database, setting
     )
     assert (response.status_code, response.headers["location"]) == (303, "/account?password=1")
     assert not await anonymous(client)  # a new session replaces the old one
-    async with app_client(create_app(settings, database=db)) as other:
+    async with app_client(shared_app(settings, db)) as other:
         assert (await sign_in(other, "juror@example.org", "brand new secret 42")).status_code == 303
 
 

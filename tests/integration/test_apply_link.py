@@ -1,4 +1,4 @@
-"""The apply-link form (issue 19, item 5): it cannot put text of a stranger's choice into a
+"""The apply-link form: it cannot put text of a stranger's choice into a
 platform e-mail, and it creates no account until the link in the mail is used."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from award_jury.accounts.models import Person
 from award_jury.db import Database
 from award_jury.settings import Settings
-from tests.conftest import app_client
 from tests.support.accounts import mail_parts, outbox, page_token, post_form
+from tests.support.apps import app_client, shared_app
 from tests.support.entries import freeze_clock
-from tests.support.setup_helpers import field_errors, import_small, shared_app
+from tests.support.setup_helpers import field_errors, import_small
 
 SLUG = "mini-award"
 APPLY = f"/awards/{SLUG}/apply/link"

@@ -20,6 +20,7 @@ from award_jury.judging.models import Assignment, Conflict, ScoreSheet
 from award_jury.settings import Settings
 from award_jury.web.auth import session_policy
 from tests.support.confirm import confirm, open_confirmation
+from tests.support.csrf import csrf_token
 
 PAGE = "/awards/smart-country-startup-award-2026/rounds/vorauswahl/assignments"
 
@@ -32,9 +33,7 @@ async def organiser_client(client: httpx.AsyncClient, db: Database, settings: Se
         token = await start_session(s, person, session_policy(settings), utcnow())
     client.cookies.set(settings.session_cookie_name, token)
     page = await client.get(PAGE, headers={"accept-language": "en"})
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
-    assert match
-    return match.group(1)
+    return csrf_token(page)
 
 
 async def count(db: Database, stmt: sa.Select) -> int:  # type: ignore[type-arg]
@@ -159,6 +158,42 @@ async def test_progress_counts_and_reminders_reach_jurors_with_open_sheets(
     outbox = sorted(settings.outbox_dir.glob("*.eml"))
     assert len(outbox) == len(open_jurors)
     assert all(b"open score sheet" in p.read_bytes() or b"offene" in p.read_bytes() for p in outbox)
+
+
+async def test_reminders_need_no_request_a_command_sends_them_after_its_commit(
+    db: Database, settings: Settings
+) -> None:
+    """The "who is told" rule is a service with the Mailer: a command or a job builds the mailer
+    from the settings and sends what the service composed once its session has committed."""
+    from award_jury.accounts.models import Person
+    from award_jury.awards.services import get_award
+    from award_jury.awards.setup import find_round
+    from award_jury.judging import assignments, progress
+    from award_jury.mail import Mailer
+
+    async with db.session() as s:
+        award = await import_bundle(s, load_demo_bundle())
+        chair = await get_or_create_person(s, "chair@example.org", "Clara Chair", "en")
+        await grant_role(s, chair, Role.ORGANISER, award.id)
+        rnd = find_round(await get_award(s, award.slug), "vorauswahl")
+        await assignments.apply_plan(s, award, rnd, 4, chair)
+    mailer = Mailer.from_settings(settings)
+    async with db.session() as s:
+        award = await get_award(s, "smart-country-startup-award-2026")
+        rnd = find_round(award, "vorauswahl")
+        chair_row = await s.get(Person, chair.id)
+        assert chair_row is not None
+        mails = await progress.remind_jurors(s, mailer, award, rnd, chair_row)
+        expected = {j.email for j in progress.to_remind(await progress.round_progress(s, award, rnd))}
+        assert not settings.outbox_dir.exists() or not list(settings.outbox_dir.glob("*.eml"))  # nothing sent yet
+    assert mails and {m.to for m in mails} == expected
+    assert await mailer.send_all(mails) == len(mails)
+    outbox = sorted(settings.outbox_dir.glob("*.eml"))
+    assert len(outbox) == len(expected)
+    assert all(b"/account" in p.read_bytes() for p in outbox)
+    async with db.session() as s:
+        event = (await s.execute(sa.select(AuditEvent).where(AuditEvent.action == "reminder.sent"))).scalar_one()
+    assert sorted(event.after["recipients"]) == sorted(expected)
 
 
 async def test_progress_query_count_does_not_grow_with_entries(

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from award_jury.awards.models import Award
 from award_jury.db import Database
-from tests.integration.test_cli import Cli, canonical, write_json
+from tests.support.cli import Cli, canonical, write_json
 from tests.support.factories import small_bundle
 
 DECK = b"%PDF-1.4\n" + os.urandom(4096) + b"\n%%EOF\n"

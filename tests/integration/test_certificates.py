@@ -1,35 +1,38 @@
 """Certificates with the database: kinds from the finalised snapshot, codes kept on reissue,
 revocation, /verify in de and en, batches through the process pool, a startup's own download,
-the settings form, and `award-jury certificates`."""
+the settings form, `award-jury certificates` and its usage errors, and a render pool that
+recovers from a killed process."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import time
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
 from award_jury.accounts.services import get_or_create_person
 from award_jury.audit.models import AuditEvent
 from award_jury.awards.services import get_award
 from award_jury.bundle.services import import_bundle
 from award_jury.certificates import jobs, services
+from award_jury.certificates.controllers import render_in_pool
 from award_jury.certificates.models import Certificate, CertificateJob
-from award_jury.cli import cli
 from award_jury.db import Database
 from award_jury.entries.models import Entry, EntryMember
 from award_jury.entries.storage import storage_for
 from award_jury.ranking.services import finalise_round
 from award_jury.settings import Settings
-from award_jury.web.app import create_app
-from tests.conftest import app_client
 from tests.support.accounts import make_organiser, page_token, post_form, sign_in_as
+from tests.support.apps import app_client, shared_app
+from tests.support.cli import cli_env, run_cli
 from tests.support.confirm import EN, open_confirmation
 from tests.support.factories import small_bundle
 from tests.support.pdf import fonts, page_texts, reader, xmp
@@ -117,7 +120,7 @@ async def test_reissuing_keeps_codes_and_codes_are_unique(db: Database) -> None:
 
 @pytest.fixture
 async def organiser_client(db: Database, settings: Settings) -> Any:
-    app = create_app(settings, database=db)
+    app = shared_app(settings, db)
     async with app_client(app) as client:
         person_id = await make_organiser(db)
         await sign_in_as(client, db, settings, person_id)
@@ -388,35 +391,29 @@ async def test_round_page_query_count_does_not_grow_with_entries(
 
 @pytest.fixture
 def env(make_database_url: Any, tmp_path: Path) -> dict[str, str]:
-    return {
-        "AWARD_JURY_DATABASE_URL": make_database_url("cert"),
-        "AWARD_JURY_DATA_DIR": str(tmp_path / "var"),
-        "AWARD_JURY_BASE_URL": "https://awards.example.org",
-    }
-
-
-def run(env: dict[str, str], *args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return cli_env(
+        make_database_url("cert", migrated=True), tmp_path / "var", AWARD_JURY_BASE_URL="https://awards.example.org"
+    )
 
 
 def test_cli_certificates_writes_one_pdf_and_split_files(env: dict[str, str], tmp_path: Path) -> None:
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(bundle(), ensure_ascii=False), encoding="utf-8")
-    assert run(env, "import", str(path)).exit_code == 0
-    refused = run(env, "certificates", SLUG, "--out", str(tmp_path / "x.pdf"))
+    assert run_cli(env, "import", str(path)).exit_code == 0
+    refused = run_cli(env, "certificates", SLUG, "--out", str(tmp_path / "x.pdf"))
     assert refused.exit_code == 1 and "not finalised" in refused.stderr and len(refused.stderr.splitlines()) == 1
     assert not (tmp_path / "x.pdf").exists()
-    assert run(env, "finalise", SLUG, "--override-reason", "test data: some sheets missing").exit_code == 0
-    assert run(env, "certificates", SLUG, "--round", "nope", "--out", str(tmp_path / "x.pdf")).exit_code == 1
-    assert run(env, "certificates", SLUG).exit_code == 2  # neither --out nor --split: a usage error
-    assert run(env, "certificates", SLUG, "--kind", "loser", "--out", "x.pdf").exit_code == 2
-    result = run(env, "certificates", SLUG, "--kind", "all", "--out", str(tmp_path / "all.pdf"))
+    assert run_cli(env, "finalise", SLUG, "--override-reason", "test data: some sheets missing").exit_code == 0
+    assert run_cli(env, "certificates", SLUG, "--round", "nope", "--out", str(tmp_path / "x.pdf")).exit_code == 1
+    assert run_cli(env, "certificates", SLUG).exit_code == 2  # neither --out nor --split: a usage error
+    assert run_cli(env, "certificates", SLUG, "--kind", "loser", "--out", "x.pdf").exit_code == 2
+    result = run_cli(env, "certificates", SLUG, "--kind", "all", "--out", str(tmp_path / "all.pdf"))
     assert result.exit_code == 0, result.output
     assert "certificates" in result.stderr  # the progress bar
     texts = [" ".join(t.split()) for t in page_texts((tmp_path / "all.pdf").read_bytes())]
     assert len(texts) == 4
     assert all("https://awards.example.org/verify/" in t.replace(" ", "") or "awards.example.org" in t for t in texts)
-    split = run(env, "certificates", SLUG, "--kind", "winner", "--split", str(tmp_path / "one-by-one"))
+    split = run_cli(env, "certificates", SLUG, "--kind", "winner", "--split", str(tmp_path / "one-by-one"))
     assert split.exit_code == 0, split.output
     files = sorted(p.name for p in (tmp_path / "one-by-one").iterdir())
     assert len(files) == 3 and all(re.fullmatch(r"winner-E00[234]-[0-9A-Z-]{19}\.pdf", f) for f in files)
@@ -424,3 +421,48 @@ def test_cli_certificates_writes_one_pdf_and_split_files(env: dict[str, str], tm
     for f in (tmp_path / "one-by-one").iterdir():
         assert len(reader(f.read_bytes()).pages) == 1
     assert {c for c in codes_in_names if any(c in t for t in texts)} == codes_in_names  # same codes again
+
+
+@pytest.fixture
+def finalised(env: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle(), ensure_ascii=False), encoding="utf-8")
+    assert run_cli(env, "import", str(path)).exit_code == 0
+    assert run_cli(env, "finalise", SLUG, "--override-reason", "test data: some sheets missing").exit_code == 0
+
+
+def test_cli_certificates_without_or_with_both_outputs_is_a_usage_error(
+    env: dict[str, str], tmp_path: Path, finalised: None
+) -> None:
+    neither = run_cli(env, "certificates", SLUG)
+    assert neither.exit_code == 2, neither.output
+    both = run_cli(env, "certificates", SLUG, "--out", str(tmp_path / "a.pdf"), "--split", str(tmp_path / "d"))
+    assert both.exit_code == 2, both.output
+    assert not (tmp_path / "a.pdf").exists() and not (tmp_path / "d").exists()
+
+
+def test_cli_certificates_names_an_output_it_cannot_write(env: dict[str, str], tmp_path: Path, finalised: None) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    for args in (["--out", str(blocker / "all.pdf")], ["--split", str(blocker / "dir")]):
+        result = run_cli(env, "certificates", SLUG, *args)
+        assert result.exit_code == 1, result.output
+        lines = result.stderr.strip().splitlines()
+        assert "database" not in lines[-1] and str(blocker) in lines[-1], lines
+
+
+async def test_a_render_process_that_died_does_not_break_every_later_certificate(tmp_path: Path) -> None:
+    """A render process killed (out of memory, a crash in a native library) breaks a
+    ProcessPoolExecutor for good; the next preview, download or rerun must get a working pool."""
+    from tests.unit.test_certificate_render import META, context
+
+    loop = asyncio.get_running_loop()
+    executor = jobs.pool()
+    await loop.run_in_executor(executor, os.getpid)  # the processes exist
+    for process in list(executor._processes.values()):  # type: ignore[attr-defined]
+        process.kill()
+    with pytest.raises(BrokenProcessPool):
+        await loop.run_in_executor(executor, time.sleep, 0.1)
+    out = await jobs.render_parts([context()], META, tmp_path / "work", tmp_path / "out.pdf")
+    assert len(reader(out.read_bytes()).pages) == 1
+    assert len(reader(await render_in_pool([context()], META)).pages) == 1

@@ -12,68 +12,29 @@ import os
 import subprocess
 import sys
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from award_jury.cli import cli as award_jury_cli
+from tests.support.cli import Cli, canonical, write_json
 from tests.support.factories import small_bundle
 
 SCRIPT = Path(sys.executable).with_name("award-jury")
 PASSWORD = "correct-horse-battery"
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def err_lines(self) -> list[str]:
-        return self.err.splitlines()
-
-
-@dataclass
-class Cli:
-    env: dict[str, str | None]
-
-    def __call__(self, *args: str, stdin: str | None = None, **env: str) -> Result:
-        # catch_exceptions=False: an unexpected exception fails the test with its traceback.
-        done = CliRunner().invoke(
-            award_jury_cli,
-            list(args),
-            input=stdin,
-            env={**self.env, **env},
-            prog_name="award-jury",
-            catch_exceptions=False,
-        )
-        result = Result(done.exit_code, done.stdout, done.stderr)
-        assert "Traceback" not in result.out + result.err, result.err
-        return result
-
-
 @pytest.fixture
 def cli(make_database_url: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     # The operator's own AWARD_JURY_* variables must not leak in: unset them for the run.
     env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("AWARD_JURY_")}
-    env |= {"AWARD_JURY_DATABASE_URL": make_database_url("cli"), "AWARD_JURY_DATA_DIR": str(tmp_path / "var")}
+    # A migrated database (each command migrates first, a no-op then); test_db_upgrade_twice_… starts empty.
+    url = make_database_url("cli", migrated=True)
+    env |= {"AWARD_JURY_DATABASE_URL": url, "AWARD_JURY_DATA_DIR": str(tmp_path / "var")}
     work = tmp_path / "cwd"
     work.mkdir()
     monkeypatch.chdir(work)
     return Cli(env)
-
-
-def canonical(doc: Any) -> str:
-    return json.dumps(doc, sort_keys=True, ensure_ascii=False)
-
-
-def write_json(path: Path, doc: Any) -> Path:
-    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    return path
 
 
 # ---------------------------------------------------------------- the installed console script
@@ -117,7 +78,8 @@ def test_console_script_upgrades_then_reports_a_bad_setting_in_one_line(make_dat
 # ---------------------------------------------------------------- db upgrade
 
 
-def test_db_upgrade_twice_succeeds_both_times(cli: Cli) -> None:
+def test_db_upgrade_twice_succeeds_both_times(cli: Cli, make_database_url: Any) -> None:
+    cli.env["AWARD_JURY_DATABASE_URL"] = make_database_url("cliempty")  # empty: the first upgrade migrates
     first = cli("db", "upgrade")
     second = cli("db", "upgrade")
     assert (first.code, second.code) == (0, 0), first.err + second.err

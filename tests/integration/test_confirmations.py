@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
 from award_jury.accounts.models import Person
 from award_jury.accounts.services import get_or_create_person, grant_role
@@ -23,7 +22,6 @@ from award_jury.awards.services import get_award
 from award_jury.bundle.services import import_bundle
 from award_jury.certificates.models import Certificate
 from award_jury.certificates.services import issue_certificates
-from award_jury.cli import cli
 from award_jury.db import Database, utcnow
 from award_jury.entries.models import Entry
 from award_jury.enums import Role, SheetStatus
@@ -32,6 +30,7 @@ from award_jury.ranking.models import ResultSnapshot
 from award_jury.ranking.services import finalise_round
 from award_jury.settings import Settings
 from tests.support.accounts import page_token, post_form, sign_in_as
+from tests.support.cli import cli_env, run_cli
 from tests.support.confirm import EN, confirm, open_confirmation
 from tests.support.factories import small_bundle
 
@@ -459,43 +458,39 @@ async def test_anonymising_states_what_is_removed_and_is_refused_before_the_awar
 
 @pytest.fixture
 def env(make_database_url: Any, tmp_path: Path) -> dict[str, str]:
-    return {"AWARD_JURY_DATABASE_URL": make_database_url("conf"), "AWARD_JURY_DATA_DIR": str(tmp_path / "var")}
-
-
-def run(env: dict[str, str], *args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return cli_env(make_database_url("conf", migrated=True), tmp_path / "var")
 
 
 def imported(env: dict[str, str], tmp_path: Path, doc: dict[str, Any]) -> None:
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    result = run(env, "import", str(path))
+    result = run_cli(env, "import", str(path))
     assert result.exit_code == 0, result.output
 
 
 def test_cli_finalise_refuses_an_open_call_even_with_an_override_reason(env: dict[str, str], tmp_path: Path) -> None:
     imported(env, tmp_path, with_windows(complete_bundle(), call_days=14, scoring_days=40))
-    result = run(env, "finalise", SLUG, "--override-reason", "hurry")
+    result = run_cli(env, "finalise", SLUG, "--override-reason", "hurry")
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "The call for entries is open until" in result.stderr
 
 
 def test_cli_finalise_needs_an_override_reason_while_scoring_is_open(env: dict[str, str], tmp_path: Path) -> None:
     imported(env, tmp_path, with_windows(complete_bundle(), call_days=-1, scoring_days=3))
-    refused = run(env, "finalise", SLUG)
+    refused = run_cli(env, "finalise", SLUG)
     assert refused.exit_code == 1 and refused.stderr.count("\n") == 1
     assert "Scoring is open until" in refused.stderr and "--override-reason" in refused.stderr
-    done = run(env, "finalise", SLUG, "--override-reason", "jury met early")
+    done = run_cli(env, "finalise", SLUG, "--override-reason", "jury met early")
     assert done.exit_code == 0, done.output
     assert done.stdout.startswith(f"finalised {SLUG} / pre-selection (sha256 ")
 
 
 def test_cli_publish_needs_a_finalised_round_and_publishes_once(env: dict[str, str], tmp_path: Path) -> None:
     imported(env, tmp_path, complete_bundle())
-    early = run(env, "publish", SLUG)
+    early = run_cli(env, "publish", SLUG)
     assert early.exit_code == 1 and "Finalise the round before publishing it." in early.stderr
-    assert run(env, "finalise", SLUG).exit_code == 0
-    published = run(env, "publish", SLUG, "--round", "pre-selection")
+    assert run_cli(env, "finalise", SLUG).exit_code == 0
+    published = run_cli(env, "publish", SLUG, "--round", "pre-selection")
     assert published.exit_code == 0 and published.stdout == f"published {SLUG} / pre-selection\n"
-    again = run(env, "publish", SLUG)
+    again = run_cli(env, "publish", SLUG)
     assert again.exit_code == 1 and "The results are published already." in again.stderr

@@ -15,7 +15,7 @@ from award_jury.entries import deck_check
 from award_jury.entries.models import Entry
 from award_jury.i18n import current_locale
 from award_jury.settings import Settings
-from tests.conftest import app_client
+from tests.support.apps import app_client, shared_app
 from tests.support.entries import (
     applicant,
     complete_values,
@@ -27,15 +27,9 @@ from tests.support.entries import (
     start_entry,
     wide_page_tree_pdf,
 )
-from tests.support.setup_helpers import field_errors, import_small, shared_app
+from tests.support.setup_helpers import field_errors, import_small
 
 Client = httpx.AsyncClient
-
-
-@pytest.fixture
-async def client(settings: Settings, db: Database) -> AsyncIterator[Client]:
-    async with app_client(shared_app(settings, db)) as c:
-        yield c
 
 
 @pytest.fixture

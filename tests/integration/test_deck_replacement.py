@@ -4,7 +4,7 @@ failed commit (or a crash before it) leaves the entry and its file as they were.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -15,19 +15,12 @@ from sqlalchemy.orm import Session
 from award_jury.db import Database
 from award_jury.entries.models import Attachment
 from award_jury.settings import Settings
-from tests.conftest import app_client
 from tests.support.entries import applicant, form_version, freeze_clock, make_pdf, save, start_entry
-from tests.support.setup_helpers import import_small, shared_app
+from tests.support.setup_helpers import import_small
 
 
 class CommitFails(Exception):
     pass
-
-
-@pytest.fixture
-async def client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client(shared_app(settings, db)) as c:
-        yield c
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ from award_jury.db import Database
 from award_jury.demo import JUROR_EMAIL
 from award_jury.demo.seed import build_demo
 from award_jury.settings import Settings
-from award_jury.web.app import create_app
-from tests.conftest import app_client
 from tests.support.accounts import sign_in_as
+from tests.support.apps import app_client, shared_app
 
 
 async def test_demo_juror_lands_on_a_dashboard_with_open_sheets(make_database_url: Any, tmp_path: Path) -> None:
@@ -37,7 +36,7 @@ async def check_demo(db: Database, settings: Settings) -> None:
     async with db.session() as s:
         jana = await find_person(s, JUROR_EMAIL)
         assert jana is not None
-    async with app_client(create_app(settings, database=db)) as client:
+    async with app_client(shared_app(settings, db)) as client:
         await sign_in_as(client, db, settings, jana.id)
         account = await client.get("/account", headers={"accept-language": "en"})
         link = re.search(r'href="(/awards/[^"/]+/jury)"', account.text)

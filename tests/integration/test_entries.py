@@ -1,4 +1,4 @@
-"""The call for entries (issue 5): call page, applying by e-mail link, drafts and submission with
+"""The call for entries: call page, applying by e-mail link, drafts and submission with
 every required field, the pitch deck checked by content, the deadline on the server's clock
 (across daylight-saving changes), stale forms (409), withdrawing, deleting a draft, the
 organiser's list, eligibility decisions, the CSV export and anonymisation."""
@@ -27,9 +27,8 @@ from award_jury.entries.validators import REQUIRED
 from award_jury.enums import EntryStatus, Role
 from award_jury.judging.models import ScoreSheet
 from award_jury.settings import Settings
-from award_jury.web.app import create_app
-from tests.conftest import app_client
 from tests.support.accounts import EN, mail_parts, outbox, page_token, post_form
+from tests.support.apps import app_client, shared_app
 from tests.support.confirm import confirm, open_confirmation
 from tests.support.entries import (
     DURING_CALL,
@@ -43,16 +42,10 @@ from tests.support.entries import (
     start_entry,
 )
 from tests.support.factories import small_bundle
-from tests.support.setup_helpers import browser_for, events, field_errors, import_small, input_value, shared_app
+from tests.support.setup_helpers import browser_for, events, field_errors, import_small, input_value
 
 Client = httpx.AsyncClient
 SLUG = "mini-award"
-
-
-@pytest.fixture
-async def client(settings: Settings, db: Database) -> AsyncIterator[Client]:
-    async with app_client(shared_app(settings, db)) as c:
-        yield c
 
 
 @pytest.fixture
@@ -353,7 +346,7 @@ async def test_oversize_uploads_get_a_message_or_a_friendly_413_page(
 ) -> None:
     freeze_clock(monkeypatch)
     small = replace(settings, max_upload_bytes=256 * 1024)
-    async with app_client(create_app(small, database=db)) as client:
+    async with app_client(shared_app(small, db)) as client:
         b = await applicant(client, db, small)
         entry_id = await start_entry(b)
         big = make_pdf(1, padding=300 * 1024)

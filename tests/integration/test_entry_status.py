@@ -5,7 +5,6 @@ page speaks to an organiser (about the startup's entry, not "your entry")."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,21 +18,14 @@ from award_jury.entries.models import Entry, EntryRound
 from award_jury.enums import Method, Role
 from award_jury.ranking.models import ResultSnapshot
 from award_jury.settings import Settings
-from tests.conftest import app_client
 from tests.support.accounts import choose_language, outbox
 from tests.support.entries import applicant, complete_values, freeze_clock, make_pdf, save, start_entry
-from tests.support.setup_helpers import browser_for, field_errors, import_small, shared_app
+from tests.support.setup_helpers import browser_for, field_errors, import_small
 
 Client = httpx.AsyncClient
 SLUG = "mini-award"
 PRE_PUBLISHED = datetime(2023, 10, 2, 9, 0, tzinfo=UTC)
 FINAL_PUBLISHED = datetime(2023, 11, 20, 18, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def client(settings: Settings, db: Database) -> AsyncIterator[Client]:
-    async with app_client(shared_app(settings, db)) as c:
-        yield c
 
 
 @pytest.fixture
@@ -252,3 +244,53 @@ async def test_the_organiser_reads_about_the_startups_entry_in_the_third_person(
     assert "Das Startup kann seinen Beitrag bis 31.08.2023, 23:59 Uhr ändern." in german
     assert '<h2 id="h-entry">Beitrag des Startups</h2>' in german
     assert "Ihr Beitrag" not in german and "Ihren Beitrag" not in german
+
+
+async def test_a_finalist_sees_when_the_results_were_published(
+    client: Client, db: Database, settings: Settings, award_id: int
+) -> None:
+    published = datetime(2023, 10, 2, 9, 0, tzinfo=UTC)
+    async with db.session() as s:
+        first = (await s.execute(sa.select(Round).where(Round.slug == "pre-selection"))).scalar_one()
+        first.finalised_at, first.published_at = published, published
+        final = Round(award_id=award_id, slug="final", name="Final", position=first.position + 1, method="mean")
+        s.add(final)
+        await s.flush()
+        entry = (await s.execute(sa.select(Entry).where(Entry.ref == "E002"))).scalar_one()
+        entry_id = entry.id
+        s.add(EntryRound(entry_id=entry.id, round_id=final.id, added_at=published))
+    winner = await applicant(client, db, settings, "hallo@zweite.example")
+    page = await winner.get(f"/entries/{entry_id}")
+    assert page.status_code == 200
+    assert "Finalist" in page.text
+    history = re.search(r'<ol class="history">(.*?)</ol>', page.text, re.S)
+    assert history is not None
+    finalist = next(li for li in re.findall(r"<li>(.*?)</li>", history.group(1), re.S) if "finalist in" in li)
+    assert "02 Oct 2023" in finalist or "2 Oct 2023" in finalist, finalist
+
+
+async def test_an_entry_left_out_of_a_published_final_is_not_selected(
+    client: Client, db: Database, settings: Settings, award_id: int
+) -> None:
+    """The pre-selection's results are often never published; the final's are."""
+    published = datetime(2023, 11, 20, 18, 0, tzinfo=UTC)
+    async with db.session() as s:
+        first = (await s.execute(sa.select(Round).where(Round.slug == "pre-selection"))).scalar_one()
+        first.finalised_at = published
+        final = Round(
+            award_id=award_id,
+            slug="final",
+            name="Final",
+            position=first.position + 1,
+            method="mean",
+            finalised_at=published,
+            published_at=published,
+        )
+        s.add(final)
+        entry = (await s.execute(sa.select(Entry).where(Entry.ref == "E001"))).scalar_one()
+        entry_id = entry.id
+    other = await applicant(client, db, settings, "team@example.org")
+    page = await other.get(f"/entries/{entry_id}")
+    assert page.status_code == 200
+    assert "With the jury" not in page.text
+    assert "Not selected" in page.text and "20 Nov 2023" in page.text

@@ -1,6 +1,6 @@
 """Clients that send slowly, too much, or all at once, against a real server (uvicorn on
 127.0.0.1, its own database): a stalled body holds no lock, a huge form is refused before it is
-read, concurrent sign-ins and link requests never answer 500 (issue 19)."""
+read, concurrent sign-ins and link requests never answer 500."""
 
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ from award_jury.accounts.services import create_user
 from award_jury.accounts.sessions import start_session
 from award_jury.db import Database, utcnow
 from award_jury.enums import Role
-from award_jury.migrate import upgrade
 from award_jury.settings import Settings
 from award_jury.web.app import create_app
 from award_jury.web.auth import session_policy
 from tests.support.browser import LiveServer
+from tests.support.csrf import csrf_token
 from tests.support.scoring import ScoringWorld, build_world, scoring_bundle, sheet_path
 
 PASSWORD = "Kastanienallee im Herbst"
@@ -47,9 +47,8 @@ class Site:
 
 
 async def prepare(make_database_url: Any, tmp: Path) -> tuple[Settings, ScoringWorld, list[str], list[str]]:
-    url = make_database_url("hostile")
+    url = make_database_url("hostile", migrated=True)
     db = Database.from_url(url)
-    await upgrade(db)
     settings = Settings(
         database_url=url,
         data_dir=tmp / "var",
@@ -97,10 +96,6 @@ async def client_for(site: Site, token: str | None = None) -> httpx.AsyncClient:
     return client
 
 
-def csrf(client: httpx.AsyncClient) -> str:
-    return client.cookies.get("award_jury_csrf") or ""
-
-
 @dataclass
 class RawRequest:
     reader: asyncio.StreamReader
@@ -143,7 +138,7 @@ async def save_sheet(client: httpx.AsyncClient, site: Site, ref: str, score: str
     return await client.post(
         sheet_path(site.world.slug, ref) + "/autosave",
         data={"version": "0", "score-innovation": score},
-        headers={"x-csrftoken": csrf(client), "accept": "application/json"},
+        headers={"x-csrftoken": csrf_token(client), "accept": "application/json"},
     )
 
 
@@ -161,7 +156,7 @@ async def test_a_stalled_body_does_not_hold_up_a_jurors_save(site: Site, slow_pa
         head = {
             "Content-Type": "application/x-www-form-urlencoded",
             "Cookie": cookies,
-            "X-CSRFToken": csrf(slow),
+            "X-CSRFToken": csrf_token(slow),
             "Accept": "application/json" if slow_path != "apply-link" else "text/html",
         }
         # CSRF in a header: nothing before the handler needs the body. Three bytes, then silence.
@@ -186,7 +181,7 @@ async def test_a_body_that_never_arrives_gets_408(site: Site, impatient: LiveSer
     probe = httpx.AsyncClient(base_url=impatient.url, timeout=SAFETY)
     try:
         await probe.get("/signin")
-        token = csrf(probe)
+        token = csrf_token(probe)
         head = {
             "Content-Type": "application/x-www-form-urlencoded",
             "Cookie": f"award_jury_csrf={token}",
@@ -207,7 +202,7 @@ async def test_seven_correct_sign_ins_at_once_all_succeed(site: Site) -> None:
     try:
         answers = await asyncio.gather(
             *(
-                c.post("/signin", data={"email": email, "password": PASSWORD, "_csrf_token": csrf(c)})
+                c.post("/signin", data={"email": email, "password": PASSWORD, "_csrf_token": csrf_token(c)})
                 for c, email in zip(clients, site.signers, strict=True)
             )
         )
@@ -223,7 +218,10 @@ async def test_eight_link_requests_at_once_are_all_answered(site: Site, path: st
     emails = [*site.signers[:4], *(f"nobody{n}@example.org" for n in range(4))]
     try:
         answers = await asyncio.gather(
-            *(c.post(path, data={"email": e, "_csrf_token": csrf(c)}) for c, e in zip(clients, emails, strict=True))
+            *(
+                c.post(path, data={"email": e, "_csrf_token": csrf_token(c)})
+                for c, e in zip(clients, emails, strict=True)
+            )
         )
     finally:
         for c in clients:
@@ -281,7 +279,7 @@ async def test_the_juror_still_can_save_normally(site: Site) -> None:
         assert page.status_code == 200
         response = await juror.post(
             sheet_path(site.world.slug, "E004"),
-            data={"version": "0", "score-innovation": "5", "comment": "ä" * 4000, "_csrf_token": csrf(juror)},
+            data={"version": "0", "score-innovation": "5", "comment": "ä" * 4000, "_csrf_token": csrf_token(juror)},
             follow_redirects=False,
         )
         assert response.status_code == 303, response.text[:300]
@@ -300,10 +298,10 @@ async def test_the_juror_still_can_save_normally(site: Site) -> None:
 
 
 async def test_an_oversized_form_gets_a_clear_413_page(settings: Settings, db: Database) -> None:
-    from tests.conftest import app_client
     from tests.support.accounts import page_token
+    from tests.support.apps import app_client, shared_app
 
-    app = create_app(settings, database=db)
+    app = shared_app(settings, db)
     async with app_client(app) as client:
         token = await page_token(client)
         form = {"email": "x@example.org", "password": "y" * (settings.max_form_bytes + 10), "_csrf_token": token}
@@ -339,14 +337,14 @@ def busy(kind: str) -> sa.exc.OperationalError:
 async def test_lock_contention_answers_503_with_retry_after(
     settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
-    from tests.conftest import app_client
     from tests.support.accounts import page_token
+    from tests.support.apps import app_client, shared_app
 
     async def too_busy(*_args: Any, **_kwargs: Any) -> Any:
         raise busy(kind)
 
     monkeypatch.setattr("award_jury.accounts.controllers.sign_in_with_password", too_busy)
-    app = create_app(settings, database=db)
+    app = shared_app(settings, db)
     async with app_client(app) as client:
         token = await page_token(client)
         form = {"email": "x@example.org", "password": "something", "_csrf_token": token}
@@ -360,21 +358,21 @@ async def test_lock_contention_answers_503_with_retry_after(
 async def test_other_database_errors_stay_500(
     settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.conftest import app_client
     from tests.support.accounts import page_token
+    from tests.support.apps import app_client, shared_app
 
     async def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise sa.exc.OperationalError("SELECT", {}, sqlite3.OperationalError("disk I/O error"))
 
     monkeypatch.setattr("award_jury.accounts.controllers.sign_in_with_password", broken)
-    async with app_client(create_app(settings, database=db)) as client:
+    async with app_client(shared_app(settings, db)) as client:
         token = await page_token(client)
         response = await client.post("/signin", data={"email": "x@example.org", "password": "p", "_csrf_token": token})
         assert response.status_code == 500 and "retry-after" not in response.headers
 
 
 def test_every_write_handler_gets_the_write_protocol(settings: Settings) -> None:
-    """Issue 17: the write transaction comes with the request's session (web.deps) and the body
+    """The write transaction comes with the request's session (web.deps) and the body
     is read before it (web.bodies), so an unsafe handler must not open sessions of its own, and
     only handlers marked as taking a file accept more than a form."""
     from award_jury.web.bodies import SAFE_METHODS, TAKES_FILE, BodyMiddleware

@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from award_jury.db import Database
-from tests.integration.test_route_table import ROUTE_TABLE, World, concrete, csrf_from, signed_in_client, world
+from tests.integration.test_route_table import ROUTE_TABLE, World, concrete, signed_in_client, world
+from tests.support.csrf import csrf_token
 
 __all__ = ["world"]  # the fixture, used by name
 
@@ -33,7 +34,7 @@ def params(path: str) -> list[tuple[str, str]]:
 
 async def send(client: httpx.AsyncClient, method: str, url: str, data: dict[str, str] | None = None) -> httpx.Response:
     if method == "POST":
-        return await client.post(url, data={"_csrf_token": csrf_from(client), **(data or {})}, follow_redirects=False)
+        return await client.post(url, data={"_csrf_token": csrf_token(client), **(data or {})}, follow_redirects=False)
     return await client.request(method, url, follow_redirects=False)
 
 

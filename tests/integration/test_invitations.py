@@ -1,5 +1,5 @@
 """Invitations and the award's people page: invite, renew, accept, revoke, expire, resend,
-validation, removing roles, and who may do any of it (issue 3)."""
+validation, removing roles, and who may do any of it."""
 
 from __future__ import annotations
 
@@ -20,12 +20,9 @@ from award_jury.db import Database, utcnow
 from award_jury.enums import Role
 from award_jury.judging.models import JurorCategory
 from award_jury.settings import Settings
-from award_jury.web.app import create_app
-from tests.conftest import app_client
 from tests.support.accounts import (
     EN,
     audit_actions,
-    csrf_token,
     link_token,
     mail_parts,
     make_organiser,
@@ -38,7 +35,9 @@ from tests.support.accounts import (
     sign_in_as,
     use_cheap_argon2,
 )
+from tests.support.apps import app_client, shared_app
 from tests.support.confirm import confirm, open_confirmation
+from tests.support.csrf import csrf_token
 from tests.support.factories import small_bundle
 
 Client = httpx.AsyncClient
@@ -75,7 +74,7 @@ async def org_client(client: Client, db: Database, settings: Settings, organiser
 
 @pytest.fixture
 async def invitee_browser(settings: Settings, db: Database) -> AsyncIterator[Client]:
-    async with app_client(create_app(settings, database=db)) as c:
+    async with app_client(shared_app(settings, db)) as c:
         yield c
 
 

@@ -16,12 +16,14 @@ from award_jury.audit.models import AuditEvent
 from award_jury.awards.models import Award, Criterion, Round
 from award_jury.awards.services import get_award
 from award_jury.db import Database
-from award_jury.enums import Role, SheetStatus
+from award_jury.entries.models import Entry
+from award_jury.enums import EntryStatus, Role, SheetStatus
 from award_jury.judging.live_controllers import juror_stage, stage_events
 from award_jury.judging.models import Score, ScoreSheet
 from award_jury.settings import Settings
 from tests.support.accounts import choose_language, sign_in_as
 from tests.support.confirm import confirm, open_confirmation
+from tests.support.csrf import csrf_token
 from tests.support.scoring import ScoringWorld, build_world, post_sheet, scoring_bundle, sheet_path
 
 EN = {"accept-language": "en"}
@@ -38,7 +40,7 @@ async def world(db: Database) -> tuple[ScoringWorld, int]:
 
 
 async def control(client: httpx.AsyncClient, do: str, **fields: str) -> httpx.Response:
-    data = {"do": do, "_csrf_token": client.cookies.get("award_jury_csrf") or "", **fields}
+    data = {"do": do, "_csrf_token": csrf_token(client), **fields}
     return await client.post(BASE + "/control", data=data, headers=EN, follow_redirects=False)
 
 
@@ -117,6 +119,24 @@ async def test_organiser_moves_through_the_running_order(
             (await s.execute(sa.select(AuditEvent.action).where(AuditEvent.action.like("live.%")))).scalars().all()
         )
     assert actions[0] == "live.start" and actions[-1] == "live.stop"
+
+
+async def test_next_after_the_entry_on_stage_left_the_competition_goes_on_not_back_to_the_start(
+    client: httpx.AsyncClient, db: Database, settings: Settings, world: tuple[ScoringWorld, int]
+) -> None:
+    scoring, organiser = world
+    await client.get("/")
+    await sign_in_as(client, db, settings, organiser)
+    e = scoring.entries
+    await control(client, "start")
+    await control(client, "next")
+    assert (await stage_of(db))[0] == e["E002"]
+    async with db.session() as s:  # withdrawn while it is on stage
+        await s.execute(sa.update(Entry).where(Entry.id == e["E002"]).values(status=EntryStatus.WITHDRAWN))
+    await control(client, "next")
+    assert (await stage_of(db))[0] == e["E003"]
+    await control(client, "goto", entry=str(e["E002"]))  # it cannot be put on stage again
+    assert (await stage_of(db))[0] == e["E003"]
 
 
 async def test_juror_live_page_shows_the_sheet_of_the_entry_on_stage(

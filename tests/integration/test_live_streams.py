@@ -1,4 +1,4 @@
-"""Live streams are a bounded resource (issue 19): a few per web session and per person (429 with
+"""Live streams are a bounded resource: a few per web session and per person (429 with
 Retry-After beyond), no database connection held for a stream's life, and a stream ends soon
 after its web session does (sign-out), not minutes later.
 
@@ -22,11 +22,10 @@ from award_jury.accounts.sessions import end_all_sessions
 from award_jury.db import Database
 from award_jury.enums import Role
 from award_jury.judging.live_controllers import StreamRegistry
-from award_jury.migrate import upgrade
 from award_jury.settings import Settings
 from award_jury.web.app import create_app
-from tests.conftest import app_client
 from tests.support.accounts import page_token, post_form, sign_in_as
+from tests.support.apps import app_client
 from tests.support.scoring import ScoringWorld, build_world, scoring_bundle
 
 STATE = "/awards/live-award/rounds/pre-selection/live/state"
@@ -72,10 +71,9 @@ async def finish(tasks: list[asyncio.Task[httpx.Response]]) -> list[httpx.Respon
 async def fresh_db(make_database_url: Any) -> AsyncIterator[tuple[str, Database]]:
     """A new, migrated database whose data is committed, on a pool of one connection (SQLite:
     its usual pool without overflow)."""
-    url = make_database_url("live")
+    url = make_database_url("live", migrated=True)
     db = Database.from_url(url, pool_size=1, max_overflow=0, pool_timeout=GUARD / 2)
     try:
-        await upgrade(db)
         yield url, db
     finally:
         await db.dispose()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -16,6 +14,7 @@ from award_jury.db import Database, utcnow
 from award_jury.enums import Role
 from award_jury.settings import Settings
 from award_jury.web.auth import session_policy
+from tests.support.csrf import csrf_token
 from tests.support.factories import small_bundle
 
 PNG = bytes.fromhex(
@@ -37,9 +36,7 @@ async def organiser(client: httpx.AsyncClient, db: Database, settings: Settings)
         token = await start_session(s, person, session_policy(settings), utcnow())
     client.cookies.set(settings.session_cookie_name, token)
     page = await client.get("/awards/mini-award/setup")
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
-    assert match
-    return match.group(1)
+    return csrf_token(page)
 
 
 async def upload(client: httpx.AsyncClient, token: str, data: bytes, name: str = "logo.png") -> httpx.Response:

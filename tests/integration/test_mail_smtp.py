@@ -15,9 +15,7 @@ from award_jury.mail import Mail, render_mail, send_mail
 from award_jury.settings import Settings
 from award_jury.web.app import create_app
 from award_jury.web.templating import create_environment
-from tests.conftest import app_client
 from tests.support.accounts import (
-    csrf_token,
     link_token,
     mail_parts,
     make_person,
@@ -26,6 +24,8 @@ from tests.support.accounts import (
     post_form,
     session_rows,
 )
+from tests.support.apps import app_client
+from tests.support.csrf import csrf_token
 from tests.support.pg import free_port
 from tests.support.smtp import SmtpSink
 

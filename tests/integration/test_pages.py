@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
 from typing import Any
 
 import httpx
@@ -16,8 +15,10 @@ from award_jury.db import Database
 from award_jury.demo import load_demo_bundle
 from award_jury.enums import Role
 from award_jury.settings import Settings
-from tests.conftest import QueryCounter, app_client
+from tests.conftest import QueryCounter
 from tests.support.accounts import sign_in_as
+from tests.support.apps import app_client
+from tests.support.csrf import csrf_token
 from tests.support.factories import small_bundle
 
 Client = httpx.AsyncClient
@@ -28,12 +29,6 @@ async def seed(db: Database, *docs: dict[str, Any]) -> None:
     async with db.session() as s:
         for doc in docs:
             await import_bundle(s, doc)
-
-
-def csrf_token(html: str) -> str:
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
-    assert match, "the page has no CSRF field"
-    return match.group(1)
 
 
 async def test_home_lists_awards_with_open_call_in_german(client: Client, db: Database) -> None:
@@ -184,6 +179,27 @@ async def test_csrf_failure_is_friendly_403_page(client: Client) -> None:
     assert "<h1>Das Formular wurde nicht gesendet</h1>" in text
     assert "Bitte gehen Sie zurück, laden Sie die Seite neu und versuchen Sie es erneut." in text
     assert "Das dürfen Sie nicht" not in text and "freigegeben" not in text  # not a matter of rights
+
+
+async def test_award_page_offers_scoring_to_the_awards_jurors_only(
+    client: Client, db: Database, settings: Settings
+) -> None:
+    await seed(db, small_bundle())
+    async with db.session() as s:
+        award = await get_award(s, "mini-award")
+        juror = await get_or_create_person(s, "jana@example.org", "Jana Juror", "en")
+        await grant_role(s, juror, Role.JUROR, award.id)
+        organiser = await get_or_create_person(s, "olga@example.org", "Olga Organiser", "en")
+        await grant_role(s, organiser, Role.ORGANISER, award.id)
+        people = {"juror": juror.id, "organiser": organiser.id}
+    button = 'href="/awards/mini-award/jury">Score your entries</a>'
+    anonymous = await client.get("/awards/mini-award", headers={"accept-language": "en"})
+    assert anonymous.status_code == 200 and button not in anonymous.text
+    for role, person_id in people.items():
+        await sign_in_as(client, db, settings, person_id)
+        page = await client.get("/awards/mini-award", headers={"accept-language": "en"})
+        assert page.status_code == 200
+        assert (button in page.text) is (role == "juror"), role
 
 
 async def test_forbidden_page_explains_politely_and_offers_a_way_on(

@@ -1,4 +1,4 @@
-"""A person's own data download (GDPR Art. 15, issue 19): everything stored about them, and
+"""A person's own data download (GDPR Art. 15): everything stored about them, and
 nothing of anyone else's beyond what their pages already show them."""
 
 from __future__ import annotations

@@ -1,12 +1,11 @@
 """What a real uvicorn server, run with the options ``award-jury serve`` gives it, makes of the
-client: X-Forwarded-For counts only from configured proxies (issue 19, item 4), and link tokens
-stay out of the access log (item 6). Each test has a database of its own."""
+client: X-Forwarded-For counts only from configured proxies, and link tokens
+stay out of the access log. Each test has a database of its own."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,17 +17,11 @@ import sqlalchemy as sa
 from award_jury.audit.models import AuditEvent
 from award_jury.cli import uvicorn_options
 from award_jury.db import Database
-from award_jury.migrate import upgrade
 from award_jury.settings import Settings, SettingsError
 from tests.support.browser import LiveServer
+from tests.support.csrf import csrf_token
 
 FORGED = "203.0.113.5"
-
-
-async def _migrate(url: str) -> None:
-    db = Database.from_url(url)
-    await upgrade(db)
-    await db.dispose()
 
 
 async def _failed_sign_in_ips(url: str) -> list[str | None]:
@@ -42,8 +35,7 @@ async def _failed_sign_in_ips(url: str) -> list[str | None]:
 def recorded_ip(make_database_url: Any, tmp_path: Path, trusted: tuple[str, ...]) -> list[str | None]:
     """Sign in wrongly twice through a live server, each time claiming another client address in
     X-Forwarded-For; the IPs the audit log recorded."""
-    url = make_database_url("proxy")
-    asyncio.run(_migrate(url))
+    url = make_database_url("proxy", migrated=True)
     settings = Settings(
         database_url=url,
         data_dir=tmp_path / "var",
@@ -55,12 +47,11 @@ def recorded_ip(make_database_url: Any, tmp_path: Path, trusted: tuple[str, ...]
     try:
         with httpx.Client(base_url=server.url) as client:
             page = client.get("/signin")
-            token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
-            assert token is not None
+            token = csrf_token(page)
             for n in (5, 6):
                 response = client.post(
                     "/signin",
-                    data={"email": "olga@example.org", "password": "wrong password", "_csrf_token": token.group(1)},
+                    data={"email": "olga@example.org", "password": "wrong password", "_csrf_token": token},
                     headers={"x-forwarded-for": f"203.0.113.{n}", "host": "127.0.0.1:8000"},
                 )
                 assert response.status_code == 400
@@ -102,8 +93,7 @@ class Captured(logging.Handler):
 
 def test_the_access_log_shows_no_tokens(make_database_url: Any, tmp_path: Path) -> None:
     """Sign-in, reset and invitation links reach uvicorn's access log with their token blanked."""
-    url = make_database_url("accesslog")
-    asyncio.run(_migrate(url))
+    url = make_database_url("accesslog", migrated=True)
     settings = Settings(
         database_url=url,
         data_dir=tmp_path / "var",

@@ -11,9 +11,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 
-from award_jury.cli import cli
 from award_jury.ranking.compute import (
     CategorySpec,
     CriterionSpec,
@@ -22,6 +20,7 @@ from award_jury.ranking.compute import (
     rank_round,
     results_document,
 )
+from tests.support.cli import cli_env, run_cli
 from tests.support.factories import demo_bundle
 
 METHODS = ("mean", "median", "trimmed", "zscore")
@@ -30,12 +29,7 @@ EVIL = '=HYPERLINK("http://evil.example","x")'
 
 @pytest.fixture
 def env(make_database_url: Any, tmp_path: Path) -> dict[str, str]:
-    return {"AWARD_JURY_DATABASE_URL": make_database_url("res"), "AWARD_JURY_DATA_DIR": str(tmp_path / "var")}
-
-
-def run(env: dict[str, str], *args: str) -> Any:
-    result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
-    return result
+    return cli_env(make_database_url("res", migrated=True), tmp_path / "var")
 
 
 def bundle_with_evil_name(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
@@ -70,11 +64,11 @@ def engine_document(doc: dict[str, Any], method: str) -> dict[str, Any]:
 
 def test_results_in_every_format_match_the_engine_for_every_method(env: dict[str, str], tmp_path: Path) -> None:
     path, doc = bundle_with_evil_name(tmp_path)
-    assert run(env, "import", str(path)).exit_code == 0
+    assert run_cli(env, "import", str(path)).exit_code == 0
     slug = doc["award"]["slug"]
     for method in METHODS:
         expected = engine_document(doc, method)
-        as_json = run(env, "results", slug, "--round", "vorauswahl", "--method", method)
+        as_json = run_cli(env, "results", slug, "--round", "vorauswahl", "--method", method)
         assert as_json.exit_code == 0, as_json.output
         assert json.loads(as_json.stdout) == expected
 
@@ -95,7 +89,7 @@ def test_results_in_every_format_match_the_engine_for_every_method(env: dict[str
             for c in expected["categories"]
             for e in c["entries"]
         ]
-        as_csv = run(env, "results", slug, "--round", "vorauswahl", "--method", method, "--format", "csv")
+        as_csv = run_cli(env, "results", slug, "--round", "vorauswahl", "--method", method, "--format", "csv")
         table = list(csv.reader(io.StringIO(as_csv.stdout)))
         assert table[0] == [
             "category",
@@ -115,7 +109,7 @@ def test_results_in_every_format_match_the_engine_for_every_method(env: dict[str
 
         out = tmp_path / f"{method}.xlsx"
         assert (
-            run(
+            run_cli(
                 env, "results", slug, "--round", "vorauswahl", "--method", method, "--format", "xlsx", "--out", str(out)
             ).exit_code
             == 0
@@ -129,16 +123,16 @@ def test_results_in_every_format_match_the_engine_for_every_method(env: dict[str
 
 def test_formula_like_names_are_neutralised_in_csv_and_xlsx(env: dict[str, str], tmp_path: Path) -> None:
     path, doc = bundle_with_evil_name(tmp_path)
-    run(env, "import", str(path))
+    run_cli(env, "import", str(path))
     slug = doc["award"]["slug"]
-    as_json = json.loads(run(env, "results", slug, "--round", "vorauswahl").stdout)
+    as_json = json.loads(run_cli(env, "results", slug, "--round", "vorauswahl").stdout)
     assert EVIL in [e["startup"] for c in as_json["categories"] for e in c["entries"]]  # JSON keeps it as it is
-    as_csv = run(env, "results", slug, "--round", "vorauswahl", "--format", "csv").stdout
+    as_csv = run_cli(env, "results", slug, "--round", "vorauswahl", "--format", "csv").stdout
     cells = [cell for row in csv.reader(io.StringIO(as_csv)) for cell in row]
     assert f"'{EVIL}" in cells
     assert EVIL not in cells
     out = tmp_path / "r.xlsx"
-    run(env, "results", slug, "--round", "vorauswahl", "--format", "xlsx", "--out", str(out))
+    run_cli(env, "results", slug, "--round", "vorauswahl", "--format", "xlsx", "--out", str(out))
     sheet = openpyxl.load_workbook(out).active
     cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
     assert [(c.value, c.data_type) for c in cells] == [(f"'{EVIL}", "s")]
@@ -146,11 +140,11 @@ def test_formula_like_names_are_neutralised_in_csv_and_xlsx(env: dict[str, str],
 
 def test_category_filter_and_default_round(env: dict[str, str], tmp_path: Path) -> None:
     path, doc = bundle_with_evil_name(tmp_path)
-    run(env, "import", str(path))
+    run_cli(env, "import", str(path))
     slug = doc["award"]["slug"]
-    only = json.loads(run(env, "results", slug, "--round", "vorauswahl", "--category", "govtech").stdout)
+    only = json.loads(run_cli(env, "results", slug, "--round", "vorauswahl", "--category", "govtech").stdout)
     assert [c["category"] for c in only["categories"]] == ["govtech"]
-    last = json.loads(run(env, "results", slug).stdout)  # the award's last round: the final, nobody in it yet
+    last = json.loads(run_cli(env, "results", slug).stdout)  # the award's last round: the final, nobody in it yet
     assert (last["round"], [c["entries"] for c in last["categories"]]) == ("finale", [[], []])
 
 
@@ -167,7 +161,7 @@ def test_results_user_errors_are_one_line(
     env: dict[str, str], tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
     path, _doc = bundle_with_evil_name(tmp_path)
-    run(env, "import", str(path))
-    result = run(env, *args)
+    run_cli(env, "import", str(path))
+    result = run_cli(env, *args)
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and message in result.stderr

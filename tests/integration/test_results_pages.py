@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
 from award_jury.accounts.models import Person
 from award_jury.accounts.services import get_or_create_person, grant_role
@@ -24,7 +23,6 @@ from award_jury.audit.models import AuditEvent
 from award_jury.awards.models import Award, Criterion, Round
 from award_jury.awards.services import get_award
 from award_jury.bundle.services import import_bundle
-from award_jury.cli import cli
 from award_jury.db import Database, utcnow
 from award_jury.demo import load_demo_bundle
 from award_jury.entries.models import Entry
@@ -33,12 +31,13 @@ from award_jury.judging.models import Score, ScoreSheet
 from award_jury.ranking import services as ranking_services
 from award_jury.ranking.models import ResultSnapshot, TieDecision
 from award_jury.settings import Settings
-from award_jury.web.app import create_app
 from award_jury.web.auth import session_policy
 from award_jury.web.middleware import LANGUAGE_COOKIE
-from tests.conftest import app_client
 from tests.support.accounts import page_token, post_form, sign_in_as
+from tests.support.apps import app_client, shared_app
+from tests.support.cli import cli_env, run_cli
 from tests.support.confirm import confirm, open_confirmation
+from tests.support.csrf import csrf_token
 from tests.support.factories import small_bundle
 
 EN = {"accept-language": "en"}
@@ -46,7 +45,6 @@ DEMO = "smart-country-startup-award-2026"
 DEMO_RESULTS = f"/awards/{DEMO}/rounds/vorauswahl/results"
 TIE = "tie-award"
 TIE_RESULTS = f"/awards/{TIE}/rounds/pre-selection/results"
-_CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
 def canonical_sha256(doc: dict[str, Any]) -> str:
@@ -119,9 +117,7 @@ async def sign_in_organiser(client: httpx.AsyncClient, db: Database, settings: S
     slug = bundle["award"]["slug"]
     page = await client.get(f"/awards/{slug}/rounds/{bundle['award']['rounds'][0]['slug']}/results")
     assert page.status_code == 200, page.text
-    match = _CSRF.search(page.text)
-    assert match
-    return match.group(1)
+    return csrf_token(page)
 
 
 def _entry(ref: str, category: str, startup: str, email: str) -> dict[str, Any]:
@@ -538,7 +534,7 @@ async def test_tie_decision_finalisation_fingerprint_and_publication(
     assert f'<code class="hash">{snapshot.sha256}</code>' in page.text
     assert "Recomputing from the score sheets gives the same fingerprint." in page.text
     assert "different fingerprint" not in page.text
-    async with app_client(create_app(settings, database=db)) as anonymous:
+    async with app_client(shared_app(settings, db)) as anonymous:
         unpublished = await anonymous.get(f"/awards/{TIE}/results", headers=EN)
     assert unpublished.status_code == 200 and "No results are published yet." in unpublished.text
     assert "Zweite AG" not in unpublished.text
@@ -562,7 +558,7 @@ async def test_tie_decision_finalisation_fingerprint_and_publication(
     assert published.status_code == 303
     assert published.headers["location"] == f"{TIE_RESULTS}?published=1"
     assert (await round_row(db, TIE, "pre-selection")).published_at is not None
-    async with app_client(create_app(settings, database=db)) as anonymous:
+    async with app_client(shared_app(settings, db)) as anonymous:
         public = await anonymous.get(f"/awards/{TIE}/results", headers=EN)
     assert public.status_code == 200
     assert "Pre-selection" in public.text
@@ -612,7 +608,7 @@ async def test_tie_decision_finalisation_fingerprint_and_publication(
     assert "gives the same fingerprint" not in page.text
     assert f'<code class="hash">{snapshot.sha256}</code>' in page.text
     assert [s.sha256 for s in await snapshots(db)] == [snapshot.sha256]  # the frozen results stay
-    async with app_client(create_app(settings, database=db)) as anonymous:
+    async with app_client(shared_app(settings, db)) as anonymous:
         public_after = await anonymous.get(f"/awards/{TIE}/results", headers=EN)
     assert "Fünfte eG" in public_after.text  # still the frozen winners
 
@@ -691,7 +687,7 @@ async def test_a_juror_of_the_award_gets_403_on_every_results_page_and_post(
     assert await decisions(db) == []
     row = await round_row(db, DEMO, "vorauswahl")
     assert (row.finalised_at, row.published_at) == (None, None)
-    async with app_client(create_app(settings, database=db)) as anonymous:
+    async with app_client(shared_app(settings, db)) as anonymous:
         public = await anonymous.get(f"/awards/{DEMO}/results", headers=EN)
     assert public.status_code == 200 and "No results are published yet." in public.text
 
@@ -701,17 +697,13 @@ async def test_a_juror_of_the_award_gets_403_on_every_results_page_and_post(
 
 @pytest.fixture
 def env(make_database_url: Any, tmp_path: Path) -> dict[str, str]:
-    return {"AWARD_JURY_DATABASE_URL": make_database_url("fin"), "AWARD_JURY_DATA_DIR": str(tmp_path / "var")}
-
-
-def run(env: dict[str, str], *args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return cli_env(make_database_url("fin", migrated=True), tmp_path / "var")
 
 
 def imported(env: dict[str, str], tmp_path: Path, doc: dict[str, Any]) -> str:
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    result = run(env, "import", str(path))
+    result = run_cli(env, "import", str(path))
     assert result.exit_code == 0, result.output
     return str(doc["award"]["slug"])
 
@@ -722,42 +714,42 @@ def test_cli_finalise_prints_the_fingerprint_and_refuses_a_second_time(env: dict
     doc["entries"] = [e for e in doc["entries"] if e["ref"] != "E004"]  # and no entry short of sheets
     doc["sheets"] = [s for s in doc["sheets"] if s["entry"] != "E004"]
     slug = imported(env, tmp_path, doc)
-    expected = json.loads(run(env, "results", slug, "--round", "pre-selection").stdout)
-    result = run(env, "finalise", slug)  # the award's last (and only) round
+    expected = json.loads(run_cli(env, "results", slug, "--round", "pre-selection").stdout)
+    result = run_cli(env, "finalise", slug)  # the award's last (and only) round
     assert result.exit_code == 0, result.output
     sha = re.search(r"sha256 ([0-9a-f]{64})", result.stdout)
     assert sha, result.stdout
     assert sha.group(1) == canonical_sha256(expected)
     assert result.stderr == ""
 
-    again = run(env, "finalise", slug, "--round", "pre-selection")
+    again = run_cli(env, "finalise", slug, "--round", "pre-selection")
     assert again.exit_code == 1
     assert again.stderr.count("\n") == 1 and "finalised already" in again.stderr
 
 
 def test_cli_finalise_refuses_a_tie_naming_the_entries(env: dict[str, str], tmp_path: Path) -> None:
     slug = imported(env, tmp_path, tie_bundle())
-    result = run(env, "finalise", slug, "--round", "pre-selection")
+    result = run_cli(env, "finalise", slug, "--round", "pre-selection")
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1
     assert "E001" in result.stderr and "E002" in result.stderr
     assert "E003" not in result.stderr and "Traceback" not in result.stderr
     assert result.stdout == ""
 
-    unknown_award = run(env, "finalise", "no-such-award")
+    unknown_award = run_cli(env, "finalise", "no-such-award")
     assert unknown_award.exit_code == 1
     assert unknown_award.stderr.count("\n") == 1 and "no-such-award" in unknown_award.stderr
-    unknown_round = run(env, "finalise", slug, "--round", "no-such-round")
+    unknown_round = run_cli(env, "finalise", slug, "--round", "no-such-round")
     assert unknown_round.exit_code == 1
     assert unknown_round.stderr.count("\n") == 1 and "no-such-round" in unknown_round.stderr
-    assert "finalised already" not in run(env, "finalise", slug).stderr  # nothing was stored
+    assert "finalised already" not in run_cli(env, "finalise", slug).stderr  # nothing was stored
 
 
 async def test_jurors_see_a_published_ranking_only_where_the_round_allows_it(
     client: httpx.AsyncClient, db: Database, settings: Settings
 ) -> None:
 
-    ranking = "/awards/smart-country-startup-award-2026/rounds/vorauswahl/ranking"
+    ranking = "/awards/smart-country-startup-award-2026/rounds/vorauswahl/results/published"
     async with db.session() as s:
         award = await import_bundle(s, load_demo_bundle())
         juror = (await s.execute(sa.select(Person).where(Person.email == "jana.schroeder@juror.example"))).scalar_one()
@@ -782,7 +774,12 @@ async def test_jurors_see_a_published_ranking_only_where_the_round_allows_it(
     assert "E005 – Quellwächter AG" in page.text and "advances" in page.text  # a pre-selection: nobody wins yet
     assert "winner" not in page.text
     account = await client.get("/account")
-    assert 'href="/awards/smart-country-startup-award-2026/rounds/vorauswahl/ranking"' in account.text
+    assert f'href="{ranking}"' in account.text
+    # the page's old address (".../ranking") still leads there, permanently
+    moved = await client.get("/awards/smart-country-startup-award-2026/rounds/vorauswahl/ranking?x=1")
+    assert (moved.status_code, moved.headers["location"]) == (301, f"{ranking}?x=1")
+    followed = await client.get(moved.headers["location"])
+    assert followed.status_code == 200 and "E005 – Quellwächter AG" in followed.text
 
 
 async def test_the_public_page_says_a_pre_selection_names_who_advances(

@@ -25,7 +25,8 @@ from award_jury.judging.models import Conflict, ScoreSheet
 from award_jury.settings import Settings
 from award_jury.web.app import create_app
 from award_jury.web.auth import session_policy
-from tests.conftest import app_client
+from tests.support.apps import app_client
+from tests.support.csrf import CSRF_COOKIE, csrf_token
 from tests.support.factories import small_bundle
 
 ROLES = ("anonymous", "startup", "juror", "organiser", "mixed")
@@ -144,7 +145,9 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/awards/{slug:str}/rounds/{round_slug:str}/results/publish"): organisers_only(401, 400),
     ("GET", "/awards/{slug:str}/results"): same(200),
     # not published (and not shown to jurors) in the table's world: organisers only
-    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/ranking"): organisers_only(303, 200),
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/results/published"): organisers_only(303, 200),
+    # the jurors' page's old address: a permanent redirect for everyone (the new page decides access)
+    ("GET", "/awards/{slug:str}/rounds/{round_slug:str}/ranking"): same(301),
     # The call (2023) is closed in the table's world; "startup" is the contact of E001.
     ("GET", "/awards/{slug:str}/call"): same(200),
     ("GET", "/privacy"): same(200),
@@ -320,8 +323,13 @@ def app_routes(app: Any) -> set[tuple[str, str]]:
 
 
 async def signed_in_client(client: httpx.AsyncClient, db: Database, world: World, role: str) -> None:
-    client.cookies.clear()
-    await client.get("/")  # the CSRF cookie
+    """A fresh start as ``role``: no cookie but the CSRF one (fetched once, then kept), and a new
+    web session for anyone but the anonymous visitor."""
+    for cookie in list(client.cookies.jar):
+        if cookie.name != CSRF_COOKIE:
+            client.cookies.jar.clear(cookie.domain, cookie.path, cookie.name)
+    if not csrf_token(client):
+        await client.get("/")
     if role == "anonymous":
         return
     async with db.session() as s:
@@ -329,10 +337,6 @@ async def signed_in_client(client: httpx.AsyncClient, db: Database, world: World
         assert person is not None
         token = await start_session(s, person, session_policy(world.settings), utcnow())
     client.cookies.set(world.settings.session_cookie_name, token)
-
-
-def csrf_from(client: httpx.AsyncClient) -> str:
-    return client.cookies.get("award_jury_csrf") or ""
 
 
 def test_route_table_lists_every_route(settings: Settings) -> None:
@@ -349,7 +353,7 @@ async def test_every_route_answers_each_role_as_the_table_says(
             await signed_in_client(client, db, world, role)
             url = concrete(path, world)
             if method == "POST":
-                response = await client.post(url, data={"_csrf_token": csrf_from(client)}, follow_redirects=False)
+                response = await client.post(url, data={"_csrf_token": csrf_token(client)}, follow_redirects=False)
             else:
                 response = await client.request(method, url, follow_redirects=False)
             if response.status_code != expected[role]:
@@ -499,7 +503,7 @@ async def test_junk_in_every_post_field_never_answers_500(
     for i, junk in enumerate(JUNK):
         for path in posts:
             await signed_in_client(client, db, world, "organiser")  # sign-out routes end the session
-            data = {field: junk for field in fields} | {"_csrf_token": csrf_from(client)}
+            data = {field: junk for field in fields} | {"_csrf_token": csrf_token(client)}
             response = await client.post(concrete(path, world), data=data, follow_redirects=False)
             if response.status_code >= 500:
                 failures.append(f"{path} with {junk[:20]!r} (#{i}): {response.status_code}")

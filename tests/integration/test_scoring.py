@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -24,11 +25,11 @@ from award_jury.judging.dashboard import juror_order_key
 from award_jury.judging.models import Assignment, Conflict, Score, ScoreSheet
 from award_jury.settings import Settings
 from tests.support.accounts import PASSWORD, choose_language, outbox, sign_in, sign_in_as
+from tests.support.csrf import csrf_token
 from tests.support.scoring import (
     ScoringWorld,
     autosave,
     build_world,
-    csrf_of,
     post_sheet,
     scoring_bundle,
     sheet_path,
@@ -114,7 +115,7 @@ async def test_juror_signing_in_lands_on_the_scoring_dashboard_titled_for_scorin
     sheet = await client.get(sheet_path(world.slug, "E001"))
     assert "Zu bewertende Beiträge" in sheet.text and "Ihre Beiträge" not in sheet.text
     # an explicit destination still wins
-    await client.post("/signout", data={"_csrf_token": csrf_of(client)})
+    await client.post("/signout", data={"_csrf_token": csrf_token(client)})
     again = await sign_in(client, "juror1@jury.example", next="/account")
     assert again.headers["location"] == "/account"
 
@@ -338,7 +339,7 @@ async def test_a_submitted_sheet_on_the_live_page_changes_only_after_change_my_s
         "version": str(sheet.version),
         "action": "submit",
         "back": "live",
-        "_csrf_token": csrf_of(client),
+        "_csrf_token": csrf_token(client),
         "score-innovation": "8",
         "score-impact": "5",
     }
@@ -419,7 +420,7 @@ async def test_declaring_a_conflict_removes_the_entry_and_discards_the_sheet(
         await grant_role(s, organiser, Role.ORGANISER, world.award_id)
     juror = await as_juror(client, db, settings, world)
     await autosave(client, world.slug, "E002", 0, score_innovation="4", comment="draft to discard")
-    token = client.cookies.get("award_jury_csrf") or ""
+    token = csrf_token(client)
     missing = await client.post(
         sheet_path(world.slug, "E002") + "/conflict", data={"_csrf_token": token, "kind": "investor"}, headers=EN
     )
@@ -524,3 +525,99 @@ async def test_dashboard_query_count_does_not_grow_with_the_entries(
         assert page.status_code == 200 and len(re.findall(r'data-ref="', page.text)) == n
         counts.append(counter.count)  # type: ignore[attr-defined]
     assert counts[0] == counts[1], counts
+
+
+async def test_a_zero_with_a_huge_exponent_is_saved_as_zero_not_a_500(
+    client: httpx.AsyncClient, db: Database, settings: Settings, world: ScoringWorld
+) -> None:
+    # "0E+999999999" is a valid Decimal equal to 0; PostgreSQL's numeric cannot take the exponent.
+    await client.get("/")
+    await sign_in_as(client, db, settings, world.jurors[0])
+    response = await autosave(client, world.slug, "E001", 0, score_innovation="0E+999999999", score_impact="1E+1")
+    assert response.status_code == 200, response.text
+    assert response.json()["scores"] == {"innovation": "0", "impact": "10"}
+
+
+async def test_a_conflict_declared_in_a_later_round_keeps_the_sheets_of_a_finalised_round(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    doc = scoring_bundle("two-rounds")
+    final = copy.deepcopy(doc["award"]["rounds"][0]) | {"slug": "final", "name": "Final"}
+    doc["award"]["rounds"].append(final)
+    for entry in doc["entries"]:
+        entry["rounds"] = ["pre-selection", "final"]
+    doc["sheets"] = [
+        {
+            "juror": "juror1@jury.example",
+            "entry": "E001",
+            "round": "pre-selection",
+            "status": "submitted",
+            "scores": {"innovation": 8, "impact": 6},
+            "comment": "scored in the first round",
+        }
+    ]
+    async with db.session() as s:
+        world = await build_world(s, doc)
+        rounds = {r.slug: r for r in (await s.execute(sa.select(Round))).scalars()}
+        rounds["pre-selection"].finalised_at = utcnow()
+        s.add(Assignment(round_id=rounds["final"].id, entry_id=world.entries["E001"], juror_id=world.jurors[0]))
+    await client.get("/")
+    await sign_in_as(client, db, settings, world.jurors[0])
+    path = sheet_path(world.slug, "E001", "final")
+    response = await client.post(
+        path + "/conflict",
+        data={"_csrf_token": csrf_token(client), "kind": "other", "reason": "I advised them last year"},
+        headers=EN,
+        follow_redirects=False,
+    )
+    async with db.session() as s:
+        kept = (await s.execute(sa.select(ScoreSheet.comment).where(ScoreSheet.juror_id == world.jurors[0]))).all()
+        conflicts = (await s.execute(sa.select(Conflict.id))).all()
+    # the frozen round's sheet stays; the juror is told to ask the organisers instead
+    assert kept == [("scored in the first round",)]
+    assert conflicts == []
+    assert response.status_code == 409
+    assert "Ask the organisers" in response.text
+
+
+async def test_an_organiser_cannot_record_a_conflict_that_would_discard_a_finalised_sheet(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    doc = scoring_bundle("frozen-award")
+    doc["sheets"] = [
+        {
+            "juror": "juror1@jury.example",
+            "entry": "E001",
+            "round": "pre-selection",
+            "status": "submitted",
+            "scores": {"innovation": 8, "impact": 6},
+            "comment": "frozen",
+        }
+    ]
+    async with db.session() as s:
+        world = await build_world(s, doc)
+        rnd = (await s.execute(sa.select(Round))).scalars().one()
+        rnd.finalised_at = utcnow()
+        organiser = await s.get(Person, world.jurors[1])
+        assert organiser is not None
+        await grant_role(s, organiser, Role.ORGANISER, world.award_id)
+        entry_id = world.entries["E001"]
+    await client.get("/")
+    await sign_in_as(client, db, settings, world.jurors[1])
+    response = await client.post(
+        f"/awards/{world.slug}/conflicts",
+        data={
+            "_csrf_token": csrf_token(client),
+            "juror": str(world.jurors[0]),
+            "entry": str(entry_id),
+            "kind": "other",
+            "reason": "found out later",
+        },
+        headers=EN,
+        follow_redirects=False,
+    )
+    assert response.status_code == 400
+    assert "results are final" in response.text
+    async with db.session() as s:
+        assert (await s.execute(sa.select(ScoreSheet.comment))).scalars().all() == ["frozen"]
+        assert (await s.execute(sa.select(Conflict.id))).all() == []

@@ -21,7 +21,6 @@ from award_jury.accounts.sessions import start_session
 from award_jury.bundle.services import import_bundle
 from award_jury.db import Database, utcnow
 from award_jury.enums import Role
-from award_jury.migrate import upgrade
 from award_jury.settings import Settings
 from award_jury.web.auth import session_policy
 from tests.support.factories import small_bundle
@@ -78,7 +77,7 @@ def wait_until_gone(pids: set[int]) -> set[int]:
 def server_env(make_database_url: Any, tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWARD_JURY_")}
     return env | {
-        "AWARD_JURY_DATABASE_URL": make_database_url("serve"),
+        "AWARD_JURY_DATABASE_URL": make_database_url("serve", migrated=True),
         "AWARD_JURY_DATA_DIR": str(tmp_path / "var"),
         "AWARD_JURY_SECRET_KEY": "serve-test-secret-0123456789",
         "AWARD_JURY_BASE_URL": "http://127.0.0.1",
@@ -89,7 +88,6 @@ async def organiser_token(env: dict[str, str]) -> str:
     settings = Settings.from_env(env)
     db = Database.from_url(settings.database_url)
     try:
-        await upgrade(db)
         async with db.session() as s:
             award = await import_bundle(s, small_bundle())
             organiser = await get_or_create_person(s, "orga@example.org", "Olli Organiser")

@@ -1,10 +1,9 @@
-"""The organiser's set-up (issue 4): a new award, its settings, categories, rounds and weighted
+"""The organiser's set-up: a new award, its settings, categories, rounds and weighted
 criteria with value descriptions, copying criteria, the lock after the first submitted sheet,
 who may do it, and odd input that must never answer 500."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,7 +18,6 @@ from award_jury.db import Database
 from award_jury.enums import Method, Role, SheetStatus
 from award_jury.judging.models import ScoreSheet
 from award_jury.settings import Settings
-from tests.conftest import app_client
 from tests.support.accounts import EN, HOST, page_token, post_form
 from tests.support.confirm import confirm, open_confirmation
 from tests.support.setup_helpers import (
@@ -35,7 +33,6 @@ from tests.support.setup_helpers import (
     import_small,
     input_value,
     load_award,
-    shared_app,
     summary_errors,
 )
 
@@ -50,13 +47,6 @@ BOTH_OR_NEITHER = "Give both the opening and the closing of submissions, or neit
 
 def outside_scale(line: int) -> str:
     return f"Line {line}: the values must lie within the scale, the smaller first."
-
-
-@pytest.fixture
-async def client(settings: Settings, db: Database) -> AsyncIterator[Client]:
-    """As conftest's ``client``, but one app for the module (see ``shared_app``)."""
-    async with app_client(shared_app(settings, db)) as c:
-        yield c
 
 
 @pytest.fixture

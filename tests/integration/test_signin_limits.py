@@ -1,4 +1,4 @@
-"""Sign-in limits under real concurrency (issue 19): many requests at once, through the whole app,
+"""Sign-in limits under real concurrency: many requests at once, through the whole app,
 on a database of its own (a file on SQLite, a fresh database on PostgreSQL; not the rolled-back
 test transaction, whose one connection cannot serve requests side by side)."""
 
@@ -22,27 +22,19 @@ from argon2 import PasswordHasher
 from award_jury.accounts import passwords
 from award_jury.accounts.models import RateLimitHit, WebSession
 from award_jury.db import Database
-from award_jury.migrate import upgrade
 from award_jury.settings import Settings
 from award_jury.web.app import create_app
 from tests.support.accounts import (
     EN,
     PASSWORD,
-    csrf_token,
     link_token,
     make_organiser,
     outbox,
-    use_cheap_argon2,
-    without_csrf,
 )
+from tests.support.csrf import csrf_token, without_csrf
 
 ORGANISER = "olga@example.org"
 WRONG = "not the password at all"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    use_cheap_argon2(monkeypatch)
 
 
 @dataclass
@@ -54,9 +46,8 @@ class World:
 
 @pytest.fixture
 async def world(make_database_url: Any, tmp_path: Path) -> AsyncIterator[World]:
-    url = make_database_url("limits")
+    url = make_database_url("limits", migrated=True)
     db = Database.from_url(url)
-    await upgrade(db)
     settings = Settings(
         database_url=url,
         data_dir=tmp_path / "var",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -15,22 +14,9 @@ from award_jury.db import Database
 from award_jury.entries.models import Entry
 from award_jury.settings import Settings
 from award_jury.web.app import create_app
-from tests.conftest import app_client
+from tests.support.apps import app_client
 from tests.support.entries import applicant, form_version, freeze_clock, make_pdf, save, start_entry
-from tests.support.setup_helpers import field_errors, import_small, shared_app
-
-
-@pytest.fixture
-async def client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client(shared_app(settings, db)) as c:
-        yield c
-
-
-@pytest.fixture
-async def own_client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    """An app of its own (the shared one's ``db`` dependency is the first test's database)."""
-    async with app_client(create_app(settings, database=db)) as c:
-        yield c
+from tests.support.setup_helpers import field_errors, import_small
 
 
 def disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -85,8 +71,8 @@ async def test_an_upload_on_a_full_disk_gets_a_message_beside_the_field(
         assert (entry.title, entry.attachments) == ("", [])
 
 
-async def test_readyz_reports_database_and_storage(own_client: httpx.AsyncClient, settings: Settings) -> None:
-    response = await own_client.get("/readyz")
+async def test_readyz_reports_database_and_storage(client: httpx.AsyncClient, settings: Settings) -> None:
+    response = await client.get("/readyz")
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "ok"
@@ -97,10 +83,10 @@ async def test_readyz_reports_database_and_storage(own_client: httpx.AsyncClient
 
 
 async def test_readyz_answers_503_when_storage_is_full(
-    own_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     disk_full(monkeypatch)
-    response = await own_client.get("/readyz")
+    response = await client.get("/readyz")
     assert response.status_code == 503
     body = response.json()
     assert (body["status"], body["database"], body["storage"]["writable"]) == ("unavailable", {"ok": True}, False)

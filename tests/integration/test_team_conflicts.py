@@ -30,7 +30,8 @@ from award_jury.judging.models import Assignment, Conflict, Score, ScoreSheet
 from award_jury.ranking.queries import rank
 from award_jury.settings import Settings
 from tests.support.accounts import make_person, sign_in_as
-from tests.support.scoring import ROUND, ScoringWorld, build_world, csrf_of, post_sheet, scoring_bundle, sheet_path
+from tests.support.csrf import csrf_token
+from tests.support.scoring import ROUND, ScoringWorld, build_world, post_sheet, scoring_bundle, sheet_path
 
 SLUG = "team-award"
 EN = {"accept-language": "en"}
@@ -115,7 +116,7 @@ async def test_team_member_who_joins_the_jury_is_never_planned_for_their_own_ent
     assert await joins_jury(db, world, CONTACT if role == "contact" else CO_EDITOR, organiser) == member
 
     preview = await client.get(PAGE, params={"k": "3"}, headers=EN)
-    applied = await client.post(PAGE, data={"k": "3", "_csrf_token": csrf_of(client)}, follow_redirects=False)
+    applied = await client.post(PAGE, data={"k": "3", "_csrf_token": csrf_token(client)}, follow_redirects=False)
 
     assert preview.status_code == 200
     assert "E001 (Smart City): 2 of 3 jurors" in preview.text
@@ -136,7 +137,9 @@ async def test_manual_assignment_of_a_team_member_to_their_own_entry_is_refused_
 
     page = await client.get(PAGE, headers=EN)
     refused = await client.post(
-        f"{PAGE}/add", data={"juror": str(member), "entry": str(entry_id), "_csrf_token": csrf_of(client)}, headers=EN
+        f"{PAGE}/add",
+        data={"juror": str(member), "entry": str(entry_id), "_csrf_token": csrf_token(client)},
+        headers=EN,
     )
 
     form = page.text.split(f'id="assign-{entry_id}"', 1)[1].split("</select>", 1)[0]
@@ -205,7 +208,7 @@ async def test_the_plan_drops_an_assignment_of_a_juror_to_their_own_entry(
     juror = await legacy_team_juror(db, world, "E002")
     await as_organiser(client, db, settings, world)
 
-    await client.post(PAGE, data={"k": "2", "_csrf_token": csrf_of(client)}, follow_redirects=False)
+    await client.post(PAGE, data={"k": "2", "_csrf_token": csrf_token(client)}, follow_redirects=False)
 
     stored = await pairs(db)
     assert (juror, world.entries["E002"]) not in stored
@@ -332,7 +335,7 @@ async def test_recording_a_conflict_that_team_membership_makes_already_is_refuse
         "entry": str(world.entries["E001"]),
         "kind": "other",
         "reason": "Founder",
-        "_csrf_token": csrf_of(client),
+        "_csrf_token": csrf_token(client),
     }
 
     refused = await client.post(f"/awards/{SLUG}/conflicts", data=data, headers=EN)

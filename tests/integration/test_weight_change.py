@@ -19,6 +19,7 @@ from award_jury.demo import load_demo_bundle
 from award_jury.enums import Role
 from award_jury.settings import Settings
 from award_jury.web.auth import session_policy
+from tests.support.csrf import csrf_token
 
 ROUND = "/awards/smart-country-startup-award-2026/rounds/vorauswahl"
 
@@ -30,9 +31,7 @@ async def organiser(client: httpx.AsyncClient, db: Database, settings: Settings)
         await grant_role(s, person, Role.ORGANISER, award.id)
         token = await start_session(s, person, session_policy(settings), utcnow())
     client.cookies.set(settings.session_cookie_name, token)
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', (await client.get(ROUND)).text)
-    assert match
-    return match.group(1)
+    return csrf_token(await client.get(ROUND))
 
 
 def team_form(weight: str) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Helpers for the account and invitation tests: CSRF tokens, cookies, people, sessions, the outbox."""
+"""Helpers for the account and invitation tests: cookies, people, sessions, the outbox."""
 
 from __future__ import annotations
 
@@ -23,28 +23,17 @@ from award_jury.db import Database, utcnow
 from award_jury.enums import Role
 from award_jury.settings import Settings
 from award_jury.web.auth import session_policy
+from tests.support.csrf import csrf_token
 
 HOST = "testserver.local"
 SESSION_COOKIE = "award_jury_session"
 EN = {"accept-language": "en"}
 PASSWORD = "correct horse battery"
 
-_CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
-
 
 def choose_language(client: httpx.AsyncClient, lang: str) -> None:
     """The visitor's language choice (the cookie the language switcher sets)."""
     client.cookies.set("award_jury_lang", lang, domain=HOST, path="/")
-
-
-def csrf_token(html: str) -> str:
-    match = _CSRF_FIELD.search(html)
-    assert match, "the page has no CSRF field"
-    return match.group(1)
-
-
-def without_csrf(html: str) -> str:
-    return _CSRF_FIELD.sub('name="_csrf_token" value="-"', html)
 
 
 async def page_token(client: httpx.AsyncClient, path: str = "/signin") -> str:
@@ -203,10 +192,16 @@ def link_token(msg: EmailMessage, path: str) -> str:
     return in_text.group(1)
 
 
-def use_cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cheap argon2id parameters: the tests make many wrong guesses, each costs a hash.
+#: The production hasher, kept before the suite swaps in cheap parameters (``use_cheap_argon2``).
+PRODUCTION_HASHER = passwords._hasher
 
-    The production parameters are checked by a test of their own."""
+
+def use_cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2id parameters: the tests make many wrong guesses and create many people, each
+    costs a hash (about 0.1 s of CPU and 64 MiB with the production parameters, a second on a
+    busy machine). tests/conftest.py uses them for the whole run, the live servers included.
+
+    The production parameters are checked by a test of their own (``PRODUCTION_HASHER``)."""
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(passwords, "_hasher", cheap)
     monkeypatch.setattr(passwords, "_DUMMY_HASH", cheap.hash("award-jury timing equaliser"))

@@ -72,7 +72,8 @@ _axe = Axe()
 
 async def serious_violations(page: Any, *, look: bool = True) -> list[str]:
     """axe-core's moderate, serious and critical violations on the page, as readable lines; in the
-    SQLite pass also what :func:`tests.support.look.look_around` sees in both languages and widths."""
+    pass that runs the look checks also what :func:`tests.support.look.look_around` sees in both
+    languages and widths."""
     results = await _axe.run(page)
     return [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"

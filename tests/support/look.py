@@ -6,7 +6,8 @@ stick out of the screen.
 ``tests.support.browser.serious_violations``), in German and English, at 360 and 1280 px, in a tab
 of its own that cannot send anything (every request but GET is aborted, local storage is put back),
 and writes a screenshot of each as a test artefact under ``test-results/screenshots/<run>/``.
-CSS does not depend on the database, so it runs in the SQLite pass (``LOOK.enabled``)."""
+CSS does not depend on the database, so it runs in one pass only (``LOOK.enabled``, ``LOOK_IN`` in
+scripts/test.sh)."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from award_jury.awards.models import Award
 from award_jury.bundle.services import import_bundle
 from award_jury.entries.models import Entry
 from award_jury.judging.models import Assignment
+from tests.support.csrf import csrf_token
 from tests.support.factories import small_bundle
 
 ROUND = "pre-selection"
@@ -74,16 +75,12 @@ def sheet_path(slug: str, ref: str, round_slug: str = ROUND) -> str:
     return f"/awards/{slug}/rounds/{round_slug}/jury/entries/{ref}"
 
 
-def csrf_of(client: httpx.AsyncClient) -> str:
-    return client.cookies.get("award_jury_csrf") or ""
-
-
 async def autosave(client: httpx.AsyncClient, slug: str, ref: str, version: int, **fields: str) -> httpx.Response:
     data = {"version": str(version), **{k.replace("score_", "score-"): v for k, v in fields.items()}}
     return await client.post(
         sheet_path(slug, ref) + "/autosave",
         data=data,
-        headers={"x-csrftoken": csrf_of(client), "accept": "application/json"},
+        headers={"x-csrftoken": csrf_token(client), "accept": "application/json"},
     )
 
 
@@ -93,7 +90,7 @@ async def post_sheet(
     data = {
         "version": str(version),
         "action": action,
-        "_csrf_token": csrf_of(client),
+        "_csrf_token": csrf_token(client),
         **{k.replace("score_", "score-"): v for k, v in fields.items()},
     }
     return await client.post(

@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from litestar import Litestar
 from sqlalchemy.orm import selectinload
 
 from award_jury.accounts.models import Person
@@ -21,7 +20,6 @@ from award_jury.bundle.services import import_bundle
 from award_jury.db import Database
 from award_jury.enums import Role
 from award_jury.settings import Settings
-from award_jury.web.app import create_app
 from tests.support.accounts import EN, page_token, post_form, sign_in_as
 from tests.support.factories import small_bundle
 
@@ -160,19 +158,3 @@ async def events(db: Database, action: str) -> list[AuditEvent]:
 async def count_rows(db: Database, model: Any) -> int:
     async with db.session() as s:
         return int((await s.execute(sa.select(sa.func.count()).select_from(model))).scalar_one())
-
-
-_APP: list[Litestar] = []
-
-
-def shared_app(settings: Settings, db: Database) -> Litestar:
-    """One app for every test of a module, pointed at this test's database and settings.
-
-    Building a Litestar app and compiling its templates costs about 0.2 s; the ``client``
-    fixture does it for every test. The app finds both through ``app.state`` on each request."""
-    if not _APP:
-        _APP.append(create_app(settings, database=db))
-    app = _APP[0]
-    app.state.db = db
-    app.state.settings = settings
-    return app

@@ -10,13 +10,17 @@ name. The rules:
 - models import only models and what lies below them (``db``, ``enums``, ``errors``, the pure cores);
 - the pure cores (``ranking/compute.py``, ``judging/assign.py``, ``bundle/validate.py``,
   ``awards/branding.py``) reach neither SQLAlchemy nor Litestar, not even through our own modules;
-- ``enums`` and ``errors`` import nothing of ours.
+- ``enums`` and ``errors`` import nothing of ours;
+- controllers do no service work: no SQLAlchemy but the session type, no audit, no query or
+  change through a session, and the settings and storage only as dependencies (never from
+  ``app.state``, never a ``LocalStorage`` of their own).
 """
 
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -31,6 +35,7 @@ PURE_CORES = frozenset(
         "award_jury.judging.assign",
         "award_jury.bundle.validate",
         "award_jury.awards.branding",
+        "award_jury.formats",
     }
 )
 BELOW_MODELS = frozenset({"award_jury.db", "award_jury.enums", "award_jury.errors"}) | PURE_CORES
@@ -50,6 +55,12 @@ class Module:
 
 
 def package_modules(root: Path = PACKAGE_DIR) -> dict[str, Module]:
+    """Every module of the package, read afresh (a new dict: the tests plant imports in it)."""
+    return dict(_read_package(root))
+
+
+@cache
+def _read_package(root: Path) -> dict[str, Module]:
     modules = {}
     for path in sorted(root.rglob("*.py")):
         parts = [PACKAGE, *path.relative_to(root).with_suffix("").parts]
@@ -73,6 +84,12 @@ def _absolute(module: Module, node: ast.ImportFrom) -> str:
 def imports_of(module: Module, known: frozenset[str] | set[str] = frozenset()) -> set[str]:
     """Every module name ``module`` imports, absolute: ``from x import y`` gives ``x.y`` when that
     is one of the ``known`` modules, else ``x``."""
+    return set(_imports_of(module, frozenset(known)))
+
+
+@cache
+def _imports_of(module: Module, known: frozenset[str]) -> frozenset[str]:
+    # (cached: each test plants one import and checks the whole package again)
     found: set[str] = set()
     for node in ast.walk(ast.parse(module.source)):
         if isinstance(node, ast.Import):
@@ -91,7 +108,7 @@ def imports_of(module: Module, known: frozenset[str] | set[str] = frozenset()) -
             and isinstance(node.args[0].value, str)
         ):
             found.add(node.args[0].value)
-    return {name for name in found if name}
+    return frozenset(name for name in found if name)
 
 
 def is_controller(name: str) -> bool:
@@ -231,3 +248,71 @@ def test_checker_catches_a_leaf_importing_our_modules() -> None:
     assert layer_violations(modules) == [
         "award_jury.errors imports award_jury.settings (a leaf imports nothing of ours)"
     ]
+
+
+# ---------------------------------------------------------------- controllers stay thin
+
+#: What a controller calls on a database session itself (it asks a service instead).
+SESSION_WORK = frozenset({"execute", "scalar", "scalars", "add", "add_all", "delete", "merge"})
+
+
+def controller_work(modules: dict[str, Module]) -> list[str]:
+    """Service work found in controller modules (``web/`` is the stack's own plumbing, not checked)."""
+    known = set(modules)
+    bad: list[str] = []
+    for name, module in sorted(modules.items()):
+        if not is_controller(name) or is_web(name):
+            continue
+        for i in sorted(imports_of(module, known)):
+            if (i.split(".")[0] == "sqlalchemy" and not i.startswith("sqlalchemy.ext.asyncio")) or i.startswith(
+                f"{PACKAGE}.audit"
+            ):
+                bad.append(f"{name} imports {i} (SQL and audit belong in a service)")
+        for node in ast.walk(ast.parse(module.source)):
+            if not isinstance(node, (ast.Call, ast.Attribute)):
+                continue
+            func = node.func if isinstance(node, ast.Call) else None
+            if isinstance(func, ast.Attribute) and func.attr in SESSION_WORK:
+                owner = func.value
+                if isinstance(owner, ast.Name) and owner.id.endswith("session"):
+                    bad.append(f"{name} line {node.lineno}: {owner.id}.{func.attr}() (a service does that)")
+            if isinstance(func, ast.Name) and func.id in ("record_event", "LocalStorage"):
+                bad.append(f"{name} line {node.lineno}: {func.id}() (a service or a dependency does that)")
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("settings", "storage", "mailer")
+                and isinstance(node.value, ast.Attribute)
+                and node.value.attr == "state"
+            ):
+                bad.append(f"{name} line {node.lineno}: state.{node.attr} (take the {node.attr} dependency)")
+    return bad
+
+
+def test_controllers_do_no_service_work() -> None:
+    assert controller_work(package_modules()) == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "found"),
+    [
+        ("import sqlalchemy as sa", "imports sqlalchemy (SQL and audit belong in a service)"),
+        ("from sqlalchemy import select", "imports sqlalchemy (SQL and audit belong in a service)"),
+        (
+            "from award_jury.audit.services import record_event",
+            "imports award_jury.audit.services (SQL and audit belong in a service)",
+        ),
+        ("async def f(db_session):\n    await db_session.execute(q)", "db_session.execute() (a service does that)"),
+        ("def f(session):\n    session.add(x)", "session.add() (a service does that)"),
+        ("def f(s):\n    record_event(s, 'x')", "record_event() (a service or a dependency does that)"),
+        ("def f(p):\n    return LocalStorage(p)", "LocalStorage() (a service or a dependency does that)"),
+        ("def f(request):\n    return request.app.state.settings", "state.settings (take the settings dependency)"),
+    ],
+)
+def test_checker_catches_service_work_planted_in_a_controller(extra: str, found: str) -> None:
+    modules = planted("award_jury.judging.round_controllers", extra)
+
+    problems = controller_work(modules)
+
+    assert len(problems) == 1
+    assert problems[0].startswith("award_jury.judging.round_controllers ")
+    assert problems[0].endswith(found)

@@ -10,17 +10,20 @@ from decimal import Decimal
 
 import pytest
 
+from award_jury.i18n import current_locale
 from award_jury.ranking.analysis import (
     DISAGREEMENT_POINTS,
     METHODS,
     calibration,
-    calibration_svg,
+    calibration_chart,
     prize_changes,
     ranks_by_method,
     spread,
     stability,
 )
 from award_jury.ranking.compute import CategorySpec, CriterionSpec, EntryRow, SheetRow, sheet_total
+from award_jury.settings import TEMPLATES_DIR
+from award_jury.web.templating import create_environment
 
 # One criterion from 0 to 100: a sheet's total is its score, which keeps hand computations short.
 X = [CriterionSpec("x", Decimal(1), Decimal(0), Decimal(100), 0)]
@@ -260,11 +263,25 @@ def parse(svg: str) -> ET.Element:
     return ET.fromstring(svg)  # noqa: S314
 
 
+def calibration_svg(
+    rows_: Sequence[tuple[str, float | None]], *, title: str, description: str, locale: str = "en"
+) -> str:
+    """The chart as the results page draws it: the geometry from the analysis, the markup from
+    the ``offset_chart`` macro (escaped like any template text), numbers in ``locale``."""
+    env = create_environment(TEMPLATES_DIR)
+    template = env.from_string(
+        '{% from "_macros/charts.html" import offset_chart %}{{ offset_chart(chart, title, description) }}'
+    )
+    token = current_locale.set(locale)
+    try:
+        return template.render(chart=calibration_chart(rows_), title=title, description=description)
+    finally:
+        current_locale.reset(token)
+
+
 def test_calibration_svg_is_well_formed_and_accessible() -> None:
     rows_ = [("<script>alert(1)</script>", 12.5), ("Jörg & Söhne", -7.25), ("Nobody Else", None), ("Zero", 0.0)]
-    svg = calibration_svg(
-        rows_, title="Juror offsets <1>", description='How "harsh" & how lenient', number=lambda v: f"{v:+.1f}"
-    )
+    svg = calibration_svg(rows_, title="Juror offsets <1>", description='How "harsh" & how lenient')
     root = parse(svg)
     assert root.tag == f"{SVG}svg"
     assert root.get("role") == "img"
@@ -293,16 +310,14 @@ def test_calibration_svg_is_well_formed_and_accessible() -> None:
 
 
 def test_calibration_svg_without_jurors_is_still_well_formed() -> None:
-    root = parse(calibration_svg([], title="T", description="D", number=str))
+    root = parse(calibration_svg([], title="T", description="D"))
     assert root.get("role") == "img"
     assert not list(root.iter(f"{SVG}rect"))
 
 
-def test_calibration_svg_writes_each_offset_with_the_given_number_format() -> None:
-    """The page passes the locale's formatter, so the chart reads like its table ("+13,7" in German)."""
-    svg = calibration_svg(
-        [("A", 13.66), ("B", -7.25)], title="T", description="D", number=lambda v: f"{v:+.1f}".replace(".", ",")
-    )
+def test_calibration_svg_writes_each_offset_in_the_pages_number_format() -> None:
+    """The chart reads like its table ("+13,7" in German)."""
+    svg = calibration_svg([("A", 13.66), ("B", -7.25)], title="T", description="D", locale="de")
     texts = [t.text for t in parse(svg).iter(f"{SVG}text")]
     assert {"+13,7", "-7,2"} <= set(texts)
     assert "+13.7" not in texts

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.background_tasks import BackgroundTask
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,22 +14,23 @@ from award_jury.accounts import sessions as sessions_service
 from award_jury.accounts.models import LoginToken, Person
 from award_jury.accounts.passwords import MIN_PASSWORD_LENGTH, password_problem_code, verify_password_async
 from award_jury.accounts.personal_data import export_personal_data
-from award_jury.accounts.services import awards_of
-from award_jury.accounts.signin import check_link, issue_link, redeem_link, set_password, sign_in_with_password
+from award_jury.accounts.services import awards_of, update_account
+from award_jury.accounts.signin import check_link, redeem_link, request_link, set_password, sign_in_with_password
 from award_jury.accounts.validators import is_valid_email, normalise_email
-from award_jury.audit.services import record_event
 from award_jury.db import utcnow
 from award_jury.enums import TokenPurpose
-from award_jury.errors import RateLimitedError, SignInFailedError, SignInRequiredError, TokenInvalidError
+from award_jury.errors import FormError, RateLimitedError, SignInFailedError, SignInRequiredError, TokenInvalidError
 from award_jury.i18n import gettext as _
 from award_jury.i18n import ngettext
 from award_jury.judging.dashboard import award_to_score
+from award_jury.mail import Mailer
 from award_jury.policy import Action, Viewer, require
-from award_jury.settings import SUPPORTED_LOCALES, Settings
+from award_jury.settings import Settings
+from award_jury.urls import url_for
 from award_jury.web.auth import client_ip, expired_session_cookie, session_cookie, session_policy
 from award_jury.web.controllers import language_cookie, safe_next
 from award_jury.web.forms import read_form
-from award_jury.web.mailer import mail_task
+from award_jury.web.mailer import send_after_response
 
 Req = Request[Any, Any, Any]
 
@@ -55,10 +55,9 @@ def rate_limited_message(exc: RateLimitedError) -> str:
 
 
 async def signed_in_redirect(
-    request: Req, session: AsyncSession, person: Person, target: str, *, method: str
+    request: Req, settings: Settings, session: AsyncSession, person: Person, target: str, *, method: str
 ) -> Redirect:
     """End whatever session the browser had (a planted id included), start a new one."""
-    settings: Settings = request.app.state.settings
     old = request.cookies.get(settings.session_cookie_name)
     if old:
         await sessions_service.end_session(session, old)
@@ -79,17 +78,15 @@ async def signed_in_redirect(
 async def landing_page(session: AsyncSession, person_id: int) -> str:
     """Where a sign-in without a destination leads: a juror's scoring, else the account page."""
     award = await award_to_score(session, person_id, utcnow())
-    return f"/awards/{award.slug}/jury" if award is not None else "/account"
-
-
-LINK_MAILS = {
-    TokenPurpose.SIGNIN: ("signin_link", "/signin/link/"),
-    TokenPurpose.RESET: ("password_reset", "/password/reset/"),
-}
+    return url_for("jury.home", slug=award.slug) if award is not None else url_for("account.detail")
 
 
 async def send_link(
-    request: Req, session: AsyncSession, purpose: TokenPurpose, form_again: Callable[[str, str, int], Template]
+    request: Req,
+    session: AsyncSession,
+    mailer: Mailer,
+    purpose: TokenPurpose,
+    form_again: Callable[[str, str, int], Template],
 ) -> Template:
     """Answer a request for a sign-in or reset link: the same page whether or not the address
     has an account; the mail (if any) goes out after the response."""
@@ -98,27 +95,15 @@ async def send_link(
     if not is_valid_email(normalise_email(email)):
         return form_again(email, _("Enter a valid e-mail address, like name@example.org."), 400)
     try:
-        issued = await issue_link(session, email, purpose, utcnow(), ip=client_ip(request))
+        mails = await request_link(session, mailer, email, purpose, utcnow(), ip=client_ip(request))
     except RateLimitedError as exc:
         return form_again(email, rate_limited_message(exc), 429)
-    task: BackgroundTask | None = None
-    if issued is not None:
-        person, token = issued
-        template, path = LINK_MAILS[purpose]
-        task = mail_task(
-            request,
-            template,
-            to=person.email,
-            locale=person.locale,
-            name=person.name,
-            link=f"{request.app.state.settings.base_url}{path}{token}",
-        )
     purpose_name = "reset" if purpose is TokenPurpose.RESET else "signin"
-    return Template("accounts/link_sent.html", context={"email": email, "purpose": purpose_name}, background=task)
-
-
-def secret_key(request: Req) -> str:
-    return str(request.app.state.settings.secret_key)
+    return Template(
+        "accounts/link_sent.html",
+        context={"email": email, "purpose": purpose_name},
+        background=send_after_response(mailer, mails),
+    )
 
 
 def link_invalid(reason: str) -> Template:
@@ -126,15 +111,15 @@ def link_invalid(reason: str) -> Template:
 
 
 class SignInController(Controller):
-    @get("/signin", name="signin")
+    @get("/signin", name="signin.form")
     async def signin_form(self, viewer: Viewer, next: str = "") -> Template | Redirect:
         if viewer.authenticated:
-            return Redirect(safe_next(next) if next else "/account", status_code=303)
+            return Redirect(safe_next(next) if next else url_for("account.detail"), status_code=303)
         target = safe_next(next) if next else ""
         return Template("accounts/signin.html", context={"next": target, "email": "", "errors": {}})
 
-    @post("/signin")
-    async def signin(self, request: Req, db_session: AsyncSession) -> Template | Redirect:
+    @post("/signin", name="signin.password")
+    async def signin(self, request: Req, db_session: AsyncSession, settings: Settings) -> Template | Redirect:
         form = await read_form(request)
         email, password, target = (
             form.get("email", max_length=320),
@@ -157,57 +142,58 @@ class SignInController(Controller):
         except RateLimitedError as exc:
             errors["password"] = rate_limited_message(exc)
             return Template("accounts/signin.html", context=context, status_code=429)
-        return await signed_in_redirect(request, db_session, person, target, method="password")
+        return await signed_in_redirect(request, settings, db_session, person, target, method="password")
 
-    @post("/signin/link")
-    async def request_link(self, request: Req, db_session: AsyncSession) -> Template:
+    @post("/signin/link", name="signin.request_link")
+    async def request_link(self, request: Req, db_session: AsyncSession, mailer: Mailer) -> Template:
         def form_again(email: str, message: str, status: int) -> Template:
             context = {"next": "", "email": email, "errors": {}, "link_email": email, "link_errors": {"email": message}}
             return Template("accounts/signin.html", context=context, status_code=status)
 
-        return await send_link(request, db_session, TokenPurpose.SIGNIN, form_again)
+        return await send_link(request, db_session, mailer, TokenPurpose.SIGNIN, form_again)
 
-    @get("/signin/link/{token:str}")
-    async def link_page(self, request: Req, token: str, db_session: AsyncSession, next: str = "") -> Template:
+    @get("/signin/link/{token:str}", name="signin.link")
+    async def link_page(self, token: str, db_session: AsyncSession, settings: Settings, next: str = "") -> Template:
         # Opening the link only shows a button: mail scanners that fetch links must not use it up.
         try:
-            await check_link(db_session, token, TokenPurpose.SIGNIN, utcnow(), secret=secret_key(request))
+            await check_link(db_session, token, TokenPurpose.SIGNIN, utcnow(), secret=settings.secret_key)
         except TokenInvalidError as exc:
             return link_invalid(exc.reason)
         return Template("accounts/link_confirm.html", context={"token": token, "next": safe_next(next) if next else ""})
 
-    @post("/signin/link/{token:str}")
-    async def use_link(self, request: Req, token: str, db_session: AsyncSession) -> Template | Redirect:
+    @post("/signin/link/{token:str}", name="signin.use_link")
+    async def use_link(
+        self, request: Req, token: str, db_session: AsyncSession, settings: Settings
+    ) -> Template | Redirect:
         try:
-            person = await redeem_link(db_session, token, TokenPurpose.SIGNIN, utcnow(), secret=secret_key(request))
+            person = await redeem_link(db_session, token, TokenPurpose.SIGNIN, utcnow(), secret=settings.secret_key)
         except TokenInvalidError as exc:
             return link_invalid(exc.reason)
         target = (await read_form(request)).get("next")
-        return await signed_in_redirect(request, db_session, person, target, method="link")
+        return await signed_in_redirect(request, settings, db_session, person, target, method="link")
 
-    @post("/signout")
-    async def signout(self, request: Req, db_session: AsyncSession) -> Redirect:
-        settings: Settings = request.app.state.settings
+    @post("/signout", name="signin.signout")
+    async def signout(self, request: Req, db_session: AsyncSession, settings: Settings) -> Redirect:
         token = request.cookies.get(settings.session_cookie_name)
         if token:
             await sessions_service.end_session(db_session, token, ip=client_ip(request))
-        response = Redirect("/?signed_out=1", status_code=303)
+        response = Redirect(url_for("site.home", query={"signed_out": 1}), status_code=303)
         response.cookies.append(expired_session_cookie(settings))
         return response
 
-    @get("/password/forgot")
+    @get("/password/forgot", name="password.forgot_form")
     async def forgot_form(self) -> Template:
         return Template("accounts/password_forgot.html", context={"email": "", "errors": {}})
 
-    @post("/password/forgot")
-    async def forgot(self, request: Req, db_session: AsyncSession) -> Template:
+    @post("/password/forgot", name="password.forgot")
+    async def forgot(self, request: Req, db_session: AsyncSession, mailer: Mailer) -> Template:
         def form_again(email: str, message: str, status: int) -> Template:
             context = {"email": email, "errors": {"email": message}}
             return Template("accounts/password_forgot.html", context=context, status_code=status)
 
-        return await send_link(request, db_session, TokenPurpose.RESET, form_again)
+        return await send_link(request, db_session, mailer, TokenPurpose.RESET, form_again)
 
-    @get("/password/reset/{token:str}")
+    @get("/password/reset/{token:str}", name="password.reset_form")
     async def reset_form(self, token: str, db_session: AsyncSession) -> Template:
         try:
             await check_link(db_session, token, TokenPurpose.RESET, utcnow())
@@ -215,8 +201,10 @@ class SignInController(Controller):
             return link_invalid(exc.reason)
         return Template("accounts/password_reset.html", context={"token": token, "errors": {}})
 
-    @post("/password/reset/{token:str}")
-    async def reset(self, request: Req, token: str, db_session: AsyncSession) -> Template | Redirect:
+    @post("/password/reset/{token:str}", name="password.reset")
+    async def reset(
+        self, request: Req, token: str, db_session: AsyncSession, settings: Settings
+    ) -> Template | Redirect:
         form = await read_form(request)
         try:
             row = await check_link(db_session, token, TokenPurpose.RESET, utcnow())
@@ -232,7 +220,9 @@ class SignInController(Controller):
             return Template("accounts/password_reset.html", context={"token": token, "errors": errors}, status_code=400)
         person = await redeem_link(db_session, token, TokenPurpose.RESET, utcnow())
         await set_password(db_session, person, form.raw("password", max_length=300), ip=client_ip(request))
-        return await signed_in_redirect(request, db_session, person, "/account?password=1", method="reset")
+        return await signed_in_redirect(
+            request, settings, db_session, person, url_for("account.detail", query={"password": 1}), method="reset"
+        )
 
 
 def new_password_errors(password: str, confirm: str, person: Person) -> dict[str, str]:
@@ -248,7 +238,7 @@ def new_password_errors(password: str, confirm: str, person: Person) -> dict[str
 class AccountController(Controller):
     path = "/account"
 
-    @get("", name="account")
+    @get("", name="account.detail")
     async def account(self, viewer: Viewer, db_session: AsyncSession) -> Template:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         assert viewer.person_id is not None
@@ -263,8 +253,10 @@ class AccountController(Controller):
             },
         )
 
-    @post("")
-    async def update_account(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
+    @post("", name="account.update")
+    async def update_account(
+        self, request: Req, viewer: Viewer, db_session: AsyncSession, settings: Settings
+    ) -> Template | Redirect:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         assert viewer.person_id is not None
         form = await read_form(request)
@@ -272,45 +264,27 @@ class AccountController(Controller):
         assert person is not None
         name, locale = form.get("name", max_length=500), form.get("locale")
         organisation = form.get("organisation", max_length=500)
-        errors: dict[str, str] = {}
-        if len(organisation) > 200:
-            errors["organisation"] = _("Use at most 200 characters.")
-        if not name:
-            errors["name"] = _("Enter your name.")
-        elif len(name) > 200:
-            errors["name"] = _("Use at most 200 characters.")
-        if locale not in SUPPORTED_LOCALES:
-            errors["locale"] = _("Choose German or English.")
-        if errors:
+        try:
+            await update_account(db_session, person, name=name, locale=locale, organisation=organisation)
+        except FormError as exc:
             awards = await awards_of(db_session, person.id)
             return Template(
                 "accounts/account.html",
                 context={
                     "person": person,
                     "awards": awards,
-                    "errors": errors,
+                    "errors": exc.errors,
                     "viewer": viewer,
                     "form_name": name,
                     "form_organisation": organisation,
                 },
                 status_code=400,
             )
-        before = {"name": person.name, "locale": person.locale, "organisation": person.organisation}
-        person.name, person.locale, person.organisation = name, locale, organisation
-        record_event(
-            db_session,
-            "account.updated",
-            actor_id=person.id,
-            object_type="person",
-            object_id=person.id,
-            before=before,
-            after={"name": name, "locale": locale, "organisation": organisation},
-        )
-        response = Redirect("/account?saved=1", status_code=303)
-        response.cookies.append(language_cookie(request.app.state.settings, locale))
+        response = Redirect(url_for("account.detail", query={"saved": 1}), status_code=303)
+        response.cookies.append(language_cookie(settings, locale))
         return response
 
-    @get("/data", name="account_data")
+    @get("/data", name="account.data")
     async def my_data(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Response[bytes]:
         """Everything stored about the signed-in person, as a JSON file (GDPR Art. 15)."""
         require(viewer, Action.EXPORT_OWN_DATA)
@@ -324,7 +298,7 @@ class AccountController(Controller):
             headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"},
         )
 
-    @get("/password")
+    @get("/password", name="account.password_form")
     async def password_form(self, viewer: Viewer, db_session: AsyncSession) -> Template:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         person = await db_session.get(Person, viewer.person_id)
@@ -333,8 +307,10 @@ class AccountController(Controller):
             "accounts/password_set.html", context={"has_password": bool(person.password_hash), "errors": {}}
         )
 
-    @post("/password")
-    async def set_own_password(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
+    @post("/password", name="account.password")
+    async def set_own_password(
+        self, request: Req, viewer: Viewer, db_session: AsyncSession, settings: Settings
+    ) -> Template | Redirect:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         person = await db_session.get(Person, viewer.person_id)
         assert person is not None
@@ -351,32 +327,31 @@ class AccountController(Controller):
             context = {"has_password": bool(person.password_hash), "errors": errors}
             return Template("accounts/password_set.html", context=context, status_code=400)
         await set_password(db_session, person, form.raw("password", max_length=300), ip=client_ip(request))
-        return await signed_in_redirect(request, db_session, person, "/account?password=1", method="password-change")
+        return await signed_in_redirect(
+            request,
+            settings,
+            db_session,
+            person,
+            url_for("account.detail", query={"password": 1}),
+            method="password-change",
+        )
 
-    @post("/signout-everywhere")
-    async def signout_everywhere(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Redirect:
+    @post("/signout-everywhere", name="account.signout_everywhere")
+    async def signout_everywhere(
+        self, request: Req, viewer: Viewer, db_session: AsyncSession, settings: Settings
+    ) -> Redirect:
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         assert viewer.person_id is not None
-        ended = await sessions_service.end_all_sessions(db_session, viewer.person_id)
-        record_event(
-            db_session,
-            "signout.everywhere",
-            actor_id=viewer.person_id,
-            object_type="person",
-            object_id=viewer.person_id,
-            after={"sessions": ended},
-            ip=client_ip(request),
-        )
-        response = Redirect("/signin?signed_out=1", status_code=303)
-        response.cookies.append(expired_session_cookie(request.app.state.settings))
+        await sessions_service.sign_out_everywhere(db_session, viewer.person_id, ip=client_ip(request))
+        response = Redirect(url_for("signin.form", query={"signed_out": 1}), status_code=303)
+        response.cookies.append(expired_session_cookie(settings))
         return response
 
 
 class SessionController(Controller):
-    @post("/session/extend")
-    async def extend(self, request: Req, viewer: Viewer, db_session: AsyncSession) -> Response[Any]:
+    @post("/session/extend", name="session.extend")
+    async def extend(self, request: Req, viewer: Viewer, db_session: AsyncSession, settings: Settings) -> Response[Any]:
         """Keep the session alive (the idle warning's button; a plain form post works too)."""
-        settings: Settings = request.app.state.settings
         require(viewer, Action.MANAGE_OWN_ACCOUNT)
         token = request.cookies.get(settings.session_cookie_name, "")
         policy = session_policy(settings)

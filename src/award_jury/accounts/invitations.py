@@ -10,13 +10,92 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from award_jury.accounts.models import AwardRole, Invitation, Person
 from award_jury.accounts.services import get_or_create_person, grant_role
 from award_jury.accounts.sessions import hash_token, new_token
+from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.audit.services import record_event
 from award_jury.awards.models import Award, Category
 from award_jury.enums import Role
-from award_jury.errors import ConflictError, NotFoundError, TokenInvalidError
+from award_jury.errors import ConflictError, FormError, NotFoundError, TokenInvalidError
+from award_jury.i18n import gettext as _
 from award_jury.judging.models import JurorCategory
+from award_jury.mail import Mail, Mailer
 
 INVITATION_LIFETIME = timedelta(days=14)
+#: The roles an organiser may invite someone to.
+INVITABLE_ROLES = (Role.JUROR, Role.ORGANISER)
+
+
+def invitation_mail(
+    mailer: Mailer, award: Award, invitee: Person, invitation: Invitation, token: str, inviter_name: str
+) -> Mail:
+    """The invitation, to the person invited, in their language."""
+    return mailer.compose(
+        "invitation",
+        to=invitee.email,
+        locale=invitee.locale,
+        name=invitee.name,
+        award_name=award.name,
+        role=invitation.role.value,
+        inviter=inviter_name,
+        expires_at=invitation.expires_at,
+        time_zone=award.time_zone,
+        link=mailer.url("invitations.page", token=token),
+    )
+
+
+async def invite_person(
+    session: AsyncSession,
+    mailer: Mailer,
+    award: Award,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    categories: list[str],
+    inviter: Person,
+    now: datetime,
+) -> list[Mail]:
+    """The people page's invitation: check the fields (FormError with a message per field, also
+    when the person has the role already), :func:`invite`, and the mail to send after the commit."""
+    valid_slugs = {c.slug for c in award.categories}
+    errors: dict[str, str] = {}
+    if not is_valid_email(normalise_email(email)):
+        errors["email"] = _("Enter a valid e-mail address, like name@example.org.")
+    if not name:
+        errors["name"] = _("Enter the person's name.")
+    elif len(name) > 200:
+        errors["name"] = _("Use at most 200 characters.")
+    if role not in [r.value for r in INVITABLE_ROLES]:
+        errors["role"] = _("Choose a role.")
+    if any(c not in valid_slugs for c in categories):
+        errors["categories"] = _("Choose categories of this award.")
+    if errors:
+        raise FormError(errors)
+    try:
+        invitation, token = await invite(
+            session,
+            award,
+            email=email,
+            name=name,
+            role=Role(role),
+            categories=categories if role == Role.JUROR else [],
+            invited_by=inviter,
+            now=now,
+        )
+    except ConflictError:
+        raise FormError({"email": _("This person already has this role in the award.")}) from None
+    invitee = await session.get(Person, invitation.person_id)
+    assert invitee is not None
+    return [invitation_mail(mailer, award, invitee, invitation, token, inviter.name)]
+
+
+async def resend_invitation(
+    session: AsyncSession, mailer: Mailer, award: Award, invitation: Invitation, actor: Person, now: datetime
+) -> list[Mail]:
+    """:func:`resend` (ConflictError when it is no longer open) and the new mail to send."""
+    token = await resend(session, invitation, actor, now)
+    invitee = await session.get(Person, invitation.person_id)
+    assert invitee is not None
+    return [invitation_mail(mailer, award, invitee, invitation, token, actor.name)]
 
 
 async def invite(
@@ -145,6 +224,16 @@ async def find_open_invitation(session: AsyncSession, token: str, now: datetime)
     return found
 
 
+async def invitation_and_award(session: AsyncSession, token: str, now: datetime) -> tuple[Invitation, Award, Person]:
+    """The open invitation named by ``token`` (TokenInvalidError otherwise), its award and person."""
+    invitation = await find_open_invitation(session, token, now)
+    award = await session.get(Award, invitation.award_id)
+    person = await session.get(Person, invitation.person_id)
+    assert award is not None
+    assert person is not None
+    return invitation, award, person
+
+
 async def accept(session: AsyncSession, token: str, now: datetime) -> tuple[Invitation, Person]:
     invitation = await find_open_invitation(session, token, now)
     person = await session.get(Person, invitation.person_id)
@@ -239,3 +328,11 @@ async def set_juror_categories(
     )
     await session.flush()
     return chosen
+
+
+async def accept_invitation(session: AsyncSession, token: str, now: datetime) -> tuple[Person, Award]:
+    """:func:`accept`, with the award the person now has a role in."""
+    invitation, person = await accept(session, token, now)
+    award = await session.get(Award, invitation.award_id)
+    assert award is not None
+    return person, award

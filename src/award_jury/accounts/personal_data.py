@@ -13,7 +13,6 @@ entries, sheets or events the person has. Deletion and retention are not handled
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +26,7 @@ from award_jury.awards.models import Award, Category, Round
 from award_jury.db import in_write_transaction, utcnow, write_transaction
 from award_jury.entries.models import Entry, EntryMember, EntryRound
 from award_jury.enums import Role
+from award_jury.i18n import plain_number
 from award_jury.judging.models import Assignment, Conflict, JurorCategory, Score, ScoreSheet
 from award_jury.policy import Action, Viewer, can
 
@@ -214,10 +214,6 @@ async def _conflicts(session: AsyncSession, person_id: int) -> list[dict[str, An
     ]
 
 
-def _number(value: Decimal) -> str:
-    return format(value.normalize(), "f")
-
-
 async def _sheets(session: AsyncSession, person_id: int) -> list[dict[str, Any]]:
     sheets = await session.scalars(
         sa.select(ScoreSheet)
@@ -236,7 +232,7 @@ async def _sheets(session: AsyncSession, person_id: int) -> list[dict[str, Any]]
             "entry": _entry_ref(sheet.entry),
             "status": sheet.status.value,
             "scores": [
-                {"criterion": s.criterion.key, "name": s.criterion.name, "value": _number(s.value)}
+                {"criterion": s.criterion.key, "name": s.criterion.name, "value": plain_number(s.value)}
                 for s in sorted(sheet.scores, key=lambda s: (s.criterion.position, s.criterion.id))
             ],
             "comment": sheet.comment,

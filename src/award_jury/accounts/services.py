@@ -1,19 +1,25 @@
-"""Account services: creating people and granting roles."""
+"""Account services: creating people and granting roles, one's own account, who is in an award."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from award_jury.accounts.models import AwardRole, Person
+from award_jury.accounts.models import AwardRole, Invitation, Person
 from award_jury.accounts.passwords import hash_password_async, password_problem
 from award_jury.accounts.sessions import end_all_sessions
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.audit.services import record_event
-from award_jury.awards.models import Award
+from award_jury.awards.models import Award, Category
 from award_jury.enums import Role
-from award_jury.errors import ConflictError, ValidationError
+from award_jury.errors import ConflictError, FormError, ValidationError
+from award_jury.i18n import gettext as _
+from award_jury.judging.models import JurorCategory
+from award_jury.settings import SUPPORTED_LOCALES
 
 
 async def find_person(session: AsyncSession, email: str) -> Person | None:
@@ -122,3 +128,71 @@ async def awards_of(session: AsyncSession, person_id: int) -> list[tuple[Award, 
     for award, role in rows:
         grouped.setdefault(award.id, (award, []))[1].append(role.value)
     return list(grouped.values())
+
+
+async def update_account(session: AsyncSession, person: Person, *, name: str, locale: str, organisation: str) -> None:
+    """Change the person's own name, language and organisation (recorded before/after).
+    FormError with a message per field when a value is not acceptable."""
+    errors: dict[str, str] = {}
+    if len(organisation) > 200:
+        errors["organisation"] = _("Use at most 200 characters.")
+    if not name:
+        errors["name"] = _("Enter your name.")
+    elif len(name) > 200:
+        errors["name"] = _("Use at most 200 characters.")
+    if locale not in SUPPORTED_LOCALES:
+        errors["locale"] = _("Choose German or English.")
+    if errors:
+        raise FormError(errors)
+    before = {"name": person.name, "locale": person.locale, "organisation": person.organisation}
+    person.name, person.locale, person.organisation = name, locale, organisation
+    record_event(
+        session,
+        "account.updated",
+        actor_id=person.id,
+        object_type="person",
+        object_id=person.id,
+        before=before,
+        after={"name": name, "locale": locale, "organisation": organisation},
+    )
+
+
+@dataclass(frozen=True)
+class AwardPeople:
+    """Everyone in an award: people by role, each juror's categories, the invitations (newest first)."""
+
+    by_role: dict[str, list[Person]]
+    categories_of: dict[int, list[str]]
+    invitations: list[Any]  # (Invitation, Person) rows
+
+
+async def people_of_award(session: AsyncSession, award: Award) -> AwardPeople:
+    """Everything the people page shows, in a fixed number of queries."""
+    members = (
+        await session.execute(
+            sa.select(Person, AwardRole.role)
+            .join(AwardRole, AwardRole.person_id == Person.id)
+            .where(AwardRole.award_id == award.id)
+            .order_by(Person.name)
+        )
+    ).all()
+    categories_of: dict[int, list[str]] = {}
+    for person_id, name in await session.execute(
+        sa.select(JurorCategory.person_id, Category.name)
+        .join(Category, Category.id == JurorCategory.category_id)
+        .where(Category.award_id == award.id)
+        .order_by(Category.position)
+    ):
+        categories_of.setdefault(person_id, []).append(name)
+    invites = (
+        await session.execute(
+            sa.select(Invitation, Person)
+            .join(Person, Person.id == Invitation.person_id)
+            .where(Invitation.award_id == award.id)
+            .order_by(Invitation.created_at.desc())
+        )
+    ).all()
+    by_role: dict[str, list[Person]] = {r.value: [] for r in Role}
+    for person, role in members:
+        by_role[role.value].append(person)
+    return AwardPeople(by_role=by_role, categories_of=categories_of, invitations=list(invites))

@@ -119,3 +119,34 @@ async def end_session(session: AsyncSession, token: str, *, ip: str | None = Non
 async def end_all_sessions(session: AsyncSession, person_id: int) -> int:
     result = await session.execute(sa.delete(WebSession).where(WebSession.person_id == person_id))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def sign_out_everywhere(session: AsyncSession, person_id: int, *, ip: str | None = None) -> int:
+    """End every session of the person (this one too), recorded in the audit log; how many ended."""
+    ended = await end_all_sessions(session, person_id)
+    record_event(
+        session,
+        "signout.everywhere",
+        actor_id=person_id,
+        object_type="person",
+        object_id=person_id,
+        after={"sessions": ended},
+        ip=ip,
+    )
+    return ended
+
+
+async def session_is_alive(session: AsyncSession, session_id: int, policy: SessionPolicy, now: datetime) -> bool:
+    """The web session is still there, its person active, and it is not past its deadlines (one
+    small query; sign-out and "sign out everywhere" delete the row). For long-lived streams."""
+    row = (
+        await session.execute(
+            sa.select(WebSession.last_seen_at, WebSession.expires_at, Person.is_active)
+            .join(Person, Person.id == WebSession.person_id)
+            .where(WebSession.id == session_id)
+        )
+    ).first()
+    if row is None or not row.is_active:
+        return False
+    deadline = min(row.last_seen_at + policy.idle, row.expires_at)
+    return bool(now < deadline)

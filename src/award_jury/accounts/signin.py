@@ -24,6 +24,7 @@ from award_jury.audit.services import record_event
 from award_jury.db import write_transaction
 from award_jury.enums import TokenPurpose
 from award_jury.errors import RateLimitedError, SignInFailedError, TokenInvalidError
+from award_jury.mail import Mail, Mailer
 
 LINK_LIFETIME = timedelta(minutes=30)
 
@@ -81,6 +82,30 @@ async def issue_link(
     if person is None or not person.is_active:
         return None
     return person, await _new_link_token(session, person, purpose, now)
+
+
+#: Per purpose: the mail that carries the link, and the route of the page the link opens.
+LINK_MAILS = {
+    TokenPurpose.SIGNIN: ("signin_link", "signin.link"),
+    TokenPurpose.RESET: ("password_reset", "password.reset_form"),
+}
+
+
+async def request_link(
+    session: AsyncSession, mailer: Mailer, email: str, purpose: TokenPurpose, now: datetime, *, ip: str = "unknown"
+) -> list[Mail]:
+    """:func:`issue_link`, and the mail that carries the link to the person (none when no link
+    was issued: the caller answers the same either way). Send them after the commit."""
+    issued = await issue_link(session, email, purpose, now, ip=ip)
+    if issued is None:
+        return []
+    person, token = issued
+    template, route = LINK_MAILS[purpose]
+    return [
+        mailer.compose(
+            template, to=person.email, locale=person.locale, name=person.name, link=mailer.url(route, token=token)
+        )
+    ]
 
 
 async def _may_mail_link(session: AsyncSession, email: str, now: datetime, ip: str) -> bool:

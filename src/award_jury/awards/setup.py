@@ -5,6 +5,7 @@ changed) and writes an audit event with the state before and after."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -376,6 +377,17 @@ async def delete_round(
         object_id=rnd.id,
         before=round_snapshot(rnd),
     )
+
+
+async def copy_sources(
+    session: AsyncSession, rnd: Round, award_ids: Collection[int] | None
+) -> list[tuple[Round, Award]]:
+    """The rounds criteria can be copied from into ``rnd``: every other round of the awards
+    ``award_ids`` (``None``: of every award), by award name and position."""
+    query = sa.select(Round, Award).join(Award, Award.id == Round.award_id).where(Round.id != rnd.id)
+    if award_ids is not None:
+        query = query.where(Round.award_id.in_(list(award_ids)))
+    return [(r, a) for r, a in await session.execute(query.order_by(Award.name, Round.position))]
 
 
 def find_round(award: Award, slug: str) -> Round:

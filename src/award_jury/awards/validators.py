@@ -9,11 +9,11 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from award_jury import formats
 from award_jury.awards.branding import contrast
-from award_jury.bundle.validate import COLOR, KEY, SLUG
+from award_jury.formats import COLOR, KEY, MAX_DECIMALS, MAX_MAGNITUDE, SLUG, ScaleProblem, too_precise
 from award_jury.i18n import gettext as _
 
-MAX_DECIMALS = 4
 _TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 
 
@@ -77,12 +77,12 @@ def parse_decimal(value: str) -> tuple[Decimal | None, str | None]:
         number = Decimal(text)
     except InvalidOperation:
         return None, _("Enter a number, like 7.5.")
-    if not number.is_finite() or abs(number) >= 10**7:
+    if not number.is_finite() or abs(number) >= MAX_MAGNITUDE:
         return None, _("Enter a number, like 7.5.")
-    if number.as_tuple().exponent < -MAX_DECIMALS:  # type: ignore[operator]
+    if too_precise(number):
         number = number.normalize()  # "7.00000" is seven: only places that carry a digit count
-        if number.as_tuple().exponent < -MAX_DECIMALS:  # type: ignore[operator]
-            return None, _("Use at most 4 decimal places.")
+        if too_precise(number):
+            return None, _("Use at most %(n)d decimal places.") % {"n": MAX_DECIMALS}
     if number.as_tuple().exponent > 0:  # type: ignore[operator]
         # "0E+999999999" is a small number with an exponent PostgreSQL's numeric cannot take
         number = Decimal(int(number))
@@ -105,13 +105,15 @@ def parse_local_datetime(value: str, time_zone: str) -> tuple[datetime | None, s
 
 
 def scale_problems(lo: Decimal, hi: Decimal, step: Decimal) -> dict[str, str]:
+    """The set-up form's words for :func:`award_jury.formats.scale_problems`, by field."""
     errors: dict[str, str] = {}
-    if lo >= hi:
-        errors["max_value"] = _("The maximum must be greater than the minimum.")
-    if step <= 0:
-        errors["step"] = _("The step must be greater than 0.")
-    elif lo < hi and (hi - lo) % step != 0:
-        errors["step"] = _("The step must divide the range from the minimum to the maximum.")
+    for problem in formats.scale_problems(lo, hi, step):
+        if problem is ScaleProblem.MAX_NOT_ABOVE_MIN:
+            errors["max_value"] = _("The maximum must be greater than the minimum.")
+        elif problem is ScaleProblem.STEP_NOT_POSITIVE:
+            errors["step"] = _("The step must be greater than 0.")
+        else:
+            errors["step"] = _("The step must divide the range from the minimum to the maximum.")
     return errors
 
 
@@ -130,7 +132,10 @@ def parse_levels(
         first, problem = parse_decimal(match.group(1))
         last, problem_last = parse_decimal(match.group(2) or match.group(1))
         if problem or problem_last or first is None or last is None:
-            return [], _("Line %(n)d: use numbers with at most 4 decimal places.") % {"n": number}
+            return [], _("Line %(n)d: use numbers with at most %(places)d decimal places.") % {
+                "n": number,
+                "places": MAX_DECIMALS,
+            }
         if first > last or (lo is not None and first < lo) or (hi is not None and last > hi):
             return [], _("Line %(n)d: the values must lie within the scale, the smaller first.") % {"n": number}
         if any(first <= b and a <= last for a, b, _text in levels):

@@ -17,16 +17,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from award_jury.accounts.validators import is_valid_email, normalise_email
 from award_jury.enums import EntryStatus, Method, SheetStatus
+from award_jury.formats import (
+    COLOR,
+    KEY,
+    MAX_DECIMALS,
+    MAX_MAGNITUDE,
+    SLUG,
+    ScaleProblem,
+    ValueProblem,
+    scale_problems,
+    too_precise,
+    value_problem,
+)
 from award_jury.i18n import plain_number
 
 FORMAT = "award-jury/bundle@1"
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 LOCALES = ("de", "en")
-MAX_DECIMALS = 4
 
 TOP_KEYS = {"format", "award", "jurors", "entries", "conflicts", "sheets"}
 AWARD_KEYS = {"slug", "name", "locale", "time_zone", "description", "primary_color", "categories", "rounds"}
@@ -156,10 +164,10 @@ class _Checker:
         if d is None:
             self.add(path, f"must be a number, not {show(value)}")
             return None
-        if d.as_tuple().exponent < -MAX_DECIMALS:  # type: ignore[operator]
+        if too_precise(d):
             self.add(path, f"{show(value)} has more than {MAX_DECIMALS} decimal places")
             return None
-        if abs(d) >= 10**7:
+        if abs(d) >= MAX_MAGNITUDE:
             self.add(path, f"{show(value)} is too large")
             return None
         return d
@@ -204,11 +212,12 @@ class _Criterion:
         self.key, self.lo, self.hi, self.step = key, lo, hi, step
 
     def problem(self, value: Decimal) -> str | None:
-        if value < self.lo:
+        problem = value_problem(value, self.lo, self.hi, self.step)
+        if problem is ValueProblem.BELOW:
             return f"{show(value)} is below the minimum {show(self.lo)}"
-        if value > self.hi:
+        if problem is ValueProblem.ABOVE:
             return f"{show(value)} is above the maximum {show(self.hi)}"
-        if (value - self.lo) % self.step != 0:
+        if problem is ValueProblem.BETWEEN_STEPS:
             return f"{show(value)} is not on the scale (steps of {show(self.step)} from {show(self.lo)})"
         return None
 
@@ -237,7 +246,7 @@ def _check_criteria(c: _Checker, criteria: list[Any], path: str) -> dict[str, _C
         if step is not None and step <= 0:
             c.add(f"{p}.step", f"{show(step)} must be greater than 0")
             ok = False
-        if ok and (hi - lo) % step != 0:  # type: ignore[operator]
+        if ok and ScaleProblem.STEP_NOT_DIVIDING in scale_problems(lo, hi, step):  # type: ignore[arg-type]
             c.add(f"{p}.step", f"{show(step)} does not divide the range {show(lo)}..{show(hi)}")
             ok = False
         if ok and isinstance(cr.get("key"), str):

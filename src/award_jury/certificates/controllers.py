@@ -22,9 +22,10 @@ from award_jury.entries.storage import Storage
 from award_jury.errors import DomainError, FormError, NotFoundError
 from award_jury.i18n import gettext as _
 from award_jury.policy import Action, Viewer
+from award_jury.settings import Settings
+from award_jury.urls import url_for
 from award_jury.web.bodies import TAKES_FILE
 from award_jury.web.confirm import Confirmation, confirm_page, read_confirmation, refused_page
-from award_jury.web.files import app_settings, app_storage
 from award_jury.web.forms import read_form, read_upload
 from award_jury.web.guards import award_for, entry_for
 
@@ -34,10 +35,6 @@ PDF_HEADERS = {
     "content-security-policy": "default-src 'none'; frame-ancestors 'self'; sandbox",
     "x-frame-options": "SAMEORIGIN",
 }
-
-
-_settings = app_settings
-_storage = app_storage
 
 
 async def render_in_pool(contexts: list[Any], meta: DocumentMeta) -> bytes:
@@ -95,10 +92,16 @@ async def overview_page(
 
 
 async def round_page(
-    session: AsyncSession, request: Req, award: Award, rnd: Round, *, error: str = "", status: int = 200
+    session: AsyncSession,
+    settings: Settings,
+    storage: Storage,
+    award: Award,
+    rnd: Round,
+    *,
+    error: str = "",
+    status: int = 200,
 ) -> Template:
-    settings = _settings(request)
-    rows, final = await services.preview_rows(session, award, rnd, _storage(request), settings.base_url)
+    rows, final = await services.preview_rows(session, award, rnd, storage, settings.base_url)
     issued = await services.certificates_of_round(session, rnd)
     recent = await jobs.recent_jobs(session, rnd)
     counts = {k: sum(1 for e, _i, _w in rows if e.kind.value == k) for k in ("winner", "finalist", "participant")}
@@ -122,13 +125,15 @@ async def round_page(
 class CertificateController(Controller):
     path = "/awards/{slug:str}/certificates"
 
-    @get("")
+    @get("", name="certificates.overview")
     async def overview(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         return await overview_page(db_session, request, award)
 
-    @post("/settings", opt={TAKES_FILE: True})
-    async def save(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
+    @post("/settings", opt={TAKES_FILE: True}, name="certificates.settings")
+    async def save(
+        self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession, storage: Storage
+    ) -> Template | Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         form = await read_form(request)
         values: dict[str, Any] = {name: form.get(name, max_length=2000) for name in form.names()}
@@ -149,7 +154,7 @@ class CertificateController(Controller):
                 db_session,
                 award,
                 actor.id,
-                _storage(request),
+                storage,
                 orientation=form.get("orientation", max_length=20),
                 place_name=form.get("place_name", max_length=121),
                 signatories=signatories,
@@ -157,49 +162,64 @@ class CertificateController(Controller):
             )
         except FormError as exc:
             return await overview_page(db_session, request, award, errors=exc.errors, values=values, status=400)
-        return Redirect(f"/awards/{award.slug}/certificates?saved=1", status_code=303)
+        return Redirect(url_for("certificates.overview", slug=award.slug, query={"saved": 1}), status_code=303)
 
-    @get("/rounds/{round_slug:str}")
+    @get("/rounds/{round_slug:str}", name="certificates.round")
     async def round(
-        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+        self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, settings: Settings, storage: Storage
     ) -> Template:
-        award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
-        return await round_page(db_session, request, award, find_round(award, round_slug))
+        award, rnd, _actor = await award_for(
+            db_session, slug, viewer, Action.MANAGE_CERTIFICATES, round_slug=round_slug
+        )
+        return await round_page(db_session, settings, storage, award, rnd)
 
-    @get("/rounds/{round_slug:str}/preview/{ref:str}")
+    @get("/rounds/{round_slug:str}/preview/{ref:str}", name="certificates.preview")
     async def preview(
-        self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
+        self,
+        slug: str,
+        round_slug: str,
+        ref: str,
+        viewer: Viewer,
+        db_session: AsyncSession,
+        settings: Settings,
+        storage: Storage,
     ) -> Response[bytes]:
         award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         rnd = find_round(award, round_slug)
-        ctx, meta = await services.preview_context(
-            db_session, award, rnd, ref, _storage(request), _settings(request).base_url
-        )
+        ctx, meta = await services.preview_context(db_session, award, rnd, ref, storage, settings.base_url)
         data = await render_in_pool([ctx], meta)
         return pdf_response(data, f"preview-{safe_name(ref)}.pdf", inline=True)
 
-    @post("/rounds/{round_slug:str}/generate")
+    @post("/rounds/{round_slug:str}/generate", name="certificates.generate")
     async def generate(
-        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, db: Database
+        self,
+        request: Req,
+        slug: str,
+        round_slug: str,
+        viewer: Viewer,
+        db_session: AsyncSession,
+        db: Database,
+        settings: Settings,
+        storage: Storage,
     ) -> Template | Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         rnd = find_round(award, round_slug)
         form = await read_form(request)
         kind = form.get("kind", max_length=20)
         if kind not in services.KINDS:
-            return await round_page(db_session, request, award, rnd, error="kind", status=400)
+            return await round_page(db_session, settings, storage, award, rnd, error="kind", status=400)
         if rnd.finalised_at is None:
-            return await round_page(db_session, request, award, rnd, error="not_final", status=409)
+            return await round_page(db_session, settings, storage, award, rnd, error="not_final", status=409)
         try:
-            job, needs_run = await jobs.start_job(db_session, _settings(request), award, rnd, kind, actor.id)
+            job, needs_run = await jobs.start_job(db_session, settings, award, rnd, kind, actor.id)
         except DomainError:
-            return await round_page(db_session, request, award, rnd, error="none", status=409)
+            return await round_page(db_session, settings, storage, award, rnd, error="none", status=409)
         await db_session.commit()  # the job and the codes exist before anything renders
         if needs_run:
-            jobs.run_in_background(db, _settings(request), job.id)
-        return Redirect(f"/awards/{award.slug}/certificates/jobs/{job.id}", status_code=303)
+            jobs.run_in_background(db, settings, job.id)
+        return Redirect(url_for("certificates.job", slug=award.slug, job_id=job.id), status_code=303)
 
-    @get("/jobs/{job_id:int}")
+    @get("/jobs/{job_id:int}", name="certificates.job")
     async def job(self, slug: str, job_id: int, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         job = await jobs.get_job(db_session, award, job_id)
@@ -207,18 +227,18 @@ class CertificateController(Controller):
         stalled = job.status == "running" and not jobs.is_alive(job)
         return Template("certificates/job.html", context={"award": award, "round": rnd, "job": job, "stalled": stalled})
 
-    @get("/jobs/{job_id:int}/status", media_type="application/json", cache=False)
+    @get("/jobs/{job_id:int}/status", media_type="application/json", cache=False, name="certificates.job_status")
     async def job_status(self, slug: str, job_id: int, viewer: Viewer, db_session: AsyncSession) -> dict[str, Any]:
         award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         return (await jobs.get_job(db_session, award, job_id)).as_json()
 
-    @get("/jobs/{job_id:int}/download")
+    @get("/jobs/{job_id:int}/download", name="certificates.job_download")
     async def job_download(
-        self, request: Req, slug: str, job_id: int, viewer: Viewer, db_session: AsyncSession, storage: Storage
+        self, slug: str, job_id: int, viewer: Viewer, db_session: AsyncSession, settings: Settings, storage: Storage
     ) -> Stream:
         award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         job = await jobs.get_job(db_session, award, job_id)
-        stored = await jobs.open_output(_settings(request), storage, job.file_name) if job.status == "done" else None
+        stored = await jobs.open_output(settings, storage, job.file_name) if job.status == "done" else None
         if stored is None:
             raise NotFoundError("file")
         rnd = next(r for r in award.rounds if r.id == job.round_id)
@@ -229,7 +249,7 @@ class CertificateController(Controller):
             stored.chunks, media_type="application/pdf", headers=headers | {"content-length": str(stored.size)}
         )
 
-    @get("/{certificate_id:int}/revoke")
+    @get("/{certificate_id:int}/revoke", name="certificates.confirm_revoke")
     async def confirm_revoke(
         self, slug: str, certificate_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template:
@@ -238,7 +258,7 @@ class CertificateController(Controller):
         check = await services.revoke_check(db_session, award, cert)
         return confirm_page(revoke_confirmation(award, cert), check, award=award)
 
-    @post("/{certificate_id:int}/revoke")
+    @post("/{certificate_id:int}/revoke", name="certificates.revoke")
     async def revoke(
         self, request: Req, slug: str, certificate_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -267,22 +287,30 @@ class CertificateController(Controller):
             return confirm_page(
                 confirmation, check, award=award, status=400, text=reason, text_error=exc.errors["reason"]
             )
-        return Redirect(f"/awards/{award.slug}/certificates/rounds/{rnd.slug}?revoked=1#issued", status_code=303)
+        return Redirect(
+            url_for("certificates.round", slug=award.slug, round_slug=rnd.slug, query={"revoked": 1}, anchor="issued"),
+            status_code=303,
+        )
 
-    @post("/{certificate_id:int}/reinstate")
+    @post("/{certificate_id:int}/reinstate", name="certificates.reinstate")
     async def reinstate(self, slug: str, certificate_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         cert = await services.reinstate_certificate(db_session, award, certificate_id, actor.id)
         rnd = next(r for r in award.rounds if r.id == cert.round_id)
-        return Redirect(f"/awards/{award.slug}/certificates/rounds/{rnd.slug}?reinstated=1#issued", status_code=303)
+        return Redirect(
+            url_for(
+                "certificates.round", slug=award.slug, round_slug=rnd.slug, query={"reinstated": 1}, anchor="issued"
+            ),
+            status_code=303,
+        )
 
 
 def revoke_confirmation(award: Award, cert: Any) -> Confirmation:
     rnd = next(r for r in award.rounds if r.id == cert.round_id)
     return Confirmation(
         title=_("Revoke the certificate %(code)s?") % {"code": cert.code},
-        action=f"/awards/{award.slug}/certificates/{cert.id}/revoke",
-        back=f"/awards/{award.slug}/certificates/rounds/{rnd.slug}#issued",
+        action=url_for("certificates.revoke", slug=award.slug, certificate_id=cert.id),
+        back=url_for("certificates.round", slug=award.slug, round_slug=rnd.slug, anchor="issued"),
         button=_("Revoke the certificate"),
         text_field="reason",
         text_label=_("Reason for revoking"),
@@ -291,7 +319,7 @@ def revoke_confirmation(award: Award, cert: Any) -> Confirmation:
 
 
 class VerifyController(Controller):
-    @get("/verify", cache=False)
+    @get("/verify", cache=False, name="verify.form")
     async def verify_form(self, request: Req) -> Template | Redirect:
         from award_jury.certificates.codes import normalise_code
 
@@ -299,11 +327,11 @@ class VerifyController(Controller):
         if typed:
             code = normalise_code(typed)
             if code is not None:
-                return Redirect(f"/verify/{code}", status_code=303)
+                return Redirect(url_for("verify.code", code=code), status_code=303)
             return Template("certificates/verify_form.html", context={"typed": typed, "invalid": True}, status_code=404)
         return Template("certificates/verify_form.html", context={"typed": "", "invalid": False})
 
-    @get("/verify/{code:str}", cache=False)
+    @get("/verify/{code:str}", cache=False, name="verify.code")
     async def verify(self, code: str, db_session: AsyncSession) -> Template:
         try:
             found = await services.verify_code(db_session, code)
@@ -315,15 +343,17 @@ class VerifyController(Controller):
 
 
 class EntryCertificateController(Controller):
-    @get("/entries/{entry_id:int}/certificate")
-    async def download(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Response[bytes]:
+    @get("/entries/{entry_id:int}/certificate", name="entries.certificate")
+    async def download(
+        self, entry_id: int, viewer: Viewer, db_session: AsyncSession, settings: Settings, storage: Storage
+    ) -> Response[bytes]:
         """The entry's own certificate, for its members, once the round's results are published."""
         entry = await entry_for(db_session, entry_id, viewer, Action.DOWNLOAD_OWN_CERTIFICATE)
         cert = await services.published_certificate(db_session, entry_id)
         award = await get_award(db_session, cert.round.award.slug)
         rnd = next(r for r in award.rounds if r.id == cert.round_id)
         contexts, meta = await services.issued_contexts(
-            db_session, award, rnd, cert.kind.value, [cert], _storage(request), _settings(request).base_url
+            db_session, award, rnd, cert.kind.value, [cert], storage, settings.base_url
         )
         if not contexts:
             raise NotFoundError("certificate")

@@ -41,6 +41,7 @@ from award_jury.enums import CertificateKind, EntryStatus
 from award_jury.errors import DomainError, FormError, NotFoundError
 from award_jury.ranking.models import ResultSnapshot
 from award_jury.ranking.services import ranked_document
+from award_jury.urls import absolute_url
 
 KINDS = ("winner", "finalist", "participant", "all")
 MAX_SIGNATURE_BYTES = 512 * 1024
@@ -391,7 +392,7 @@ def build_context(
         text = render_text(look.texts.get(earned.kind.value, ""), values)
     except TextTemplateError:
         text = ""
-    verify_url = f"{base_url.rstrip('/')}/verify/{code}"
+    verify_url = absolute_url(base_url, "verify.code", code=code)
     return CertificateContext(
         lang=look.lang,
         kind=earned.kind.value,

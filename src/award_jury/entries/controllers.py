@@ -6,30 +6,26 @@ eligibility decisions, CSV export and anonymisation."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
-from litestar.background_tasks import BackgroundTask, BackgroundTasks
 from litestar.response import Redirect, Stream, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury import db
 from award_jury.accounts.controllers import rate_limited_message
 from award_jury.accounts.models import Person
-from award_jury.accounts.services import find_person
-from award_jury.accounts.signin import issue_apply_link, issue_link
-from award_jury.accounts.validators import is_plain_name, is_valid_email, normalise_email
 from award_jury.awards.models import Award
 from award_jury.awards.services import get_award
 from award_jury.certificates.services import published_certificate
 from award_jury.db import utcnow, write_transaction  # the deadline's clock (tests move it); sign-in links use db.utcnow
-from award_jury.entries import services
+from award_jury.entries import mails, services
 from award_jury.entries.deck_check import deck_problem
 from award_jury.entries.models import Entry
 from award_jury.entries.services import DeadlinePassedError, EntryFilter, StaleEntryError, Upload
 from award_jury.entries.storage import Storage
 from award_jury.entries.validators import FIELD_NAMES, ONE_LINE, PITCH_LIMIT, STAGES
-from award_jury.enums import EntryStatus, TokenPurpose
+from award_jury.enums import EntryStatus
 from award_jury.errors import (
     ConflictError,
     FormError,
@@ -40,19 +36,19 @@ from award_jury.errors import (
 )
 from award_jury.i18n import current_locale, format_datetime
 from award_jury.i18n import gettext as _
+from award_jury.mail import Mailer
 from award_jury.policy import Action, Viewer, can, require
+from award_jury.settings import Settings
+from award_jury.urls import url_for
 from award_jury.web.auth import client_ip
 from award_jury.web.bodies import LOCK_AFTER_CHECKS, TAKES_FILE
 from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action
-from award_jury.web.files import app_settings, app_storage, open_stored, stored_file_response
+from award_jury.web.files import open_stored, stored_file_response
 from award_jury.web.forms import Form, parse_id, read_form
 from award_jury.web.guards import award_for, entry_for
-from award_jury.web.mailer import mail_task
+from award_jury.web.mailer import send_after_response
 
 Req = Request[Any, Any, Any]
-
-_settings = app_settings
-_storage = app_storage
 
 
 def wants_json(request: Req) -> bool:
@@ -121,7 +117,7 @@ def field_labels() -> dict[str, str]:
 
 
 def form_page(
-    request: Req,
+    settings: Settings,
     entry: Entry,
     values: dict[str, str],
     *,
@@ -146,7 +142,7 @@ def form_page(
             "deck": services.deck_of(entry),
             "stages": stage_options(),
             "pitch_limit": PITCH_LIMIT,
-            "max_size": _settings(request).max_upload_bytes,
+            "max_size": settings.max_upload_bytes,
             "labels": field_labels(),
         },
         status_code=status,
@@ -204,7 +200,7 @@ async def status_page(
 
 
 class CallController(Controller):
-    @get("/awards/{slug:str}/call", name="call")
+    @get("/awards/{slug:str}/call", name="call.detail")
     async def call_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award = await get_award(db_session, slug)
         now = utcnow()
@@ -214,7 +210,7 @@ class CallController(Controller):
             context={"award": award, "call": services.call_of(award, now), "mine": mine, "now": now},
         )
 
-    @get("/awards/{slug:str}/apply", name="apply")
+    @get("/awards/{slug:str}/apply", name="apply.page")
     async def apply_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award = await get_award(db_session, slug)
         call = services.call_of(award, utcnow())
@@ -229,18 +225,20 @@ class CallController(Controller):
             context={"award": award, "call": call, "mine": mine, "email": "", "name": "", "errors": {}},
         )
 
-    @get("/privacy", name="privacy")
+    @get("/privacy", name="site.privacy")
     async def privacy(self) -> Template:
         return Template("entries/privacy.html")
 
-    @post("/awards/{slug:str}/apply/link")
-    async def apply_link(self, request: Req, slug: str, db_session: AsyncSession) -> Template:
+    @post("/awards/{slug:str}/apply/link", name="apply.link")
+    async def apply_link(
+        self, request: Req, slug: str, db_session: AsyncSession, settings: Settings, mailer: Mailer
+    ) -> Template:
         """A new applicant gives an e-mail address and gets a sign-in link that leads to the form.
         The answer is the same whether or not the address already has an account."""
         award = await get_award(db_session, slug)
         call = services.call_of(award, utcnow())
         form = await read_form(request)
-        email, name = form.get("email", max_length=320), form.get("name", max_length=200)
+        email, name = form.get("email", max_length=320), mails.applicant_name(form.get("name", max_length=200))
 
         def again(errors: dict[str, str], status: int) -> Template:
             context = {"award": award, "call": call, "mine": [], "email": email, "name": name, "errors": errors}
@@ -248,49 +246,26 @@ class CallController(Controller):
 
         if not call.is_open:
             return again({"email": _("The call for entries is closed.")}, 409)
-        errors: dict[str, str] = {}
-        if not is_valid_email(normalise_email(email)):
-            errors["email"] = _("Enter a valid e-mail address, like name@example.org.")
-        name = " ".join(name.split())
-        if not name:
-            errors["name"] = _("Enter your name.")
-        elif not is_plain_name(name):
-            errors["name"] = _(
-                "Enter your name in letters, with spaces, hyphens, apostrophes or dots between them "
-                "(at most 100 characters)."
-            )
-        if errors:
-            return again(errors, 400)
-        # No account yet: the link creates it when used; the mail greets nobody by name (the
-        # form's text is a stranger's until the address's owner confirms it).
         try:
-            token = await issue_apply_link(
+            sent = await mails.request_apply_link(
                 db_session,
-                email,
-                name,
-                current_locale.get(),
-                db.utcnow(),
+                mailer,
+                award,
+                email=email,
+                name=name,
+                locale=current_locale.get(),
+                now=db.utcnow(),
                 ip=client_ip(request),
-                secret=_settings(request).secret_key,
+                secret=settings.secret_key,
             )
+        except FormError as exc:
+            return again(exc.errors, 400)
         except RateLimitedError as exc:
             return again({"email": rate_limited_message(exc)}, 429)
-        task = None
-        if token is not None:
-            person = await find_person(db_session, email)
-            locale = person.locale if person else current_locale.get()
-            target = quote(f"/awards/{award.slug}/apply", safe="/")
-            task = mail_task(
-                request,
-                "apply_link",
-                to=normalise_email(email),
-                locale=locale,
-                award_name=award.name,
-                link=f"{_settings(request).base_url}/signin/link/{token}?next={target}",
-            )
+        task = send_after_response(mailer, sent)
         return Template("entries/apply_sent.html", context={"award": award, "email": email}, background=task)
 
-    @post("/awards/{slug:str}/apply")
+    @post("/awards/{slug:str}/apply", name="apply.start")
     async def start(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Redirect | Template:
         award, actor = await award_for(db_session, slug, viewer, Action.APPLY)
         try:
@@ -300,30 +275,36 @@ class CallController(Controller):
             mine = await services.entries_of(db_session, award.id, actor.id)
             context = {"award": award, "call": call, "mine": mine, "email": "", "name": "", "errors": {}}
             return Template("entries/apply.html", context=context, status_code=409)
-        return Redirect(f"/entries/{entry.id}/edit", status_code=303)
+        return Redirect(url_for("entries.edit", entry_id=entry.id), status_code=303)
 
 
 class EntryController(Controller):
     path = "/entries/{entry_id:int}"
 
-    @get("/", name="entry")
+    @get("/", name="entries.detail")
     async def status_page(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Template:
         entry = await entry_for(db_session, entry_id, viewer, Action.VIEW_ENTRY)
         return await status_page(db_session, entry, viewer, done=request.query_params.get("done", "")[:40])
 
-    @get("/edit", name="entry_edit")
-    async def edit_page(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Template:
+    @get("/edit", name="entries.edit")
+    async def edit_page(self, entry_id: int, viewer: Viewer, db_session: AsyncSession, settings: Settings) -> Template:
         entry = await entry_for(db_session, entry_id, viewer, Action.EDIT_ENTRY)
         editable = entry.status in (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
         closed = not editable or not services.call_of(entry.award, utcnow()).is_open
         problems = {} if closed else services.draft_problems(entry, utcnow())
-        return form_page(request, entry, services.form_values(entry), errors=problems, closed=closed)
+        return form_page(settings, entry, services.form_values(entry), errors=problems, closed=closed)
 
-    @post("/edit", opt={TAKES_FILE: True, LOCK_AFTER_CHECKS: True})
+    @post("/edit", opt={TAKES_FILE: True, LOCK_AFTER_CHECKS: True}, name="entries.save")
     async def save(
-        self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
+        self,
+        request: Req,
+        entry_id: int,
+        viewer: Viewer,
+        db_session: AsyncSession,
+        settings: Settings,
+        storage: Storage,
+        mailer: Mailer,
     ) -> Template | Redirect | Response[dict[str, Any]]:
-        settings = _settings(request)
         form = await read_form(request)
         values = form_input(form)
         action = form.get("action")
@@ -344,7 +325,7 @@ class EntryController(Controller):
                 version=version,
                 now=now,
                 actor=actor,
-                storage=_storage(request),
+                storage=storage,
                 upload=upload,
                 submit=action == "submit",
             )
@@ -360,20 +341,20 @@ class EntryController(Controller):
                 "Someone saved this entry in the meantime (another window, or a co-editor). Nothing of yours "
                 "was saved. The form now shows the newer version; your text is below so you can copy it."
             )
-            return form_page(request, fresh, current, status=409, notice=notice, stale=mine)
+            return form_page(settings, fresh, current, status=409, notice=notice, stale=mine)
         except DeadlinePassedError:
             await db_session.rollback()
             fresh = await services.load_entry(db_session, entry_id)
             message = _("The call for entries is closed, so nothing was saved. Your last saved version is kept.")
             if wants_json(request):
                 return Response({"error": "closed", "message": message}, status_code=409)
-            return form_page(request, fresh, values, status=409, notice=message, closed=True)
+            return form_page(settings, fresh, values, status=409, notice=message, closed=True)
         except FormError as exc:
             await db_session.rollback()
             if wants_json(request):
                 return Response({"error": "invalid", "errors": exc.errors}, status_code=422)
             fresh = await services.load_entry(db_session, entry_id)
-            return form_page(request, fresh, values, errors=exc.errors, status=400)
+            return form_page(settings, fresh, values, errors=exc.errors, status=400)
         except StorageFullError:
             await db_session.rollback()
             message = _(
@@ -383,7 +364,7 @@ class EntryController(Controller):
             if wants_json(request):
                 return Response({"error": "storage-full", "message": message}, status_code=507)
             fresh = await services.load_entry(db_session, entry_id)
-            return form_page(request, fresh, values, errors={"deck": message}, status=507)
+            return form_page(settings, fresh, values, errors={"deck": message}, status=507)
         except StorageUnavailableError:
             await db_session.rollback()
             message = _(
@@ -393,78 +374,70 @@ class EntryController(Controller):
             if wants_json(request):
                 return Response({"error": "storage-unavailable", "message": message}, status_code=503)
             fresh = await services.load_entry(db_session, entry_id)
-            return form_page(request, fresh, values, errors={"deck": message}, status=503)
+            return form_page(settings, fresh, values, errors={"deck": message}, status=503)
         if wants_json(request):
             answer = {"ok": True, "version": entry.version, "saved_at": now.isoformat(), "errors": saved.problems}
             return Response(answer, status_code=200)
         if saved.problems:  # a draft with values that are not valid yet: saved, and shown beside the fields
             notice = _("Your draft is saved. Before you can submit it, please correct the marked fields.")
-            return form_page(request, entry, services.form_values(entry), errors=saved.problems, notice=notice)
+            return form_page(settings, entry, services.form_values(entry), errors=saved.problems, notice=notice)
         if action == "submit" and was_draft:
+            task = send_after_response(mailer, mails.submitted_mails(mailer, entry, actor))
             return Redirect(
-                f"/entries/{entry.id}?done=submitted", status_code=303, background=self._confirm(request, entry, actor)
+                url_for("entries.detail", entry_id=entry.id, query={"done": "submitted"}),
+                status_code=303,
+                background=task,
             )
-        return Redirect(f"/entries/{entry.id}/edit?saved=1", status_code=303)
+        return Redirect(url_for("entries.edit", entry_id=entry.id, query={"saved": 1}), status_code=303)
 
-    @staticmethod
-    def _confirm(request: Req, entry: Entry, actor: Person) -> BackgroundTasks:
-        recipients = {actor.email: actor.locale}
-        if entry.contact_email:
-            recipients.setdefault(entry.contact_email, entry.award.locale)
-        tasks: list[BackgroundTask] = [
-            mail_task(
-                request,
-                "entry_submitted",
-                to=email,
-                locale=locale,
-                award_name=entry.award.name,
-                startup=entry.startup.full_name,
-                title=entry.title,
-                category=entry.category.name,
-                ref=entry.ref,
-                time_zone=entry.award.time_zone,
-                submitted_at=entry.submitted_at,
-                link=f"{_settings(request).base_url}/entries/{entry.id}",
-            )
-            for email, locale in recipients.items()
-        ]
-        return BackgroundTasks(tasks)
-
-    @post("/withdraw")
+    @post("/withdraw", name="entries.withdraw")
     async def withdraw(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
         entry, actor = await editing(db_session, entry_id, viewer)
         form = await read_form(request)
         if form.get("confirm") != "yes":
-            return Redirect(f"/entries/{entry.id}?done=confirm_withdraw#withdraw", status_code=303)
+            return Redirect(
+                url_for("entries.detail", entry_id=entry.id, query={"done": "confirm_withdraw"}, anchor="withdraw"),
+                status_code=303,
+            )
         try:
             await services.withdraw_entry(db_session, entry, now=utcnow(), actor=actor)
         except (ConflictError, DeadlinePassedError):
-            return Redirect(f"/entries/{entry.id}?done=withdraw_refused", status_code=303)
-        return Redirect(f"/entries/{entry.id}?done=withdrawn", status_code=303)
+            return Redirect(
+                url_for("entries.detail", entry_id=entry.id, query={"done": "withdraw_refused"}), status_code=303
+            )
+        return Redirect(url_for("entries.detail", entry_id=entry.id, query={"done": "withdrawn"}), status_code=303)
 
-    @post("/delete")
-    async def delete(self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession) -> Redirect:
+    @post("/delete", name="entries.delete")
+    async def delete(
+        self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession, storage: Storage
+    ) -> Redirect:
         entry, actor = await editing(db_session, entry_id, viewer)
         form = await read_form(request)
         if form.get("confirm") != "yes":
-            return Redirect(f"/entries/{entry.id}?done=confirm_delete#delete", status_code=303)
+            return Redirect(
+                url_for("entries.detail", entry_id=entry.id, query={"done": "confirm_delete"}, anchor="delete"),
+                status_code=303,
+            )
         slug = entry.award.slug
         try:
-            await services.delete_draft(db_session, entry, actor=actor, storage=_storage(request))
+            await services.delete_draft(db_session, entry, actor=actor, storage=storage)
         except ConflictError:
-            return Redirect(f"/entries/{entry.id}?done=delete_refused", status_code=303)
-        return Redirect(f"/awards/{slug}/apply?deleted=1", status_code=303)
+            return Redirect(
+                url_for("entries.detail", entry_id=entry.id, query={"done": "delete_refused"}), status_code=303
+            )
+        return Redirect(url_for("apply.page", slug=slug, query={"deleted": 1}), status_code=303)
 
-    @post("/members")
+    @post("/members", name="entries.add_member")
     async def add_member(
-        self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
+        self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession, mailer: Mailer
     ) -> Template | Redirect:
         entry, actor = await editing(db_session, entry_id, viewer)
         form = await read_form(request)
         email, name = form.get("member_email", max_length=320), form.get("member_name", max_length=300)
         try:
-            person = await services.add_member(db_session, entry, email, name, actor=actor)
-            issued = await issue_link(db_session, person.email, TokenPurpose.SIGNIN, db.utcnow(), ip=client_ip(request))
+            sent = await mails.invite_member(
+                db_session, mailer, entry, email, name, actor=actor, now=db.utcnow(), ip=client_ip(request)
+            )
         except (FormError, RateLimitedError) as exc:
             await db_session.rollback()
             errors = (
@@ -475,31 +448,21 @@ class EntryController(Controller):
             fresh = await services.load_entry(db_session, entry_id)
             values = {"member_email": email, "member_name": name}
             return await status_page(db_session, fresh, viewer, errors=errors, values=values, status=400)
-        task = None
-        if issued is not None:
-            _p, token = issued
-            target = quote(f"/entries/{entry.id}/edit", safe="/")
-            task = mail_task(
-                request,
-                "entry_invitation",
-                to=person.email,
-                locale=person.locale,
-                name=person.name,
-                inviter=actor.name,
-                award_name=entry.award.name,
-                title=entry.title or entry.startup.name,
-                link=f"{_settings(request).base_url}/signin/link/{token}?next={target}",
-            )
-        return Redirect(f"/entries/{entry.id}?done=member_added#people", status_code=303, background=task)
+        task = send_after_response(mailer, sent)
+        return Redirect(
+            url_for("entries.detail", entry_id=entry.id, query={"done": "member_added"}, anchor="people"),
+            status_code=303,
+            background=task,
+        )
 
-    @get("/deck", name="entry_deck")
+    @get("/deck", name="entries.deck")
     async def deck(self, entry_id: int, viewer: Viewer, db_session: AsyncSession, storage: Storage) -> Stream:
         entry = await entry_for(db_session, entry_id, viewer, Action.VIEW_ENTRY)
         deck = services.deck_of(entry)
         stored = await open_stored(storage, deck.storage_key if deck else None)
         return stored_file_response(stored, deck.name if deck else "deck.pdf", "application/pdf", inline=False)
 
-    @post("/eligibility")
+    @post("/eligibility", name="entries.eligibility")
     async def eligibility(
         self, request: Req, entry_id: int, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -516,13 +479,16 @@ class EntryController(Controller):
             fresh = await services.load_entry(db_session, entry_id)
             values = {"decision": decision, "reason": reason}
             return await status_page(db_session, fresh, viewer, errors=exc.errors, values=values, status=400)
-        return Redirect(f"/entries/{entry.id}?done=decided#eligibility", status_code=303)
+        return Redirect(
+            url_for("entries.detail", entry_id=entry.id, query={"done": "decided"}, anchor="eligibility"),
+            status_code=303,
+        )
 
 
 class OrganiserEntriesController(Controller):
     path = "/awards/{slug:str}"
 
-    @get("/entries", name="award_entries")
+    @get("/entries", name="entries.list")
     async def entry_list(
         self, slug: str, viewer: Viewer, db_session: AsyncSession, category: str = "", status: str = "", round: str = ""
     ) -> Template:
@@ -544,7 +510,7 @@ class OrganiserEntriesController(Controller):
             },
         )
 
-    @get("/entries.csv", name="award_entries_csv")
+    @get("/entries.csv", name="entries.csv")
     async def entry_csv(
         self, slug: str, viewer: Viewer, db_session: AsyncSession, category: str = "", status: str = "", round: str = ""
     ) -> Response[str]:
@@ -561,24 +527,24 @@ class OrganiserEntriesController(Controller):
             },
         )
 
-    @get("/anonymise", name="award_anonymise")
+    @get("/anonymise", name="entries.anonymise_page")
     async def anonymise_page(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.REVIEW_ENTRIES)
         check = await services.anonymise_check(db_session, award, utcnow())
         return confirm_page(anonymise_confirmation(award), check, award=award)
 
-    @post("/anonymise")
-    async def anonymise(self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession) -> Template | Redirect:
+    @post("/anonymise", name="entries.anonymise")
+    async def anonymise(
+        self, request: Req, slug: str, viewer: Viewer, db_session: AsyncSession, storage: Storage
+    ) -> Template | Redirect:
         award, actor = await award_for(db_session, slug, viewer, Action.REVIEW_ENTRIES)
         now = utcnow()
         check = await services.anonymise_check(db_session, award, now)
         confirmation = anonymise_confirmation(award)
 
         async def act(answer: Confirmed) -> str:
-            await services.anonymise_award(
-                db_session, award, storage=_storage(request), actor=actor, now=now, state=answer.state
-            )
-            return f"/awards/{award.slug}/entries?anonymised=1"
+            await services.anonymise_award(db_session, award, storage=storage, actor=actor, now=now, state=answer.state)
+            return url_for("entries.list", slug=award.slug, query={"anonymised": 1})
 
         return await confirmed_action(request, confirmation, check, act, award=award)
 
@@ -595,8 +561,8 @@ def anonymise_confirmation(award: Award) -> Confirmation:
         }
     return Confirmation(
         title=_("Remove personal data"),
-        action=f"/awards/{award.slug}/anonymise",
-        back=f"/awards/{award.slug}/entries",
+        action=url_for("entries.anonymise", slug=award.slug),
+        back=url_for("entries.list", slug=award.slug),
         button=_("Remove personal data now"),
         lead=lead,
     )

@@ -27,10 +27,12 @@ from award_jury.accounts.models import AwardRole, Person
 from award_jury.audit.services import record_event
 from award_jury.awards.models import Award, Round
 from award_jury.entries.models import Entry, EntryMember, Startup
-from award_jury.enums import ConflictKind, MemberRole, Role
+from award_jury.enums import ConflictKind, EntryStatus, MemberRole, Role
 from award_jury.errors import FormError, NotFoundError
 from award_jury.i18n import gettext as _
+from award_jury.i18n import plain_number
 from award_jury.judging.models import Assignment, Conflict, JurorCategory, ScoreSheet
+from award_jury.mail import Mail, Mailer
 
 #: The kind shown for a team conflict (not a :class:`ConflictKind`: nobody records it).
 TEAM = "team"
@@ -172,7 +174,7 @@ async def declare_conflict(
             "round_id": sh.round_id,
             "status": sh.status.value,
             "comment": sh.comment,
-            "scores": {str(s.criterion_id): str(s.value) for s in sh.scores},
+            "scores": {str(s.criterion_id): plain_number(s.value) for s in sh.scores},
         }
         for sh in sheets
     ]
@@ -342,3 +344,82 @@ async def organisers_of(session: AsyncSession, award: Award) -> list[Person]:
         .where(AwardRole.award_id == award.id, AwardRole.role == Role.ORGANISER, Person.is_active.is_(True))
     )
     return list((await session.execute(query)).scalars())
+
+
+async def entry_choices(session: AsyncSession, award: Award, juror_id: int | None = None) -> list[tuple[str, str]]:
+    """(id, "E001 – Startup GmbH") for the award's entries (a juror: only those of their categories)."""
+    query = (
+        sa.select(Entry.id, Entry.ref, Startup.name)
+        .join(Startup, Startup.id == Entry.startup_id)
+        .where(Entry.award_id == award.id, Entry.status != EntryStatus.DRAFT)
+        .order_by(Entry.ref)
+    )
+    if juror_id is not None:
+        chosen = sa.select(JurorCategory.category_id).where(JurorCategory.person_id == juror_id)
+        if (await session.execute(chosen.limit(1))).first() is not None:
+            query = query.where(Entry.category_id.in_(chosen))
+    return [(str(i), f"{ref} – {name}") for i, ref, name in await session.execute(query)]
+
+
+async def juror_choices(session: AsyncSession, award: Award) -> list[tuple[str, str]]:
+    """(id, name) of the award's jurors."""
+    rows = await session.execute(
+        sa.select(Person.id, Person.name)
+        .join(AwardRole, AwardRole.person_id == Person.id)
+        .where(AwardRole.award_id == award.id, AwardRole.role == Role.JUROR)
+        .order_by(Person.name)
+    )
+    return [(str(i), name) for i, name in rows]
+
+
+async def own_conflicts(session: AsyncSession, award: Award, juror_id: int | None) -> list[Any]:
+    """(Conflict, entry ref, startup name) of the conflicts recorded for the juror in ``award``."""
+    return list(
+        (
+            await session.execute(
+                sa.select(Conflict, Entry.ref, Startup.name)
+                .join(Entry, Entry.id == Conflict.entry_id)
+                .join(Startup, Startup.id == Entry.startup_id)
+                .where(Entry.award_id == award.id, Conflict.juror_id == juror_id)
+                .order_by(Entry.ref)
+            )
+        ).all()
+    )
+
+
+async def conflict_mails(
+    session: AsyncSession, mailer: Mailer, award: Award, juror: Person, conflict: Conflict
+) -> list[Mail]:
+    """Who is told of a conflict a juror declared: the award's active organisers, each in their
+    language (send after the commit)."""
+    entry = await session.get(Entry, conflict.entry_id)
+    assert entry is not None
+    return [
+        mailer.compose(
+            "conflict_declared",
+            to=o.email,
+            locale=o.locale,
+            name=o.name,
+            juror=juror.name,
+            award_name=award.name,
+            entry=entry.ref,
+            kind=conflict.kind.value,
+            reason=conflict.reason,
+            link=mailer.url("conflicts.list", slug=award.slug),
+        )
+        for o in await organisers_of(session, award)
+    ]
+
+
+async def declare_own_conflict(
+    session: AsyncSession, mailer: Mailer, award: Award, juror: Person, *, entry: str, kind: str, reason: str
+) -> list[Mail]:
+    """A juror declares a conflict with one of the entries offered to them (``entry``: its id as
+    the form sent it; FormError otherwise); the organisers' mails to send after the commit."""
+    allowed = {value for value, _label in await entry_choices(session, award, juror.id)}
+    if entry not in allowed:
+        raise FormError({"entry": _("Choose an entry.")})
+    conflict = await declare_conflict(
+        session, award, juror_id=juror.id, entry_id=int(entry), kind=kind, reason=reason, actor=juror
+    )
+    return await conflict_mails(session, mailer, award, juror, conflict)

@@ -17,22 +17,23 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import sqlalchemy as sa
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.response.sse import ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from award_jury.accounts.models import Person, WebSession
+from award_jury.accounts.models import Person
+from award_jury.accounts.sessions import session_is_alive
 from award_jury.awards.models import Award, Round
 from award_jury.awards.setup import find_round
 from award_jury.db import Database, utcnow
 from award_jury.errors import FormError, NotFoundError
 from award_jury.i18n import gettext as _
 from award_jury.judging import live
-from award_jury.judging.scoring_controllers import jury_round, sheet_context, sheet_url
+from award_jury.judging.scoring_controllers import sheet_context, sheet_url
 from award_jury.policy import Action, Viewer
 from award_jury.settings import Settings
+from award_jury.urls import url_for
 from award_jury.web.auth import session_policy
 from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action, unconfirmed_page
 from award_jury.web.forms import parse_id, read_form
@@ -87,17 +88,7 @@ def session_still_valid(settings: Settings, session_id: int) -> Alive:
     policy = session_policy(settings)
 
     async def alive(session: AsyncSession) -> bool:
-        row = (
-            await session.execute(
-                sa.select(WebSession.last_seen_at, WebSession.expires_at, Person.is_active)
-                .join(Person, Person.id == WebSession.person_id)
-                .where(WebSession.id == session_id)
-            )
-        ).first()
-        if row is None or not row.is_active:
-            return False
-        deadline = min(row.last_seen_at + policy.idle, row.expires_at)
-        return bool(utcnow() < deadline)
+        return await session_is_alive(session, session_id, policy, utcnow())
 
     return alive
 
@@ -188,9 +179,10 @@ def stream_registry(request: Req) -> StreamRegistry:
     return registry
 
 
-async def live_response(request: Req, db: Database, viewer: Viewer, build: Builder) -> Response[Any]:
+async def live_response(
+    request: Req, settings: Settings, db: Database, viewer: Viewer, build: Builder
+) -> Response[Any]:
     if wants_stream(request) and viewer.person_id is not None and viewer.session_id is not None:
-        settings: Settings = request.app.state.settings
         registry = stream_registry(request)
         session_id, person_id = viewer.session_id, viewer.person_id
         if not registry.try_open(
@@ -247,12 +239,12 @@ async def render_control(
 class LiveController(Controller):
     path = "/awards/{slug:str}/rounds/{round_slug:str}/live"
 
-    @get("/control")
+    @get("/control", name="live.control")
     async def control_page(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.RUN_LIVE)
         return await render_control(db_session, award, find_round(award, round_slug))
 
-    @post("/control")
+    @post("/control", name="live.control_action")
     async def control(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -276,16 +268,16 @@ class LiveController(Controller):
             )
         except FormError as exc:
             return await render_control(db_session, award, rnd, errors=exc.errors, status=400)
-        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/live/control", status_code=303)
+        return Redirect(url_for("live.control", slug=award.slug, round_slug=rnd.slug), status_code=303)
 
-    @get("/end")
+    @get("/end", name="live.confirm_end")
     async def confirm_end(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
         award, _actor = await award_for(db_session, slug, viewer, Action.RUN_LIVE)
         rnd = find_round(award, round_slug)
         check = await live.end_check(db_session, award, rnd)
         return confirm_page(end_confirmation(award, rnd), check, award=award)
 
-    @post("/end")
+    @post("/end", name="live.end")
     async def end(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
@@ -294,36 +286,36 @@ class LiveController(Controller):
 
         async def act(answer: Confirmed) -> str:
             await live.control(db_session, award, rnd, actor, "stop", state=answer.state)
-            return f"/awards/{award.slug}/rounds/{rnd.slug}/live/control"
+            return url_for("live.control", slug=award.slug, round_slug=rnd.slug)
 
         return await confirmed_action(
             request, end_confirmation(award, rnd), lambda: live.end_check(db_session, award, rnd), act, award=award
         )
 
-    @get("/control/state")
+    @get("/control/state", name="live.control_state")
     async def control_state(
-        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db: Database
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db: Database, settings: Settings
     ) -> Response[Any]:
         async with db.session() as session:
             award, _actor = await award_for(session, slug, viewer, Action.RUN_LIVE)
             rnd_id = find_round(award, round_slug).id
-        return await live_response(request, db, viewer, lambda s: organiser_stage(s, award, rnd_id))
+        return await live_response(request, settings, db, viewer, lambda s: organiser_stage(s, award, rnd_id))
 
-    @get("")
+    @get("", name="live.juror")
     async def juror_page(
         self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, saved: str = "", change: str = ""
     ) -> Template:
-        award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.SCORE, round_slug=round_slug)
         return await juror_live_page(db_session, award, rnd, actor, notice=saved[:10], change=change == "1")
 
-    @get("/state")
+    @get("/state", name="live.juror_state")
     async def juror_state(
-        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db: Database
+        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db: Database, settings: Settings
     ) -> Response[Any]:
         async with db.session() as session:
-            award, rnd, actor = await jury_round(session, slug, round_slug, viewer)
+            award, rnd, actor = await award_for(session, slug, viewer, Action.SCORE, round_slug=round_slug)
             rnd_id, juror_id = rnd.id, actor.id
-        return await live_response(request, db, viewer, lambda s: juror_stage(s, award, rnd_id, juror_id))
+        return await live_response(request, settings, db, viewer, lambda s: juror_stage(s, award, rnd_id, juror_id))
 
 
 async def juror_live_page(
@@ -353,10 +345,9 @@ async def juror_live_page(
 
 
 def end_confirmation(award: Award, rnd: Round) -> Confirmation:
-    base = f"/awards/{award.slug}/rounds/{rnd.slug}/live"
     return Confirmation(
         title=_("End the live session of %(round)s?") % {"round": rnd.name},
-        action=f"{base}/end",
-        back=f"{base}/control",
+        action=url_for("live.end", slug=award.slug, round_slug=rnd.slug),
+        back=url_for("live.control", slug=award.slug, round_slug=rnd.slug),
         button=_("End the session"),
     )

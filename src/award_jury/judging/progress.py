@@ -1,4 +1,5 @@
-"""How far the jury is in a round: per juror and per entry, in a fixed number of queries."""
+"""How far the jury is in a round: per juror and per entry, in a fixed number of queries; and
+reminding the jurors who still have open sheets."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.accounts.models import AwardRole, Person
+from award_jury.audit.services import record_event
 from award_jury.awards.models import Award, Round
 from award_jury.entries.models import Entry, EntryRound, Startup
 from award_jury.enums import EntryStatus, Role, SheetStatus
 from award_jury.judging.conflicts import has_conflict
 from award_jury.judging.models import Assignment, ScoreSheet
+from award_jury.mail import Mail, Mailer
 
 
 @dataclass
@@ -115,3 +118,38 @@ async def round_progress(session: AsyncSession, award: Award, rnd: Round) -> Pro
         scoring_close=rnd.scoring_close,
         below_minimum=[e for e in entry_list if e.submitted < rnd.min_sheets],
     )
+
+
+def to_remind(progress: Progress) -> list[JurorProgress]:
+    """Who a reminder goes to: the jurors with open sheets."""
+    return [j for j in progress.jurors if j.open > 0]
+
+
+async def remind_jurors(session: AsyncSession, mailer: Mailer, award: Award, rnd: Round, actor: Person) -> list[Mail]:
+    """Remind every juror with open sheets in ``rnd`` (recorded in the audit log with the
+    addresses); the reminders to send after the commit."""
+    recipients = to_remind(await round_progress(session, award, rnd))
+    record_event(
+        session,
+        "reminder.sent",
+        actor_id=actor.id,
+        award_id=award.id,
+        object_type="round",
+        object_id=rnd.id,
+        after={"recipients": [j.email for j in recipients]},
+    )
+    return [
+        mailer.compose(
+            "reminder",
+            to=j.email,
+            locale=j.locale,
+            name=j.name,
+            award_name=award.name,
+            round_name=rnd.name,
+            open=j.open,
+            deadline=rnd.scoring_close,
+            time_zone=award.time_zone,
+            link=mailer.url("account.detail"),
+        )
+        for j in recipients
+    ]

@@ -6,24 +6,24 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.background_tasks import BackgroundTasks
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from award_jury.audit.services import record_event
 from award_jury.awards import setup, validators
 from award_jury.awards.models import Award, Round
-from award_jury.awards.setup_controllers import organised_award
 from award_jury.db import utcnow
 from award_jury.errors import FormError
 from award_jury.i18n import gettext as _
 from award_jury.judging import assignments as assignments_service
 from award_jury.judging import progress as progress_service
-from award_jury.policy import Viewer
+from award_jury.mail import Mailer
+from award_jury.policy import Action, Viewer
 from award_jury.ranking import queries as ranking
+from award_jury.urls import url_for
 from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action
 from award_jury.web.forms import parse_id, read_form
-from award_jury.web.mailer import mail_task
+from award_jury.web.guards import award_for
+from award_jury.web.mailer import send_after_response
 
 Req = Request[Any, Any, Any]
 
@@ -77,36 +77,42 @@ async def assignments_page(
 class AssignmentController(Controller):
     path = "/awards/{slug:str}/rounds/{round_slug:str}/assignments"
 
-    @get("")
+    @get("", name="assignments.page")
     async def assignments(
         self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, k: str = ""
     ) -> Template:
-        award, _actor = await organised_award(db_session, slug, viewer)
+        award, _actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         return await assignments_page(db_session, award, setup.find_round(award, round_slug), k)
 
-    @post("")
+    @post("", name="assignments.apply")
     async def apply(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         form = await read_form(request)
         value, problem = validators.parse_int(form.get("k"), 1, assignments_service.MAX_K)
-        base = f"/awards/{award.slug}/rounds/{rnd.slug}/assignments"
         if problem or value is None:
-            return Redirect(f"{base}?k={form.get('k', max_length=10)}", status_code=303)
+            return Redirect(
+                url_for(
+                    "assignments.page", slug=award.slug, round_slug=rnd.slug, query={"k": form.get("k", max_length=10)}
+                ),
+                status_code=303,
+            )
         plan = await assignments_service.apply_plan(db_session, award, rnd, value, actor)
-        return Redirect(f"{base}?applied={len(plan.new_pairs)}", status_code=303)
+        return Redirect(
+            url_for("assignments.page", slug=award.slug, round_slug=rnd.slug, query={"applied": len(plan.new_pairs)}),
+            status_code=303,
+        )
 
-    @post("/add")
+    @post("/add", name="assignments.add")
     async def add(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         form = await read_form(request)
         juror, entry = form.get("juror"), form.get("entry")
-        base = f"/awards/{award.slug}/rounds/{rnd.slug}/assignments"
         try:
             juror_id, entry_id = parse_id(juror), parse_id(entry)
             if juror_id is None or entry_id is None:
@@ -114,43 +120,53 @@ class AssignmentController(Controller):
             await assignments_service.assign_manually(db_session, award, rnd, juror_id, entry_id, actor)
         except FormError as exc:
             return await assignments_page(db_session, award, rnd, "", manual_error=(entry, exc.errors), status=400)
-        return Redirect(f"{base}?added=1#entry-{entry}", status_code=303)
+        return Redirect(
+            url_for(
+                "assignments.page", slug=award.slug, round_slug=rnd.slug, query={"added": 1}, anchor=f"entry-{entry}"
+            ),
+            status_code=303,
+        )
 
-    @post("/remove")
+    @post("/remove", name="assignments.remove")
     async def remove(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         form = await read_form(request)
         juror, entry = form.get("juror"), form.get("entry")
         juror_id, entry_id = parse_id(juror), parse_id(entry)
         if juror_id is not None and entry_id is not None:
             await assignments_service.unassign(db_session, award, rnd, juror_id, entry_id, actor)
-        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/assignments?removed=1#entry-{entry}", status_code=303)
+        return Redirect(
+            url_for(
+                "assignments.page", slug=award.slug, round_slug=rnd.slug, query={"removed": 1}, anchor=f"entry-{entry}"
+            ),
+            status_code=303,
+        )
 
-    @get("/release")
+    @get("/release", name="assignments.confirm_release")
     async def confirm_release(
         self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, juror: str = ""
     ) -> Template | Redirect:
-        award, _actor = await organised_award(db_session, slug, viewer)
+        award, _actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         juror_id = parse_id(juror)
         if juror_id is None:
-            return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/assignments", status_code=303)
+            return Redirect(url_for("assignments.page", slug=award.slug, round_slug=rnd.slug), status_code=303)
         name, check = await assignments_service.release_check(db_session, award, rnd, juror_id)
         return confirm_page(release_confirmation(award, rnd, juror_id, name), check, award=award)
 
-    @post("/release")
+    @post("/release", name="assignments.release")
     async def release(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         form = await read_form(request)
         juror_id = parse_id(form.get("juror"))
         if juror_id is None:
-            return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/assignments", status_code=303)
+            return Redirect(url_for("assignments.page", slug=award.slug, round_slug=rnd.slug), status_code=303)
         name, check = await assignments_service.release_check(db_session, award, rnd, juror_id)
         confirmation = release_confirmation(award, rnd, juror_id, name)
 
@@ -158,17 +174,16 @@ class AssignmentController(Controller):
             released = await assignments_service.release_juror(
                 db_session, award, rnd, juror_id, actor, state=answer.state
             )
-            return f"/awards/{award.slug}/rounds/{rnd.slug}/assignments?released={released}"
+            return url_for("assignments.page", slug=award.slug, round_slug=rnd.slug, query={"released": released})
 
         return await confirmed_action(request, confirmation, check, act, award=award)
 
 
 def release_confirmation(award: Award, rnd: Round, juror_id: int, name: str) -> Confirmation:
-    page = f"/awards/{award.slug}/rounds/{rnd.slug}/assignments"
     return Confirmation(
         title=_("Release the open assignments of %(name)s?") % {"name": name},
-        action=f"{page}/release",
-        back=page,
+        action=url_for("assignments.release", slug=award.slug, round_slug=rnd.slug),
+        back=url_for("assignments.page", slug=award.slug, round_slug=rnd.slug),
         button=_("Release open assignments"),
         fields={"juror": str(juror_id)},
     )
@@ -177,9 +192,9 @@ def release_confirmation(award: Award, rnd: Round, juror_id: int, name: str) -> 
 class ProgressController(Controller):
     path = "/awards/{slug:str}/rounds/{round_slug:str}/progress"
 
-    @get("")
+    @get("", name="progress.page")
     async def progress(self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession) -> Template:
-        award, _actor = await organised_award(db_session, slug, viewer)
+        award, _actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         progress = await progress_service.round_progress(db_session, award, rnd)
         return Template(
@@ -189,59 +204,32 @@ class ProgressController(Controller):
                 "round": rnd,
                 "progress": progress,
                 "now": utcnow(),
-                "reminded": [j for j in progress.jurors if j.open > 0],
+                "reminded": progress_service.to_remind(progress),
                 "category_names": {c.id: c.name for c in award.categories},
             },
         )
 
-    @post("/remind")
+    @post("/remind", name="progress.remind")
     async def remind(
-        self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
+        self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, mailer: Mailer
     ) -> Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
-        rnd = setup.find_round(award, round_slug)
-        progress = await progress_service.round_progress(db_session, award, rnd)
-        recipients = [j for j in progress.jurors if j.open > 0]
-        settings = request.app.state.settings
-        tasks = BackgroundTasks(
-            [
-                mail_task(
-                    request,
-                    "reminder",
-                    to=j.email,
-                    locale=j.locale,
-                    name=j.name,
-                    award_name=award.name,
-                    round_name=rnd.name,
-                    open=j.open,
-                    deadline=rnd.scoring_close,
-                    time_zone=award.time_zone,
-                    link=f"{settings.base_url}/account",
-                )
-                for j in recipients
-            ]
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD, round_slug=round_slug)
+        mails = await progress_service.remind_jurors(db_session, mailer, award, rnd, actor)
+        return Redirect(
+            url_for("progress.page", slug=award.slug, round_slug=rnd.slug, query={"reminded": len(mails)}),
+            status_code=303,
+            background=send_after_response(mailer, mails),
         )
-        record_event(
-            db_session,
-            "reminder.sent",
-            actor_id=actor.id,
-            award_id=award.id,
-            object_type="round",
-            object_id=rnd.id,
-            after={"recipients": [j.email for j in recipients]},
-        )
-        base = f"/awards/{award.slug}/rounds/{rnd.slug}/progress"
-        return Redirect(f"{base}?reminded={len(recipients)}", status_code=303, background=tasks)
 
 
 class AdvanceController(Controller):
     path = "/awards/{slug:str}/rounds/{round_slug:str}/advance"
 
-    @get("")
+    @get("", name="advance.page")
     async def advance_page(
         self, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession, top: str = ""
     ) -> Template:
-        award, _actor = await organised_award(db_session, slug, viewer)
+        award, _actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         preselected: set[str] = set()
         top_n, top_problem = validators.parse_int(top, 1, 1000) if top else (None, None)
@@ -267,17 +255,19 @@ class AdvanceController(Controller):
             status_code=400 if top_problem else 200,
         )
 
-    @post("")
+    @post("", name="advance.apply")
     async def advance(
         self, request: Req, slug: str, round_slug: str, viewer: Viewer, db_session: AsyncSession
     ) -> Redirect:
-        award, actor = await organised_award(db_session, slug, viewer)
+        award, actor = await award_for(db_session, slug, viewer, Action.SET_UP_AWARD)
         rnd = setup.find_round(award, round_slug)
         target = assignments_service.next_round(award, rnd)
-        base = f"/awards/{award.slug}/rounds/{rnd.slug}/advance"
+        base = url_for("advance.page", slug=award.slug, round_slug=rnd.slug)
         if target is None:
             return Redirect(base, status_code=303)
         form = await read_form(request)
         ids = [i for i in map(parse_id, form.getall("entries")) if i is not None]
         added = await assignments_service.advance_entries(db_session, award, rnd, target, ids, actor)
-        return Redirect(f"{base}?advanced={added}", status_code=303)
+        return Redirect(
+            url_for("advance.page", slug=award.slug, round_slug=rnd.slug, query={"advanced": added}), status_code=303
+        )

@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect, Stream, Template
@@ -14,33 +13,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.accounts.models import Person
 from award_jury.awards.models import Award, Round
-from award_jury.awards.setup import find_round
 from award_jury.db import utcnow
 from award_jury.entries.models import Attachment
-from award_jury.entries.storage import StoredFile
+from award_jury.entries.storage import Storage, StoredFile
 from award_jury.enums import ConflictKind
 from award_jury.errors import FormError, NotFoundError
 from award_jury.i18n import gettext as _
 from award_jury.i18n import input_number, plain_number
 from award_jury.judging import conflicts, dashboard, sheets
-from award_jury.judging.controllers import conflict_mails
+from award_jury.mail import Mailer
 from award_jury.policy import Action, Viewer
-from award_jury.web.files import app_storage, open_stored, stored_file_response
+from award_jury.urls import url_for
+from award_jury.web.files import open_stored, stored_file_response
 from award_jury.web.forms import Form, read_form
 from award_jury.web.guards import award_for
+from award_jury.web.mailer import send_after_response
 
 Req = Request[Any, Any, Any]
 #: Media types the deck route serves as they are; anything else is a download of bytes.
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}
 
 
-async def jury_round(session: AsyncSession, slug: str, round_slug: str, viewer: Viewer) -> tuple[Award, Round, Person]:
-    award, actor = await award_for(session, slug, viewer, Action.SCORE)
-    return award, find_round(award, round_slug), actor
-
-
 def sheet_url(award: Award, rnd: Round, ref: str) -> str:
-    return f"/awards/{award.slug}/rounds/{rnd.slug}/jury/entries/{ref}"
+    return url_for("jury.sheet", slug=award.slug, round_slug=rnd.slug, ref=ref)
 
 
 def parse_version(text: str) -> int | None:
@@ -117,11 +112,7 @@ async def sheet_context(
     entry = access.entry
     stored = await sheets.load_sheet(session, rnd, actor.id, entry.id)
     values = given or snapshot_input(stored)
-    attachments = (
-        (await session.execute(sa.select(Attachment).where(Attachment.entry_id == entry.id).order_by(Attachment.id)))
-        .scalars()
-        .all()
-    )
+    attachments = await sheets.entry_attachments(session, access)
     await session.refresh(entry, ["startup", "category"])
     typed = {
         k: sheets.check_score(c, values.scores[c.key])[0]
@@ -158,24 +149,29 @@ async def sheet_context(
         "stale_total": sheets.total_of(rnd, stale.scores) if stale else None,
         "read_only_message": read_only_message(access.read_only) if access.read_only else "",
         "changing": change or given is not None,
-        "change_url": (f"/awards/{award.slug}/rounds/{rnd.slug}/live" if live else sheet_url(award, rnd, entry.ref))
-        + "?change=1#sheet",
+        "change_url": (
+            url_for("live.juror", slug=award.slug, round_slug=rnd.slug, query={"change": 1}, anchor="sheet")
+            if live
+            else url_for(
+                "jury.sheet", slug=award.slug, round_slug=rnd.slug, ref=entry.ref, query={"change": 1}, anchor="sheet"
+            )
+        ),
     }
 
 
 class JuryController(Controller):
     path = "/awards/{slug:str}"
 
-    @get("/jury")
+    @get("/jury", name="jury.home")
     async def jury_home(self, slug: str, viewer: Viewer, db_session: AsyncSession) -> Redirect | Template:
         """The juror's way in: the dashboard of the round they most likely want."""
         award, actor = await award_for(db_session, slug, viewer, Action.SCORE)
         rnd = dashboard.default_round(award, utcnow(), await dashboard.open_work(db_session, award, actor.id))
         if rnd is None:
             return Template("judging/no_round.html", context={"award": award})
-        return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/jury", status_code=303)
+        return Redirect(url_for("jury.dashboard", slug=award.slug, round_slug=rnd.slug), status_code=303)
 
-    @get("/rounds/{round_slug:str}/jury")
+    @get("/rounds/{round_slug:str}/jury", name="jury.dashboard")
     async def dashboard_page(
         self,
         slug: str,
@@ -186,7 +182,7 @@ class JuryController(Controller):
         category: str = "",
         conflict: str = "",
     ) -> Template:
-        award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.SCORE, round_slug=round_slug)
         state = state_filter if state_filter in dashboard.STATES else ""
         category = category if any(c.slug == category for c in award.categories) else ""
         board = await dashboard.juror_dashboard(db_session, award, rnd, actor.id, state=state, category=category)
@@ -207,7 +203,7 @@ class JuryController(Controller):
             },
         )
 
-    @get("/rounds/{round_slug:str}/jury/entries/{ref:str}")
+    @get("/rounds/{round_slug:str}/jury/entries/{ref:str}", name="jury.sheet")
     async def entry_page(
         self,
         slug: str,
@@ -218,15 +214,15 @@ class JuryController(Controller):
         saved: str = "",
         change: str = "",
     ) -> Template:
-        award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.SCORE, round_slug=round_slug)
         notice = saved if saved in (sheets.SAVE, sheets.SUBMIT, sheets.REOPEN) else ""
         return await sheet_page(db_session, award, rnd, actor, ref, notice=notice, change=change == "1")
 
-    @post("/rounds/{round_slug:str}/jury/entries/{ref:str}")
+    @post("/rounds/{round_slug:str}/jury/entries/{ref:str}", name="jury.save")
     async def save(
         self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
     ) -> Template | Redirect:
-        award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.SCORE, round_slug=round_slug)
         access = await sheets.sheet_access(db_session, award, rnd, actor.id, ref)
         if access.read_only:
             return await sheet_page(db_session, award, rnd, actor, ref, access=access, status=409)
@@ -284,15 +280,20 @@ class JuryController(Controller):
                 status=409,
             )
         if form.get("back", max_length=10) == "live":  # the live page's sheet goes back to the live page
-            return Redirect(f"/awards/{award.slug}/rounds/{rnd.slug}/live?saved={action}", status_code=303)
-        return Redirect(f"{sheet_url(award, rnd, ref)}?saved={action}", status_code=303)
+            return Redirect(
+                url_for("live.juror", slug=award.slug, round_slug=rnd.slug, query={"saved": action}), status_code=303
+            )
+        return Redirect(
+            url_for("jury.sheet", slug=award.slug, round_slug=rnd.slug, ref=ref, query={"saved": action}),
+            status_code=303,
+        )
 
-    @post("/rounds/{round_slug:str}/jury/entries/{ref:str}/autosave")
+    @post("/rounds/{round_slug:str}/jury/entries/{ref:str}/autosave", name="jury.autosave")
     async def autosave(
         self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
     ) -> Response[Any]:
         """The page's script saves here: JSON answers, the same rules as the form."""
-        award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.SCORE, round_slug=round_slug)
         access = await sheets.sheet_access(db_session, award, rnd, actor.id, ref)
         if access.read_only:
             return read_only_response(access.read_only)
@@ -325,7 +326,7 @@ class JuryController(Controller):
 
     async def _attachment(
         self,
-        request: Req,
+        storage: Storage,
         session: AsyncSession,
         slug: str,
         round_slug: str,
@@ -333,21 +334,20 @@ class JuryController(Controller):
         attachment_id: int,
         viewer: Viewer,
     ) -> tuple[Attachment, StoredFile]:
-        award, rnd, actor = await jury_round(session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(session, slug, viewer, Action.SCORE, round_slug=round_slug)
         access = await sheets.sheet_access(session, award, rnd, actor.id, ref)
-        attachment = await session.get(Attachment, attachment_id)
-        if attachment is None or attachment.entry_id != access.entry.id or attachment.storage_key is None:
-            raise NotFoundError("attachment")
+        attachment = await sheets.entry_attachment(session, access, attachment_id)
+        assert attachment.storage_key is not None
         try:
-            stored = await open_stored(app_storage(request), attachment.storage_key)
+            stored = await open_stored(storage, attachment.storage_key)
         except ValueError as exc:  # a key that is no storage key (imported metadata)
             raise NotFoundError("attachment") from exc
         return attachment, stored
 
-    @get("/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}")
+    @get("/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}", name="jury.file")
     async def view_file(
         self,
-        request: Req,
+        storage: Storage,
         slug: str,
         round_slug: str,
         ref: str,
@@ -355,28 +355,37 @@ class JuryController(Controller):
         viewer: Viewer,
         db_session: AsyncSession,
     ) -> Stream:
-        attachment, data = await self._attachment(request, db_session, slug, round_slug, ref, attachment_id, viewer)
+        attachment, data = await self._attachment(storage, db_session, slug, round_slug, ref, attachment_id, viewer)
         return file_response(attachment, data, inline=True)
 
-    @get("/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}/download")
+    @get(
+        "/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}/download", name="jury.file_download"
+    )
     async def download_file(
+        self,
+        storage: Storage,
+        slug: str,
+        round_slug: str,
+        ref: str,
+        attachment_id: int,
+        viewer: Viewer,
+        db_session: AsyncSession,
+    ) -> Stream:
+        attachment, data = await self._attachment(storage, db_session, slug, round_slug, ref, attachment_id, viewer)
+        return file_response(attachment, data, inline=False)
+
+    @post("/rounds/{round_slug:str}/jury/entries/{ref:str}/conflict", name="jury.declare_conflict")
+    async def declare_conflict(
         self,
         request: Req,
         slug: str,
         round_slug: str,
         ref: str,
-        attachment_id: int,
         viewer: Viewer,
         db_session: AsyncSession,
-    ) -> Stream:
-        attachment, data = await self._attachment(request, db_session, slug, round_slug, ref, attachment_id, viewer)
-        return file_response(attachment, data, inline=False)
-
-    @post("/rounds/{round_slug:str}/jury/entries/{ref:str}/conflict")
-    async def declare_conflict(
-        self, request: Req, slug: str, round_slug: str, ref: str, viewer: Viewer, db_session: AsyncSession
+        mailer: Mailer,
     ) -> Template | Redirect:
-        award, rnd, actor = await jury_round(db_session, slug, round_slug, viewer)
+        award, rnd, actor = await award_for(db_session, slug, viewer, Action.SCORE, round_slug=round_slug)
         access = await sheets.sheet_access(db_session, award, rnd, actor.id, ref)
         if access.read_only:  # after the deadline a conflict would silently change closed results
             return await sheet_page(db_session, award, rnd, actor, ref, access=access, status=409)
@@ -421,9 +430,9 @@ class JuryController(Controller):
                 conflict_values=values,
                 status=400,
             )
-        tasks = await conflict_mails(request, db_session, award, actor, conflict)
+        tasks = send_after_response(mailer, await conflicts.conflict_mails(db_session, mailer, award, actor, conflict))
         return Redirect(
-            f"/awards/{award.slug}/rounds/{rnd.slug}/jury?conflict={access.entry.ref}",
+            url_for("jury.dashboard", slug=award.slug, round_slug=rnd.slug, query={"conflict": access.entry.ref}),
             status_code=303,
             background=tasks,
         )

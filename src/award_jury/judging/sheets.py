@@ -29,11 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.audit.services import record_event
 from award_jury.awards.models import Award, Criterion, Round
-from award_jury.awards.validators import MAX_DECIMALS, parse_decimal
+from award_jury.awards.validators import parse_decimal
 from award_jury.db import utcnow
-from award_jury.entries.models import Entry, EntryRound
+from award_jury.entries.models import Attachment, Entry, EntryRound
 from award_jury.enums import EntryStatus, SheetStatus
 from award_jury.errors import ConflictError, FormError, NotFoundError
+from award_jury.formats import value_problem
 from award_jury.i18n import gettext as _
 from award_jury.i18n import plain_number
 from award_jury.judging.conflicts import has_conflict
@@ -140,13 +141,11 @@ def total_of(rnd: Round, scores: dict[str, Decimal]) -> float | None:
 
 def check_score(criterion: Criterion, text: str) -> tuple[Decimal | None, str | None]:
     """A typed score checked against SPEC §2: min <= s <= max and (s - min) / step whole."""
-    value, problem = parse_decimal(text)
+    value, problem = parse_decimal(text)  # (at most MAX_DECIMALS places: its message says so)
     if problem or value is None:
         return None, problem or _("Enter a number, like 7.5.")
-    if value.as_tuple().exponent < -MAX_DECIMALS:  # type: ignore[operator]
-        return None, _("Use at most %(n)d decimal places.") % {"n": MAX_DECIMALS}
     lo, hi, step = criterion.min_value, criterion.max_value, criterion.step
-    if not lo <= value <= hi or (value - lo) % step != 0:
+    if value_problem(value, lo, hi, step) is not None:
         return None, _("Choose a value from %(lo)s to %(hi)s in steps of %(step)s.") % {
             "lo": plain_number(lo),
             "hi": plain_number(hi),
@@ -224,6 +223,20 @@ async def sheet_access(session: AsyncSession, award: Award, rnd: Round, juror_id
     if conflict or not (assigned or has_sheet):
         raise NotFoundError("entry")
     return SheetAccess(entry, assigned, read_only_reason(rnd, entry, assigned, utcnow()))
+
+
+async def entry_attachments(session: AsyncSession, access: SheetAccess) -> list[Attachment]:
+    """The files of the entry a juror may see (``access`` from :func:`sheet_access`), oldest first."""
+    query = sa.select(Attachment).where(Attachment.entry_id == access.entry.id).order_by(Attachment.id)
+    return list((await session.execute(query)).scalars())
+
+
+async def entry_attachment(session: AsyncSession, access: SheetAccess, attachment_id: int) -> Attachment:
+    """One stored file of that entry; NotFoundError for any other id (or one without a file)."""
+    attachment = await session.get(Attachment, attachment_id)
+    if attachment is None or attachment.entry_id != access.entry.id or attachment.storage_key is None:
+        raise NotFoundError("attachment")
+    return attachment
 
 
 async def holds_closed_sheet(session: AsyncSession, award: Award, juror_id: int, entry_id: int) -> bool:

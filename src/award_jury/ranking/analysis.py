@@ -6,9 +6,8 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from html import escape
 
 from award_jury.ranking.compute import (
     CategoryResult,
@@ -121,44 +120,69 @@ def calibration(criteria: Sequence[CriterionSpec], sheets: Sequence[SheetRow]) -
     return out
 
 
-def calibration_svg(
-    rows: Sequence[tuple[str, float | None]], *, title: str, description: str, number: Callable[[float], str]
-) -> str:
-    """A small horizontal bar chart of offsets (points), drawn on the server: no chart library.
-    ``number`` writes an offset beside its bar (the page's own format, so chart and table agree)."""
+@dataclass(frozen=True)
+class OffsetBar:
+    """One juror's row of the offset chart: the label, and (with an offset) its bar and number."""
+
+    label: str
+    offset: float | None
+    #: Baseline of the row's texts.
+    text_y: float
+    bar_x: float = 0.0
+    bar_y: float = 0.0
+    bar_width: float = 0.0
+    positive: bool = True
+    number_x: float = 0.0
+    number_anchor: str = "start"
+
+
+@dataclass(frozen=True)
+class OffsetChart:
+    """Where everything of the offset chart goes (a horizontal bar per juror around a middle
+    axis); ``templates/_macros/charts.html`` draws it. No chart library, nothing drawn here."""
+
+    width: int
+    height: int
+    label_x: int
+    axis_x: float
+    axis_top: int
+    axis_bottom: int
+    bar_height: int
+    bars: list[OffsetBar]
+
+
+def calibration_chart(rows: Sequence[tuple[str, float | None]]) -> OffsetChart:
+    """The geometry of a bar chart of offsets (points): bars grow right of the axis for a
+    positive offset and left for a negative one, scaled to the largest (at least 10 points)."""
     width, label_w, row_h, pad = 640, 200, 28, 8
     values = [abs(v) for _label, v in rows if v is not None]
     scale_max = max([10.0, *values])
     mid = label_w + (width - label_w - pad) / 2
     half = (width - label_w - pad) / 2 - 40
     height = pad * 2 + row_h * max(1, len(rows)) + 20
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-labelledby="cal-title cal-desc" class="chart">',
-        f'<title id="cal-title">{escape(title)}</title><desc id="cal-desc">{escape(description)}</desc>',
-        f'<line x1="{mid}" y1="{pad}" x2="{mid}" y2="{height - 20}" stroke="#4a5561" stroke-width="1"/>',
-    ]
+    bars = []
     for i, (label, value) in enumerate(rows):
         y = pad + i * row_h
-        parts.append(
-            f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" font-size="13" fill="#1b1f24">'
-            f"{escape(label)}</text>"
-        )
         if value is None:
+            bars.append(OffsetBar(label, None, y + 18))
             continue
         length = half * abs(value) / scale_max
         x = mid if value >= 0 else mid - length
-        colour = "#0b5394" if value >= 0 else "#a4161a"
-        parts.append(
-            f'<rect x="{x:.1f}" y="{y + 6}" width="{max(length, 1):.1f}" height="{row_h - 12}" fill="{colour}"/>'
-        )
         anchor, tx = ("start", x + length + 4) if value >= 0 else ("end", x - 4)
-        parts.append(
-            f'<text x="{tx:.1f}" y="{y + 18}" text-anchor="{anchor}" font-size="12" fill="#1b1f24">'
-            f"{escape(number(value))}</text>"
+        bars.append(
+            OffsetBar(
+                label,
+                value,
+                y + 18,
+                bar_x=round(x, 1),
+                bar_y=y + 6,
+                bar_width=round(max(length, 1), 1),
+                positive=value >= 0,
+                number_x=round(tx, 1),
+                number_anchor=anchor,
+            )
         )
-    parts.append("</svg>")
-    return "".join(parts)
+    return OffsetChart(width, height, label_w - 8, mid, pad, height - 20, row_h - 12, bars)
 
 
 def prize_changes(by_method: Mapping[str, Mapping[str, tuple[int | None, bool]]], method: str) -> set[str]:

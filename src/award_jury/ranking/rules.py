@@ -32,7 +32,9 @@ def submissions_open(rnd: Round, now: datetime) -> bool:
 
 
 def scoring_open(rnd: Round, now: datetime) -> bool:
-    return rnd.scoring_close is not None and now <= rnd.scoring_close
+    """Scoring is open until a deadline that lies ahead (:meth:`Round.scoring_open`, the one rule;
+    a round without a deadline has no date to warn about)."""
+    return rnd.scoring_close is not None and rnd.scoring_open(now)
 
 
 async def _sheet_counts(session: AsyncSession, rnd: Round) -> tuple[int, int, int, int]:

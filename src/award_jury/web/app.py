@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
+from award_jury import urls
 from award_jury.accounts.controllers import AccountController, SessionController, SignInController
 from award_jury.accounts.people_controllers import InvitationController, PeopleController
 from award_jury.awards.controllers import AwardPagesController
@@ -33,17 +34,23 @@ from award_jury.errors import (
     StorageFullError,
     StorageUnavailableError,
 )
-from award_jury.judging.controllers import ConflictController
+from award_jury.judging.conflict_controllers import ConflictController
 from award_jury.judging.live_controllers import LiveController, StreamRegistry
 from award_jury.judging.round_controllers import AdvanceController, AssignmentController, ProgressController
 from award_jury.judging.scoring_controllers import JuryController
-from award_jury.ranking.controllers import JurorRankingController, PublicResultsController, ResultsController
+from award_jury.mail import mail_environment
+from award_jury.ranking.controllers import (
+    JurorResultsController,
+    MovedResultsController,
+    PublicResultsController,
+    ResultsController,
+)
 from award_jury.settings import Settings
 from award_jury.web import errors, logs
 from award_jury.web.auth import load_viewer, provide_viewer, session_headers
 from award_jury.web.bodies import FORM_AROUND_FILE, BodyMiddleware
 from award_jury.web.controllers import SiteController
-from award_jury.web.deps import provide_db_session, provide_storage
+from award_jury.web.deps import provide_db_session, provide_mailer, provide_settings, provide_storage
 from award_jury.web.middleware import (
     AllowedHostsMiddleware,
     LocaleMiddleware,
@@ -73,11 +80,12 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             if owns_db:
                 await db.dispose()
 
-    async def provide_db() -> Database:
-        return db
+    async def provide_db(state: State) -> Database:
+        current: Database = state.db  # (not ``db``: the tests point one app at each test's database)
+        return current
 
-    env = create_environment(settings.templates_dir)
-    return Litestar(
+    env = create_environment(settings.templates_dir, settings)
+    app = Litestar(
         route_handlers=[
             SiteController,
             AwardPagesController,
@@ -93,7 +101,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             AdvanceController,
             ResultsController,
             PublicResultsController,
-            JurorRankingController,
+            JurorResultsController,
+            MovedResultsController,
             ConflictController,
             CallController,
             EntryController,
@@ -108,8 +117,10 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         dependencies={
             "db_session": Provide(provide_db_session),
             "db": Provide(provide_db),
-            "storage": Provide(provide_storage, sync_to_thread=False),
             "viewer": Provide(provide_viewer, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "storage": Provide(provide_storage, sync_to_thread=False),
+            "mailer": Provide(provide_mailer, sync_to_thread=False),
         },
         before_request=load_viewer,
         lifespan=[lifespan],
@@ -146,8 +157,26 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         openapi_config=None,
         logging_config=LoggingConfig(log_exceptions="never", configure_root_logger=False),
         debug=False,
-        state=State({"settings": settings, "db": db, "jinja_env": env, "live_streams": StreamRegistry()}),
+        state=State(
+            {
+                "settings": settings,
+                "db": db,
+                "jinja_env": env,
+                "mail_env": mail_environment(settings.templates_dir),
+                "live_streams": StreamRegistry(),
+            }
+        ),
     )
+    # One way to build URLs (urls.py): the route names resolve through this app's route table, in
+    # Python and in templates (our url_for replaces Litestar's request-bound one, so mails can use it).
+    urls.install(app.route_reverse)
+    env.globals["url_for"] = urls.url_for
+    return app
+
+
+def install_urls(settings: Settings, database: Database | None = None) -> None:
+    """Give ``urls.url_for`` the route table where no app serves (the CLI): the app's own."""
+    create_app(settings, database)
 
 
 def create_app_from_env() -> Litestar:

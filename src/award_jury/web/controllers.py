@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
@@ -44,7 +44,7 @@ def safe_next(target: str | None) -> str:
 
 
 class SiteController(Controller):
-    @get("/healthz", media_type="application/json", cache=False)
+    @get("/healthz", media_type="application/json", cache=False, name="site.healthz")
     async def healthz(self, db: Database) -> Response[dict[str, str]]:
         try:
             ok = await db.ping()
@@ -54,8 +54,8 @@ class SiteController(Controller):
             return Response({"status": "ok", "database": "ok"})
         return Response({"status": "error", "database": "unreachable"}, status_code=HTTP_503_SERVICE_UNAVAILABLE)
 
-    @get("/readyz", media_type="application/json", cache=False)
-    async def readyz(self, db: Database, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    @get("/readyz", media_type="application/json", cache=False, name="site.readyz")
+    async def readyz(self, db: Database, settings: Settings) -> Response[dict[str, Any]]:
         """Ready to serve: the database answers and the file storage takes a write (a probe file
         or object, removed again), with room for at least one more upload on a local disk.
         200 when all holds, else 503; the details as JSON."""
@@ -63,7 +63,6 @@ class SiteController(Controller):
             database_ok = await db.ping()
         except Exception:  # any failure means "not ready", reported, never raised
             database_ok = False
-        settings: Settings = request.app.state.settings
         try:
             state = await storage_for(settings).state(settings.max_upload_bytes)
         except StorageUnavailableError as exc:  # the storage settings themselves are wrong
@@ -72,19 +71,19 @@ class SiteController(Controller):
         body = {"status": "ok" if ready else "unavailable", "database": {"ok": database_ok}, "storage": state}
         return Response(body, status_code=200 if ready else HTTP_503_SERVICE_UNAVAILABLE)
 
-    @post("/language", status_code=303)
+    @post("/language", status_code=303, name="site.language")
     async def set_language(
         self,
-        request: Request[Any, Any, Any],
+        settings: Settings,
         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Redirect:
         lang = data.get("lang", "")
         response = Redirect(safe_next(data.get("next")), status_code=303)
         if lang in SUPPORTED_LOCALES:
-            response.cookies.append(language_cookie(request.app.state.settings, lang))
+            response.cookies.append(language_cookie(settings, lang))
         return response
 
-    @get("/awards/{slug:str}/logo", cache=3600)
+    @get("/awards/{slug:str}/logo", cache=3600, name="awards.logo")
     async def logo(self, slug: str, db_session: AsyncSession, storage: Storage) -> Response[bytes]:
         """The award's logo, served with its sniffed type and no way to run anything (SVG)."""
         award = await get_award(db_session, slug)
@@ -100,7 +99,7 @@ class SiteController(Controller):
             headers={"content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"},
         )
 
-    @get("/awards/{slug:str}/theme.css", media_type="text/css", cache=300)
+    @get("/awards/{slug:str}/theme.css", media_type="text/css", cache=300, name="awards.theme")
     async def theme(self, slug: str, db_session: AsyncSession) -> str:
         """The award's brand colour as CSS custom properties (a file, so the CSP needs no inline styles)."""
         award = await get_award(db_session, slug)

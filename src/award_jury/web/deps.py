@@ -1,4 +1,6 @@
-"""Request dependencies: one database session per request, committed when the handler succeeds."""
+"""Request dependencies: one database session per request, committed when the handler succeeds;
+the settings, the file storage and the mailer. A handler (or template) reaches each of them only
+through its dependency name (``settings``, ``storage``, ``mailer``), never through ``app.state``."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.db import Database, write_transaction
 from award_jury.entries.storage import Storage, storage_for
+from award_jury.mail import Mailer
+from award_jury.settings import Settings
 from award_jury.web.bodies import LOCK_AFTER_CHECKS, SAFE_METHODS
 
 
@@ -27,7 +31,17 @@ async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> A
         yield session
 
 
-def provide_storage(state: State) -> Storage:
-    """The app's file storage: a local folder or an S3 bucket, as the settings say (storage_for
-    keeps one S3 client per configuration and process)."""
-    return storage_for(state.settings)
+def provide_settings(state: State) -> Settings:
+    settings: Settings = state.settings
+    return settings
+
+
+def provide_storage(settings: Settings) -> Storage:
+    """Where stored files live: a local folder or an S3 bucket, as the settings say (storage_for
+    is the one factory; it keeps one S3 client per configuration and process)."""
+    return storage_for(settings)
+
+
+def provide_mailer(state: State) -> Mailer:
+    """The app's settings with the mail templates (compiled once, kept in ``state.mail_env``)."""
+    return Mailer(state.settings, state.mail_env)

@@ -4,7 +4,6 @@ JSON for API-ish requests, and never a stack trace."""
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from litestar import MediaType, Request, Response
@@ -14,6 +13,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from award_jury.errors import NotFoundError
 from award_jury.i18n import current_locale
+from award_jury.urls import url_for
 from award_jury.web.bodies import BodyTooLargeError
 from award_jury.web.middleware import locale_for
 
@@ -79,7 +79,7 @@ def sign_in_required_handler(request: Request, exc: Exception) -> Response:  # t
     if _wants_json(request) or request.method not in ("GET", "HEAD"):
         return error_response(request, 401, "Sign-in required")
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return Redirect(f"/signin?{urlencode({'next': target})}", status_code=303)
+    return Redirect(url_for("signin.form", query={"next": target}), status_code=303)
 
 
 def storage_full_handler(request: Request, exc: Exception) -> Response:  # type: ignore[type-arg]

@@ -1,30 +1,18 @@
-"""Files people uploaded, served back: the app's settings and storage for a request, and one
-response shape for every such file (never sniffed, never run, named safely)."""
+"""Files people uploaded, served back: one response shape for every such file (never sniffed,
+never run, named safely). The storage itself is the ``storage`` dependency (web/deps.py)."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
-from litestar import Request, Response
+from litestar import Response
 from litestar.response import Stream
 
-from award_jury.entries.storage import Storage, StoredFile, storage_for
+from award_jury.entries.storage import Storage, StoredFile
 from award_jury.errors import NotFoundError
-from award_jury.settings import Settings
 
 #: A file from a startup must not run anything here, whatever it contains.
 FILE_CSP = "sandbox; default-src 'none'"
-
-
-def app_settings(request: Request[Any, Any, Any]) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def app_storage(request: Request[Any, Any, Any]) -> Storage:
-    """The app's storage, as its settings say (the same as the ``storage`` dependency)."""
-    return storage_for(app_settings(request))
 
 
 def file_headers(name: str, *, inline: bool) -> dict[str, str]:

@@ -1,36 +1,16 @@
-"""Sending the app's e-mails after the response (so answering never waits for, or reveals,
-whether a message went out)."""
+"""Sending the mails a service composed after the response (so answering never waits for, or
+reveals, whether a message went out), and only once the request's transaction has committed."""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from collections.abc import Iterable
 
-from litestar import Request
-from litestar.background_tasks import BackgroundTask
+from litestar.background_tasks import BackgroundTask, BackgroundTasks
 
-from award_jury.mail import render_mail, send_mail
-from award_jury.settings import Settings
-
-log = logging.getLogger("award_jury.mail")
+from award_jury.mail import Mail, Mailer
 
 
-def mail_task(
-    request: Request[Any, Any, Any], template: str, *, to: str, locale: str, **context: Any
-) -> BackgroundTask:
-    settings: Settings = request.app.state.settings
-    mail = render_mail(
-        request.app.state.jinja_env,
-        template,
-        to=to,
-        locale=locale,
-        context={"base_url": settings.base_url, **context},
-    )
-
-    async def deliver() -> None:
-        try:
-            await send_mail(mail, settings)
-        except Exception:  # a failed delivery must not break the request that caused it
-            log.exception("could not send %s e-mail to %s", template, to)
-
-    return BackgroundTask(deliver)
+def send_after_response(mailer: Mailer, mails: Iterable[Mail]) -> BackgroundTasks | None:
+    """The background tasks that deliver ``mails`` (``None`` when there are none)."""
+    tasks = [BackgroundTask(mailer.send, mail) for mail in mails]
+    return BackgroundTasks(tasks) if tasks else None

@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment
 
 from award_jury import i18n
+from award_jury.settings import Settings
 from award_jury.web.auth import current_viewer
 
 
@@ -21,7 +22,8 @@ def levels_as_text(criterion: Any) -> str:
     return "\n".join(lines)
 
 
-def create_environment(templates_dir: Path) -> Environment:
+def create_environment(templates_dir: Path, settings: Settings | None = None) -> Environment:
+    """``settings`` (the app's) adds the few values pages show from them; templates read no settings."""
     env = i18n.template_environment(templates_dir, ("html", "xml", "svg"))
     env.filters["datetime"] = i18n.format_datetime
     env.filters["date"] = i18n.format_date
@@ -33,4 +35,7 @@ def create_environment(templates_dir: Path) -> Environment:
     env.globals["current_locale"] = i18n.current_locale.get
     env.globals["language_name"] = i18n.language_name
     env.globals["current_viewer"] = current_viewer.get
+    if settings is not None:
+        # The idle warning shows this long before the session ends (at most 10 minutes).
+        env.globals["session_warn_seconds"] = min(600, settings.session_idle_seconds // 2)
     return env

@@ -1,4 +1,5 @@
-"""Review of jury scoring in a real browser (issue 6): regression tests for what the review found."""
+"""What a score sheet keeps and sends, in a real browser: changes kept offline on a shared device
+stay with their person, and a Submit pressed before the autosave is due is not refused as stale."""
 
 from __future__ import annotations
 
