@@ -198,18 +198,19 @@ def create_user(email: str, name: str, role: str, password_stdin: bool) -> None:
 @click.option("--replace", is_flag=True, help="Replace an existing award with the same slug.")
 def import_(path: Path, replace: bool) -> None:
     """Import an award bundle (.json, or .zip with bundle.json + files/); prints the award's slug."""
-    from award_jury.bundle.files import read_bundle
+    from award_jury.bundle.files import BundleLimits, open_bundle
     from award_jury.bundle.services import import_bundle
     from award_jury.entries.storage import storage_for
 
     settings = load_settings()
 
     async def work(database: Any) -> str:
-        doc, files = read_bundle(path)
-        await _migrate(database)
-        async with database.session() as session:
-            award = await import_bundle(session, doc, storage=storage_for(settings), files=files, replace=replace)
-            return award.slug
+        # Capped and streamed (bundle/files.py): a hostile zip or JSON is refused in one line.
+        with open_bundle(path, BundleLimits.from_settings(settings), settings.data_dir / "tmp") as (doc, files):
+            await _migrate(database)
+            async with database.session() as session:
+                award = await import_bundle(session, doc, storage=storage_for(settings), files=files, replace=replace)
+                return str(award.slug)
 
     click.echo(run_with_db(settings, work))
 
@@ -474,6 +475,21 @@ async def _pg_state(db: Any) -> tuple[str | None, bool]:
         except DBAPIError:
             return None, False  # an empty database: no tables yet
     return revision, has_data
+
+
+@cli.command("run-scheduled")
+def run_scheduled_command() -> None:
+    """Apply the retention rules once (for cron; idempotent, safe while serve or another run
+    does the same) and print one line saying what was removed."""
+    from award_jury.retention import run_scheduled
+
+    settings = load_settings()
+
+    async def work(database: Any) -> str:
+        await _migrate(database)
+        return (await run_scheduled(database, settings)).summary()
+
+    click.echo(run_with_db(settings, work))
 
 
 @cli.command("backup")

@@ -20,6 +20,7 @@ class Action(StrEnum):
     MANAGE_OWN_ACCOUNT = "account.manage"
     #: Download a copy of everything stored about oneself (GDPR Art. 15): the person themself only.
     EXPORT_OWN_DATA = "account.export_data"
+    DELETE_OWN_ACCOUNT = "account.delete"
     #: An award's people page: organisers, jurors, invitations, roles.
     MANAGE_AWARD_PEOPLE = "award.people"
     #: Create a new award (platform-wide organisers).
@@ -93,7 +94,7 @@ def can(
     """``entry_member``: the viewer is one of the startup's people on the entry in question."""
     if not viewer.authenticated:
         return False
-    if action in (Action.MANAGE_OWN_ACCOUNT, Action.EXPORT_OWN_DATA):
+    if action in (Action.MANAGE_OWN_ACCOUNT, Action.EXPORT_OWN_DATA, Action.DELETE_OWN_ACCOUNT):
         return True
     if action in (
         Action.MANAGE_AWARD_PEOPLE,

@@ -192,6 +192,24 @@ class Settings:
     #: for an S3-compatible bucket, with ``storage_options`` (the AWS_* variables) saying where and how.
     storage_url: str | None = None
     storage_options: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    #: Caps on what ``award-jury import`` unpacks (bundle/files.py): bundle.json's size
+    #: (AWARD_JURY_IMPORT_MAX_JSON_MB, default 32), each file's (AWARD_JURY_IMPORT_MAX_FILE_MB,
+    #: default the deck limit), all files together (AWARD_JURY_IMPORT_MAX_TOTAL_MB, default 1024)
+    #: and their number (AWARD_JURY_IMPORT_MAX_FILES, default 10000).
+    import_max_json_bytes: int = 32 * 1024 * 1024
+    import_max_file_bytes: int = 20 * 1024 * 1024
+    import_max_total_bytes: int = 1024 * 1024 * 1024
+    import_max_files: int = 10_000
+    #: Retention (retention.py, run by ``award-jury run-scheduled`` and hourly inside ``serve``):
+    #: audit IP addresses are blanked after AWARD_JURY_RETENTION_AUDIT_IP_DAYS (90), failed
+    #: sign-in records deleted after _SIGNIN_DAYS (30), expired links after _TOKEN_DAYS (7) and
+    #: outbox files after _OUTBOX_DAYS (30).
+    retention_audit_ip_days: int = 90
+    retention_signin_days: int = 30
+    retention_token_days: int = 7
+    retention_outbox_days: int = 30
+    #: How often ``serve`` runs the retention rules (AWARD_JURY_SCHEDULER_MINUTES, default 60).
+    scheduler_interval_seconds: float = 3600
     templates_dir: Path = TEMPLATES_DIR
     static_dir: Path = STATIC_DIR
     migrations_dir: Path = MIGRATIONS_DIR
@@ -215,6 +233,7 @@ class Settings:
             parse_storage_url(storage_url)
         except ValueError as exc:
             raise SettingsError(str(exc)) from None
+        max_upload_mb = _positive_int(env, "AWARD_JURY_MAX_UPLOAD_MB", 20)
         return cls(
             storage_url=storage_url,
             storage_options=tuple((name, env[name]) for name in AWS_VARIABLES if env.get(name)),
@@ -226,7 +245,7 @@ class Settings:
             debug=env.get("AWARD_JURY_DEBUG", "") in ("1", "true", "yes"),
             session_idle_seconds=_positive_int(env, "AWARD_JURY_SESSION_IDLE_MINUTES", 8 * 60) * 60,
             session_max_seconds=_positive_int(env, "AWARD_JURY_SESSION_MAX_HOURS", 7 * 24) * 3600,
-            max_upload_bytes=_positive_int(env, "AWARD_JURY_MAX_UPLOAD_MB", 20) * 1024 * 1024,
+            max_upload_bytes=max_upload_mb * 1024 * 1024,
             max_form_bytes=_positive_int(env, "AWARD_JURY_MAX_FORM_KB", 64) * 1024,
             body_timeout_seconds=_positive_int(env, "AWARD_JURY_BODY_TIMEOUT_SECONDS", 15),
             extra_hosts=tuple(
@@ -237,6 +256,15 @@ class Settings:
             mail_from_name=_one_line(env, "AWARD_JURY_MAIL_FROM_NAME"),
             live_streams_per_session=_positive_int(env, "AWARD_JURY_LIVE_STREAMS_PER_SESSION", 3),
             live_streams_per_person=_positive_int(env, "AWARD_JURY_LIVE_STREAMS_PER_PERSON", 6),
+            import_max_json_bytes=_positive_int(env, "AWARD_JURY_IMPORT_MAX_JSON_MB", 32) * 1024 * 1024,
+            import_max_file_bytes=_positive_int(env, "AWARD_JURY_IMPORT_MAX_FILE_MB", max_upload_mb) * 1024 * 1024,
+            import_max_total_bytes=_positive_int(env, "AWARD_JURY_IMPORT_MAX_TOTAL_MB", 1024) * 1024 * 1024,
+            import_max_files=_positive_int(env, "AWARD_JURY_IMPORT_MAX_FILES", 10_000),
+            retention_audit_ip_days=_positive_int(env, "AWARD_JURY_RETENTION_AUDIT_IP_DAYS", 90),
+            retention_signin_days=_positive_int(env, "AWARD_JURY_RETENTION_SIGNIN_DAYS", 30),
+            retention_token_days=_positive_int(env, "AWARD_JURY_RETENTION_TOKEN_DAYS", 7),
+            retention_outbox_days=_positive_int(env, "AWARD_JURY_RETENTION_OUTBOX_DAYS", 30),
+            scheduler_interval_seconds=_positive_int(env, "AWARD_JURY_SCHEDULER_MINUTES", 60) * 60,
         )
 
     @property

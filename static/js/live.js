@@ -96,32 +96,57 @@
     }
   }
 
-  // The server refuses a stream when this session already has too many open (429), and ends it
-  // at sign-out; EventSource then gives up for good. Follow the stage by polling the JSON answer
-  // (a few seconds apart, "connection lost" shown) and try a stream again now and then.
+  // The server refuses a stream when this session already has too many open (429); EventSource
+  // then gives up for good. Follow the stage by polling the JSON answer (a few seconds apart,
+  // "connection lost" shown) and try a stream again now and then. At sign-out (here or in another
+  // tab) the stream's last event is "signed_out", and a poll gets 401: then stop for good and say
+  // so, with a link to sign in again and come back.
   var url = root.getAttribute("data-state-url");
-  var source = null, polls = 0, pollTimer = null;
+  var source = null, polls = 0, pollTimer = null, stopped = false;
+  function signedOut(signin) {
+    if (stopped) return;
+    stopped = true;
+    if (source) source.close();
+    if (pollTimer !== null) { clearTimeout(pollTimer); pollTimer = null; }
+    if (!connection) return;
+    connection.textContent = (connection.getAttribute("data-text-signed-out") || "") + " ";
+    var link = document.createElement("a");
+    link.href = signin || connection.getAttribute("data-signin-url") || "";
+    link.textContent = connection.getAttribute("data-text-signin") || "";
+    connection.appendChild(link);
+    connection.classList.add("live-signed-out");
+  }
   function poll() {
     pollTimer = null;
+    if (stopped) return;
     fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } }).then(function (response) {
+      if (response.status === 401) { signedOut(null); return null; }
       if (!response.ok || (response.headers.get("content-type") || "").indexOf("json") < 0) return null;
       return response.json();
     }).then(function (data) {
+      if (stopped) return;
       if (data) onStage(data);
       polls += 1;
       if (polls % 6 === 0) connect(); else pollTimer = setTimeout(poll, 5000);
-    }).catch(function () { pollTimer = setTimeout(poll, 5000); });
+    }).catch(function () { if (!stopped) pollTimer = setTimeout(poll, 5000); });
   }
   function connect() {
+    if (stopped) return;
     source = new EventSource(url);
     source.addEventListener("open", function () {
-      if (connection) connection.textContent = connection.getAttribute("data-text-live");
+      if (connection && !stopped) connection.textContent = connection.getAttribute("data-text-live");
     });
     source.addEventListener("error", function () {
+      if (stopped) return;
       if (connection) connection.textContent = connection.getAttribute("data-text-lost");
       if (source.readyState === EventSource.CLOSED && pollTimer === null) pollTimer = setTimeout(poll, 5000);
     });
     source.addEventListener("stage", function (event) { onStage(JSON.parse(event.data)); });
+    source.addEventListener("signed_out", function (event) {
+      var data = {};
+      try { data = JSON.parse(event.data); } catch (e) { data = {}; }
+      signedOut(data.signin || null);
+    });
   }
   connect();
   setInterval(tick, 250);

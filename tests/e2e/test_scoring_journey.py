@@ -274,3 +274,32 @@ async def test_phone_juror_follows_a_live_session_driven_by_the_organiser(
     assert await phone.locator("#f-score-innovation input[value='9']").is_checked()
     await asyncio.gather(phone_ctx.close(), desk_ctx.close())
     assert (await stored(server, juror, world.entries["E002"]))[0] == SheetStatus.SUBMITTED.value
+
+
+async def test_the_live_page_stops_following_the_stage_after_sign_out(
+    browser: Any, jury: tuple[LiveServer, ScoringWorld, int]
+) -> None:
+    """Signing out in another tab ends the live stream, and the live page says so (with a link to
+    sign in again) instead of reconnecting and polling on."""
+    server, world, _organiser = jury
+    ctx = await signed_in_context(browser, server, world.jurors[1])
+    live_path = f"/awards/{SLUG}/rounds/pre-selection/live"
+    live, other = await ctx.new_page(), await ctx.new_page()
+    state_requests: list[str] = []
+    live.on("request", lambda r: state_requests.append(r.url) if "/live/state" in r.url else None)
+    await live.goto(server.url + live_path)
+    await live.locator("[data-connection]", has_text="live").wait_for()
+
+    await other.goto(server.url + "/account")
+    async with other.expect_navigation():
+        await other.get_by_role("button", name="Sign out", exact=True).click()
+
+    notice = live.locator("[data-connection]", has_text="You are signed out")
+    await notice.wait_for()
+    link = notice.get_by_role("link", name="Sign in")
+    assert await link.get_attribute("href") == "/signin?next=" + live_path.replace("/", "%2F")
+    assert await serious_violations(live, look=False) == []
+    asked = len(state_requests)
+    await live.wait_for_timeout(8000)  # longer than the stream's retry (2 s) and a poll's pause (5 s)
+    assert len(state_requests) == asked, state_requests[asked:]
+    await ctx.close()

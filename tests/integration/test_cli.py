@@ -7,6 +7,8 @@ console script as a real subprocess (the entry point and ``main()``'s program na
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import os
 import subprocess
@@ -199,6 +201,45 @@ def test_import_file_that_is_not_json_exits_one_with_one_line(cli: Cli, tmp_path
     assert result.err_lines[0].startswith(f"award-jury: error: {path} is not valid JSON")
 
 
+def test_import_deeply_nested_json_exits_one_with_one_line(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_bytes(b"[" * 100_000 + b"]" * 100_000)  # json.loads alone raises RecursionError
+    result = cli("import", str(path))
+    assert result.code == 1
+    assert result.err_lines == [f"award-jury: error: {path} nests arrays and objects more than 64 levels deep"]
+
+
+def test_import_zip_over_the_file_cap_exits_one_with_one_line_and_imports_nothing(cli: Cli, tmp_path: Path) -> None:
+    deck = os.urandom(1024 * 1024 + 1)
+    sha = hashlib.sha256(deck).hexdigest()
+    bundle = small_bundle()
+    bundle["entries"][0]["attachments"] = [
+        {"name": "deck.pdf", "sha256": sha, "size": len(deck), "media_type": "application/pdf"}
+    ]
+    path = tmp_path / "big.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("bundle.json", json.dumps(bundle))
+        zf.writestr(f"files/{sha}", deck)
+    result = cli("import", str(path), AWARD_JURY_IMPORT_MAX_FILE_MB="1")
+    assert result.code == 1
+    assert result.err_lines == [f"award-jury: error: {path}: files/{sha} unpacks to {len(deck)} bytes, more than 1 MB"]
+    assert cli("export", "mini-award").code == 1
+
+    accepted = cli("import", str(path), AWARD_JURY_IMPORT_MAX_FILE_MB="2")
+    assert accepted.code == 0, accepted.err
+    assert not list((tmp_path / "var" / "tmp").iterdir())  # the scratch copy is gone
+
+
+def test_import_zip_with_a_path_out_of_the_bundle_exits_one(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "evil.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("bundle.json", json.dumps(small_bundle()))
+        zf.writestr("../../evil.sh", b"echo owned")
+    result = cli("import", str(path))
+    assert result.code == 1
+    assert result.err_lines == [f"award-jury: error: {path}: the member '../../evil.sh' points outside the bundle (..)"]
+
+
 def test_import_missing_path_exits_one(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "nowhere.json"
     result = cli("import", str(path))
@@ -211,6 +252,38 @@ def test_export_unknown_slug_exits_one(cli: Cli) -> None:
     assert result.code == 1
     assert result.out == ""
     assert result.err_lines == ["award-jury: error: there is no award with the slug 'no-such-award'"]
+
+
+def test_run_scheduled_prints_one_line_and_a_second_run_removes_nothing(cli: Cli, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from award_jury.audit.models import AuditEvent
+    from award_jury.db import Database, utcnow
+
+    assert cli("db", "upgrade").code == 0
+
+    async def plant() -> None:
+        db = Database.from_url(str(cli.env["AWARD_JURY_DATABASE_URL"]))
+        async with db.session() as s:
+            s.add(AuditEvent(action="signin.succeeded", at=utcnow() - timedelta(days=200), ip="192.0.2.7"))
+            s.add(AuditEvent(action="signin.failed", object_id="x@example.org", at=utcnow() - timedelta(days=200)))
+        await db.dispose()
+
+    asyncio.run(plant())
+    outbox = tmp_path / "var" / "outbox"
+    outbox.mkdir(parents=True)
+    (outbox / "old.eml").write_bytes(b"Subject: x\r\n\r\n")
+    os.utime(outbox / "old.eml", (0, 0))
+
+    first = cli("run-scheduled")
+    assert first.code == 0, first.err
+    assert first.out == (
+        "retention: blanked 1 audit IP addresses; deleted 0 expired sessions, 0 rate-limit records, "
+        "1 sign-in records, 0 expired links, 1 outbox files\n"
+    )
+    again = cli("run-scheduled")
+    assert again.out.startswith("retention: blanked 0 audit IP addresses; deleted 0 expired sessions, 0 rate")
+    assert again.out.endswith(" 0 sign-in records, 0 expired links, 0 outbox files\n")
 
 
 # ---------------------------------------------------------------- settings

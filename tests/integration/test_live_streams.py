@@ -124,6 +124,11 @@ async def test_streams_are_capped_per_session_and_per_person_and_end_at_sign_out
     await post_form(phone, "/signout", token=await page_token(phone, "/"))
     phone_streams = await finish(streams[:2])
     assert all(r.status_code == 200 and "event: stage" in r.text for r in phone_streams)
+    # ... with a last event that tells the page so (live.js then stops and offers to sign in again)
+    signed_out = (
+        'event: signed_out\r\ndata: {"signin": "/signin?next=%2Fawards%2Flive-award%2Frounds%2Fpre-selection%2Flive"}'
+    )
+    assert all(r.text.rstrip().endswith(signed_out) for r in phone_streams), phone_streams[0].text[-300:]
     assert registry(app).for_person(juror) == 1 and not streams[2].done()
 
     # The slots are free again; signing out everywhere ends the rest.

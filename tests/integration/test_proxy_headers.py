@@ -110,6 +110,9 @@ def test_the_access_log_shows_no_tokens(make_database_url: Any, tmp_path: Path) 
             for path in paths:
                 assert client.get(path).status_code == 400
             client.post(f"/signin/link/{secret}")  # (403 without the CSRF token: logged all the same)
+            # an account deletion link opened while signed out goes to the sign-in page and back
+            assert client.get(f"/account/delete/{secret}").status_code == 303
+            assert client.get(f"/signin?next=%2Faccount%2Fdelete%2F{secret}").status_code == 200
     finally:
         server.stop()
         logging.getLogger("uvicorn.access").removeHandler(captured)
@@ -120,3 +123,5 @@ def test_the_access_log_shows_no_tokens(make_database_url: Any, tmp_path: Path) 
     assert not any(secret in line for line in captured.lines)
     assert any('"GET /signin/link/…?next=/account HTTP/1.1" 400' in line for line in logged), logged
     assert any("/password/reset/…" in line for line in logged) and any("/invitations/…" in line for line in logged)
+    assert any('"GET /account/delete/… HTTP/1.1" 303' in line for line in captured.lines), captured.lines
+    assert any("next=%2Faccount%2Fdelete%2F… HTTP/1.1" in line for line in captured.lines), captured.lines

@@ -88,6 +88,14 @@ ROUTE_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/account/password"): signed_in(303, 200),
     ("POST", "/account/password"): signed_in(401, 400),
     ("POST", "/account/signout-everywhere"): signed_in(401, 303),
+    # deleting one's account: the confirmation page (the organiser is refused there: last organiser);
+    # a POST without the confirmation deletes nothing (400); the e-mail link's pages
+    ("GET", "/account/delete"): signed_in(303, 200),
+    ("POST", "/account/delete"): signed_in(401, 400),
+    ("GET", "/account/deletion-link"): signed_in(303, 200),
+    ("GET", "/account/delete/{token:str}"): signed_in(303, 400),
+    ("POST", "/account/delete/{token:str}"): signed_in(401, 400),
+    ("GET", "/account/deleted"): same(200),
     ("POST", "/session/extend"): signed_in(401, 303),
     ("GET", "/awards/{slug:str}/people"): organisers_only(303, 200),
     ("POST", "/awards/{slug:str}/invitations"): organisers_only(401, 400),

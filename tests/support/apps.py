@@ -28,7 +28,7 @@ from award_jury.web.app import create_app
 #: ``create_app`` puts into ``app.state`` must be added here and refreshed per test; until then
 #: :func:`shared_app` warns and builds an app for every test (so no test sees another test's state).
 PER_TEST_STATE = frozenset({"db", "settings", "live_streams"})
-SHARED_STATE = frozenset({"jinja_env"})
+SHARED_STATE = frozenset({"jinja_env", "mail_env"})
 
 _APPS: dict[tuple[Any, ...], Litestar] = {}
 

@@ -138,6 +138,54 @@ def test_body_limits_come_from_the_environment(tmp_path: Path) -> None:
         Settings.from_env(env_for(tmp_path, AWARD_JURY_MAX_FORM_KB="0"))
 
 
+def test_import_caps_come_from_the_environment_and_the_file_cap_follows_the_deck_limit(tmp_path: Path) -> None:
+    mb = 1024 * 1024
+    default = Settings.from_env(env_for(tmp_path))
+    caps = (default.import_max_json_bytes, default.import_max_file_bytes, default.import_max_total_bytes)
+    assert caps == (32 * mb, 20 * mb, 1024 * mb)
+    assert default.import_max_files == 10_000
+    assert Settings.from_env(env_for(tmp_path, AWARD_JURY_MAX_UPLOAD_MB="5")).import_max_file_bytes == 5 * mb
+    s = Settings.from_env(
+        env_for(
+            tmp_path,
+            AWARD_JURY_IMPORT_MAX_JSON_MB="2",
+            AWARD_JURY_IMPORT_MAX_FILE_MB="3",
+            AWARD_JURY_IMPORT_MAX_TOTAL_MB="40",
+            AWARD_JURY_IMPORT_MAX_FILES="7",
+        )
+    )
+    assert (s.import_max_json_bytes, s.import_max_file_bytes, s.import_max_total_bytes) == (2 * mb, 3 * mb, 40 * mb)
+    assert s.import_max_files == 7
+    with pytest.raises(SettingsError):
+        Settings.from_env(env_for(tmp_path, AWARD_JURY_IMPORT_MAX_FILES="0"))
+
+
+def test_retention_and_scheduler_settings_come_from_the_environment(tmp_path: Path) -> None:
+    default = Settings.from_env(env_for(tmp_path))
+    days = (
+        default.retention_audit_ip_days,
+        default.retention_signin_days,
+        default.retention_token_days,
+        default.retention_outbox_days,
+    )
+    assert days == (90, 30, 7, 30)
+    assert default.scheduler_interval_seconds == 3600
+    s = Settings.from_env(
+        env_for(
+            tmp_path,
+            AWARD_JURY_RETENTION_AUDIT_IP_DAYS="14",
+            AWARD_JURY_RETENTION_SIGNIN_DAYS="3",
+            AWARD_JURY_RETENTION_TOKEN_DAYS="2",
+            AWARD_JURY_RETENTION_OUTBOX_DAYS="5",
+            AWARD_JURY_SCHEDULER_MINUTES="15",
+        )
+    )
+    assert (s.retention_audit_ip_days, s.retention_signin_days, s.retention_token_days) == (14, 3, 2)
+    assert (s.retention_outbox_days, s.scheduler_interval_seconds) == (5, 900)
+    with pytest.raises(SettingsError):
+        Settings.from_env(env_for(tmp_path, AWARD_JURY_RETENTION_AUDIT_IP_DAYS="0"))
+
+
 def test_mail_sender_defaults_to_noreply_at_the_base_urls_host(tmp_path: Path) -> None:
     s = Settings.from_env(env_for(tmp_path, AWARD_JURY_BASE_URL="https://jury.stadt.example"))
     assert s.mail_from is None and s.mail_from_name is None

@@ -104,11 +104,13 @@ async def stage_events(
     seconds: float = STREAM_SECONDS,
     poll: float = POLL_SECONDS,
     alive: Alive | None = None,
+    signed_out: ServerSentEventMessage | None = None,
 ) -> AsyncIterator[ServerSentEventMessage]:
     """``stage`` events whenever the state changes (the timer's seconds alone are no change),
     a comment now and then to keep proxies from closing the line, and the end after ``seconds``
-    or as soon as ``alive`` says the web session has ended. Every tick is a short unit of work
-    of its own: no database connection is held between ticks."""
+    or as soon as ``alive`` says the web session has ended (then ``signed_out`` is the last
+    event, so the page stops instead of reconnecting). Every tick is a short unit of work of its
+    own: no database connection is held between ticks."""
     started = time.monotonic()
     last, quiet = None, 0
     yield ServerSentEventMessage(retry=2000, comment="stage")
@@ -116,6 +118,8 @@ async def stage_events(
         try:
             async with db.session() as session:
                 if alive is not None and not await alive(session):
+                    if signed_out is not None:
+                        yield signed_out
                     return
                 data = await build(session)
         except Exception:  # the next poll tries again; the browser keeps its last state
@@ -179,6 +183,15 @@ def stream_registry(request: Req) -> StreamRegistry:
     return registry
 
 
+def signed_out_event(stream_path: str) -> ServerSentEventMessage:
+    """The stream's last event when its web session ended: where to sign in and come back to the
+    page (the stream's path without ``/state``); static/js/live.js stops and shows it."""
+    page = stream_path.removesuffix("/state")
+    return ServerSentEventMessage(
+        event="signed_out", data=json.dumps({"signin": url_for("signin.form", query={"next": page})})
+    )
+
+
 async def live_response(
     request: Req, settings: Settings, db: Database, viewer: Viewer, build: Builder
 ) -> Response[Any]:
@@ -205,6 +218,7 @@ async def live_response(
             seconds=settings.live_stream_seconds,
             poll=settings.live_poll_seconds,
             alive=session_still_valid(settings, session_id),
+            signed_out=signed_out_event(request.url.path),
         )
         return ServerSentEvent(
             counted(events, registry, session_id, person_id),

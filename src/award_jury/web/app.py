@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from award_jury import urls
 from award_jury.accounts.controllers import AccountController, SessionController, SignInController
+from award_jury.accounts.deletion_controllers import AccountDeletedController, AccountDeletionController
 from award_jury.accounts.people_controllers import InvitationController, PeopleController
 from award_jury.awards.controllers import AwardPagesController
 from award_jury.awards.setup_controllers import AwardSetupController, NewAwardController
@@ -57,22 +58,30 @@ from award_jury.web.middleware import (
     PathValuesMiddleware,
     add_security_headers,
 )
+from award_jury.web.scheduler import scheduled
 from award_jury.web.templating import create_environment
 
 CSRF_COOKIE = "award_jury_csrf"
 
 
-def create_app(settings: Settings, database: Database | None = None) -> Litestar:
+def create_app(settings: Settings, database: Database | None = None, *, scheduler: bool | None = None) -> Litestar:
     """Build the app. Pass ``database`` to share one (tests bind it to a rolled-back transaction);
-    otherwise the app opens its own from ``settings`` and closes it on shutdown."""
+    otherwise the app opens its own from ``settings`` and closes it on shutdown. ``scheduler``:
+    run the retention rules about once an hour (web/scheduler.py); by default when the app opens
+    its own database (``serve``), not on one it is given."""
     owns_db = database is None
     db = database or Database.from_url(settings.database_url)
     logs.install()  # no link tokens in the access log
+    run_scheduler = owns_db if scheduler is None else scheduler
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         try:
-            yield
+            if run_scheduler:
+                async with scheduled(db, settings):
+                    yield
+            else:
+                yield
         finally:
             # The render processes end with the app (a clean stop; a killed server takes them
             # along by themselves, see certificates/jobs.py).
@@ -91,6 +100,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             AwardPagesController,
             SignInController,
             AccountController,
+            AccountDeletionController,
+            AccountDeletedController,
             SessionController,
             PeopleController,
             InvitationController,

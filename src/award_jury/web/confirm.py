@@ -32,6 +32,8 @@ class Confirmation:
     text_field: str = ""
     text_label: str = ""
     text_hint: str = ""
+    #: re-authentication: the label of a "current password" field the action needs (checked by the caller)
+    password_label: str = ""
 
 
 @dataclass
@@ -61,21 +63,21 @@ def confirm_page(
     status: int = 200,
     text: str = "",
     text_error: str = "",
+    password_error: str = "",
 ) -> Template:
-    return Template(
-        "confirm/page.html",
-        context={
-            "c": c,
-            "check": check,
-            "award": award,
-            "message": message,
-            "error": error,
-            "reason": reason,
-            "text": text,
-            "text_error": text_error,
-        },
-        status_code=status,
-    )
+    context = {
+        "c": c,
+        "check": check,
+        "message": message,
+        "error": error,
+        "reason": reason,
+        "text": text,
+        "text_error": text_error,
+        "password_error": password_error,
+    }
+    if award is not None:  # (base.html shows an award's header only when there is one)
+        context["award"] = award
+    return Template("confirm/page.html", context=context, status_code=status)
 
 
 def unconfirmed_page(c: Confirmation, check: Consequences, *, award: Any = None) -> Template:

@@ -7,8 +7,12 @@ import logging
 import re
 
 #: The paths whose last part is a secret token (the routes in accounts/controllers.py and
-#: accounts/people_controllers.py).
-_TOKEN_PATH = re.compile(r"(/(?:signin/link|password/reset|invitations)/)[^/?#\s\"]+")
+#: accounts/people_controllers.py, accounts/deletion_controllers.py), also as the sign-in page's
+#: ``next`` (an account deletion link opened while signed out goes there first).
+_TOKEN_PATH = re.compile(
+    r"(/(?:signin/link|password/reset|invitations|account/delete)/|%2Faccount%2Fdelete%2F)[^/?#&%\s\"]+",
+    re.IGNORECASE,
+)
 
 
 def redact(text: str) -> str:
