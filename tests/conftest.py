@@ -31,6 +31,7 @@ from tests.support.accounts import use_cheap_argon2
 from tests.support.apps import app_client, shared_app
 from tests.support.look import LOOK
 from tests.support.pg import PostgresServer, PostgresUnavailable
+from tests.support.s3 import S3Server, S3Unavailable
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -85,6 +86,19 @@ def pg_server(backend: str) -> Iterator[PostgresServer | None]:
         server.start()
     except PostgresUnavailable as exc:
         pytest.fail(f"--db postgresql was asked for, but: {exc}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """A real S3 server (moto's server mode) on 127.0.0.1, started once per session on first use.
+    Missing moto: a failure with CI=true, a loud skip elsewhere."""
+    server = S3Server()
+    try:
+        server.start()
+    except S3Unavailable as exc:
+        missing_component(str(exc))
     yield server
     server.stop()
 

@@ -2,7 +2,10 @@
 
 A backup is one folder: the database (SQLite through its online backup API, so it is consistent
 while the app writes; PostgreSQL through ``pg_dump --format=custom``), every file of the data
-folder but the outbox and temporary work folders, and ``manifest.json`` with the format, the time,
+folder but the outbox and temporary work folders, the stored files when they live elsewhere (an
+S3 bucket or a folder outside the data dir, ``AWARD_JURY_STORAGE_URL``: every object is copied
+into ``files/uploads/`` as if it had been stored locally, and a restore puts them back into the
+configured storage, whichever it is), and ``manifest.json`` with the format, the time,
 the database kind, the Alembic revision and each file's size and SHA-256. It is written into a
 hidden temporary folder and renamed at the end, so a crash or a full disk never leaves a folder
 that looks like a complete backup. A restore checks every hash before it changes anything.
@@ -12,6 +15,7 @@ database itself (the folder is created readable by its owner only)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -26,8 +30,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from award_jury.errors import DomainError
-from award_jury.settings import Settings
+from award_jury.errors import DomainError, StorageFullError, StorageUnavailableError
+from award_jury.settings import Settings, parse_storage_url
 
 FORMAT = "award-jury/backup@1"
 MANIFEST = "manifest.json"
@@ -42,12 +46,62 @@ class BackupError(DomainError):
     """A backup or restore that cannot be done; the message is one line for the operator."""
 
 
+#: Where stored files go inside a backup (the layout of the local storage: uploads/ab/abcd…).
+OBJECTS = f"{FILES}/uploads"
+
+
 @dataclass(frozen=True)
 class Manifest:
     created_at: str
     database: str  # "sqlite" or "postgresql"
     revision: str | None
     files: dict[str, dict[str, Any]]  # relative path -> {"size", "sha256"}
+    #: The storage the files were copied from (``s3://bucket/prefix``), None when they were in the data dir.
+    storage: str | None = None
+
+
+def storage_is_in_data_dir(settings: Settings) -> bool:
+    """Whether the stored files are inside the data dir (the default), so copying the data dir
+    copies them; otherwise (S3, a folder elsewhere) they are copied through the storage."""
+    backend, location, _prefix = parse_storage_url(settings.storage_url)
+    if backend != "file":
+        return False
+    return not location or Path(location).resolve().is_relative_to(settings.data_dir.resolve())
+
+
+async def _copy_objects(settings: Settings, target: Path) -> dict[str, dict[str, Any]]:
+    """Every stored object into ``target/<ab>/<key>`` (streamed), each checked against its key."""
+    from award_jury.entries.storage import object_name, storage_for
+
+    storage = storage_for(settings)
+    copied: dict[str, dict[str, Any]] = {}
+    async for key in storage.list_keys():
+        path = target / object_name(key)
+        await storage.download(key, path)
+        digest = await asyncio.to_thread(_sha256, path)
+        if digest != key:
+            raise BackupError(f"the stored file {key} in {storage.url} is damaged (its content has another hash)")
+        copied[f"{OBJECTS}/{object_name(key)}"] = {"size": path.stat().st_size, "sha256": digest}
+    return copied
+
+
+async def _put_objects(settings: Settings, folder: Path, names: list[str]) -> int:
+    from award_jury.entries.storage import storage_for
+
+    storage = storage_for(settings)
+    for name in names:
+        key = await storage.put_file(folder / name)
+        if key != Path(name).name:
+            raise BackupError(f"the backup's file {name} does not hold the content its name says")
+    return len(names)
+
+
+def _storage_step(work: Any) -> Any:
+    """Run a storage coroutine from this synchronous code; its failures become one-line BackupErrors."""
+    try:
+        return asyncio.run(work)
+    except (StorageUnavailableError, StorageFullError) as exc:
+        raise BackupError(str(exc) or "the file storage is full") from None
 
 
 def _sha256(path: Path) -> str:
@@ -159,12 +213,17 @@ def backup(settings: Settings, dest: Path, *, revision_of_pg: str | None = None)
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, copy)
             files[f"{FILES}/{relative}"] = {"size": copy.stat().st_size, "sha256": _sha256(copy)}
+        storage_url = None
+        if not storage_is_in_data_dir(settings):
+            storage_url = settings.storage_url
+            files |= _storage_step(_copy_objects(settings, work / OBJECTS))
         manifest = {
             "format": FORMAT,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "database": _kind(settings),
             "revision": revision,
             "files": files,
+            "storage": storage_url,
         }
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         os.replace(work, final)  # only now does it look like a backup
@@ -195,7 +254,9 @@ def read_manifest(folder: Path) -> Manifest:
             raise BackupError(f"the backup is incomplete: {name} is missing")
         if not isinstance(meta, dict) or path.stat().st_size != meta.get("size") or _sha256(path) != meta.get("sha256"):
             raise BackupError(f"the backup is damaged: {name} does not match its checksum")
-    return Manifest(doc.get("created_at", ""), doc.get("database", ""), doc.get("revision"), doc["files"])
+    return Manifest(
+        doc.get("created_at", ""), doc.get("database", ""), doc.get("revision"), doc["files"], doc.get("storage")
+    )
 
 
 def _sqlite_has_data(path: Path) -> bool:
@@ -245,9 +306,22 @@ def restore(settings: Settings, folder: Path, *, force: bool, has_data: bool | N
             ],
             env,
         )
+    objects = []
+    remote = not storage_is_in_data_dir(settings)
     for name in manifest.files:
-        if name.startswith(FILES + "/"):
+        if remote and name.startswith(OBJECTS + "/") and _is_object_name(name.removeprefix(OBJECTS + "/")):
+            objects.append(name)  # into the configured storage (the bucket), below
+        elif name.startswith(FILES + "/"):
             target_file = settings.data_dir / name.removeprefix(FILES + "/")
             target_file.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(folder / name, target_file)
+    if objects:
+        _storage_step(_put_objects(settings, folder, objects))
     return manifest
+
+
+def _is_object_name(name: str) -> bool:
+    from award_jury.entries.storage import is_key
+
+    prefix, _, key = name.partition("/")
+    return is_key(key) and prefix == key[:2]

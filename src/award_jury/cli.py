@@ -176,7 +176,13 @@ def demo(host: str, port: int) -> None:
 
     settings = load_settings()
     demo_dir = settings.data_dir / "demo"
-    settings = replace(settings, database_url=f"sqlite+aiosqlite:///{demo_dir / 'award_jury.db'}", data_dir=demo_dir)
+    # the demo keeps everything in its folder, its files too (never in the operator's bucket)
+    settings = replace(
+        settings,
+        database_url=f"sqlite+aiosqlite:///{demo_dir / 'award_jury.db'}",
+        data_dir=demo_dir,
+        storage_url=None,
+    )
     for suffix in ("", "-wal", "-shm"):
         (demo_dir / f"award_jury.db{suffix}").unlink(missing_ok=True)
     logins = run_with_db(settings, lambda database: build_demo(database, settings))
@@ -272,7 +278,7 @@ def import_(path: Path, replace: bool) -> None:
     """Import an award bundle (.json, or .zip with bundle.json + files/); prints the award's slug."""
     from award_jury.bundle.files import BundleLimits, open_bundle
     from award_jury.bundle.services import import_bundle
-    from award_jury.entries.storage import LocalStorage
+    from award_jury.entries.storage import storage_for
 
     settings = load_settings()
 
@@ -281,8 +287,7 @@ def import_(path: Path, replace: bool) -> None:
         with open_bundle(path, BundleLimits.from_settings(settings), settings.data_dir / "tmp") as (doc, files):
             await _migrate(database)
             async with database.session() as session:
-                storage = LocalStorage(settings.uploads_dir)
-                award = await import_bundle(session, doc, storage=storage, files=files, replace=replace)
+                award = await import_bundle(session, doc, storage=storage_for(settings), files=files, replace=replace)
                 return str(award.slug)
 
     click.echo(run_with_db(settings, work))
@@ -295,20 +300,25 @@ def export(slug: str, out: Path | None) -> None:
     """Write the award bundle (JSON to stdout without --out)."""
     from award_jury.bundle.files import dumps, write_bundle
     from award_jury.bundle.services import export_bundle
-    from award_jury.entries.storage import LocalStorage
+    from award_jury.entries.storage import storage_for
 
     settings = load_settings()
 
-    async def work(database: Any) -> dict[str, Any]:
+    async def work(database: Any) -> tuple[dict[str, Any], int]:
         await _migrate(database)
         async with database.session() as session:
-            return await export_bundle(session, slug)
+            doc = await export_bundle(session, slug)
+        if out is None:
+            return doc, 0
+        try:
+            return doc, await write_bundle(doc, out, storage_for(settings))
+        except OSError as exc:
+            raise DomainError(f"cannot write {out}: {exc.strerror or exc}") from None
 
-    doc = run_with_db(settings, work)
+    doc, files = run_with_db(settings, work)
     if out is None:
         sys.stdout.write(dumps(doc))
     else:
-        files = write_bundle(doc, out, LocalStorage(settings.uploads_dir))
         click.echo(f"wrote {out} ({len(doc['entries'])} entries, {len(doc['sheets'])} sheets, {files} files)")
 
 
@@ -506,12 +516,12 @@ async def _certificates(
         job_id, total = job.id, job.total
     assert out is not None
     if needs_run:
-        path = await jobs.run_job(database, settings, job_id, progress)
+        file_name = await jobs.run_job(database, settings, job_id, progress)
     else:
         progress(total, total)
-        path = settings.data_dir / job.file_name
+        file_name = job.file_name
     try:
-        jobs.copy_atomically(path, out)
+        await jobs.copy_output(settings, file_name, out)
     except OSError as exc:
         raise DomainError(f"cannot write {out}: {exc.strerror or exc}") from None
     return f"wrote {out} ({total} certificates)"
@@ -591,8 +601,11 @@ def api_token_create(email: str, label: str, expires_days: int | None) -> None:
 @cli.command("backup")
 @click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
 def backup_command(dest: Path) -> None:
-    """A consistent backup of the database and the files, in a new folder under DEST."""
-    from award_jury.backup import BackupError, backup
+    """A consistent backup of the database and the files, in a new folder under DEST.
+
+    With AWARD_JURY_STORAGE_URL=s3://… every object of the bucket's prefix is copied into the
+    backup too (a note on stderr says how many), so the folder is complete on its own."""
+    from award_jury.backup import MANIFEST, BackupError, backup
 
     settings = load_settings()
     revision = None if settings.is_sqlite else run_with_db(settings, _pg_state)[0]
@@ -600,6 +613,10 @@ def backup_command(dest: Path) -> None:
         folder = backup(settings, dest, revision_of_pg=revision)
     except BackupError as exc:
         fail(str(exc))
+    written = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    if written.get("storage"):
+        objects = sum(1 for name in written["files"] if name.startswith("files/uploads/"))
+        click.echo(f"copied {objects} stored files from {written['storage']} into the backup", err=True)
     click.echo(str(folder))
 
 
@@ -618,6 +635,8 @@ def restore_command(folder: Path, force: bool) -> None:
         fail(str(exc))
     run_with_db(settings, _migrate)
     click.echo(f"restored the backup of {manifest.created_at} ({len(manifest.files)} files)")
+    if settings.storage_url:
+        click.echo(f"the stored files went into {settings.storage_url}", err=True)
 
 
 def main() -> None:

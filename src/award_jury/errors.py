@@ -72,3 +72,8 @@ class TwoFactorRequiredError(NotAuthorizedError):
     def __init__(self, award_id: int) -> None:
         self.award_id = award_id
         super().__init__(f"award {award_id} requires two-factor sign-in of its organisers")
+
+
+class StorageUnavailableError(DomainError):
+    """The file storage (an S3 bucket, a mounted folder) cannot be reached or refused the request:
+    nothing was written; the request may work again later."""

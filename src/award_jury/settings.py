@@ -10,9 +10,9 @@ import ipaddress
 import os
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent.parent
@@ -114,6 +114,41 @@ def _one_line(env: dict[str, str], name: str) -> str | None:
     return raw or None
 
 
+def parse_storage_url(url: str | None) -> tuple[str, str, str]:
+    """``(backend, location, prefix)`` of AWARD_JURY_STORAGE_URL: ("file", path, "") or
+    ("s3", bucket, prefix); ValueError with a message for anything else."""
+    if not url:
+        return ("file", "", "")
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise ValueError(f"a file:// storage URL names a local folder (file:///srv/files), got {url!r}")
+        path = unquote(parts.path)
+        if not path:
+            raise ValueError(f"a file:// storage URL needs a folder (file:///srv/files), got {url!r}")
+        return ("file", path, "")
+    if scheme == "s3":
+        if not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"an S3 storage URL looks like s3://bucket/prefix, got {url!r}")
+        return ("s3", parts.netloc, unquote(parts.path).strip("/"))
+    raise ValueError(f"AWARD_JURY_STORAGE_URL must start with file:// or s3://, got {url!r}")
+
+
+#: The usual AWS variables the S3 storage reads (kept in Settings.storage_options).
+AWS_VARIABLES = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
+    "AWS_ALLOW_HTTP",
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -152,6 +187,11 @@ class Settings:
     live_streams_per_person: int = 6
     live_poll_seconds: float = 1.0
     live_stream_seconds: float = 300.0
+    #: Where uploaded and generated files are stored (AWARD_JURY_STORAGE_URL): None or
+    #: ``file:///folder`` for a local folder (default: ``<data dir>/uploads``), ``s3://bucket/prefix``
+    #: for an S3-compatible bucket, with ``storage_options`` (the AWS_* variables) saying where and how.
+    storage_url: str | None = None
+    storage_options: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     #: Caps on what ``award-jury import`` unpacks (bundle/files.py): bundle.json's size
     #: (AWARD_JURY_IMPORT_MAX_JSON_MB, default 32), each file's (AWARD_JURY_IMPORT_MAX_FILE_MB,
     #: default the deck limit), all files together (AWARD_JURY_IMPORT_MAX_TOTAL_MB, default 1024)
@@ -195,8 +235,15 @@ class Settings:
         secret = env.get("AWARD_JURY_SECRET_KEY") or _load_or_create_secret(data_dir)
         if len(secret) < 16:
             raise SettingsError("AWARD_JURY_SECRET_KEY must be at least 16 characters long")
+        storage_url = (env.get("AWARD_JURY_STORAGE_URL") or "").strip() or None
+        try:
+            parse_storage_url(storage_url)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
         max_upload_mb = _positive_int(env, "AWARD_JURY_MAX_UPLOAD_MB", 20)
         return cls(
+            storage_url=storage_url,
+            storage_options=tuple((name, env[name]) for name in AWS_VARIABLES if env.get(name)),
             database_url=env.get("AWARD_JURY_DATABASE_URL") or DEFAULT_DATABASE_URL,
             data_dir=data_dir,
             secret_key=secret,

@@ -71,7 +71,7 @@ async def build(db: Database, settings: Settings) -> tuple[ScoringWorld, dict[st
     await add_sheets(db, world, juror1, submitted)
     await add_sheets(db, world, juror2, submitted)
     editor = await make_person(db, "co.editor@startup.example", "Cora Coeditor")
-    key = LocalStorage(settings.uploads_dir).put(DECK)
+    key = await LocalStorage(settings.uploads_dir).put(DECK)
     async with db.session() as s:
         contact1 = (await s.execute(sa.select(Person).where(Person.email == "contact1@startup.example"))).scalar_one()
         s.add(EntryMember(entry_id=world.entries["E001"], person_id=editor, role=MemberRole.EDITOR))
@@ -268,7 +268,7 @@ async def test_a_startup_without_password_confirms_by_e_mail_link_and_loses_only
         assert members[(entries["E001"].id, editor)] is MemberRole.CONTACT
         assert members[(entries["E001"].id, contact1)] is MemberRole.EDITOR  # kept: conflicts depend on it
         assert (entries["E005"].id, contact1) not in members
-    assert not LocalStorage(settings.uploads_dir).exists(key)  # the draft's deck, after the commit
+    assert not await LocalStorage(settings.uploads_dir).exists(key)  # the draft's deck, after the commit
     assert await ranking(db, world.slug) == before
 
     # the link is useless now (it was bound to the address), also in a new session of nobody

@@ -161,11 +161,11 @@ async def test_zip_bundle_round_trip_carries_files(session: AsyncSession, tmp_pa
     storage = LocalStorage(tmp_path / "uploads")
     await import_bundle(session, doc, storage=storage, files={sha: deck})
     attachment = (await session.execute(sa.select(Attachment))).scalar_one()
-    assert attachment.storage_key == sha and storage.get(sha) == deck
+    assert attachment.storage_key == sha and await storage.get(sha) == deck
 
     out = tmp_path / "export.zip"
     exported = await export_bundle(session, "mini-award")
-    assert write_bundle(exported, out, storage) == 1
+    assert await write_bundle(exported, out, storage) == 1
     read_doc, files = read_bundle(out)
     assert canonical(read_doc) == canonical(doc)
     assert files == {sha: deck}

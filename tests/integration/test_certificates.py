@@ -27,6 +27,7 @@ from award_jury.certificates.controllers import render_in_pool
 from award_jury.certificates.models import Certificate, CertificateJob
 from award_jury.db import Database
 from award_jury.entries.models import Entry, EntryMember
+from award_jury.entries.storage import storage_for
 from award_jury.ranking.services import finalise_round
 from award_jury.settings import Settings
 from tests.support.accounts import make_organiser, page_token, post_form, sign_in_as
@@ -222,7 +223,7 @@ async def test_a_crashed_job_is_completed_by_a_rerun(db: Database, settings: Set
         assert needs_run
         job_id = job.id
         certificates = await services.issue_certificates(s, award, award.rounds[0], "all", None)
-        storage = jobs.LocalStorage(settings.uploads_dir)
+        storage = storage_for(settings)
         rnd = award.rounds[0]
         contexts, meta = await services.issued_contexts(s, award, rnd, "all", certificates, storage, settings.base_url)
     # the first part was written before the "crash"; a half-written temporary file is left over
@@ -242,12 +243,12 @@ async def test_a_crashed_job_is_completed_by_a_rerun(db: Database, settings: Set
             await s.execute(sa.update(CertificateJob).values(updated_at=jobs.utcnow() - jobs.STALE_AFTER * 2))
             resumed, needs_run = await jobs.start_job(s, settings, award, award.rounds[0], "all", None)
         assert (resumed.id, needs_run) == (job_id, True)
-        path = await jobs.run_job(db, settings, job_id, lambda done, total: seen.append((done, total)))
+        key = await jobs.run_job(db, settings, job_id, lambda done, total: seen.append((done, total)))
     finally:
         jobs.PART_SIZE = original
     assert seen[0] == (2, 4)  # two certificates were done before the rerun started
     assert seen[-1] == (4, 4)
-    assert len(reader(path.read_bytes()).pages) == 4
+    assert len(reader(await storage_for(settings).get(key)).pages) == 4
     assert not folder.exists()
 
 
@@ -316,7 +317,7 @@ async def test_settings_form_checks_signatures_and_texts(
     certs = await issue(db, "winner")
     async with db.session() as s:
         award = await get_award(s, SLUG)
-        storage = jobs.LocalStorage(settings.uploads_dir)
+        storage = storage_for(settings)
         contexts, meta = await services.issued_contexts(
             s, award, award.rounds[0], "winner", certs, storage, settings.base_url
         )

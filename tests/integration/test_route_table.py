@@ -332,7 +332,7 @@ async def world(db: Database, settings: Settings) -> World:
             await s.execute(sa.select(Entry.id).where(Entry.award_id == award.id, Entry.ref == "E001"))
         ).scalar_one()
         deck = b"%PDF-1.4 the pitch deck of E002"
-        key = LocalStorage(settings.uploads_dir).put(deck)
+        key = await LocalStorage(settings.uploads_dir).put(deck)
         e002 = (await s.execute(sa.select(Entry).where(Entry.award_id == award.id, Entry.ref == "E002"))).scalar_one()
         attachment = Attachment(
             entry_id=e002.id, name="deck.pdf", sha256=key, size=len(deck), media_type="application/pdf", storage_key=key

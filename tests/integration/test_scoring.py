@@ -458,7 +458,7 @@ async def test_pitch_deck_is_served_inline_sandboxed_and_as_a_download(
     client: httpx.AsyncClient, db: Database, settings: Settings, world: ScoringWorld
 ) -> None:
     data = b"%PDF-1.4 deck of entry one"
-    key = LocalStorage(settings.uploads_dir).put(data)
+    key = await LocalStorage(settings.uploads_dir).put(data)
     async with db.session() as s:
         attachment = Attachment(
             entry_id=world.entries["E001"],

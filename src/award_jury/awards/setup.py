@@ -677,7 +677,7 @@ async def set_logo(session: AsyncSession, award: Award, data: bytes, storage: St
         )
     _media_type, content = checked
     before = award.logo_key
-    award.logo_key = storage.put(content)
+    award.logo_key = await storage.put(content)
     record_event(
         session,
         "award.logo",

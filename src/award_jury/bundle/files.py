@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from award_jury.entries.storage import Storage
+from award_jury.entries.storage import Storage, is_key
 from award_jury.errors import DomainError
 
 if TYPE_CHECKING:
@@ -282,23 +282,34 @@ def read_bundle(path: Path, limits: BundleLimits | None = None) -> tuple[Any, di
         return doc, dict(files)
 
 
-def write_bundle(doc: dict[str, Any], path: Path, storage: Storage) -> int:
-    """Write ``doc`` to ``path`` (zip with files when it ends in .zip); returns the number of files."""
+async def write_bundle(doc: dict[str, Any], path: Path, storage: Storage) -> int:
+    """Write ``doc`` to ``path`` (zip with files when it ends in .zip); returns the number of files.
+    Each file is copied from the storage (a folder or a bucket) into the zip in chunks."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     count = 0
-    if path.suffix.lower() == ".zip":
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("bundle.json", dumps(doc))
-            written: set[str] = set()
-            for entry in doc.get("entries", []):
-                for att in entry.get("attachments", []):
-                    sha = att["sha256"]
-                    if sha not in written and storage.exists(sha):
-                        zf.writestr(f"files/{sha}", storage.get(sha))
+    try:
+        if path.suffix.lower() == ".zip":
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                zf.writestr("bundle.json", dumps(doc))
+                written: set[str] = set()
+                for entry in doc.get("entries", []):
+                    for att in entry.get("attachments", []):
+                        sha = att["sha256"]
+                        if sha in written or not is_key(sha):
+                            continue
+                        stored = await storage.open(sha)
+                        if stored is None:
+                            continue
+                        with zf.open(f"files/{sha}", "w", force_zip64=stored.size > 2**31) as out:
+                            async for block in stored.chunks:
+                                out.write(block)
                         written.add(sha)
-            count = len(written)
-    else:
-        tmp.write_text(dumps(doc), encoding="utf-8")
-    tmp.replace(path)
+                count = len(written)
+        else:
+            tmp.write_text(dumps(doc), encoding="utf-8")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return count

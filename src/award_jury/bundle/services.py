@@ -183,7 +183,7 @@ async def import_bundle(
         entry.rounds = [EntryRound(round_id=rounds[slug].id) for slug in e["rounds"]]
         for att in e.get("attachments", []):
             data = files.get(att["sha256"])
-            key = storage.put(data) if (data is not None and storage is not None) else None
+            key = await storage.put(data) if (data is not None and storage is not None) else None
             entry.attachments.append(
                 Attachment(
                     name=att["name"],

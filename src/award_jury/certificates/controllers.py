@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.awards.models import Award, Round
@@ -234,16 +234,19 @@ class CertificateController(Controller):
 
     @get("/jobs/{job_id:int}/download", name="certificates.job_download")
     async def job_download(
-        self, slug: str, job_id: int, viewer: Viewer, db_session: AsyncSession, settings: Settings
-    ) -> Response[bytes]:
+        self, slug: str, job_id: int, viewer: Viewer, db_session: AsyncSession, settings: Settings, storage: Storage
+    ) -> Stream:
         award, _actor = await award_for(db_session, slug, viewer, Action.MANAGE_CERTIFICATES)
         job = await jobs.get_job(db_session, award, job_id)
-        path = settings.data_dir / job.file_name
-        if job.status != "done" or not job.file_name or not path.is_file():
+        stored = await jobs.open_output(settings, storage, job.file_name) if job.status == "done" else None
+        if stored is None:
             raise NotFoundError("file")
         rnd = next(r for r in award.rounds if r.id == job.round_id)
-        return pdf_response(
-            path.read_bytes(), f"{safe_name(award.slug)}-{safe_name(rnd.slug)}-{job.kind}.pdf", inline=False
+        name = f"{safe_name(award.slug)}-{safe_name(rnd.slug)}-{job.kind}.pdf"
+        # streamed from the storage as it is read (a batch can be large): the same headers as pdf_response
+        headers = {"content-disposition": f'attachment; filename="{name}"', **PDF_HEADERS}
+        return Stream(
+            stored.chunks, media_type="application/pdf", headers=headers | {"content-length": str(stored.size)}
         )
 
     @get("/{certificate_id:int}/revoke", name="certificates.confirm_revoke")

@@ -4,6 +4,8 @@ Certificates are rendered in parts of :data:`PART_SIZE` by a process pool (one p
 created on first use). Each part is written to the job's work folder through a temporary file
 moved into place; the parts are then merged into the final PDF the same way. So a crash never
 leaves a half-written PDF behind, and running the job again renders only the parts still missing.
+The finished PDF goes into the file storage (a folder or an S3 bucket, content-addressed like
+every stored file; the job's ``file_name`` is its key), so any app process can serve it.
 """
 
 from __future__ import annotations
@@ -31,7 +33,15 @@ from award_jury.certificates.models import CertificateJob
 from award_jury.certificates.render import DocumentMeta, merge_pdfs, render_pdf
 from award_jury.children import die_with_parent
 from award_jury.db import Database, utcnow
-from award_jury.entries.storage import LocalStorage, atomic_write
+from award_jury.entries.storage import (
+    Storage,
+    StoredFile,
+    atomic_copy,
+    atomic_write,
+    is_key,
+    open_local,
+    storage_for,
+)
 from award_jury.errors import DomainError, NotFoundError
 from award_jury.settings import Settings
 
@@ -43,7 +53,7 @@ STALE_AFTER = timedelta(minutes=2)
 
 _pool: ProcessPoolExecutor | None = None
 #: Jobs this process is running now (job id -> task).
-RUNNING: dict[int, asyncio.Task[Path | None]] = {}
+RUNNING: dict[int, asyncio.Task[str | None]] = {}
 
 
 # -- the process pool -------------------------------------------------------------------------
@@ -171,14 +181,35 @@ async def _call(callback: Callable[[int], Any], value: int) -> None:
 # -- jobs -------------------------------------------------------------------------------------
 
 
-def job_output(settings: Settings, award: Award, rnd: Round, kind: str, job_id: int) -> Path:
-    """Each job its own file: two jobs of a round and kind (settings changed meanwhile) never
-    write or serve each other's PDF."""
-    return Path("certificates") / award.slug / f"{rnd.slug}-{kind}-{job_id}.pdf"
-
-
 def work_dir(settings: Settings, job_id: int) -> Path:
     return settings.data_dir / "certificates" / "work" / f"job-{job_id}"
+
+
+async def open_output(settings: Settings, storage: Storage, file_name: str) -> StoredFile | None:
+    """A finished job's PDF to stream: a storage key (today), or a path under the data dir
+    (jobs finished before the PDFs went into the storage); None when it is gone."""
+    if not file_name:
+        return None
+    if is_key(file_name):
+        return await storage.open(file_name)
+    path = settings.data_dir / file_name
+    if not path.resolve().is_relative_to(settings.data_dir.resolve()):
+        return None
+    return await open_local(path)
+
+
+async def output_exists(settings: Settings, storage: Storage, file_name: str) -> bool:
+    if is_key(file_name):
+        return await storage.exists(file_name)
+    return bool(file_name) and await asyncio.to_thread((settings.data_dir / file_name).is_file)
+
+
+async def copy_output(settings: Settings, file_name: str, target: Path) -> None:
+    """Copy a finished job's PDF to where the user wants it, never leaving half a file there."""
+    if is_key(file_name):
+        await storage_for(settings).download(file_name, target)
+    else:
+        await asyncio.to_thread(atomic_copy, settings.data_dir / file_name, target)
 
 
 def is_alive(job: CertificateJob) -> bool:
@@ -205,7 +236,7 @@ async def start_job(
     certificates = await services.issue_certificates(session, award, rnd, kind, actor_id, actor_label)
     if not certificates:
         raise DomainError(f"round {rnd.slug!r} has no {kind} certificates to issue")
-    storage = LocalStorage(settings.uploads_dir)
+    storage = storage_for(settings)
     contexts, meta = await services.issued_contexts(session, award, rnd, kind, certificates, storage, settings.base_url)
     print_hash = fingerprint(contexts, meta)
     previous = (
@@ -217,7 +248,7 @@ async def start_job(
         )
     ).scalar_one_or_none()
     if previous is not None and previous.fingerprint == print_hash:
-        if previous.status == "done" and (settings.data_dir / previous.file_name).is_file():
+        if previous.status == "done" and await output_exists(settings, storage, previous.file_name):
             return previous, False
         if previous.status == "running" and is_alive(previous):
             return previous, False
@@ -240,8 +271,9 @@ async def start_job(
 
 async def run_job(
     db: Database, settings: Settings, job_id: int, on_progress: Callable[[int, int], Any] | None = None
-) -> Path:
-    """Render a job's certificates (what is still missing), then record it done (or failed)."""
+) -> str:
+    """Render a job's certificates (what is still missing), store the PDF, then record the job
+    done (or failed); returns the PDF's storage key."""
     from award_jury.awards.services import get_award
 
     async with db.session() as session:
@@ -253,11 +285,10 @@ async def run_job(
         award = await get_award(session, award.slug)
         rnd = next(r for r in award.rounds if r.id == job.round_id)
         certificates = await services.issue_certificates(session, award, rnd, job.kind, None, "job")
-        storage = LocalStorage(settings.uploads_dir)
+        storage = storage_for(settings)
         contexts, meta = await services.issued_contexts(
             session, award, rnd, job.kind, certificates, storage, settings.base_url
         )
-        relative = job_output(settings, award, rnd, job.kind, job.id)
         total = len(contexts)
 
     async def progress(done: int) -> None:
@@ -272,7 +303,8 @@ async def run_job(
 
     folder = work_dir(settings, job_id)
     try:
-        await render_parts(contexts, meta, folder, settings.data_dir / relative, progress)
+        merged = await render_parts(contexts, meta, folder, folder / "certificates.pdf", progress)
+        key = await storage.put_file(merged)  # read in blocks, uploaded in parts
     except BaseException as exc:
         async with db.session() as s:
             await s.execute(
@@ -289,20 +321,20 @@ async def run_job(
                 status="done",
                 done=total,
                 total=total,
-                file_name=str(relative),
+                file_name=key,
                 finished_at=utcnow(),
                 updated_at=utcnow(),
             )
         )
     shutil.rmtree(folder, ignore_errors=True)
-    return settings.data_dir / relative
+    return key
 
 
-def run_in_background(db: Database, settings: Settings, job_id: int) -> asyncio.Task[Path | None]:
+def run_in_background(db: Database, settings: Settings, job_id: int) -> asyncio.Task[str | None]:
     """Start a job in this process's event loop (the rendering itself happens in the pool).
     A failure is logged and recorded on the job (its page says so); running it again resumes it."""
 
-    async def guarded() -> Path | None:
+    async def guarded() -> str | None:
         try:
             return await run_job(db, settings, job_id)
         except Exception:
@@ -314,11 +346,6 @@ def run_in_background(db: Database, settings: Settings, job_id: int) -> asyncio.
     task = asyncio.get_running_loop().create_task(guarded())
     RUNNING[job_id] = task
     return task
-
-
-def copy_atomically(source: Path, target: Path) -> None:
-    """Copy a finished PDF to where the user wants it, never leaving half a file there."""
-    atomic_write(target, source.read_bytes())
 
 
 async def write_split(
@@ -334,7 +361,7 @@ async def write_split(
     certificates = await services.issue_certificates(session, award, rnd, kind, None, "cli")
     if not certificates:
         raise DomainError(f"round {rnd.slug!r} has no {kind} certificates to issue")
-    storage = LocalStorage(settings.uploads_dir)
+    storage = storage_for(settings)
     contexts, meta = await services.issued_contexts(session, award, rnd, kind, certificates, storage, settings.base_url)
     refs = {c.code: ref for c, ref, _name in await services.certificates_of_round(session, rnd)}
     await session.commit()  # the codes are issued, whatever happens to the files

@@ -154,7 +154,7 @@ async def save_settings(
         if s.remove:
             key = ""
         if s.upload is not None:
-            key = storage.put(s.upload)
+            key = await storage.put(s.upload)
         stored.append({"name": s.name, "role": s.role, "signature": key})
     before = {
         "orientation": row.orientation,
@@ -343,19 +343,27 @@ class Look:
     time_zone: str
 
 
-def award_look(award: Award, row: CertificateSettings, storage: Storage) -> Look:
+async def _small_file(storage: Storage, key: str | None) -> bytes | None:
+    """A logo or signature (small), None when there is none or it is missing."""
+    if not key:
+        return None
+    try:
+        return await storage.get(key)
+    except FileNotFoundError:
+        return None
+
+
+async def award_look(award: Award, row: CertificateSettings, storage: Storage) -> Look:
     colour = award.primary_color if award.primary_color and _HEX.match(award.primary_color) else DEFAULT_BRAND
     logo = ""
-    if award.logo_key and storage.exists(award.logo_key):
-        data = storage.get(award.logo_key)
+    if (data := await _small_file(storage, award.logo_key)) is not None:
         media_type = sniff_image(data)
         logo = data_uri(data, media_type) if media_type else ""
     signatories = []
     for s in (row.signatories or [])[:MAX_SIGNATORIES]:
         signature = ""
-        key = s.get("signature", "")
-        if key and storage.exists(key):
-            signature = data_uri(storage.get(key), "image/png")
+        if (image := await _small_file(storage, s.get("signature", ""))) is not None:
+            signature = data_uri(image, "image/png")
         signatories.append(Signatory(s.get("name", ""), s.get("role", ""), signature))
     lang = award_lang(award)
     token = i18n.current_locale.set(lang)
@@ -439,7 +447,7 @@ async def issued_contexts(
     base_url: str,
 ) -> tuple[list[CertificateContext], DocumentMeta]:
     """Contexts of issued certificates, in the order of the results (category, then place)."""
-    look = award_look(award, await get_settings(session, award), storage)
+    look = await award_look(award, await get_settings(session, award), storage)
     earned, _final = await earned_in_round(session, award, rnd, "all")
     entries = await entries_by_ref(session, award)
     by_id = {e.id: e for e in entries.values()}
@@ -462,7 +470,7 @@ async def preview_context(
     if found is None:
         raise NotFoundError(ref)
     entries = await entries_by_ref(session, award)
-    look = award_look(award, await get_settings(session, award), storage)
+    look = await award_look(award, await get_settings(session, award), storage)
     ctx = build_context(look, rnd, found, entries[ref], PREVIEW_CODE, base_url, preview=True)
     return ctx, document_meta(look, rnd, found.kind.value)
 
@@ -473,7 +481,7 @@ async def preview_rows(
     """Every entry of the round with the certificate it would get and the characters its fonts lack."""
     earned, final = await earned_in_round(session, award, rnd, "all")
     entries = await entries_by_ref(session, award)
-    look = award_look(award, await get_settings(session, award), storage)
+    look = await award_look(award, await get_settings(session, award), storage)
     rows = []
     for e in earned:
         ctx = build_context(look, rnd, e, entries[e.ref], PREVIEW_CODE, base_url, preview=True)

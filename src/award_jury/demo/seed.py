@@ -21,7 +21,7 @@ from award_jury.demo import (
     open_call_bundle,
 )
 from award_jury.entries.models import Entry
-from award_jury.entries.storage import LocalStorage
+from award_jury.entries.storage import storage_for
 from award_jury.enums import Role
 from award_jury.judging import assignments
 from award_jury.judging.models import Assignment, ScoreSheet
@@ -51,9 +51,7 @@ async def build_demo(db: Database, settings: Settings) -> list[tuple[str, str, s
     """Migrate, import the demo award and set passwords; returns (role, e-mail, password) rows."""
     await upgrade(db)
     async with db.session() as session:
-        award = await import_bundle(
-            session, load_demo_bundle(), storage=LocalStorage(settings.uploads_dir), actor_label="demo"
-        )
+        award = await import_bundle(session, load_demo_bundle(), storage=storage_for(settings), actor_label="demo")
         name, email, password = ORGANISER
         organiser = await get_or_create_person(session, email, name, "de")
         organiser.password_hash = hash_password(password)

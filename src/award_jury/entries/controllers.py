@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury import db
@@ -26,7 +26,14 @@ from award_jury.entries.services import DeadlinePassedError, EntryFilter, StaleE
 from award_jury.entries.storage import Storage
 from award_jury.entries.validators import FIELD_NAMES, ONE_LINE, PITCH_LIMIT, STAGES
 from award_jury.enums import EntryStatus
-from award_jury.errors import ConflictError, FormError, NotFoundError, RateLimitedError, StorageFullError
+from award_jury.errors import (
+    ConflictError,
+    FormError,
+    NotFoundError,
+    RateLimitedError,
+    StorageFullError,
+    StorageUnavailableError,
+)
 from award_jury.i18n import current_locale, format_datetime
 from award_jury.i18n import gettext as _
 from award_jury.mail import Mailer
@@ -36,7 +43,7 @@ from award_jury.urls import url_for
 from award_jury.web.auth import client_ip
 from award_jury.web.bodies import LOCK_AFTER_CHECKS, TAKES_FILE
 from award_jury.web.confirm import Confirmation, Confirmed, confirm_page, confirmed_action
-from award_jury.web.files import uploaded_file_response
+from award_jury.web.files import open_stored, stored_file_response
 from award_jury.web.forms import Form, parse_id, read_form
 from award_jury.web.guards import award_for, entry_for
 from award_jury.web.mailer import send_after_response
@@ -358,6 +365,16 @@ class EntryController(Controller):
                 return Response({"error": "storage-full", "message": message}, status_code=507)
             fresh = await services.load_entry(db_session, entry_id)
             return form_page(settings, fresh, values, errors={"deck": message}, status=507)
+        except StorageUnavailableError:
+            await db_session.rollback()
+            message = _(
+                "The file storage cannot be reached right now, so the file could not be saved. Nothing was "
+                "changed. Please try again in a few minutes; if it keeps happening, tell the organisers."
+            )
+            if wants_json(request):
+                return Response({"error": "storage-unavailable", "message": message}, status_code=503)
+            fresh = await services.load_entry(db_session, entry_id)
+            return form_page(settings, fresh, values, errors={"deck": message}, status=503)
         if wants_json(request):
             answer = {"ok": True, "version": entry.version, "saved_at": now.isoformat(), "errors": saved.problems}
             return Response(answer, status_code=200)
@@ -439,12 +456,11 @@ class EntryController(Controller):
         )
 
     @get("/deck", name="entries.deck")
-    async def deck(self, entry_id: int, viewer: Viewer, db_session: AsyncSession, storage: Storage) -> Response[bytes]:
+    async def deck(self, entry_id: int, viewer: Viewer, db_session: AsyncSession, storage: Storage) -> Stream:
         entry = await entry_for(db_session, entry_id, viewer, Action.VIEW_ENTRY)
         deck = services.deck_of(entry)
-        if deck is None or not deck.storage_key or not storage.exists(deck.storage_key):
-            raise NotFoundError("deck")
-        return uploaded_file_response(storage.get(deck.storage_key), deck.name, "application/pdf", inline=False)
+        stored = await open_stored(storage, deck.storage_key if deck else None)
+        return stored_file_response(stored, deck.name if deck else "deck.pdf", "application/pdf", inline=False)
 
     @post("/eligibility", name="entries.eligibility")
     async def eligibility(

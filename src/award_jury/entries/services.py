@@ -338,7 +338,7 @@ async def save_entry(
 
     replaced: str | None = None
     if upload is not None and "deck" not in errors:
-        key = storage.put(upload.data)
+        key = await storage.put(upload.data)  # stored before any row names it
         deck = deck_of(entry)
         name = safe_file_name(upload.filename)
         digest = hashlib.sha256(upload.data).hexdigest()
@@ -446,11 +446,10 @@ def delete_after_commit(session: AsyncSession, storage: Storage, keys: Sequence[
         pending = sync.info["files_to_delete"] = []
 
         def committed(_session: Session) -> None:
+            # Deleted through the storage (an unlink, or an S3 delete in the background); a file
+            # left behind wastes space, nothing more (delete_soon logs and never raises).
             for store, key in sync.info.pop("files_to_delete", []):
-                try:
-                    store.delete(key)
-                except OSError:  # left behind: an unreferenced file wastes space, nothing more
-                    log.warning("could not delete the unreferenced file %s", key)
+                store.delete_soon([key])
 
         def rolled_back(_session: Session) -> None:
             sync.info.pop("files_to_delete", None)

@@ -8,14 +8,14 @@ from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import Parameter
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.accounts.models import Person
 from award_jury.awards.models import Award, Round
 from award_jury.db import utcnow
 from award_jury.entries.models import Attachment
-from award_jury.entries.storage import Storage
+from award_jury.entries.storage import Storage, StoredFile
 from award_jury.enums import ConflictKind
 from award_jury.errors import FormError, NotFoundError
 from award_jury.i18n import gettext as _
@@ -24,7 +24,7 @@ from award_jury.judging import conflicts, dashboard, sheets
 from award_jury.mail import Mailer
 from award_jury.policy import Action, Viewer
 from award_jury.urls import url_for
-from award_jury.web.files import uploaded_file_response
+from award_jury.web.files import open_stored, stored_file_response
 from award_jury.web.forms import Form, read_form
 from award_jury.web.guards import award_for
 from award_jury.web.mailer import send_after_response
@@ -333,16 +333,16 @@ class JuryController(Controller):
         ref: str,
         attachment_id: int,
         viewer: Viewer,
-    ) -> tuple[Attachment, bytes]:
+    ) -> tuple[Attachment, StoredFile]:
         award, rnd, actor = await award_for(session, slug, viewer, Action.SCORE, round_slug=round_slug)
         access = await sheets.sheet_access(session, award, rnd, actor.id, ref)
         attachment = await sheets.entry_attachment(session, access, attachment_id)
         assert attachment.storage_key is not None
         try:
-            data = storage.get(attachment.storage_key)
-        except (OSError, ValueError) as exc:
+            stored = await open_stored(storage, attachment.storage_key)
+        except ValueError as exc:  # a key that is no storage key (imported metadata)
             raise NotFoundError("attachment") from exc
-        return attachment, data
+        return attachment, stored
 
     @get("/rounds/{round_slug:str}/jury/entries/{ref:str}/files/{attachment_id:int}", name="jury.file")
     async def view_file(
@@ -354,7 +354,7 @@ class JuryController(Controller):
         attachment_id: int,
         viewer: Viewer,
         db_session: AsyncSession,
-    ) -> Response[bytes]:
+    ) -> Stream:
         attachment, data = await self._attachment(storage, db_session, slug, round_slug, ref, attachment_id, viewer)
         return file_response(attachment, data, inline=True)
 
@@ -370,7 +370,7 @@ class JuryController(Controller):
         attachment_id: int,
         viewer: Viewer,
         db_session: AsyncSession,
-    ) -> Response[bytes]:
+    ) -> Stream:
         attachment, data = await self._attachment(storage, db_session, slug, round_slug, ref, attachment_id, viewer)
         return file_response(attachment, data, inline=False)
 
@@ -464,6 +464,6 @@ def read_only_response(reason: str) -> Response[Any]:
     )
 
 
-def file_response(attachment: Attachment, data: bytes, *, inline: bool) -> Response[bytes]:
+def file_response(attachment: Attachment, stored: StoredFile, *, inline: bool) -> Stream:
     media_type = attachment.media_type if attachment.media_type in INLINE_TYPES else "application/octet-stream"
-    return uploaded_file_response(data, attachment.name, media_type, inline=inline)
+    return stored_file_response(stored, attachment.name, media_type, inline=inline)

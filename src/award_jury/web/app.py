@@ -38,6 +38,7 @@ from award_jury.errors import (
     NotFoundError,
     SignInRequiredError,
     StorageFullError,
+    StorageUnavailableError,
     TwoFactorRequiredError,
 )
 from award_jury.judging.conflict_controllers import ConflictController
@@ -187,6 +188,7 @@ def create_app(
             TwoFactorRequiredError: errors.two_factor_required_handler,
             SignInRequiredError: errors.sign_in_required_handler,
             StorageFullError: errors.storage_full_handler,
+            StorageUnavailableError: errors.storage_unavailable_handler,
             NotFoundException: errors.not_found_handler,
             HTTPException: errors.http_exception_handler,
             DBAPIError: errors.database_error_handler,

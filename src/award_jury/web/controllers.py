@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import uuid
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -20,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from award_jury.awards.branding import DEFAULT_BRAND, sniff_image, text_on
 from award_jury.awards.services import get_award
 from award_jury.db import Database
-from award_jury.entries.storage import Storage, atomic_write
-from award_jury.errors import NotFoundError, StorageFullError
+from award_jury.entries.storage import Storage, storage_for
+from award_jury.errors import NotFoundError, StorageUnavailableError
 from award_jury.settings import SUPPORTED_LOCALES, Settings
 from award_jury.web.middleware import LANGUAGE_COOKIE
 
@@ -47,24 +43,6 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def storage_state(folder: Path, upload_bytes: int) -> dict[str, Any]:
-    """Whether a file can be written in ``folder`` (a small probe, written like every stored file
-    and removed again), and the free space there."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".ready-{uuid.uuid4().hex}"
-        atomic_write(probe, b"ready", prefix=".ready-")
-        probe.unlink()
-        writable = True
-    except (OSError, StorageFullError):
-        writable = False
-    try:
-        free = shutil.disk_usage(folder).free
-    except OSError:
-        free = 0
-    return {"writable": writable, "free_bytes": free, "room_for_an_upload": free > upload_bytes}
-
-
 class SiteController(Controller):
     @get("/healthz", media_type="application/json", cache=False, name="site.healthz")
     async def healthz(self, db: Database) -> Response[dict[str, str]]:
@@ -78,15 +56,19 @@ class SiteController(Controller):
 
     @get("/readyz", media_type="application/json", cache=False, name="site.readyz")
     async def readyz(self, db: Database, settings: Settings) -> Response[dict[str, Any]]:
-        """Ready to serve: the database answers and the file storage takes a write, with room
-        for at least one more upload. 200 when all holds, else 503; the details as JSON."""
+        """Ready to serve: the database answers and the file storage takes a write (a probe file
+        or object, removed again), with room for at least one more upload on a local disk.
+        200 when all holds, else 503; the details as JSON."""
         try:
             database_ok = await db.ping()
         except Exception:  # any failure means "not ready", reported, never raised
             database_ok = False
-        storage = await asyncio.to_thread(storage_state, settings.uploads_dir, settings.max_upload_bytes)
-        ready = database_ok and storage["writable"] and storage["room_for_an_upload"]
-        body = {"status": "ok" if ready else "unavailable", "database": {"ok": database_ok}, "storage": storage}
+        try:
+            state = await storage_for(settings).state(settings.max_upload_bytes)
+        except StorageUnavailableError as exc:  # the storage settings themselves are wrong
+            state = {"backend": "s3", "writable": False, "room_for_an_upload": False, "error": str(exc)[:300]}
+        ready = database_ok and state["writable"] and state["room_for_an_upload"]
+        body = {"status": "ok" if ready else "unavailable", "database": {"ok": database_ok}, "storage": state}
         return Response(body, status_code=200 if ready else HTTP_503_SERVICE_UNAVAILABLE)
 
     @post("/language", status_code=303, name="site.language")
@@ -105,9 +87,12 @@ class SiteController(Controller):
     async def logo(self, slug: str, db_session: AsyncSession, storage: Storage) -> Response[bytes]:
         """The award's logo, served with its sniffed type and no way to run anything (SVG)."""
         award = await get_award(db_session, slug)
-        if not award.logo_key or not storage.exists(award.logo_key):
+        try:
+            data = await storage.get(award.logo_key) if award.logo_key else None
+        except FileNotFoundError:
+            data = None
+        if data is None:
             raise NotFoundError("logo")
-        data = storage.get(award.logo_key)
         return Response(
             data,
             media_type=sniff_image(data) or "application/octet-stream",

@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from award_jury.db import Database, write_transaction
-from award_jury.entries.storage import LocalStorage, Storage
+from award_jury.entries.storage import Storage, storage_for
 from award_jury.mail import Mailer
 from award_jury.settings import Settings
 from award_jury.web.bodies import LOCK_AFTER_CHECKS, SAFE_METHODS
@@ -37,8 +37,9 @@ def provide_settings(state: State) -> Settings:
 
 
 def provide_storage(settings: Settings) -> Storage:
-    """Where uploaded files live (the one place the web builds the storage)."""
-    return LocalStorage(settings.uploads_dir)
+    """Where stored files live: a local folder or an S3 bucket, as the settings say (storage_for
+    is the one factory; it keeps one S3 client per configuration and process)."""
+    return storage_for(settings)
 
 
 def provide_mailer(state: State) -> Mailer:

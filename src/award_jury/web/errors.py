@@ -48,6 +48,8 @@ def error_response(
     context: dict[str, object] = {"status": status}
     if status == 403:  # a form sent with a stale or missing token is no question of rights
         context["csrf"] = "CSRF" in detail
+    if status == 503:
+        context["storage"] = detail == "Storage unavailable"
     if status == 413:  # say how much is accepted (a file, or a form's text), and where to go back to
         settings = request.app.state.settings
         context["takes_file"] = takes_file
@@ -98,6 +100,19 @@ def storage_full_handler(request: Request, exc: Exception) -> Response:  # type:
     """A full disk where no form can say so: a page that says what happened (nothing was saved)."""
     log.error("storage full on %s %s: %s", request.method, request.url.path, exc)
     return error_response(request, 507, "Insufficient Storage")
+
+
+#: Seconds a client is asked to wait after the file storage could not be reached.
+STORAGE_RETRY_AFTER = 30
+
+
+def storage_unavailable_handler(request: Request, exc: Exception) -> Response:  # type: ignore[type-arg]
+    """The file storage (an S3 bucket) cannot be reached or refused: 503 with a page that says
+    the files are unavailable for now and nothing was changed, never a 500."""
+    log.error("storage unavailable on %s %s: %s", request.method, request.url.path, exc)
+    response = error_response(request, 503, "Storage unavailable")
+    response.headers["retry-after"] = str(STORAGE_RETRY_AFTER)
+    return response
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:  # type: ignore[type-arg]
