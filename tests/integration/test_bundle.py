@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from award_jury.accounts.models import AwardRole, Person
 from award_jury.audit.models import AuditEvent
 from award_jury.awards.models import Award
 from award_jury.bundle.files import read_bundle, write_bundle
@@ -18,6 +19,7 @@ from award_jury.bundle.services import export_bundle, import_bundle
 from award_jury.db import Database, metadata
 from award_jury.entries.models import Attachment
 from award_jury.entries.storage import LocalStorage
+from award_jury.enums import Role
 from award_jury.errors import ConflictError, ValidationError
 from tests.support.factories import demo_bundle, small_bundle
 
@@ -197,3 +199,57 @@ async def test_nul_characters_in_texts_are_refused(session: AsyncSession) -> Non
     with pytest.raises(ValidationError) as info:
         await import_bundle(session, doc)
     assert info.value.problems == ["entries[0].pitch: contains a NUL character"]
+
+
+async def test_organisers_list_is_imported_as_roles_and_exported_again(session: AsyncSession) -> None:
+    doc = small_bundle()
+    doc["organisers"] = [
+        {"email": "lead@award.example", "name": "Lea Lead"},
+        {"email": "second@award.example", "name": "Sam Second"},
+    ]
+    await import_bundle(session, doc)
+    award = (await session.execute(sa.select(Award).where(Award.slug == "mini-award"))).scalar_one()
+    roles = (
+        await session.execute(
+            sa.select(Person.email, AwardRole.role)
+            .join(AwardRole, AwardRole.person_id == Person.id)
+            .where(AwardRole.award_id == award.id, AwardRole.role == Role.ORGANISER)
+            .order_by(Person.email)
+        )
+    ).all()
+    assert [(email, role) for email, role in roles] == [
+        ("lead@award.example", Role.ORGANISER),
+        ("second@award.example", Role.ORGANISER),
+    ]
+    exported = await export_bundle(session, "mini-award")
+    assert exported["organisers"] == doc["organisers"]
+    assert canonical(exported) == canonical(doc)
+
+
+async def test_bundle_without_organisers_exports_none() -> None:
+    assert "organisers" not in small_bundle() and "organisers" not in demo_bundle()
+
+
+@pytest.mark.parametrize(
+    ("organisers", "message"),
+    [
+        ([{"email": "not-an-address", "name": "X"}], 'organisers[0].email: "not-an-address" is not a valid e-mail'),
+        ([{"email": "a@award.example"}], "organisers[0].name: is required"),
+        ([{"email": "a@award.example", "name": "A", "role": "boss"}], "organisers[0]"),
+        (
+            [{"email": "a@award.example", "name": "A"}, {"email": "A@award.example", "name": "B"}],
+            "organisers",
+        ),
+        ("everyone", "organisers"),
+    ],
+)
+async def test_bad_organisers_are_refused_and_change_nothing(
+    session: AsyncSession, organisers: Any, message: str
+) -> None:
+    doc = small_bundle()
+    doc["organisers"] = organisers
+    before = await row_counts(session)
+    with pytest.raises(ValidationError) as info:
+        await import_bundle(session, doc)
+    assert any(message in p for p in info.value.problems), info.value.problems
+    assert await row_counts(session) == before

@@ -14,9 +14,10 @@ import sqlalchemy as sa
 
 from award_jury.accounts.models import Person
 from award_jury.accounts.personal_data import export_personal_data
+from award_jury.accounts.tokens import TokenRequest, create_token
 from award_jury.audit.models import AuditEvent
 from award_jury.awards.models import Criterion
-from award_jury.db import Database
+from award_jury.db import Database, utcnow
 from award_jury.entries.models import Attachment, Entry, EntryMember
 from award_jury.enums import MemberRole, SheetStatus
 from award_jury.judging.models import Conflict, Score, ScoreSheet
@@ -101,6 +102,11 @@ async def test_a_juror_downloads_their_sheets_sessions_and_conflicts_and_nothing
     world = await world_with_people(db)
     juror1 = world.jurors[0]
     token = await sign_in_as(client, db, settings, juror1)
+    async with db.session() as s:
+        row, api_token = await create_token(
+            s, await s.get_one(Person, juror1), TokenRequest("CRM sync", 30), utcnow(), via="test"
+        )
+        api_token_hash = row.token_hash
 
     response, data = await download(client)
 
@@ -126,10 +132,16 @@ async def test_a_juror_downloads_their_sheets_sessions_and_conflicts_and_nothing
     ]
     assert [c["category"]["slug"] for c in data["juror_categories"]] == ["smart-city"]
     assert len(data["sessions"]) == 1 and data["sessions"][0]["ip"] == "192.0.2.1"
+    assert [(t["prefix"], t["label"], t["revoked_at"]) for t in data["api_tokens"]] == [
+        (api_token[: len(data["api_tokens"][0]["prefix"])], "CRM sync", None)
+    ]
+    assert data["api_tokens"][0]["expires_at"] is not None
     assert data["entries"] == []
 
     text = response.text
     for secret in (
+        api_token,
+        api_token_hash,
         FAKE_HASH,
         "MARKERhashvalue",
         token,

@@ -19,7 +19,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
-from award_jury.accounts.models import AwardRole, Invitation, LoginToken, Person, RecoveryCode, TwoFactor, WebSession
+from award_jury.accounts.models import (
+    ApiToken,
+    AwardRole,
+    Invitation,
+    LoginToken,
+    Person,
+    RecoveryCode,
+    TwoFactor,
+    WebSession,
+)
 from award_jury.audit.models import AuditEvent
 from award_jury.audit.services import record_event
 from award_jury.awards.models import Award, Category, Round
@@ -80,6 +89,7 @@ async def export_personal_data(session: AsyncSession, person: Person, *, ip: str
             for grant, award in roles
         ],
         "sessions": await _sessions(session, person.id),
+        "api_tokens": await _api_tokens(session, person.id),
         "email_links": await _links(session, person.id),
         "invitations": await _invitations(session, person.id, now),
         "juror_categories": await _juror_categories(session, person.id),
@@ -135,6 +145,22 @@ async def _sessions(session: AsyncSession, person_id: int) -> list[dict[str, Any
             "browser": s.user_agent,
         }
         for s in rows
+    ]
+
+
+async def _api_tokens(session: AsyncSession, person_id: int) -> list[dict[str, Any]]:
+    """The person's API tokens as the account page lists them; never a token or its hash."""
+    rows = await session.scalars(sa.select(ApiToken).where(ApiToken.person_id == person_id).order_by(ApiToken.id))
+    return [
+        {
+            "prefix": t.prefix,
+            "label": t.label,
+            "created_at": _time(t.created_at),
+            "last_used_at": _time(t.last_used_at),
+            "expires_at": _time(t.expires_at),
+            "revoked_at": _time(t.revoked_at),
+        }
+        for t in rows
     ]
 
 

@@ -147,6 +147,10 @@ async def import_bundle(
     award.rounds = list(rounds.values())
     await session.flush()
 
+    for o in doc.get("organisers", []):  # (SPEC §2: created if missing)
+        organiser = await get_or_create_person(session, o["email"], o["name"], award.locale)
+        await grant_role(session, organiser, Role.ORGANISER, award.id)
+
     jurors: dict[str, Person] = {}
     for j in doc.get("jurors", []):
         person = await get_or_create_person(session, j["email"], j["name"], award.locale)
@@ -327,6 +331,17 @@ async def export_bundle(session: AsyncSession, slug: str) -> dict[str, Any]:
             }
         )
 
+    organisers = [
+        {"email": p.email, "name": p.name}
+        for p in (
+            await session.execute(
+                sa.select(Person)
+                .join(AwardRole, AwardRole.person_id == Person.id)
+                .where(AwardRole.award_id == award.id, AwardRole.role == Role.ORGANISER)
+                .order_by(AwardRole.id)
+            )
+        ).scalars()
+    ]
     juror_rows = (
         await session.execute(
             sa.select(Person)
@@ -413,9 +428,10 @@ async def export_bundle(session: AsyncSession, slug: str) -> dict[str, Any]:
                 "comment": sh.comment,
             }
         )
-    return {
-        "format": FORMAT,
-        "award": award_doc,
+    doc: dict[str, Any] = {"format": FORMAT, "award": award_doc}
+    if organisers:  # (SPEC §2: optional; absent when the award has none of its own)
+        doc["organisers"] = organisers
+    return doc | {
         "jurors": jurors,
         "entries": entries,
         "conflicts": conflicts,

@@ -36,7 +36,7 @@ REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 LOCALES = ("de", "en")
 
-TOP_KEYS = {"format", "award", "jurors", "entries", "conflicts", "sheets"}
+TOP_KEYS = {"format", "award", "organisers", "jurors", "entries", "conflicts", "sheets"}
 AWARD_KEYS = {"slug", "name", "locale", "time_zone", "description", "primary_color", "categories", "rounds"}
 CATEGORY_KEYS = {"slug", "name", "prizes", "description"}
 ROUND_KEYS = {
@@ -52,6 +52,7 @@ ROUND_KEYS = {
 CRITERION_KEYS = {"key", "name", "description", "weight", "min", "max", "step", "levels"}
 LEVEL_KEYS = {"min", "max", "text"}
 JUROR_KEYS = {"email", "name", "categories"}
+ORGANISER_KEYS = {"email", "name"}
 ENTRY_KEYS = {
     "ref",
     "category",
@@ -393,6 +394,17 @@ def validate_bundle(doc: Any) -> list[str]:
         c.add("format", f"{show(top['format'])} is not supported (expected {FORMAT})")
     award = c.obj(top.get("award", {}), "award", AWARD_KEYS, ("slug", "name", "locale", "categories", "rounds"))
     categories, criteria_by_round = _check_award(c, award) if award is not None else (set(), {})
+
+    organisers = c.lst(top.get("organisers", []), "organisers")
+    c.unique(organisers, "organisers", "email", "organiser e-mail", normalise_email)
+    for i, raw in enumerate(organisers):
+        p = f"organisers[{i}]"
+        o = c.obj(raw, p, ORGANISER_KEYS, ("email", "name"))
+        if o is None:
+            continue
+        if "email" in o and not (isinstance(o["email"], str) and is_valid_email(normalise_email(o["email"]))):
+            c.add(f"{p}.email", f"{show(o['email'])} is not a valid e-mail address")
+        c.text(o, "name", p, max_len=200)
 
     jurors = c.lst(top.get("jurors", []), "jurors")
     juror_emails = c.unique(jurors, "jurors", "email", "juror e-mail", normalise_email)
