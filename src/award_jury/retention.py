@@ -13,6 +13,10 @@ on SQLite on the write lock. The rules (settings ``AWARD_JURY_RETENTION_*``):
 - sign-in and reset links that expired more than ``token_days`` (7) ago are deleted (used and
   replaced ones expire 30 minutes after they were sent; until then their page can still say
   "used" or "replaced" instead of "not valid");
+- two-factor sign-ins that waited for their code past their 5 minutes are deleted (they hold
+  the address the first step came from);
+- webhook deliveries that were received or given up more than ``webhook_days`` (30) ago are
+  deleted with their attempts (pending ones stay, whatever their age);
 - outbox ``.eml`` files older than ``outbox_days`` (30) are deleted.
 """
 
@@ -26,10 +30,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from award_jury.accounts.models import LoginToken, RateLimitHit, WebSession
+from award_jury.accounts.models import LoginToken, PendingSignIn, RateLimitHit, WebSession
 from award_jury.audit.models import AuditEvent
 from award_jury.db import Database, utcnow, write_transaction
 from award_jury.settings import Settings
+from award_jury.webhooks.models import DELIVERED, FAILED, WebhookAttempt, WebhookDelivery
 
 #: The sign-in records the sign-in rule removes (they name addresses anyone typed).
 SIGNIN_RECORDS = ("signin.failed", "signin.refused")
@@ -44,6 +49,7 @@ class RetentionPolicy:
     signin_records: timedelta = timedelta(days=30)
     tokens: timedelta = timedelta(days=7)
     outbox: timedelta = timedelta(days=30)
+    webhook_deliveries: timedelta = timedelta(days=30)
     session_idle: timedelta = timedelta(hours=8)
 
     @classmethod
@@ -53,6 +59,7 @@ class RetentionPolicy:
             signin_records=timedelta(days=settings.retention_signin_days),
             tokens=timedelta(days=settings.retention_token_days),
             outbox=timedelta(days=settings.retention_outbox_days),
+            webhook_deliveries=timedelta(days=settings.retention_webhook_days),
             session_idle=timedelta(seconds=settings.session_idle_seconds),
         )
 
@@ -64,6 +71,8 @@ class Removed:
     rate_limit_records: int = 0
     signin_records: int = 0
     links: int = 0
+    pending_signins: int = 0
+    webhook_deliveries: int = 0
     outbox_files: int = 0
 
     def __iadd__(self, other: Removed) -> Removed:
@@ -80,7 +89,8 @@ class Removed:
         return (
             f"retention: blanked {self.audit_ips} audit IP addresses; deleted {self.sessions} expired sessions, "
             f"{self.rate_limit_records} rate-limit records, {self.signin_records} sign-in records, "
-            f"{self.links} expired links, {self.outbox_files} outbox files"
+            f"{self.links} expired links, {self.pending_signins} unfinished two-factor sign-ins, "
+            f"{self.webhook_deliveries} old webhook deliveries, {self.outbox_files} outbox files"
         )
 
 
@@ -117,6 +127,17 @@ async def apply_retention(session: AsyncSession, policy: RetentionPolicy, now: d
     )
     removed.links = _count(
         await session.execute(sa.delete(LoginToken).where(LoginToken.expires_at < now - policy.tokens))
+    )
+    removed.pending_signins = _count(
+        await session.execute(sa.delete(PendingSignIn).where(PendingSignIn.expires_at < now))
+    )
+    old_deliveries = sa.select(WebhookDelivery.id).where(
+        WebhookDelivery.status.in_((DELIVERED, FAILED)),
+        WebhookDelivery.created_at < now - policy.webhook_deliveries,
+    )
+    await session.execute(sa.delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(old_deliveries)))
+    removed.webhook_deliveries = _count(
+        await session.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.id.in_(old_deliveries)))
     )
     return removed
 

@@ -208,6 +208,8 @@ class Settings:
     retention_signin_days: int = 30
     retention_token_days: int = 7
     retention_outbox_days: int = 30
+    #: Webhook deliveries received or given up are deleted after AWARD_JURY_RETENTION_WEBHOOK_DAYS (30).
+    retention_webhook_days: int = 30
     #: How often ``serve`` runs the retention rules (AWARD_JURY_SCHEDULER_MINUTES, default 60).
     scheduler_interval_seconds: float = 3600
     #: Webhook endpoints may point at private, loopback, link-local and other non-public
@@ -271,6 +273,7 @@ class Settings:
             retention_signin_days=_positive_int(env, "AWARD_JURY_RETENTION_SIGNIN_DAYS", 30),
             retention_token_days=_positive_int(env, "AWARD_JURY_RETENTION_TOKEN_DAYS", 7),
             retention_outbox_days=_positive_int(env, "AWARD_JURY_RETENTION_OUTBOX_DAYS", 30),
+            retention_webhook_days=_positive_int(env, "AWARD_JURY_RETENTION_WEBHOOK_DAYS", 30),
             scheduler_interval_seconds=_positive_int(env, "AWARD_JURY_SCHEDULER_MINUTES", 60) * 60,
             webhooks_allow_private=env.get("AWARD_JURY_WEBHOOKS_ALLOW_PRIVATE", "").lower() in ("1", "true", "yes"),
             api_requests_per_minute=_positive_int(env, "AWARD_JURY_API_REQUESTS_PER_MINUTE", 300),

@@ -15,18 +15,22 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from award_jury.accounts.models import LoginToken, Person, RateLimitHit, WebSession
+from award_jury.accounts.models import LoginToken, PendingSignIn, Person, RateLimitHit, WebSession
 from award_jury.audit.models import AuditEvent
+from award_jury.bundle.services import import_bundle
 from award_jury.db import Database
 from award_jury.enums import TokenPurpose
 from award_jury.migrate import upgrade
 from award_jury.retention import Removed, run_scheduled
 from award_jury.settings import Settings
 from award_jury.web.scheduler import scheduled
+from award_jury.webhooks.models import DELIVERED, FAILED, PENDING, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.support.browser import LiveServer
+from tests.support.factories import small_bundle
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
+MINUTE = timedelta(minutes=1)
 
 
 async def person(db: Database, email: str = "pia@example.org") -> int:
@@ -159,12 +163,60 @@ async def test_outbox_files_older_than_30_days_are_deleted(db: Database, setting
     assert not recent.exists()
 
 
+async def test_unfinished_two_factor_sign_ins_are_deleted_once_expired(db: Database, settings: Settings) -> None:
+    pid = await person(db)
+    waiting = dict(person_id=pid, method="password", target="", ip="192.0.2.7")
+    await add(
+        db,
+        PendingSignIn(
+            token_hash="expired".ljust(64, "_"), created_at=NOW - 6 * MINUTE, expires_at=NOW - MINUTE, **waiting
+        ),
+        PendingSignIn(
+            token_hash="waiting".ljust(64, "_"), created_at=NOW - MINUTE, expires_at=NOW + 4 * MINUTE, **waiting
+        ),
+    )
+    assert (await run_scheduled(db, settings, NOW)).pending_signins == 1
+    assert [h.rstrip("_") for (h,) in await rows(db, sa.select(PendingSignIn.token_hash))] == ["waiting"]
+
+
+async def test_finished_webhook_deliveries_go_after_30_days_with_their_attempts(
+    db: Database, settings: Settings
+) -> None:
+    async with db.session() as s:
+        award_id = (await import_bundle(s, small_bundle())).id
+        endpoint = WebhookEndpoint(award_id=award_id, url="https://hooks.example.org/in", secret="whsec_x", events=[])
+        s.add(endpoint)
+        await s.flush()
+        for name, status, age in (
+            ("old-delivered", DELIVERED, 31 * DAY),
+            ("old-failed", FAILED, 40 * DAY),
+            ("old-pending", PENDING, 31 * DAY),
+            ("recent-delivered", DELIVERED, 29 * DAY),
+        ):
+            delivery = WebhookDelivery(
+                endpoint_id=endpoint.id,
+                event_type="entry.submitted",
+                message_id=name,
+                body="{}",
+                status=status,
+                created_at=NOW - age,
+            )
+            s.add(delivery)
+            await s.flush()
+            s.add(WebhookAttempt(delivery_id=delivery.id, number=1, started_at=NOW - age, duration_ms=5))
+    assert (await run_scheduled(db, settings, NOW)).webhook_deliveries == 2
+    left = await rows(db, sa.select(WebhookDelivery.message_id).order_by(WebhookDelivery.message_id))
+    assert left == [("old-pending",), ("recent-delivered",)]
+    assert len(await rows(db, sa.select(WebhookAttempt.id))) == 2
+
+
 async def test_nothing_to_remove_is_a_run_too(db: Database, settings: Settings) -> None:
     removed = await run_scheduled(db, settings, NOW)
     assert removed == Removed()
     assert removed.summary() == (
         "retention: blanked 0 audit IP addresses; deleted 0 expired sessions, 0 rate-limit records, "
-        "0 sign-in records, 0 expired links, 0 outbox files"
+        "0 sign-in records, 0 expired links, 0 unfinished two-factor sign-ins, 0 old webhook deliveries, "
+        "0 outbox files"
     )
 
 
