@@ -7,6 +7,8 @@
 #   NO_DB_IN  tests/unit and tests/packaging (no database at all)            (default: postgresql)
 #   ONCE_IN   tests marked `once` (browser look, server processes and signals) (default: sqlite)
 #   LOOK_IN   the look checks of the browser tests (tests/support/look.py)   (default: sqlite)
+# Most browser journeys also run in one pass only (BROWSER_PASS in tests/conftest.py, with their look
+# checks there); the whole journey and the juror's scoring journey run in both.
 # Each pass's log is printed whole when both have ended, with its 15 slowest tests; every test's
 # time is in test-results/junit-<pass>.xml. The exit code fails if either pass failed.
 set -uo pipefail
@@ -23,7 +25,7 @@ pass() {
   shift
   [ "$db" = "$NO_DB_IN" ] || skip+=(--ignore=tests/unit --ignore=tests/packaging)
   [ "$db" = "$ONCE_IN" ] || skip+=(-m "not once")
-  AWARD_JURY_TEST_LOOK=$([ "$db" = "$LOOK_IN" ] && echo 1 || echo 0) \
+  AWARD_JURY_SPLIT_BROWSER=1 AWARD_JURY_TEST_LOOK=$([ "$db" = "$LOOK_IN" ] && echo 1 || echo 0) \
     "$UV" run --frozen pytest --db "$db" -p no:cacheprovider --durations=15 \
     --junitxml="test-results/junit-$db.xml" "${skip[@]}" "$@" >"$logs/$db.log" 2>&1
 }

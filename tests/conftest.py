@@ -45,11 +45,57 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+#: With AWARD_JURY_SPLIT_BROWSER=1 (scripts/test.sh sets it for `make test`), these browser journeys
+#: run in one pass only, with the look checks on there: what a browser does on them is the same on
+#: either database, and every request they make is covered on both databases by tests/integration.
+#: The journeys not listed (the whole journey, the juror's scoring journey) run in both passes.
+BROWSER_PASS = {
+    "test_apply_journey": "postgresql",
+    "test_certificates": "postgresql",
+    "test_accounts_journey": "postgresql",
+    "test_api_tokens_journey": "postgresql",
+    "test_setup_journey": "sqlite",
+    "test_sheet_autosave": "sqlite",
+    "test_sheet_errors": "sqlite",
+    "test_start_page": "sqlite",
+    "test_two_factor_journey": "sqlite",
+}
+
+
+def _browser_pass(item: pytest.Item) -> str | None:
+    """The one pass a browser test runs in when the journeys are split, else None."""
+    path = Path(str(item.fspath))
+    if os.environ.get("AWARD_JURY_SPLIT_BROWSER") != "1" or path.parent.name != "e2e":
+        return None
+    return BROWSER_PASS.get(path.stem)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # CSS does not depend on the database: the look checks run in one pass only. AWARD_JURY_TEST_LOOK=1
     # or 0 says whether this pass runs them (scripts/test.sh picks the pass); unset, the SQLite pass does.
     look = os.environ.get("AWARD_JURY_TEST_LOOK", "")
     LOOK.enabled = look == "1" or (look != "0" and config.getoption("--db") == "sqlite")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    db = config.getoption("--db")
+    elsewhere = [item for item in items if _browser_pass(item) not in (None, db)]
+    if elsewhere:
+        config.hook.pytest_deselected(items=elsewhere)
+        items[:] = [item for item in items if _browser_pass(item) in (None, db)]
+
+
+@pytest.fixture(autouse=True)
+def _look_where_the_journey_runs(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A journey that runs in this pass only is also looked at here."""
+    if _browser_pass(request.node) is None:
+        yield
+        return
+    enabled, LOOK.enabled = LOOK.enabled, True
+    try:
+        yield
+    finally:
+        LOOK.enabled = enabled
 
 
 def pytest_report_header(config: pytest.Config) -> str:
