@@ -286,11 +286,15 @@ def test_run_scheduled_prints_one_line_and_a_second_run_removes_nothing(cli: Cli
     assert first.code == 0, first.err
     assert first.out == (
         "retention: blanked 1 audit IP addresses; deleted 0 expired sessions, 0 rate-limit records, "
-        "1 sign-in records, 0 expired links, 1 outbox files\n"
+        "1 sign-in records, 0 expired links, 0 unfinished two-factor sign-ins, 0 old webhook deliveries, "
+        "1 outbox files\n"
     )
     again = cli("run-scheduled")
     assert again.out.startswith("retention: blanked 0 audit IP addresses; deleted 0 expired sessions, 0 rate")
-    assert again.out.endswith(" 0 sign-in records, 0 expired links, 0 outbox files\n")
+    assert again.out.endswith(
+        " 0 sign-in records, 0 expired links, 0 unfinished two-factor sign-ins, 0 old webhook deliveries, "
+        "0 outbox files\n"
+    )
 
 
 # ---------------------------------------------------------------- settings
